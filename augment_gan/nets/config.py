@@ -1,0 +1,50 @@
+"""The architecture hyper-parameters: everything needed to rebuild G and D."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from augment_gan.errors import ConfigError
+
+RESOLUTIONS = (32, 64)
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    num_classes: int
+    resolution: int = 32
+    channels: int = 1
+    latent_dim: int = 128
+    g_width: int = 64
+    d_width: int = 64
+
+    def __post_init__(self) -> None:
+        if self.resolution not in RESOLUTIONS:
+            raise ConfigError(f"resolution must be 32 or 64, got {self.resolution}.")
+        if self.channels not in (1, 3):
+            raise ConfigError(f"channels must be 1 or 3, got {self.channels}.")
+        if self.num_classes < 1:
+            raise ConfigError("a model needs at least one class.")
+        if min(self.latent_dim, self.g_width, self.d_width) < 1:
+            raise ConfigError("latent_dim, g_width and d_width must be positive.")
+
+    @property
+    def num_blocks(self) -> int:
+        # 4x4 base doubled per block: 3 blocks for 32x32, 4 for 64x64.
+        return {32: 3, 64: 4}[self.resolution]
+
+    def generator_widths(self) -> list[int]:
+        """Channel widths from the 4x4 base to the last block, halving as the side doubles."""
+        n = self.num_blocks
+        return [self.g_width * 2 ** (n - i) for i in range(n + 1)]
+
+    def discriminator_widths(self) -> list[int]:
+        """Channel widths after each down block, doubling as the side halves."""
+        return [self.d_width * 2**i for i in range(self.num_blocks)]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NetConfig":
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__})

@@ -1,0 +1,6 @@
+"""GAN training: losses, DiffAugment, EMA, checkpoints and the trainer loop."""
+
+from augment_gan.training.config import TrainConfig
+from augment_gan.training.trainer import Trainer, TrainingInterrupted, pick_device
+
+__all__ = ["TrainConfig", "Trainer", "TrainingInterrupted", "pick_device"]

@@ -1,0 +1,63 @@
+"""Training hyper-parameters (everything but the architecture, which is NetConfig)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from augment_gan.errors import ConfigError
+from augment_gan.training.diffaugment import DEFAULT_POLICY, parse_policy
+from augment_gan.training.losses import LOSSES
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 2000
+    batch_size: int = 64
+    loss: str = "hinge"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.0
+    beta2: float = 0.9
+    n_critic: int = 1
+    gp_weight: float = 10.0
+    label_smoothing: float = 0.0
+    ema_decay: float = 0.999
+    diffaugment: str = DEFAULT_POLICY
+    # Real images are drawn with weight n_class ** -class_balance: 0 samples images
+    # uniformly (small classes rarely seen), 1 samples classes uniformly (small classes
+    # seen so often that D memorises them). 0.5 is the compromise.
+    class_balance: float = 0.5
+    holdout_fraction: float = 0.1
+    seed: int = 0
+    checkpoint_every: int = 500
+    log_every: int = 10
+    sample_columns: int = 10
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.steps >= 0, f"steps must be >= 0, got {self.steps}"),
+            (self.batch_size >= 2, f"batch size must be >= 2, got {self.batch_size}"),
+            (self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}"),
+            (self.lr_g > 0 and self.lr_d > 0, "learning rates must be positive"),
+            (self.n_critic >= 1, f"n_critic must be >= 1, got {self.n_critic}"),
+            (0.0 <= self.ema_decay < 1.0, f"EMA decay must be in [0, 1), got {self.ema_decay}"),
+            (0.0 <= self.label_smoothing < 0.5, "label smoothing must be in [0, 0.5)"),
+            (0.0 <= self.class_balance <= 1.0, "class balance must be in [0, 1]"),
+            (0.0 <= self.holdout_fraction < 0.5, "holdout fraction must be in [0, 0.5)"),
+            (self.checkpoint_every >= 1, "checkpoint-every must be >= 1"),
+            (self.log_every >= 1, "log-every must be >= 1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message + ".")
+        try:
+            parse_policy(self.diffaugment)
+        except ValueError as e:
+            raise ConfigError(f"{e}.") from None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})

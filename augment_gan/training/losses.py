@@ -1,0 +1,89 @@
+"""GAN losses: discriminator and generator halves, plus the WGAN-GP gradient penalty.
+
+Each loss takes raw discriminator logits. ``d_loss(real, fake)`` is minimised by D and
+``g_loss(fake)`` by G.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch.nn import functional as F
+
+LOSSES = ("hinge", "ns", "wgan-gp", "lsgan")
+
+
+def hinge_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+
+
+def hinge_g(fake: torch.Tensor) -> torch.Tensor:
+    return -fake.mean()
+
+
+def ns_d(real: torch.Tensor, fake: torch.Tensor, real_label: float = 1.0) -> torch.Tensor:
+    """Binary cross-entropy; ``real_label < 1`` is one-sided label smoothing (Salimans 2016)."""
+    target = torch.full_like(real, real_label)
+    return F.binary_cross_entropy_with_logits(real, target) + F.softplus(fake).mean()
+
+
+def ns_g(fake: torch.Tensor) -> torch.Tensor:
+    # -log(sigmoid(fake)): the non-saturating generator loss of Goodfellow et al. 2014.
+    return F.softplus(-fake).mean()
+
+
+def wgan_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return fake.mean() - real.mean()
+
+
+def wgan_g(fake: torch.Tensor) -> torch.Tensor:
+    return -fake.mean()
+
+
+def lsgan_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return 0.5 * ((real - 1.0) ** 2).mean() + 0.5 * (fake**2).mean()
+
+
+def lsgan_g(fake: torch.Tensor) -> torch.Tensor:
+    return 0.5 * ((fake - 1.0) ** 2).mean()
+
+
+def gradient_penalty(
+    discriminator: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    labels: torch.Tensor,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """E[(||grad_x D(x_hat)||_2 - 1)^2] on random interpolates (Gulrajani et al. 2017)."""
+    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, generator=generator)
+    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    scores = discriminator(x_hat, labels)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    return ((grad.flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
+
+
+@dataclass(frozen=True)
+class GanLoss:
+    """A loss variant by name: the two halves and whether it needs the gradient penalty."""
+
+    name: str
+    d_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    g_loss: Callable[[torch.Tensor], torch.Tensor]
+    uses_gradient_penalty: bool = False
+
+
+def get_loss(name: str, label_smoothing: float = 0.0) -> GanLoss:
+    """Look up a loss by CLI name. ``label_smoothing`` applies to ``ns`` only."""
+    if name == "hinge":
+        return GanLoss(name, hinge_d, hinge_g)
+    if name == "ns":
+        real_label = 1.0 - label_smoothing
+        return GanLoss(name, lambda r, f: ns_d(r, f, real_label), ns_g)
+    if name == "wgan-gp":
+        return GanLoss(name, wgan_d, wgan_g, uses_gradient_penalty=True)
+    if name == "lsgan":
+        return GanLoss(name, lsgan_d, lsgan_g)
+    raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")

@@ -1,0 +1,95 @@
+"""Starting and resuming a training run on an image folder: the run dir's contracts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from augment_gan import __version__
+from augment_gan.data import ImageData, holdout_split, load_image_folder
+from augment_gan.errors import CheckpointError
+from augment_gan.fileio import atomic_write_json
+from augment_gan.nets import NetConfig
+from augment_gan.training.config import TrainConfig
+from augment_gan.training.rundir import create_run_dir, read_run_config, write_run_config
+from augment_gan.training.trainer import Trainer, pick_device
+
+
+def new_run(
+    models_dir: Path,
+    name: str,
+    data: ImageData,
+    net_cfg: NetConfig,
+    cfg: TrainConfig,
+    channels_requested: str | int = "auto",
+) -> Path:
+    """Create ``models/<name>/runs/<run-id>/`` with config.json and split.json.
+
+    ``channels_requested`` is the option ``data`` was loaded with; resume reloads the folder
+    with it, so the cache key (which includes it) identifies the same files."""
+    run_dir = create_run_dir(models_dir, name)
+    _, holdout = holdout_split(data.labels, cfg.holdout_fraction, cfg.seed)
+    atomic_write_json(
+        run_dir / "split.json",
+        {"fraction": cfg.holdout_fraction, "seed": cfg.seed, "holdout": [data.paths[i] for i in holdout]},
+    )
+    write_run_config(
+        run_dir,
+        {
+            "name": name,
+            "augment_gan_version": __version__,
+            "data": {
+                "root": str(Path(data.root).resolve()),
+                "key": data.key,
+                "classes": data.classes,
+                "counts": data.class_counts(),
+                "resolution": data.resolution,
+                "channels": data.channels,
+                "channels_requested": channels_requested,
+            },
+            "net": net_cfg.to_dict(),
+            "train": cfg.to_dict(),
+        },
+    )
+    return run_dir
+
+
+def load_run_data(run_dir: Path, *, strict: bool = False, progress: bool = True) -> ImageData:
+    """Reload the run's image folder and check it is still the folder the run trained on."""
+    config = read_run_config(run_dir)
+    data_cfg = config["data"]
+    data = load_image_folder(
+        data_cfg["root"],
+        resolution=data_cfg["resolution"],
+        channels=data_cfg["channels_requested"],
+        strict=strict,
+        progress=progress,
+    )
+    if data.key != data_cfg["key"]:
+        raise CheckpointError(
+            f"the folder {data_cfg['root']} changed since run {Path(run_dir).name} started "
+            "(files added, removed or modified); start a new run instead of resuming."
+        )
+    return data
+
+
+def split_indices(run_dir: Path, data: ImageData) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, holdout) indices into ``data`` from the run's split.json."""
+    holdout_paths = set(json.loads((Path(run_dir) / "split.json").read_text())["holdout"])
+    is_holdout = torch.tensor([p in holdout_paths for p in data.paths], dtype=torch.bool)
+    return torch.nonzero(~is_holdout).flatten(), torch.nonzero(is_holdout).flatten()
+
+
+def make_trainer(run_dir: Path, data: ImageData, *, steps: int | None = None, device: str = "auto") -> Trainer:
+    """A trainer for the run (optionally with a new step budget), on the training split."""
+    config = read_run_config(run_dir)
+    net_cfg = NetConfig.from_dict(config["net"])
+    cfg = TrainConfig.from_dict(config["train"])
+    if steps is not None and steps != cfg.steps:
+        cfg = replace(cfg, steps=steps)
+        write_run_config(run_dir, {**{k: v for k, v in config.items() if k != "format"}, "train": cfg.to_dict()})
+    train_idx, _ = split_indices(run_dir, data)
+    return Trainer(run_dir, data.images[train_idx], data.labels[train_idx], net_cfg, cfg, pick_device(device))

@@ -1,0 +1,45 @@
+"""Shared fixtures: an isolated decode cache, a tiny real-digits folder, tiny nets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from augment_gan.data.digits import write_digits_folder
+from augment_gan.nets import NetConfig
+from augment_gan.training import TrainConfig
+
+
+@pytest.fixture(autouse=True)
+def _isolated_decode_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Nothing a test does writes to the home dir's cache."""
+    cache = tmp_path_factory.mktemp("decode-cache")
+    monkeypatch.setenv("AUGMENT_GAN_CACHE_DIR", str(cache))
+    return cache
+
+
+@pytest.fixture(autouse=True)
+def _few_threads() -> None:
+    torch.set_num_threads(1)  # tiny nets: threading overhead dominates
+
+
+@pytest.fixture
+def digits_folder(tmp_path: Path) -> Path:
+    """Real handwritten digits, 3 classes of 12, 8 and 6 images (8x8 grayscale PNGs)."""
+    folder = tmp_path / "digits"
+    write_digits_folder(folder, minority={0: 12, 1: 8, 2: 6, **{c: 0 for c in range(3, 10)}})
+    for c in range(3, 10):  # drop the emptied classes
+        (folder / str(c)).rmdir()
+    return folder
+
+
+@pytest.fixture
+def tiny_net() -> NetConfig:
+    return NetConfig(num_classes=3, resolution=32, channels=1, latent_dim=8, g_width=4, d_width=4)
+
+
+@pytest.fixture
+def tiny_train() -> TrainConfig:
+    return TrainConfig(steps=6, batch_size=8, checkpoint_every=3, log_every=2, seed=7)

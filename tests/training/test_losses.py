@@ -1,0 +1,64 @@
+import math
+
+import pytest
+import torch
+
+from augment_gan.training.losses import LOSSES, get_loss, gradient_penalty
+
+REAL = torch.tensor([2.0, 0.5, -1.0])
+FAKE = torch.tensor([-2.0, 0.0, 1.5])
+
+
+def test_hinge_matches_formula() -> None:
+    loss = get_loss("hinge")
+    # D: mean(relu(1 - r)) + mean(relu(1 + f)) = (0 + .5 + 2)/3 + (0 + 1 + 2.5)/3
+    assert loss.d_loss(REAL, FAKE).item() == pytest.approx(2.5 / 3 + 3.5 / 3)
+    assert loss.g_loss(FAKE).item() == pytest.approx(-(-2.0 + 0.0 + 1.5) / 3)
+
+
+def _softplus(x: float) -> float:
+    return math.log1p(math.exp(x))
+
+
+def test_non_saturating_matches_formula() -> None:
+    loss = get_loss("ns")
+    expected_d = sum(_softplus(-r) for r in REAL.tolist()) / 3 + sum(_softplus(f) for f in FAKE.tolist()) / 3
+    assert loss.d_loss(REAL, FAKE).item() == pytest.approx(expected_d, rel=1e-6)
+    assert loss.g_loss(FAKE).item() == pytest.approx(sum(_softplus(-f) for f in FAKE.tolist()) / 3, rel=1e-6)
+
+
+def test_label_smoothing_targets_point_nine() -> None:
+    loss = get_loss("ns", label_smoothing=0.1)
+    # BCE with target .9: .9 * softplus(-r) + .1 * softplus(r)
+    expected_real = sum(0.9 * _softplus(-r) + 0.1 * _softplus(r) for r in REAL.tolist()) / 3
+    expected_d = expected_real + sum(_softplus(f) for f in FAKE.tolist()) / 3
+    assert loss.d_loss(REAL, FAKE).item() == pytest.approx(expected_d, rel=1e-6)
+
+
+def test_wgan_matches_formula() -> None:
+    loss = get_loss("wgan-gp")
+    assert loss.uses_gradient_penalty
+    assert loss.d_loss(REAL, FAKE).item() == pytest.approx(FAKE.mean().item() - REAL.mean().item())
+    assert loss.g_loss(FAKE).item() == pytest.approx(-FAKE.mean().item())
+
+
+def test_lsgan_matches_formula() -> None:
+    loss = get_loss("lsgan")
+    expected_d = 0.5 * ((REAL - 1) ** 2).mean() + 0.5 * (FAKE**2).mean()
+    assert loss.d_loss(REAL, FAKE).item() == pytest.approx(expected_d.item())
+    assert loss.g_loss(FAKE).item() == pytest.approx((0.5 * (FAKE - 1) ** 2).mean().item())
+
+
+def test_gradient_penalty_of_a_linear_critic_is_known() -> None:
+    # D(x) = <w, x> has gradient w everywhere: the penalty is (||w|| - 1)^2 exactly.
+    w = torch.full((1, 2, 2), 1.0)  # ||w|| = 2
+    critic = lambda x, y: (x * w).flatten(1).sum(1)  # noqa: E731
+    real, fake = torch.randn(4, 1, 2, 2), torch.randn(4, 1, 2, 2)
+    gp = gradient_penalty(critic, real, fake, torch.zeros(4, dtype=torch.long))
+    assert gp.item() == pytest.approx(1.0)
+
+
+def test_every_listed_loss_resolves_and_unknown_fails() -> None:
+    assert {get_loss(name).name for name in LOSSES} == set(LOSSES)
+    with pytest.raises(ValueError, match="unknown loss"):
+        get_loss("wasserstein")

@@ -1,0 +1,96 @@
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+from PIL import Image
+
+from augment_gan.training import Trainer, TrainingInterrupted
+from augment_gan.training.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint
+
+
+@pytest.fixture
+def toy_data() -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (24, 1, 32, 32), dtype=torch.uint8, generator=g)
+    labels = torch.tensor([0] * 12 + [1] * 8 + [2] * 4)
+    return images, labels
+
+
+def _weights(state: dict) -> dict[str, torch.Tensor]:
+    return {f"{net}.{k}": v for net in ("G", "D", "G_ema") for k, v in state[net].items()}
+
+
+def test_short_run_writes_checkpoints_grids_and_metrics(tmp_path, toy_data, tiny_net, tiny_train) -> None:
+    trainer = Trainer(tmp_path, *toy_data, tiny_net, tiny_train)
+    assert trainer.fit(progress=False) == 6
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [0, 3, 6]
+    grid = Image.open(tmp_path / "samples" / "step-0000006.png")
+    # one row per class, sample_columns per row, 32 px tiles with 2 px padding
+    assert grid.size == (10 * 34 + 2, 3 * 34 + 2) and grid.mode == "L"
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    losses = [r for r in records if "loss_d" in r]
+    assert [r["step"] for r in losses] == [2, 4, 6]
+    assert all(r["images_per_s"] > 0 for r in losses)
+    state = load_checkpoint(checkpoint_path(tmp_path, 6))
+    assert state["step"] == 6 and set(state) >= {"G", "D", "G_ema", "opt_G", "opt_D", "rng"}
+
+
+@pytest.mark.parametrize("loss", ["hinge", "ns", "wgan-gp", "lsgan"])
+def test_every_loss_trains_and_changes_the_generator(tmp_path, toy_data, tiny_net, tiny_train, loss) -> None:
+    trainer = Trainer(tmp_path, *toy_data, tiny_net, replace(tiny_train, loss=loss, steps=2, n_critic=2))
+    before = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    trainer.fit(progress=False)
+    after = trainer.G.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    assert all(torch.isfinite(v).all() for v in after.values() if v.is_floating_point())
+
+
+def test_same_seed_same_weights(tmp_path, toy_data, tiny_net, tiny_train) -> None:
+    a = Trainer(tmp_path / "a", *toy_data, tiny_net, tiny_train)
+    b = Trainer(tmp_path / "b", *toy_data, tiny_net, tiny_train)
+    a.fit(progress=False), b.fit(progress=False)
+    wa, wb = _weights(a.state_dict()), _weights(b.state_dict())
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path, toy_data, tiny_net, tiny_train) -> None:
+    reference = Trainer(tmp_path / "ref", *toy_data, tiny_net, tiny_train)
+    reference.fit(progress=False)
+
+    run = tmp_path / "killed"
+
+    def die_at_step_5(t: Trainer) -> None:
+        if t.step == 5:
+            # the process dies while writing the step-6 checkpoint: a partial temp file
+            # and (worst case) a truncated final file are all that is left of it
+            (run / "checkpoints" / ".step-0000006.pt.x1.tmp").write_bytes(b"partial")
+            checkpoint_path(run, 6).write_bytes(checkpoint_path(run, 3).read_bytes()[:100])
+            raise SystemExit("killed")
+
+    with pytest.raises(SystemExit):
+        Trainer(run, *toy_data, tiny_net, tiny_train).fit(progress=False, on_step=die_at_step_5)
+
+    resumed = Trainer(run, *toy_data, tiny_net, tiny_train)
+    with pytest.warns(UserWarning, match="unreadable"):
+        assert resumed.resume() == 3
+    resumed.fit(progress=False)
+    ref, got = _weights(reference.state_dict()), _weights(resumed.state_dict())
+    assert all(torch.equal(ref[k], got[k]) for k in ref)
+    steps = [json.loads(l)["step"] for l in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps)  # lines logged after step 3 were dropped, then redone
+
+
+def test_ctrl_c_checkpoints_the_finished_step(tmp_path, toy_data, tiny_net, tiny_train) -> None:
+    import os
+    import signal
+
+    def interrupt_at_4(t: Trainer) -> None:
+        if t.step == 4:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    trainer = Trainer(tmp_path, *toy_data, tiny_net, tiny_train)
+    with pytest.raises(TrainingInterrupted) as info:
+        trainer.fit(progress=False, on_step=interrupt_at_4)
+    assert info.value.step == 4
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [0, 3, 4]
