@@ -1,0 +1,247 @@
+"""Generate images from a model dir with onnxruntime: no torch, no training code.
+
+A model dir is ``generator.onnx`` + ``card.json`` (see :mod:`augment_gan.registry`).
+:class:`Generator` verifies the onnx file's sha256 against the card, opens a session on
+the best usable provider, and turns (class, n, seed) into uint8 images (N, H, W, C).
+
+Determinism: the latent noise for ``generate(label, n, seed=s)`` is
+``np.random.default_rng(s).standard_normal((n, latent_dim), dtype=np.float32)``, drawn in
+one piece, so the images do not depend on ``batch_size``.
+
+Example::
+
+    gen = Generator.load("models/digits/v1")
+    images = gen.generate("3", 16, seed=0)       # (16, 32, 32, 1) uint8
+    gen.gate_passed("3"), gen.providers         # True, ['CPUExecutionProvider']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from augment_gan.errors import AugmentGanError, ConfigError
+from augment_gan.export.providers import ProviderSpec, open_session
+from augment_gan.registry import ModelError, read_card, resolve_model_dir, verify_file
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
+    from PIL import Image
+
+ONNX_NAME = "generator.onnx"
+_REQUIRED = ("classes", "resolution", "channels", "latent_dim")
+_FORKED_SESSIONS: list[Any] = []
+
+
+class Generator:
+    """An exported generator, ready to sample; safe to pickle (the session is reopened lazily).
+
+    The onnxruntime session belongs to the process that opened it: after pickling (spawned
+    DataLoader workers) or a fork, the first call in the new process opens its own.
+    """
+
+    def __init__(
+        self,
+        model_dir: Path,
+        card: dict[str, Any],
+        *,
+        providers: str | Sequence[ProviderSpec] = "auto",
+        intra_op_threads: int | None = None,
+        inter_op_threads: int | None = None,
+    ) -> None:
+        missing = [k for k in _REQUIRED if k not in card]
+        if missing:
+            raise ModelError(f"{model_dir}/card.json lacks {missing}; re-export the model.")
+        self.model_dir = Path(model_dir)
+        self.card = card
+        self._sha256 = card.get("files", {}).get(ONNX_NAME, {}).get("sha256")
+        self.requested_providers = providers
+        self.intra_op_threads = intra_op_threads
+        self.inter_op_threads = inter_op_threads
+        self._session: ort.InferenceSession | None = None
+        self._session_pid: int | None = None
+
+    @classmethod
+    def load(
+        cls,
+        model: str | Path,
+        *,
+        models_dir: str | Path = "models",
+        providers: str | Sequence[ProviderSpec] = "auto",
+        intra_op_threads: int | None = None,
+        inter_op_threads: int | None = None,
+        allow_ungated: bool = True,
+        lazy: bool = False,
+    ) -> Generator:
+        """Load a model dir (a path, or a model name -> its PROMOTED version under ``models_dir``).
+
+        Verifies generator.onnx against the card's sha256 (``ModelError`` if modified or
+        truncated). ``providers``: "auto" (CUDA when really usable, else CPU) or a list for
+        onnxruntime. ``allow_ungated=False`` refuses a model exported without the quality
+        gate. ``lazy=True`` defers opening the session to the first generation.
+
+        Example::
+
+            gen = Generator.load("digits", models_dir="models", intra_op_threads=2)
+        """
+        model_dir = resolve_model_dir(model, Path(models_dir))
+        card = read_card(model_dir)
+        verify_file(model_dir, card, ONNX_NAME)
+        gen = cls(model_dir, card, providers=providers, intra_op_threads=intra_op_threads, inter_op_threads=inter_op_threads)
+        if not allow_ungated and not gen.gate_ran:
+            raise ModelError(
+                f"model {model_dir} was exported without the quality gate; promote a gated checkpoint "
+                "or pass allow_ungated=True."
+            )
+        if not lazy:
+            gen.session  # noqa: B018 - open now so provider problems surface at load time
+        return gen
+
+    # --- card -----------------------------------------------------------------------
+    @property
+    def classes(self) -> list[str]:
+        return list(self.card["classes"])
+
+    @property
+    def resolution(self) -> int:
+        return int(self.card["resolution"])
+
+    @property
+    def channels(self) -> int:
+        return int(self.card["channels"])
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.card["latent_dim"])
+
+    @property
+    def gate_ran(self) -> bool:
+        return bool(self.card.get("gate", {}).get("ran", False))
+
+    def gate_passed(self, label: str | int) -> bool:
+        """Whether the quality gate passed this class (False for an ungated model)."""
+        name = self.classes[self.class_index(label)]
+        return self.gate_ran and bool(self.card["gate"].get("per_class", {}).get(name, {}).get("passed", False))
+
+    def gate_reasons(self, label: str | int) -> list[str]:
+        """Why the gate failed this class ([] when it passed)."""
+        name = self.classes[self.class_index(label)]
+        if not self.gate_ran:
+            return ["the model was exported without the quality gate"]
+        entry = self.card["gate"].get("per_class", {}).get(name)
+        if entry is None:
+            return ["the gate has no decision for this class"]
+        return [] if entry.get("passed") else list(entry.get("reasons", [])) or ["failed the gate"]
+
+    def class_index(self, label: str | int) -> int:
+        """Index of a class given by name or index; a ValueError-compatible error names the valid ones."""
+        classes = self.classes
+        if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+            if 0 <= int(label) < len(classes):
+                return int(label)
+        elif isinstance(label, str) and label in classes:
+            return classes.index(label)
+        raise UnknownClassError(
+            f"unknown class {label!r}; this model's classes are {classes} (or their indices 0-{len(classes) - 1})."
+        )
+
+    # --- session --------------------------------------------------------------------
+    @property
+    def session(self) -> ort.InferenceSession:
+        """The onnxruntime session of this process, opened on first use."""
+        if self._session is None or self._session_pid != os.getpid():
+            if self._session is not None:
+                # Inherited through fork: its thread pool's threads do not exist here, and
+                # destroying it would join them. Keep it alive instead (copy-on-write memory).
+                _FORKED_SESSIONS.append(self._session)
+                self._session = None
+            path = self.model_dir / ONNX_NAME
+            data = path.read_bytes()
+            # Hash the very bytes we load, so a swap after verify_file cannot slip through.
+            if hashlib.sha256(data).hexdigest() != self._sha256:
+                raise ModelError(f"{path} does not match the sha256 in card.json: the file was modified or truncated.")
+            self._session = open_session(
+                data,
+                providers=self.requested_providers,
+                intra_op_threads=self.intra_op_threads,
+                inter_op_threads=self.inter_op_threads,
+            )
+            self._session_pid = os.getpid()
+        return self._session
+
+    @property
+    def session_open(self) -> bool:
+        """Whether this process already has a session (a forked copy's does not count)."""
+        return self._session is not None and self._session_pid == os.getpid()
+
+    @property
+    def providers(self) -> list[str]:
+        """The providers the session actually uses, best first."""
+        return list(self.session.get_providers())
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_session"] = None  # never pickled: each process opens its own
+        state["_session_pid"] = None
+        return state
+
+    # --- generation -----------------------------------------------------------------
+    def generate_from_latents(self, z: np.ndarray, labels: np.ndarray | Sequence[int], *, batch_size: int = 256) -> np.ndarray:
+        """uint8 images (N, H, W, C) for latents ``z`` (N, latent_dim) and class indices ``labels``."""
+        z = np.ascontiguousarray(z, dtype=np.float32)
+        labels = np.ascontiguousarray(labels, dtype=np.int64).reshape(-1)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim or z.shape[0] != labels.shape[0]:
+            raise ConfigError(
+                f"z must be (N, {self.latent_dim}) with one label per row; got z {z.shape} and {labels.shape[0]} labels."
+            )
+        if labels.size and (labels.min() < 0 or labels.max() >= len(self.classes)):
+            raise UnknownClassError(f"labels must be class indices 0-{len(self.classes) - 1} (classes {self.classes}).")
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, got {batch_size}.")
+        out = np.empty((z.shape[0], self.resolution, self.resolution, self.channels), dtype=np.uint8)
+        session = self.session
+        for start in range(0, z.shape[0], batch_size):
+            stop = start + batch_size
+            images = session.run(["images"], {"z": z[start:stop], "label": labels[start:stop]})[0]
+            out[start:stop] = images.transpose(0, 2, 3, 1)  # NCHW -> NHWC for image consumers
+        return out
+
+    def latents(self, n: int, seed: int | None = None) -> np.ndarray:
+        """The (n, latent_dim) float32 noise that ``generate(..., n, seed=seed)`` uses."""
+        return np.random.default_rng(seed).standard_normal((n, self.latent_dim), dtype=np.float32)
+
+    def generate(self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256) -> np.ndarray:
+        """``n`` images of one class as uint8 (n, H, W, C); the same seed gives the same images.
+
+        Example::
+
+            gen.generate("cat", 4, seed=1).shape   # (4, 32, 32, 3)
+        """
+        index = self.class_index(label)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ConfigError(f"n must be a positive integer, got {n!r}.")
+        return self.generate_from_latents(self.latents(int(n), seed), np.full(int(n), index), batch_size=batch_size)
+
+    def generate_pil(self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256) -> list[Image.Image]:
+        """Like :meth:`generate`, as PIL images (mode L for 1 channel, RGB for 3)."""
+        return [to_pil(a) for a in self.generate(label, n, seed=seed, batch_size=batch_size)]
+
+    def __repr__(self) -> str:
+        return f"Generator({str(self.model_dir)!r}, classes={self.classes}, resolution={self.resolution}, channels={self.channels})"
+
+
+class UnknownClassError(AugmentGanError, ValueError):
+    """A class name or index the model does not know."""
+
+
+def to_pil(image: np.ndarray) -> Image.Image:
+    """One uint8 (H, W, C) array -> a PIL image (L for C=1, RGB for C=3)."""
+    from PIL import Image
+
+    # uint8 (H, W) -> L and (H, W, 3) -> RGB are Pillow's own inferences (its mode= is deprecated).
+    return Image.fromarray(np.ascontiguousarray(image[:, :, 0] if image.shape[2] == 1 else image))

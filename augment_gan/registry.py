@@ -1,0 +1,159 @@
+"""Model dirs: ``models/<name>/v<k>/`` (generator.onnx + card.json + samples.png) and PROMOTED.
+
+The model dir is the one contract between training and every consumer (augment, the
+service, the Python API). It is written whole into a hidden temp dir and renamed into
+place, so a reader never sees a half-written version; loading verifies the sha256 of
+each file the card lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from augment_gan.errors import AugmentGanError
+from augment_gan.fileio import atomic_write_bytes, atomic_write_json
+
+CARD_FORMAT = 1
+CARD_NAME = "card.json"
+PROMOTED_NAME = "PROMOTED"
+_VERSION_DIR = re.compile(r"^v(\d+)$")
+
+
+class ModelError(AugmentGanError):
+    """A model dir is missing, incomplete or tampered with."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def versions(models_dir: Path, name: str) -> list[int]:
+    root = Path(models_dir) / name
+    if not root.is_dir():
+        return []
+    return sorted(int(m.group(1)) for p in root.iterdir() if (m := _VERSION_DIR.match(p.name)) and p.is_dir())
+
+
+def next_version(models_dir: Path, name: str) -> int:
+    return (versions(models_dir, name) or [0])[-1] + 1
+
+
+def write_model_dir(
+    models_dir: Path | None,
+    name: str,
+    files: dict[str, bytes],
+    card: dict[str, Any],
+    *,
+    out_dir: Path | None = None,
+    promote: bool = False,
+    version: int | None = None,
+) -> Path:
+    """Write a new model dir atomically and return its path.
+
+    Into ``models_dir/name/v<k>`` (``version``, else the next free k) unless ``out_dir`` is
+    given. ``files`` maps
+    file names to contents; their sha256 go into the card's ``files``. With ``promote``,
+    ``models_dir/name/PROMOTED`` then names the new version.
+    """
+    if out_dir is None:
+        parent = Path(models_dir) / name
+        version = version if version is not None else next_version(models_dir, name)
+        target = parent / f"v{version}"
+        if target.exists():
+            raise ModelError(f"{target} already exists; model versions are never overwritten.")
+    else:
+        target = Path(out_dir)
+        parent, version = target.parent, card.get("version", 1)
+        if target.exists() and any(target.iterdir()):
+            raise ModelError(f"{target} already exists and is not empty; choose a new --out folder.")
+    parent.mkdir(parents=True, exist_ok=True)
+    card = {
+        "format": CARD_FORMAT,
+        "name": name,
+        "version": version,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **{k: v for k, v in card.items() if k not in ("format", "name", "version", "created")},
+        "files": {fname: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                  for fname, data in files.items()},
+    }
+    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp"))
+    try:
+        for fname, data in files.items():
+            (tmp / fname).write_bytes(data)
+        (tmp / CARD_NAME).write_text(json.dumps(card, indent=2) + "\n")
+        if target.exists():
+            target.rmdir()  # empty --out folder
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if promote:
+        set_promoted(Path(models_dir), name, version)
+    return target
+
+
+def set_promoted(models_dir: Path, name: str, version: int) -> None:
+    atomic_write_bytes(Path(models_dir) / name / PROMOTED_NAME, f"v{version}\n".encode())
+
+
+def promoted_version(models_dir: Path, name: str) -> str | None:
+    path = Path(models_dir) / name / PROMOTED_NAME
+    return path.read_text().strip() if path.is_file() else None
+
+
+def resolve_model_dir(model: str | Path, models_dir: Path = Path("models")) -> Path:
+    """A model dir path as given, or a model name -> its PROMOTED version under models_dir."""
+    path = Path(model)
+    if (path / CARD_NAME).is_file():
+        return path
+    if path.exists():
+        raise ModelError(f"{path} is not a model dir (no {CARD_NAME}); pass a model dir or a model name.")
+    version = promoted_version(models_dir, str(model))
+    if version is None:
+        raise ModelError(
+            f"no model dir or promoted model named {model!r} under {models_dir}; "
+            "run `augment-gan promote` first or pass the model dir's path."
+        )
+    return Path(models_dir) / str(model) / version
+
+
+def read_card(model_dir: Path) -> dict[str, Any]:
+    path = Path(model_dir) / CARD_NAME
+    try:
+        card = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{model_dir} is not a model dir (no {CARD_NAME}).") from None
+    except json.JSONDecodeError as e:
+        raise ModelError(f"{path} is not valid JSON ({e}).") from None
+    if card.get("format") != CARD_FORMAT:
+        raise ModelError(f"{path} has an unknown format {card.get('format')!r}.")
+    return card
+
+
+def verify_file(model_dir: Path, card: dict[str, Any], fname: str) -> Path:
+    """The path of ``fname`` after checking its sha256 against the card."""
+    path = Path(model_dir) / fname
+    expected = card.get("files", {}).get(fname, {}).get("sha256")
+    if expected is None:
+        raise ModelError(f"{model_dir}/{CARD_NAME} lists no {fname}.")
+    if not path.is_file():
+        raise ModelError(f"{path} is missing.")
+    if sha256_file(path) != expected:
+        raise ModelError(f"{path} does not match the sha256 in {CARD_NAME}: the file was modified or truncated.")
+    return path
+
+
+def save_card(model_dir: Path, card: dict[str, Any]) -> None:
+    atomic_write_json(Path(model_dir) / CARD_NAME, card)
