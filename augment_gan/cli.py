@@ -15,6 +15,8 @@ from rich.console import Console
 
 from augment_gan.errors import AugmentGanError
 
+JUDGE_STEPS = 400  # EvalConfig's default; literal here so `--help` needs no torch import
+
 app = typer.Typer(
     name="augment-gan",
     help="Train a class-conditional GAN on an image folder, gate it per class, and use it "
@@ -26,6 +28,16 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+RunDir = Annotated[Path, typer.Argument(help="Run dir: MODELS_DIR/NAME/runs/RUN_ID.", show_default=False)]
+GateFile = Annotated[Optional[Path], typer.Option(help="TOML file of gate thresholds (keys as the options below).")]
+MaxFid = Annotated[Optional[float], typer.Option(help="Gate: max per-class FID (classes with >= 50 reference images).")]
+MaxKid = Annotated[Optional[float], typer.Option(help="Gate: max per-class KID.")]
+MinPrecision = Annotated[Optional[float], typer.Option(help="Gate: min per-class precision.")]
+MinRecall = Annotated[Optional[float], typer.Option(help="Gate: min per-class recall.")]
+MinConsistency = Annotated[Optional[float], typer.Option(help="Gate: min class consistency (judge agrees).")]
+MaxCopyRate = Annotated[Optional[float], typer.Option(help="Gate: max share of memorised copies.")]
+JudgeSteps = Annotated[int, typer.Option(help="Training steps of the domain judge (cached per dataset split).")]
+MaxOverallFid = Annotated[Optional[float], typer.Option(help="Gate: max overall FID.")]
 DataDir = Annotated[Path, typer.Argument(help="Image folder: one sub-folder per class.", show_default=False)]
 ModelsDir = Annotated[Path, typer.Option(help="Root of run dirs and model dirs.")]
 
@@ -38,6 +50,13 @@ def user_errors() -> Iterator[None]:
     except AugmentGanError as e:
         err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
+
+
+def _thresholds(gate_file: Optional[Path], **overrides: Optional[float]):
+    from augment_gan.evaluation.gate import GateThresholds
+
+    base = GateThresholds.from_toml(gate_file) if gate_file else GateThresholds()
+    return base.with_overrides(**overrides)
 
 
 @app.command()
@@ -83,6 +102,10 @@ def train(
     holdout: Annotated[float, typer.Option(help="Share of each class held out of training for evaluation.")] = 0.1,
     strict: Annotated[bool, typer.Option(help="Fail if any file would be skipped.")] = False,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    eval_every: Annotated[int, typer.Option(help="Evaluate and gate every N steps (a multiple of --checkpoint-every; 0: off).")] = 0,
+    eval_samples: Annotated[int, typer.Option(help="Generated samples per class for --eval-every.")] = 500,
+    judge_steps: JudgeSteps = JUDGE_STEPS,
+    gate_file: GateFile = None,
 ) -> None:
     """Train a class-conditional GAN on DATA_DIR; writes a run dir with checkpoints and grids."""
     from augment_gan.data import load_image_folder
@@ -121,10 +144,40 @@ def train(
                               f"`augment-gan inspect {data_dir}` lists them with reasons.")
         trainer = make_trainer(run_dir, data, steps=steps if resume else None, device=device)
         start = trainer.resume() if resume else 0
-        _train_with_report(trainer, run_dir, start)
+        hook = None
+        if eval_every:
+            from augment_gan.evaluation.evaluate import EvalConfig
+
+            eval_cfg = EvalConfig(samples_per_class=eval_samples, judge_steps=judge_steps, seed=seed)
+            hook = _eval_hook(run_dir, data, trainer, eval_every, _thresholds(gate_file), eval_cfg)
+        _train_with_report(trainer, run_dir, start, hook)
+        if hook is not None:
+            _print_best(run_dir)
 
 
-def _train_with_report(trainer, run_dir: Path, start: int) -> None:
+def _eval_hook(run_dir: Path, data, trainer, every: int, thresholds, eval_cfg):
+    from augment_gan.evaluation.evaluate import RunEvaluator
+    from augment_gan.evaluation.runs import EvalDuringTraining
+
+    if every <= 0 or every % trainer.cfg.checkpoint_every:
+        from augment_gan.errors import ConfigError
+
+        raise ConfigError(f"--eval-every ({every}) must be a positive multiple of --checkpoint-every "
+                          f"({trainer.cfg.checkpoint_every}): evaluation runs on checkpoints.")
+    console.print("training the domain judge for evaluation (once per dataset split, then cached)...")
+    evaluator = RunEvaluator(run_dir, eval_cfg, data=data)
+    console.print(f"judge accuracy on held-out real images: {evaluator.judge_report['accuracy']:.3f} "
+                  f"(n={evaluator.judge_report['n']})", highlight=False)
+    return EvalDuringTraining(evaluator, thresholds, every, trainer.cfg.checkpoint_every)
+
+
+def _print_best(run_dir: Path) -> None:
+    best = json.loads((run_dir / "eval" / "best.json").read_text())
+    console.print(f"best checkpoint: step {best['step']} ({best['classes_passing']} classes pass the gate); "
+                  f"promote it with `augment-gan promote {run_dir}`.", highlight=False)
+
+
+def _train_with_report(trainer, run_dir: Path, start: int, on_checkpoint=None) -> None:
     from augment_gan.training import TrainingInterrupted
 
     counts = trainer.labels.bincount(minlength=trainer.net_cfg.num_classes).tolist()
@@ -138,7 +191,7 @@ def _train_with_report(trainer, run_dir: Path, start: int) -> None:
     )
     t0 = time.perf_counter()
     try:
-        trainer.fit(progress=True)
+        trainer.fit(progress=True, on_checkpoint=on_checkpoint)
     except TrainingInterrupted as e:
         err_console.print(f"interrupted: checkpoint saved at step {e.step}; continue with --resume.")
         raise typer.Exit(130) from None
@@ -149,6 +202,129 @@ def _train_with_report(trainer, run_dir: Path, start: int) -> None:
         f"samples: {run_dir / 'samples' / f'step-{trainer.step:07d}.png'}",
         highlight=False,
     )
+
+
+def _print_eval_table(report: dict) -> None:
+    from rich.table import Table
+
+    gate = report.get("gate")
+    table = Table(title=f"step {report['step']}: per-class metrics ({report['features']} features)", title_justify="left")
+    for col in ("class", "n ref", "FID", "KID", "P", "R", "cover", "consist", "copies", "gate"):
+        table.add_column(col, justify="left" if col in ("class", "gate") else "right")
+
+    def f(v):
+        return "–" if v is None else f"{v:.3g}"
+
+    for name, r in report["classes"].items():
+        verdict = ""
+        if gate:
+            verdict = "[green]pass[/]" if gate["per_class"][name]["passed"] else "[red]fail[/]"
+        ref = f"{r['n_reference']}" + ("" if r["reference"] == "holdout" else "*")
+        table.add_row(name, ref, f(r["fid"]), f(r["kid"]), f(r["precision"]), f(r["recall"]), f(r["coverage"]),
+                      f(r["class_consistency"]), f(r["copy_rate"]), verdict)
+    console.print(table)
+    console.print("n ref: real images compared against (* = all real images of the class, too few held out); "
+                  "the gate skips FID below 50.", style="dim")
+    for name, g in (gate or {}).get("per_class", {}).items():
+        if not g["passed"]:
+            console.print(f"  [red]{name}[/]: " + "; ".join(g["reasons"]), highlight=False)
+    o, j = report["overall"], report["judge"]
+    console.print(f"overall: FID {f(o['fid'])}, KID {f(o['kid'])} ± {f(o['kid_std'])}, P {f(o['precision'])}, "
+                  f"R {f(o['recall'])} (n={o['n_real']} real, {o['n_fake']} generated); judge accuracy on held-out "
+                  f"real images {f(j['accuracy'])} (n={j['n']}); {report['classes'][name]['n_fake']} samples per class.",
+                  highlight=False)
+
+
+@app.command()
+def evaluate(
+    run_dir: RunDir,
+    checkpoint: Annotated[str, typer.Option(help="latest, all, or a step number.")] = "latest",
+    features: Annotated[str, typer.Option(help="domain (a classifier trained on your data) or inception.")] = "domain",
+    samples: Annotated[int, typer.Option(help="Generated samples per class.")] = 500,
+    inception_weights: Annotated[Optional[Path], typer.Option(help="pt_inception-2015-12-05-6726825d.pth (for --features inception).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
+    judge_steps: JudgeSteps = JUDGE_STEPS,
+    gate_file: GateFile = None,
+    max_fid: MaxFid = None, max_kid: MaxKid = None, min_precision: MinPrecision = None, min_recall: MinRecall = None,
+    min_consistency: MinConsistency = None, max_copy_rate: MaxCopyRate = None, max_overall_fid: MaxOverallFid = None,
+) -> None:
+    """Measure checkpoints per class (FID, KID, precision/recall, density/coverage, consistency, copies)."""
+    from augment_gan.evaluation.evaluate import EvalConfig, RunEvaluator
+    from augment_gan.evaluation.runs import evaluate_steps, write_run_report
+
+    with user_errors():
+        thresholds = _thresholds(gate_file, max_fid=max_fid, max_kid=max_kid, min_precision=min_precision,
+                                 min_recall=min_recall, min_class_consistency=min_consistency,
+                                 max_copy_rate=max_copy_rate, max_overall_fid=max_overall_fid)
+        cfg = EvalConfig(features=features, samples_per_class=samples, judge_steps=judge_steps,
+                         inception_weights=str(inception_weights) if inception_weights else None)
+        evaluator = RunEvaluator(run_dir, cfg, progress=not as_json)
+        reports = evaluate_steps(evaluator, checkpoint, thresholds)
+        report_path = write_run_report(evaluator, reports[-1], reports[-1]["gate"])
+    if as_json:
+        typer.echo(json.dumps(reports if len(reports) > 1 else reports[0], indent=2))
+        return
+    for report in reports:
+        _print_eval_table(report)
+    console.print(f"report: {report_path}", highlight=False)
+
+
+@app.command()
+def promote(
+    run_dir: RunDir,
+    checkpoint: Annotated[str, typer.Option(help="best (by the gate, see eval/best.json) or a step number.")] = "best",
+    gate_file: GateFile = None,
+    max_fid: MaxFid = None, max_kid: MaxKid = None, min_precision: MinPrecision = None, min_recall: MinRecall = None,
+    min_consistency: MinConsistency = None, max_copy_rate: MaxCopyRate = None, max_overall_fid: MaxOverallFid = None,
+) -> None:
+    """Apply the gate to an evaluated checkpoint; if any class passes, export it and write a model dir."""
+    from augment_gan.evaluation.evaluate import RunEvaluator
+    from augment_gan.evaluation.runs import write_run_report
+    from augment_gan.promote import PromotionRejected, load_eval, promote_checkpoint, resolve_step
+
+    with user_errors():
+        thresholds = _thresholds(gate_file, max_fid=max_fid, max_kid=max_kid, min_precision=min_precision,
+                                 min_recall=min_recall, min_class_consistency=min_consistency,
+                                 max_copy_rate=max_copy_rate, max_overall_fid=max_overall_fid)
+        step = resolve_step(run_dir, checkpoint)
+        from augment_gan.evaluation.gate import apply_gate
+
+        report = load_eval(run_dir, step)
+        report["gate"] = apply_gate(report, thresholds)
+        _print_eval_table(report)
+        write_run_report(RunEvaluator(run_dir), report, report["gate"])
+        try:
+            model_dir, decision = promote_checkpoint(run_dir, step, thresholds)
+        except PromotionRejected as e:
+            err_console.print(f"[bold red]not promoted:[/] no class of step {e.step} passed the gate; "
+                              f"see {run_dir / 'report.html'}.", highlight=False)
+            raise typer.Exit(1) from None
+    passed = decision["passed_classes"]
+    console.print(f"promoted step {step} to [bold]{model_dir}[/] ({len(passed)} of {len(decision['per_class'])} "
+                  f"classes pass: {', '.join(passed)})", highlight=False)
+
+
+@app.command()
+def export(
+    run_dir: RunDir,
+    out: Annotated[Path, typer.Option(help="New (or empty) folder for the model dir.")],
+    checkpoint: Annotated[str, typer.Option(help="latest or a step number.")] = "latest",
+) -> None:
+    """Export a checkpoint to ONNX without the gate (experts); its card says the gate was not run."""
+    from augment_gan.export.onnx_export import export_checkpoint
+    from augment_gan.registry import write_model_dir
+    from augment_gan.training.checkpoint import resolve_checkpoint
+    from augment_gan.training.rundir import read_run_config
+
+    with user_errors():
+        config = read_run_config(run_dir)
+        step, path = resolve_checkpoint(run_dir, checkpoint)
+        onnx_bytes, fields = export_checkpoint(path, config, name=config["name"], version=f"export-{step}")
+        card = {**fields, "version": f"export-{step}", "gate": {"ran": False},
+                "source": {"run_dir": str(Path(run_dir).resolve()), "step": step, "checkpoint": str(path.resolve())}}
+        model_dir = write_model_dir(None, config["name"], {"generator.onnx": onnx_bytes}, card, out_dir=out)
+    console.print(f"exported step {step} to {model_dir} (ungated: consumers refuse it unless --allow-ungated).",
+                  highlight=False)
 
 
 @app.command()

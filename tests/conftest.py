@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,13 @@ from augment_gan.nets import NetConfig
 from augment_gan.training import TrainConfig
 
 
-@pytest.fixture(autouse=True)
-def _isolated_decode_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Nothing a test does writes to the home dir's cache."""
-    cache = tmp_path_factory.mktemp("decode-cache")
-    monkeypatch.setenv("AUGMENT_GAN_CACHE_DIR", str(cache))
-    return cache
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Nothing a test does writes to the home dir's cache (decoded images, judges)."""
+    cache = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AUGMENT_GAN_CACHE_DIR", str(cache))
+        yield cache
 
 
 @pytest.fixture(autouse=True)
@@ -25,14 +27,18 @@ def _few_threads() -> None:
     torch.set_num_threads(1)  # tiny nets: threading overhead dominates
 
 
-@pytest.fixture
-def digits_folder(tmp_path: Path) -> Path:
+def make_digits_folder(parent: Path) -> Path:
     """Real handwritten digits, 3 classes of 12, 8 and 6 images (8x8 grayscale PNGs)."""
-    folder = tmp_path / "digits"
+    folder = parent / "digits"
     write_digits_folder(folder, minority={0: 12, 1: 8, 2: 6, **{c: 0 for c in range(3, 10)}})
     for c in range(3, 10):  # drop the emptied classes
         (folder / str(c)).rmdir()
     return folder
+
+
+@pytest.fixture
+def digits_folder(tmp_path: Path) -> Path:
+    return make_digits_folder(tmp_path)
 
 
 @pytest.fixture

@@ -35,8 +35,12 @@ class Generator(nn.Module):
         self.cfg = cfg
         widths = cfg.generator_widths()
         self.base = widths[0]
-        # state size: (latent) -> (widths[0]) x 4 x 4
-        self.fc = nn.Linear(cfg.latent_dim, widths[0] * 4 * 4, bias=False)
+        # The class also enters at the input (as in BigGAN's shared embedding), not only
+        # through the BatchNorms: the first layer can then lay out class-specific shapes,
+        # which makes conditioning appear far earlier in training.
+        self.embed = nn.Embedding(cfg.num_classes, cfg.latent_dim)
+        # state size: (2 latent) -> (widths[0]) x 4 x 4
+        self.fc = nn.Linear(2 * cfg.latent_dim, widths[0] * 4 * 4, bias=False)
         self.bn0 = ConditionalBatchNorm2d(widths[0], cfg.num_classes)
         # each block doubles the side: 4 -> 8 -> 16 -> 32 (-> 64)
         self.blocks = nn.ModuleList(
@@ -45,7 +49,7 @@ class Generator(nn.Module):
         self.to_image = nn.Conv2d(widths[-1], cfg.channels, 3, padding=1)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        x = self.fc(z).view(z.shape[0], self.base, 4, 4)
+        x = self.fc(torch.cat([z, self.embed(y)], dim=1)).view(z.shape[0], self.base, 4, 4)
         x = F.relu(self.bn0(x, y))
         for block in self.blocks:
             x = block(x, y)

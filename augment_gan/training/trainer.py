@@ -192,14 +192,21 @@ class Trainer:
         self,
         progress: bool = True,
         on_step: Callable[["Trainer"], None] | None = None,
+        on_checkpoint: Callable[["Trainer"], None] | None = None,
     ) -> int:
-        """Train until ``cfg.steps``; ``on_step`` runs after every step (hooks, tests).
+        """Train until ``cfg.steps``; ``on_step`` runs after every step (hooks, tests),
+        ``on_checkpoint`` after every checkpoint (evaluation during training).
 
         The first Ctrl-C lets the current step finish, checkpoints it and raises
         :class:`TrainingInterrupted` (so the checkpoint is an exact resume point); a second
         Ctrl-C stops at once, and resume then falls back to the previous checkpoint."""
+        def checkpoint() -> None:
+            self.save()
+            if on_checkpoint is not None:
+                on_checkpoint(self)
+
         if self.step == 0:
-            self.save()  # step 0: the untrained baseline the gate must reject
+            checkpoint()  # step 0: the untrained baseline the gate must reject
         cfg = self.cfg
         window: list[StepStats] = []
         t_window = time.perf_counter()
@@ -222,12 +229,12 @@ class Trainer:
                     window, t_window = [], time.perf_counter()
                 bar.update(task, completed=self.step)
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
-                    self.save()
+                    checkpoint()
                 if on_step is not None:
                     on_step(self)
                 if stop.is_set():
                     if not checkpoint_path(self.run_dir, self.step).exists():
-                        self.save()
+                        checkpoint()
                     raise TrainingInterrupted(self.step)
         return self.step
 

@@ -1,0 +1,235 @@
+"""Evaluate checkpoints of a run, per class: the numbers the gate decides on.
+
+How small classes stay meaningful (a minority class may have a dozen real images):
+
+* Reference set. A class is compared with its held-out real images (never trained on)
+  when it has at least ``min_holdout_reference`` of them; otherwise with all its real
+  images, train and held-out, because a handful of held-out images cannot describe a
+  distribution. Which one was used, and its size, is in every per-class record.
+* Memorisation is what comparing with training images could hide, so the copy check
+  guards it: a sample closer to a training image than the held-out images are (or, with
+  fewer than ``min_holdout_copy`` held-out images, than training images are to each
+  other) counts as a copy.
+* FID needs many samples (its covariance has D x D entries); the gate uses it only for
+  classes with enough reference images and relies on KID, which is unbiased at any
+  size, below that (see ``gate.py``). Every number is printed with its sample size.
+* Precision/recall/density/coverage are computed with as many generated samples as
+  reference images, since k-NN radii shrink as a set grows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from augment_gan.data import ImageData
+from augment_gan.evaluation.distances import knn_radii
+from augment_gan.evaluation.domain import JudgeConfig, load_or_train_judge, per_class_accuracy
+from augment_gan.evaluation.extractors import extract_features, get_extractor
+from augment_gan.evaluation.features import as_feature_tensor
+from augment_gan.evaluation.metrics import copy_check, fid, kid, manifold_metrics
+from augment_gan.fileio import atomic_write_json
+from augment_gan.nets import Generator, NetConfig
+from augment_gan.training.checkpoint import load_checkpoint, resolve_checkpoint
+from augment_gan.training.rundir import read_run_config
+from augment_gan.training.run import load_run_data, split_indices
+from augment_gan.training.samples import to_uint8
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    features: str = "domain"
+    samples_per_class: int = 500
+    min_holdout_reference: int = 50
+    min_holdout_copy: int = 5
+    kid_subsets: int = 50
+    kid_subset_size: int = 1000
+    pr_k: int = 3
+    dc_k: int = 5
+    copy_percentile: float = 1.0
+    seed: int = 0
+    inception_weights: str | None = None
+    judge_steps: int = JudgeConfig.steps
+
+
+def eval_path(run_dir: Path, step: int) -> Path:
+    return Path(run_dir) / "eval" / f"step-{step:07d}.json"
+
+
+@torch.inference_mode()
+def generate_per_class(generator: torch.nn.Module, net_cfg: NetConfig, n: int, seed: int) -> torch.Tensor:
+    """uint8 samples (num_classes * n, C, H, W), class-major, from a fixed noise stream."""
+    g = torch.Generator().manual_seed(seed)
+    generator.eval()
+    device = next(generator.parameters()).device
+    out = []
+    for c in range(net_cfg.num_classes):
+        z = torch.randn(n, net_cfg.latent_dim, generator=g)
+        y = torch.full((n,), c, dtype=torch.long)
+        for i in range(0, n, 256):
+            out.append(to_uint8(generator(z[i : i + 256].to(device), y[i : i + 256].to(device)).cpu()))
+    return torch.cat(out)
+
+
+def load_ema_generator(checkpoint: Path) -> tuple[Generator, NetConfig, int]:
+    state = load_checkpoint(checkpoint)
+    net_cfg = NetConfig.from_dict(state["net_config"])
+    generator = Generator(net_cfg)
+    generator.load_state_dict(state["G_ema"])
+    return generator.eval(), net_cfg, int(state["step"])
+
+
+class RunEvaluator:
+    """Everything shared by the checkpoints of one run: data, split, judge, real features.
+
+    Build it once (this trains or loads the cached judge) and call :meth:`evaluate` per
+    checkpoint; that is what keeps ``--eval-every`` cheap during training.
+    """
+
+    def __init__(self, run_dir: Path, cfg: EvalConfig = EvalConfig(), data: ImageData | None = None,
+                 progress: bool = False) -> None:
+        self.run_dir, self.cfg = Path(run_dir), cfg
+        self.config = read_run_config(run_dir)
+        self.data = data if data is not None else load_run_data(run_dir, progress=progress)
+        self.classes = self.data.classes
+        train_idx, hold_idx = split_indices(run_dir, self.data)
+        self.train_idx, self.hold_idx = train_idx, hold_idx
+        images, labels = self.data.images, self.data.labels
+        self.judge = load_or_train_judge(
+            images[train_idx], labels[train_idx], len(self.classes),
+            dataset_key=self.data.key, train_paths=[self.data.paths[i] for i in train_idx],
+            cfg=JudgeConfig(steps=cfg.judge_steps, seed=cfg.seed),
+        )
+        self.judge_report = per_class_accuracy(self.judge, images[hold_idx], labels[hold_idx], len(self.classes))
+        if cfg.features == "domain":
+            self.extractor = self.judge
+        else:
+            kwargs = {"weights_path": cfg.inception_weights} if cfg.features == "inception" else {}
+            self.extractor = get_extractor(cfg.features, **kwargs)
+        self.real_features = extract_features(self.extractor, images)
+        # The judge's feature scale is arbitrary and differs per dataset; rescale so the real
+        # training features have unit mean variance per dimension. FID then reads in units of
+        # the real data's own spread, which is what lets one default threshold serve many
+        # datasets. (Precision/recall/density/coverage and copies are scale-free anyway.)
+        self.feature_scale = 1.0
+        if cfg.features == "domain":
+            spread = float(self.real_features[train_idx.numpy()].var(axis=0).mean())
+            self.feature_scale = 1.0 / max(spread, 1e-12) ** 0.5
+            self.real_features = self.real_features * self.feature_scale
+        self.labels = labels.numpy()
+        self.is_train = np.zeros(len(labels), dtype=bool)
+        self.is_train[train_idx.numpy()] = True
+
+    def evaluate_checkpoint(self, which: str | int = "latest", write: bool = True) -> dict[str, Any]:
+        step, path = resolve_checkpoint(self.run_dir, which)
+        generator, net_cfg, _ = load_ema_generator(path)
+        report = self.evaluate(generator, net_cfg, step)
+        if write:
+            atomic_write_json(eval_path(self.run_dir, step), report)
+        return report
+
+    def evaluate(self, generator: torch.nn.Module, net_cfg: NetConfig, step: int) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        cfg, n = self.cfg, self.cfg.samples_per_class
+        fakes = generate_per_class(generator, net_cfg, n, cfg.seed)
+        fake_labels = np.repeat(np.arange(net_cfg.num_classes), n)
+        fake_features = extract_features(self.extractor, fakes) * self.feature_scale
+        self.last_fakes = fakes  # kept for the report's sample strips
+        predicted = self.judge.predict(fakes)
+
+        per_class, overall_real, overall_fake = {}, [], []
+        total_reference = sum(self._reference(c)[0].sum() for c in range(len(self.classes)))
+        for c, name in enumerate(self.classes):
+            fake_c = fake_features[fake_labels == c]
+            ref_mask, ref_kind = self._reference(c)
+            in_class = self.labels == c
+            record = class_metrics(
+                reference=self.real_features[ref_mask],
+                train=self.real_features[in_class & self.is_train],
+                holdout=self.real_features[in_class & ~self.is_train],
+                fake=fake_c,
+                cfg=cfg,
+            )
+            record["reference"] = ref_kind
+            record["class_consistency"] = float((predicted[fake_labels == c] == c).mean())
+            per_class[name] = record
+            # overall: fakes in the reference's class proportions, so FID does not punish
+            # the (deliberately) uniform class mix of the generated set
+            k = max(2, round(n * len(self.classes) * ref_mask.sum() / total_reference))
+            overall_real.append(self.real_features[ref_mask])
+            overall_fake.append(fake_c[: min(k, n)])
+
+        real_all, fake_all = np.concatenate(overall_real), np.concatenate(overall_fake)
+        kid_mean, kid_std = kid(real_all, fake_all, num_subsets=cfg.kid_subsets,
+                                subset_size=cfg.kid_subset_size, seed=cfg.seed)
+        overall = {
+            "fid": fid(real_all, fake_all),
+            "kid": kid_mean,
+            "kid_std": kid_std,
+            **manifold_metrics(real_all, fake_all[: len(real_all)], pr_k=cfg.pr_k, dc_k=cfg.dc_k),
+            "class_consistency": float(np.mean([r["class_consistency"] for r in per_class.values()])),
+            "copy_rate": float(np.mean([r["copy_rate"] for r in per_class.values()])),
+            "n_real": int(len(real_all)),
+            "n_fake": int(len(fake_all)),
+        }
+        return {
+            "step": step,
+            "features": cfg.features,
+            "config": asdict(cfg),
+            "judge": {"accuracy": self.judge_report["accuracy"], "n": self.judge_report["n"],
+                      "per_class": {self.classes[c]: v for c, v in self.judge_report["per_class"].items()}},
+            "overall": overall,
+            "classes": per_class,
+            "seconds": time.perf_counter() - t0,
+        }
+
+    def _reference(self, c: int) -> tuple[np.ndarray, str]:
+        holdout = (self.labels == c) & ~self.is_train
+        if holdout.sum() >= self.cfg.min_holdout_reference:
+            return holdout, "holdout"
+        return self.labels == c, "all-real"
+
+
+def class_metrics(
+    *, reference: np.ndarray, train: np.ndarray, holdout: np.ndarray, fake: np.ndarray, cfg: EvalConfig
+) -> dict[str, Any]:
+    """Every per-class number from features: the reference set, the class's training and
+    held-out real images, and its generated samples. Sample sizes ride along."""
+    kid_mean, kid_std = kid(reference, fake, num_subsets=cfg.kid_subsets, subset_size=cfg.kid_subset_size,
+                            seed=cfg.seed)
+    n_pr = min(len(reference), len(fake))
+    record: dict[str, Any] = {
+        "n_train": int(len(train)),
+        "n_holdout": int(len(holdout)),
+        "n_fake": int(len(fake)),
+        "n_reference": int(len(reference)),
+        "fid": fid(reference, fake),
+        "kid": kid_mean,
+        "kid_std": kid_std,
+        "n_pr": n_pr,
+    }
+    if len(reference) > max(cfg.pr_k, cfg.dc_k) and n_pr > cfg.pr_k:
+        record.update(manifold_metrics(reference, fake[:n_pr], pr_k=cfg.pr_k, dc_k=cfg.dc_k))
+    else:
+        record.update({"precision": None, "recall": None, "density": None, "coverage": None})
+    record.update(copy_metrics(train, holdout, fake, cfg))
+    return record
+
+
+def copy_metrics(train: np.ndarray, holdout: np.ndarray, fake: np.ndarray, cfg: EvalConfig) -> dict[str, Any]:
+    """Copy rate against held-out images, or, with too few of them, against how close the
+    training images are to each other (leave-one-out nearest distances)."""
+    if len(holdout) >= cfg.min_holdout_copy:
+        result = copy_check(train, holdout, fake, percentile=cfg.copy_percentile)
+        return {"copy_rate": result["copy_rate"], "copy_threshold": result["threshold"],
+                "copy_reference": "holdout"}
+    loo = knn_radii(as_feature_tensor(train, "train"), 1).numpy()
+    threshold = float(np.percentile(loo, cfg.copy_percentile))
+    fake_nn = copy_check(train, train[:1], fake)["fake_nn_distances"]
+    return {"copy_rate": float(np.mean(fake_nn < threshold)), "copy_threshold": threshold,
+            "copy_reference": "train-leave-one-out"}

@@ -1,0 +1,136 @@
+"""report.html: a self-contained page (images inlined) to judge a run by looking.
+
+Per class: generated samples beside real images of that class and the gate's verdict
+with its reasons; then metric curves over training steps and the full metric table.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from augment_gan.training.samples import make_grid
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
+table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
+th{background:#f4f4f4}td.l,th.l{text-align:left}.pass{color:#070;font-weight:bold}.fail{color:#b00;font-weight:bold}
+.row{display:flex;gap:24px;align-items:center;margin:6px 0}.row img{image-rendering:pixelated}
+.small{color:#666;font-size:12px}
+"""
+
+
+def _png(image: Image.Image, scale: int = 1) -> str:
+    if scale != 1:
+        image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return html.escape(str(value))
+
+
+def metric_curves(eval_dir: Path, metrics_log: Path) -> Image.Image | None:
+    """Losses and gate metrics over steps, one PNG (matplotlib, Agg backend)."""
+    reports = sorted((json.loads(p.read_text()) for p in eval_dir.glob("step-*.json")), key=lambda r: r["step"])
+    if not reports:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    steps = [r["step"] for r in reports]
+    classes = list(reports[-1]["classes"])
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.4))
+    for ax, metric in zip(axes[:3], ("kid", "precision", "class_consistency")):
+        for name in classes:
+            ax.plot(steps, [r["classes"][name][metric] for r in reports], marker=".", label=name)
+        ax.set_title(f"{metric} per class")
+        ax.set_xlabel("step")
+    axes[0].set_yscale("symlog", linthresh=1e-3)
+    axes[2].legend(fontsize=7, ncol=2)
+    losses = [json.loads(line) for line in metrics_log.read_text().splitlines() if '"loss_d"' in line] \
+        if metrics_log.exists() else []
+    if losses:
+        axes[3].plot([r["step"] for r in losses], [r["loss_d"] for r in losses], label="D")
+        axes[3].plot([r["step"] for r in losses], [r["loss_g"] for r in losses], label="G")
+        axes[3].legend()
+    axes[3].set_title("losses")
+    axes[3].set_xlabel("step")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    plt.close(fig)
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+def build_report(
+    run_dir: Path,
+    report: dict[str, Any],
+    decision: dict[str, Any] | None,
+    fakes: torch.Tensor,
+    reals: list[torch.Tensor],
+) -> str:
+    """The HTML text. ``fakes``: uint8 (classes*k, C, H, W) class-major; ``reals[c]``: uint8 images of class c."""
+    classes = list(report["classes"])
+    k = len(fakes) // len(classes)
+    judge = report["judge"]
+    parts = [f"<!doctype html><meta charset='utf-8'><title>augment-gan report: step {report['step']}</title>",
+             f"<style>{_STYLE}</style>",
+             f"<h1>Run {html.escape(Path(run_dir).name)}, checkpoint step {report['step']}</h1>",
+             f"<p>Features: <b>{report['features']}</b>. Judge (domain classifier) accuracy on held-out real images: "
+             f"<b>{_fmt(judge['accuracy'])}</b> (n={judge['n']}). Overall FID {_fmt(report['overall']['fid'])}, "
+             f"KID {_fmt(report['overall']['kid'])}.</p>"]
+    if decision is not None:
+        passed = decision["passed_classes"]
+        parts.append(f"<p>Gate: <b>{len(passed)} of {len(classes)}</b> classes pass"
+                     + ("" if decision["overall"]["passed"] else
+                        f"; <span class='fail'>{html.escape('; '.join(decision['overall']['reasons']))}</span>")
+                     + ".</p>")
+    parts.append("<h2>Samples per class: generated (left) and real (right)</h2>")
+    for c, name in enumerate(classes):
+        verdict = ""
+        if decision is not None:
+            d = decision["per_class"][name]
+            verdict = ("<span class='pass'>pass</span>" if d["passed"] else
+                       f"<span class='fail'>fail</span> <span class='small'>{html.escape('; '.join(d['reasons']))}</span>")
+        fake_grid = make_grid(fakes[c * k : (c + 1) * k][:10], rows=1)
+        real_grid = make_grid(reals[c][:10], rows=1) if len(reals[c]) else None
+        parts.append(f"<div class='row'><b>{html.escape(name)}</b><img src='{_png(fake_grid, 2)}'>"
+                     + (f"<img src='{_png(real_grid, 2)}'>" if real_grid else "") + f"<div>{verdict}</div></div>")
+    curves = metric_curves(Path(run_dir) / "eval", Path(run_dir) / "metrics.jsonl")
+    if curves is not None:
+        parts.append(f"<h2>Over training steps</h2><img src='{_png(curves)}' style='max-width:100%'>")
+    cols = ["n_train", "n_holdout", "reference", "n_reference", "fid", "kid", "kid_std", "n_pr", "precision",
+            "recall", "density", "coverage", "class_consistency", "copy_rate", "copy_reference"]
+    parts.append("<h2>Metrics per class</h2><p class='small'>Every number with its sample size: "
+                 "n_reference real images, n_pr per side for precision/recall/density/coverage, "
+                 f"{report['classes'][classes[0]]['n_fake']} generated samples per class.</p><table><tr><th class='l'>class</th>"
+                 + "".join(f"<th>{c}</th>" for c in cols) + "<th>gate</th></tr>")
+    for name in classes:
+        rec = report["classes"][name]
+        gate = "" if decision is None else (
+            "<span class='pass'>pass</span>" if decision["per_class"][name]["passed"] else "<span class='fail'>fail</span>")
+        parts.append(f"<tr><td class='l'>{html.escape(name)}</td>" + "".join(f"<td>{_fmt(rec[c])}</td>" for c in cols)
+                     + f"<td>{gate}</td></tr>")
+    parts.append("</table>")
+    return "\n".join(parts)
+
+
+def real_examples(images: torch.Tensor, labels: np.ndarray, num_classes: int, k: int = 10) -> list[torch.Tensor]:
+    return [images[torch.from_numpy(np.flatnonzero(labels == c)[:k])] for c in range(num_classes)]

@@ -1,0 +1,107 @@
+"""Evaluating a run's checkpoints: eval JSON per step, the gate, the best step, report.html."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from augment_gan.errors import CheckpointError, ConfigError
+from augment_gan.evaluation.evaluate import RunEvaluator, eval_path, generate_per_class, load_ema_generator
+from augment_gan.evaluation.gate import GateThresholds, apply_gate, selection_score
+from augment_gan.evaluation.report import build_report, real_examples
+from augment_gan.fileio import atomic_write_bytes, atomic_write_json
+from augment_gan.training.checkpoint import list_checkpoints, resolve_checkpoint
+
+BEST_NAME = "best.json"
+
+
+def evaluate_steps(
+    evaluator: RunEvaluator, which: str, thresholds: GateThresholds, *, skip_done: bool = False
+) -> list[dict[str, Any]]:
+    """Evaluate 'latest', 'all' or one step; each report is written with its gate decision."""
+    run_dir = evaluator.run_dir
+    if which == "all":
+        steps = [s for s, _ in list_checkpoints(run_dir)]
+        if not steps:
+            raise CheckpointError(f"run dir {run_dir} has no checkpoints.")
+    else:
+        steps = [resolve_checkpoint(run_dir, which)[0]]
+    reports = []
+    for step in steps:
+        if skip_done and eval_path(run_dir, step).is_file():
+            reports.append(json.loads(eval_path(run_dir, step).read_text()))
+            continue
+        report = evaluator.evaluate_checkpoint(step, write=False)
+        report["gate"] = apply_gate(report, thresholds)
+        atomic_write_json(eval_path(run_dir, step), report)
+        reports.append(report)
+    update_best(run_dir, thresholds)
+    return reports
+
+
+def load_reports(run_dir: Path) -> list[dict[str, Any]]:
+    return sorted((json.loads(p.read_text()) for p in (Path(run_dir) / "eval").glob("step-*.json")),
+                  key=lambda r: r["step"])
+
+
+def update_best(run_dir: Path, thresholds: GateThresholds) -> dict[str, Any] | None:
+    """Re-gate every evaluated step and record the best in eval/best.json."""
+    reports = load_reports(run_dir)
+    if not reports:
+        return None
+    scored = [(selection_score(apply_gate(r, thresholds), r), r["step"]) for r in reports]
+    (passed, neg_kid), step = max(scored)
+    best = {"step": step, "classes_passing": passed, "mean_class_kid": -neg_kid,
+            "criterion": "most classes passing the gate, then lowest mean per-class KID"}
+    atomic_write_json(Path(run_dir) / "eval" / BEST_NAME, best)
+    return best
+
+
+def best_step(run_dir: Path) -> int:
+    path = Path(run_dir) / "eval" / BEST_NAME
+    if not path.is_file():
+        raise CheckpointError(
+            f"run {run_dir} has no evaluated checkpoints; run `augment-gan evaluate {run_dir} --checkpoint all` "
+            "or pass --checkpoint STEP."
+        )
+    return int(json.loads(path.read_text())["step"])
+
+
+def write_run_report(evaluator: RunEvaluator, report: dict[str, Any], decision: dict[str, Any] | None) -> Path:
+    """run_dir/report.html for one evaluated step (samples, real images, curves, table)."""
+    run_dir = evaluator.run_dir
+    _, ckpt = resolve_checkpoint(run_dir, report["step"])
+    generator, net_cfg, _ = load_ema_generator(ckpt)
+    fakes = generate_per_class(generator, net_cfg, 10, seed=evaluator.cfg.seed)
+    reals = real_examples(evaluator.data.images, evaluator.labels, len(evaluator.classes))
+    html = build_report(run_dir, report, decision, fakes, reals)
+    path = Path(run_dir) / "report.html"
+    atomic_write_bytes(path, html.encode("utf-8"))
+    return path
+
+
+class EvalDuringTraining:
+    """``Trainer.fit(on_checkpoint=...)`` hook: evaluate the EMA generator every N steps.
+
+    The judge and the real features are built once, in the constructor; each call only
+    generates, extracts and computes metrics. Time spent is logged to metrics.jsonl.
+    """
+
+    def __init__(self, evaluator: RunEvaluator, thresholds: GateThresholds, every: int, checkpoint_every: int):
+        if every <= 0 or every % checkpoint_every:
+            raise ConfigError(
+                f"--eval-every ({every}) must be a positive multiple of --checkpoint-every ({checkpoint_every}): "
+                "evaluation runs on checkpoints."
+            )
+        self.evaluator, self.thresholds, self.every = evaluator, thresholds, every
+
+    def __call__(self, trainer: Any) -> None:
+        if trainer.step % self.every and trainer.step != trainer.cfg.steps:
+            return
+        report = self.evaluator.evaluate(trainer.ema.shadow, trainer.net_cfg, trainer.step)
+        report["gate"] = apply_gate(report, self.thresholds)
+        atomic_write_json(eval_path(trainer.run_dir, trainer.step), report)
+        best = update_best(trainer.run_dir, self.thresholds)
+        trainer._log({"step": trainer.step, "event": "eval", "seconds": report["seconds"],
+                      "classes_passing": len(report["gate"]["passed_classes"]), "best_step": best["step"]})

@@ -1,0 +1,105 @@
+"""Per-class metrics on synthetic features where the right answer is known."""
+
+import numpy as np
+import pytest
+
+from augment_gan.evaluation.evaluate import EvalConfig, class_metrics
+from augment_gan.evaluation.gate import GateThresholds, apply_gate
+
+CFG = EvalConfig(kid_subsets=10)
+
+
+def _class(rng: np.random.Generator, n_train: int = 150, n_holdout: int = 60, dim: int = 8):
+    train = rng.normal(size=(n_train, dim))
+    holdout = rng.normal(size=(n_holdout, dim))
+    return train, holdout
+
+
+def _gate(record: dict) -> dict:
+    report = {"step": 1, "overall": {"fid": 0.0, "n_real": 1}, "classes": {"c": {**record, "class_consistency": 1.0}}}
+    return apply_gate(report, GateThresholds(max_fid=1.0, max_kid=0.5, max_overall_fid=10.0))["per_class"]["c"]
+
+
+def test_a_good_class_passes() -> None:
+    rng = np.random.default_rng(0)
+    train, holdout = _class(rng)
+    fake = rng.normal(size=(300, 8))
+    record = class_metrics(reference=holdout, train=train, holdout=holdout, fake=fake, cfg=CFG)
+    assert record["precision"] > 0.8 and record["recall"] > 0.8
+    assert record["copy_rate"] < 0.05
+    assert record["n_reference"] == 60 and record["n_pr"] == 60 and record["n_fake"] == 300
+    assert _gate(record)["passed"], _gate(record)["reasons"]
+
+
+def test_a_collapsed_class_fails_recall_and_coverage() -> None:
+    rng = np.random.default_rng(1)
+    train, holdout = _class(rng)
+    fake = train[0] + 0.01 * rng.normal(size=(300, 8)) + 0.3  # every sample near one mode
+    record = class_metrics(reference=holdout, train=train, holdout=holdout, fake=fake, cfg=CFG)
+    assert record["recall"] < 0.1 and record["coverage"] < 0.25
+    reasons = " ".join(_gate(record)["reasons"])
+    assert "recall" in reasons
+
+
+def test_a_class_of_copies_fails_the_copy_rate() -> None:
+    rng = np.random.default_rng(2)
+    train, holdout = _class(rng)
+    fake = train[rng.integers(0, len(train), 300)] + 1e-6 * rng.normal(size=(300, 8))
+    record = class_metrics(reference=holdout, train=train, holdout=holdout, fake=fake, cfg=CFG)
+    assert record["copy_rate"] == 1.0 and record["copy_reference"] == "holdout"
+    gate = _gate(record)
+    assert not gate["passed"] and any(r.startswith("copy_rate 1 >") for r in gate["reasons"])
+
+
+def test_tiny_class_uses_leave_one_out_copy_reference() -> None:
+    rng = np.random.default_rng(3)
+    train, holdout = _class(rng, n_train=12, n_holdout=2)
+    copies = class_metrics(reference=np.concatenate([train, holdout]), train=train, holdout=holdout,
+                           fake=np.repeat(train, 10, axis=0), cfg=CFG)
+    assert copies["copy_reference"] == "train-leave-one-out" and copies["copy_rate"] == 1.0
+    fresh = class_metrics(reference=np.concatenate([train, holdout]), train=train, holdout=holdout,
+                          fake=rng.normal(size=(120, 8)), cfg=CFG)
+    assert fresh["copy_rate"] < 0.3  # 12 training images make a coarse threshold
+
+
+def test_too_small_for_precision_recall_is_reported_not_faked() -> None:
+    rng = np.random.default_rng(4)
+    train, holdout = _class(rng, n_train=4, n_holdout=0)
+    record = class_metrics(reference=train, train=train, holdout=holdout, fake=rng.normal(size=(50, 8)), cfg=CFG)
+    assert record["precision"] is None and record["recall"] is None
+    assert "precision not computable with 4 reference images" in _gate(record)["reasons"]
+
+
+def test_fid_is_gated_only_with_enough_reference_images() -> None:
+    rng = np.random.default_rng(5)
+    train, holdout = _class(rng, n_train=40, n_holdout=5)
+    record = class_metrics(reference=np.concatenate([train, holdout]), train=train, holdout=holdout,
+                           fake=rng.normal(size=(200, 8)) * 1.3, cfg=CFG)
+    assert record["n_reference"] == 45
+    assert not any(r.startswith("fid") for r in _gate(record)["reasons"])
+
+
+def test_overall_fid_ceiling_fails_every_class() -> None:
+    record = {"n_reference": 100, "fid": 0.1, "kid": 0.0, "precision": 1.0, "recall": 1.0,
+              "class_consistency": 1.0, "copy_rate": 0.0}
+    report = {"step": 3, "overall": {"fid": 50.0, "n_real": 200}, "classes": {"a": record, "b": record}}
+    decision = apply_gate(report, GateThresholds(max_overall_fid=20.0))
+    assert decision["passed_classes"] == [] and not decision["overall"]["passed"]
+    assert decision["per_class"]["a"]["reasons"] == ["overall fid 50 > 20 (n=200)"]
+
+
+@pytest.mark.parametrize("content, message", [("max_fid = 5\n[x]\n", "unknown keys"), ("max_fid = ", "not valid TOML")])
+def test_gate_file_errors_are_clear(tmp_path, content, message) -> None:
+    from augment_gan.errors import ConfigError
+
+    path = tmp_path / "gate.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        GateThresholds.from_toml(path)
+
+
+def test_gate_file_and_overrides(tmp_path) -> None:
+    path = tmp_path / "gate.toml"
+    path.write_text("[gate]\nmax_fid = 12.5\nmin_recall = 0.1\n")
+    t = GateThresholds.from_toml(path).with_overrides(min_recall=0.2, max_kid=None)
+    assert (t.max_fid, t.min_recall, t.max_kid) == (12.5, 0.2, GateThresholds().max_kid)
