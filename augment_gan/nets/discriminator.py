@@ -23,6 +23,17 @@ class DownBlock(nn.Module):
         return F.leaky_relu(self.conv2(x), 0.1)
 
 
+def minibatch_std(h: torch.Tensor, group: int = 4) -> torch.Tensor:
+    """One feature map: the std over groups of ``group`` samples, averaged, per sample."""
+    n, c, height, width = h.shape
+    g = min(group, n)
+    while n % g:
+        g -= 1
+    grouped = h.reshape(g, n // g, c, height, width)
+    std = (grouped.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (n // g,)
+    return std.repeat(g)[:, None, None, None].expand(n, 1, height, width)
+
+
 class Discriminator(nn.Module):
     """Scores (image, label) pairs; the label enters through an inner-product projection.
 
@@ -36,14 +47,18 @@ class Discriminator(nn.Module):
         chans = [cfg.channels, *widths]
         # each block halves the side: 32 -> 16 -> 8 -> 4 (64 adds one more)
         self.blocks = nn.Sequential(*(DownBlock(a, b) for a, b in zip(chans[:-1], chans[1:])))
-        self.last = sn_conv(widths[-1], widths[-1], 3, padding=1)
+        # +1 input channel: the minibatch standard deviation (Karras et al. 2018), which
+        # lets D see a lack of variety that no single image shows; without it the digits
+        # generator drew near-identical samples within each class.
+        self.last = sn_conv(widths[-1] + 1, widths[-1], 3, padding=1)
         self.linear = sn_linear(widths[-1], 1)
         self.embed = nn.utils.parametrizations.spectral_norm(
             nn.Embedding(cfg.num_classes, widths[-1])
         )
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        h = F.leaky_relu(self.last(self.blocks(x)), 0.1)
+        h = self.blocks(x)
+        h = F.leaky_relu(self.last(torch.cat([h, minibatch_std(h)], dim=1)), 0.1)
         h = h.sum(dim=(2, 3))  # state size: (N, widths[-1])
         projection = (self.embed(y) * h).sum(dim=1)
         return self.linear(h).squeeze(1) + projection

@@ -8,24 +8,26 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 
 class ConditionalBatchNorm2d(nn.Module):
-    """BatchNorm whose scale and shift are looked up per class (de Vries et al. 2017).
+    """BatchNorm whose scale and shift are predicted from a condition vector
+    (de Vries et al. 2017; BigGAN's variant, Brock et al. 2019).
 
-    The normalisation statistics are shared across classes; only the affine part is
-    class-specific, which is what lets one generator draw every class.
+    The normalisation statistics are shared; the affine part comes from ``cond``, which
+    holds the class embedding and a slice of z, so both the class and the noise steer
+    every layer. Zero-initialised, so training starts from plain BatchNorm.
     """
 
-    def __init__(self, num_features: int, num_classes: int) -> None:
+    def __init__(self, num_features: int, cond_dim: int) -> None:
         super().__init__()
         self.bn = nn.BatchNorm2d(num_features, affine=False)
-        self.gain = nn.Embedding(num_classes, num_features)
-        self.bias = nn.Embedding(num_classes, num_features)
-        nn.init.ones_(self.gain.weight)
+        self.gain = nn.Linear(cond_dim, num_features, bias=False)
+        self.bias = nn.Linear(cond_dim, num_features, bias=False)
+        nn.init.zeros_(self.gain.weight)
         nn.init.zeros_(self.bias.weight)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         out = self.bn(x)
-        gain = self.gain(y)[:, :, None, None]
-        bias = self.bias(y)[:, :, None, None]
+        gain = 1.0 + self.gain(cond)[:, :, None, None]
+        bias = self.bias(cond)[:, :, None, None]
         return out * gain + bias
 
 

@@ -18,7 +18,7 @@ class TrainConfig:
     lr_d: float = 2e-4
     beta1: float = 0.0
     beta2: float = 0.9
-    n_critic: int = 1
+    n_critic: int = 2
     gp_weight: float = 10.0
     label_smoothing: float = 0.0
     ema_decay: float = 0.999

@@ -21,12 +21,26 @@ def test_generator_output_depends_on_label() -> None:
     torch.manual_seed(0)
     cfg = NetConfig(num_classes=2, latent_dim=8, g_width=4, d_width=4)
     G = Generator(cfg).eval()
-    with torch.no_grad():  # make the class embeddings differ, as training would
-        for m in G.modules():
-            if hasattr(m, "gain") and isinstance(m.gain, torch.nn.Embedding):
-                m.gain.weight.normal_(1.0, 0.5)
     z = torch.randn(1, 8)
     assert not torch.allclose(G(z, torch.tensor([0])), G(z, torch.tensor([1])))
+
+
+def test_every_slice_of_z_reaches_the_output() -> None:
+    torch.manual_seed(0)
+    cfg = NetConfig(num_classes=2, latent_dim=10, g_width=4, d_width=4)
+    G = Generator(cfg)
+    with torch.no_grad():  # conditional BatchNorms start at zero; give them weights
+        for m in G.modules():
+            if isinstance(m, torch.nn.Linear) and m is not G.fc:
+                m.weight.normal_(0, 0.5)
+    G.eval()
+    z, y = torch.randn(1, 10), torch.tensor([1])
+    base = G(z, y)
+    for a, b in G.z_slices:
+        dz = torch.zeros_like(z)
+        dz[:, a:b] = 1.0
+        assert not torch.allclose(G(z + dz, y), base), (a, b)
+    assert G.z_slices[0][0] == 0 and G.z_slices[-1][1] == 10
 
 
 def test_discriminator_projection_uses_label() -> None:
