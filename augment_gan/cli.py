@@ -34,6 +34,7 @@ MaxFid = Annotated[Optional[float], typer.Option(help="Gate: max per-class FID (
 MaxKid = Annotated[Optional[float], typer.Option(help="Gate: max per-class KID.")]
 MinPrecision = Annotated[Optional[float], typer.Option(help="Gate: min per-class precision.")]
 MinRecall = Annotated[Optional[float], typer.Option(help="Gate: min per-class recall.")]
+MinCoverage = Annotated[Optional[float], typer.Option(help="Gate: min per-class coverage.")]
 MinConsistency = Annotated[Optional[float], typer.Option(help="Gate: min class consistency (judge agrees).")]
 MaxCopyRate = Annotated[Optional[float], typer.Option(help="Gate: max share of memorised copies.")]
 JudgeSteps = Annotated[int, typer.Option(help="Training steps of the domain judge (cached per dataset split).")]
@@ -92,7 +93,7 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue the latest run of NAME from its newest checkpoint.")] = False,
     lr_g: Annotated[float, typer.Option(help="Generator learning rate.")] = 2e-4,
     lr_d: Annotated[float, typer.Option(help="Discriminator learning rate.")] = 2e-4,
-    n_critic: Annotated[int, typer.Option(help="D steps per G step (5 is usual for wgan-gp).")] = 1,
+    n_critic: Annotated[int, typer.Option(help="D steps per G step (5 is usual for wgan-gp).")] = 2,
     ema_decay: Annotated[float, typer.Option(help="Decay of the generator's EMA copy.")] = 0.999,
     diffaugment: Annotated[str, typer.Option(help="DiffAugment policy, or 'none'.")] = "color,translation,cutout",
     label_smoothing: Annotated[float, typer.Option(help="One-sided label smoothing (ns loss only).")] = 0.0,
@@ -245,7 +246,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
     judge_steps: JudgeSteps = JUDGE_STEPS,
     gate_file: GateFile = None,
-    max_fid: MaxFid = None, max_kid: MaxKid = None, min_precision: MinPrecision = None, min_recall: MinRecall = None,
+    max_fid: MaxFid = None, max_kid: MaxKid = None, min_precision: MinPrecision = None, min_recall: MinRecall = None, min_coverage: MinCoverage = None,
     min_consistency: MinConsistency = None, max_copy_rate: MaxCopyRate = None, max_overall_fid: MaxOverallFid = None,
 ) -> None:
     """Measure checkpoints per class (FID, KID, precision/recall, density/coverage, consistency, copies)."""
@@ -254,13 +255,13 @@ def evaluate(
 
     with user_errors():
         thresholds = _thresholds(gate_file, max_fid=max_fid, max_kid=max_kid, min_precision=min_precision,
-                                 min_recall=min_recall, min_class_consistency=min_consistency,
+                                 min_recall=min_recall, min_coverage=min_coverage, min_class_consistency=min_consistency,
                                  max_copy_rate=max_copy_rate, max_overall_fid=max_overall_fid)
         cfg = EvalConfig(features=features, samples_per_class=samples, judge_steps=judge_steps,
                          inception_weights=str(inception_weights) if inception_weights else None)
         evaluator = RunEvaluator(run_dir, cfg, progress=not as_json)
         reports = evaluate_steps(evaluator, checkpoint, thresholds)
-        report_path = write_run_report(evaluator, reports[-1], reports[-1]["gate"])
+        report_path = write_run_report(run_dir, reports[-1], reports[-1]["gate"], evaluator.data)
     if as_json:
         typer.echo(json.dumps(reports if len(reports) > 1 else reports[0], indent=2))
         return
@@ -274,17 +275,16 @@ def promote(
     run_dir: RunDir,
     checkpoint: Annotated[str, typer.Option(help="best (by the gate, see eval/best.json) or a step number.")] = "best",
     gate_file: GateFile = None,
-    max_fid: MaxFid = None, max_kid: MaxKid = None, min_precision: MinPrecision = None, min_recall: MinRecall = None,
+    max_fid: MaxFid = None, max_kid: MaxKid = None, min_precision: MinPrecision = None, min_recall: MinRecall = None, min_coverage: MinCoverage = None,
     min_consistency: MinConsistency = None, max_copy_rate: MaxCopyRate = None, max_overall_fid: MaxOverallFid = None,
 ) -> None:
     """Apply the gate to an evaluated checkpoint; if any class passes, export it and write a model dir."""
-    from augment_gan.evaluation.evaluate import RunEvaluator
     from augment_gan.evaluation.runs import write_run_report
     from augment_gan.promote import PromotionRejected, load_eval, promote_checkpoint, resolve_step
 
     with user_errors():
         thresholds = _thresholds(gate_file, max_fid=max_fid, max_kid=max_kid, min_precision=min_precision,
-                                 min_recall=min_recall, min_class_consistency=min_consistency,
+                                 min_recall=min_recall, min_coverage=min_coverage, min_class_consistency=min_consistency,
                                  max_copy_rate=max_copy_rate, max_overall_fid=max_overall_fid)
         step = resolve_step(run_dir, checkpoint)
         from augment_gan.evaluation.gate import apply_gate
@@ -292,7 +292,7 @@ def promote(
         report = load_eval(run_dir, step)
         report["gate"] = apply_gate(report, thresholds)
         _print_eval_table(report)
-        write_run_report(RunEvaluator(run_dir), report, report["gate"])
+        write_run_report(run_dir, report, report["gate"])
         try:
             model_dir, decision = promote_checkpoint(run_dir, step, thresholds)
         except PromotionRejected as e:
@@ -328,31 +328,183 @@ def export(
 
 
 @app.command()
-def demo(
+def augment(
+    data_dir: DataDir,
+    model: Annotated[str, typer.Option(help="Model dir, or a model name under --models-dir (its PROMOTED version).",
+                                       show_default=False)],
     models_dir: ModelsDir = Path("models"),
-    steps: Annotated[int, typer.Option(help="Training steps for the demo run.")] = 1500,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    target: Annotated[str, typer.Option(help="max (the largest class's real count), N (at least N images per "
+                                             "class) or ratio:R (at least R x the largest class).")] = "max",
+    classes: Annotated[Optional[str], typer.Option(help="Comma-separated classes to fill (default: all).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the synthetic files and their manifest here, in the same "
+                                                     "class layout, and leave DATA_DIR untouched.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="png or jpg.")] = "png",
+    size: Annotated[str, typer.Option(help="native (each class's median real image size) or model (the "
+                                           "generator's resolution).")] = "native",
+    seed: Annotated[int, typer.Option(help="Noise seed; file i of class c always gets the same image.")] = 0,
+    max_share: Annotated[Optional[float], typer.Option(help="Cap each class's synthetic files at this share of its "
+                                                            "images (real + synthetic), e.g. 0.25.")] = None,
+    allow_ungated: Annotated[bool, typer.Option(help="Use a model exported without the quality gate (every "
+                                                     "class, unchecked).")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan and write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan (and summary) as JSON.")] = False,
+    batch_size: Annotated[int, typer.Option(help="Images generated per batch.")] = 64,
 ) -> None:
-    """Run the main job end to end on scikit-learn's handwritten digits, made imbalanced."""
-    from augment_gan.data import format_summary_table, load_image_folder, summarize
-    from augment_gan.data.digits import write_digits_folder
-    from augment_gan.nets import NetConfig
-    from augment_gan.training import TrainConfig
-    from augment_gan.training.run import make_trainer, new_run
+    """Fill DATA_DIR's small classes with gated synthetic images; re-runs top up, `clean` undoes."""
+    import signal
+
+    from augment_gan.augment import AugmentInterrupted, Augmentation
 
     with user_errors():
-        folder = models_dir / "demo-data" / "digits-imbalanced"
-        write_digits_folder(folder, seed=seed)
-        console.rule("1. the imbalanced folder")
-        data = load_image_folder(folder)
-        console.print(format_summary_table(summarize(data)))
-        console.rule("2. train the class-conditional GAN")
-        net_cfg = NetConfig(num_classes=len(data.classes), channels=data.channels, g_width=32, d_width=32)
-        cfg = TrainConfig(steps=steps, checkpoint_every=max(steps // 3, 1), seed=seed)
-        run_dir = new_run(models_dir, "digits", data, net_cfg, cfg)
-        trainer = make_trainer(run_dir, data)
-        _train_with_report(trainer, run_dir, 0)
-        console.print(f"one row per class (0 at the top): open {run_dir / 'samples'} to compare steps.")
+        job = Augmentation.prepare(
+            data_dir, model, models_dir=models_dir, target=target,
+            classes=None if classes is None else classes.split(","), out=out, fmt=fmt, size=size, seed=seed,
+            max_share=max_share, allow_ungated=allow_ungated, batch_size=batch_size,
+        )
+        plan = job.plan
+        if as_json:  # stdout stays pure JSON; the warnings still show on stderr
+            for w in plan.warnings:
+                err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        else:
+            _print_augment_plan(plan, dry_run)
+        if dry_run:
+            if as_json:
+                typer.echo(json.dumps({"dry_run": True, "plan": plan.to_dict()}, indent=2))
+            return
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def _terminate(signum, frame):  # `kill` flushes the manifest like Ctrl-C
+            raise KeyboardInterrupt
+
+        try:
+            signal.signal(signal.SIGTERM, _terminate)
+        except ValueError:  # not the main thread
+            previous = None
+        try:
+            summary = _run_augment(job, show_progress=not as_json and err_console.is_terminal)
+        except AugmentInterrupted as e:
+            err_console.print(f"interrupted: {e.written} file(s) written, all recorded in {e.manifest}; "
+                              "run the same command again to continue.", highlight=False)
+            raise typer.Exit(130) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+    if as_json:
+        typer.echo(json.dumps({"dry_run": False, "plan": plan.to_dict(), "summary": summary.to_dict()}, indent=2))
+        return
+    _print_augment_summary(summary)
+
+
+def _run_augment(job, show_progress: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    if not show_progress or not job.plan.to_generate:
+        return job.run()
+    columns = (TextColumn("generating {task.fields[cls]}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("augment", total=job.plan.to_generate, cls="")
+        return job.run(on_file=lambda cls, path: progress.update(task, advance=1, cls=cls))
+
+
+def _print_augment_plan(plan, dry_run: bool) -> None:
+    from rich.table import Table
+
+    where = f"into {plan.out_dir} (DATA_DIR untouched)" if plan.out_dir != plan.data_dir else f"into {plan.data_dir}"
+    title = (f"{'dry run: ' if dry_run else ''}plan: target {plan.target} = {plan.target_count} per class, "
+             f"model {plan.model} v{plan.model_version}, seed {plan.seed}, {plan.format} {where}")
+    table = Table(title=title, title_justify="left")
+    for col in ("class", "real", "synthetic", "target", "generate", "share", "output", "skipped / note"):
+        table.add_column(col, justify="right" if col in ("real", "synthetic", "target", "generate", "share") else "left")
+    for c in plan.classes:
+        share = f"{c.share_after:.0%}"
+        share = f"[yellow]{share}[/]" if c.share_after > 0.5 else share
+        output = f"{c.size[0]}x{c.size[1]} {c.mode}" if c.size and c.generate else ""
+        why = f"[red]{c.skipped}[/]" if c.skipped else (c.note or "")
+        table.add_row(c.name, str(c.real), str(c.synthetic), str(c.target), str(c.generate), share, output, why)
+    console.print(table)
+    if plan.adoptable:
+        console.print(f"{len(plan.adoptable)} file(s) an interrupted run wrote match this run: adopted into the manifest.",
+                      highlight=False)
+    for w in plan.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    if dry_run:
+        console.print(f"dry run: {plan.to_generate} file(s) would be written; nothing was.", highlight=False)
+
+
+def _print_augment_summary(summary) -> None:
+    plan = summary.plan
+    d = summary.to_dict()
+    shares = ", ".join(f"{name} {c['synthetic']}/{c['real'] + c['synthetic']} ({c['share']:.0%})"
+                       for name, c in d["classes"].items() if c["synthetic"])
+    done = (f"wrote {summary.total} file(s) in {summary.seconds:.1f} s" if plan.to_generate
+            else "nothing to write: every class has what the plan asks for")
+    console.print(done + (f"; synthetic per class: {shares}" if shares else "") + f"; manifest {plan.manifest_path}",
+                  highlight=False)
+    if summary.collisions:
+        err_console.print(f"[yellow]warning:[/] {summary.collisions} file name(s) appeared on disk meanwhile; "
+                          "they were left as they are and the next indices used.", highlight=False)
+    if any(c.share_after > 0.5 for c in plan.classes):
+        err_console.print("[yellow]warning:[/] some classes are now more than half synthetic (see above); "
+                          "consider --max-share or BalancedDataset.", highlight=False)
+    console.print(f"undo with `augment-gan clean {plan.out_dir}`.", highlight=False)
+
+
+@app.command()
+def clean(
+    data_dir: Annotated[Path, typer.Argument(help="The folder augment wrote into (DATA_DIR, or its --out).",
+                                             show_default=False)],
+    dry_run: Annotated[bool, typer.Option(help="List what would be removed; remove nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Remove the generated files augment recorded, except ones edited since (kept and listed)."""
+    from augment_gan.augment import clean_folder
+
+    with user_errors():
+        result = clean_folder(data_dir, dry_run=dry_run)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    verb = "would remove" if dry_run else "removed"
+    if not result.had_manifest:
+        console.print(f"no augment manifest in {result.root}: nothing to clean.", highlight=False)
+    else:
+        console.print(f"{verb} {len(result.removed)} generated file(s) from {result.root}.", highlight=False)
+    if result.kept_edited:
+        err_console.print(f"[yellow]kept[/] {len(result.kept_edited)} generated file(s) edited since they were written "
+                          f"(still listed in the manifest, so they stay out of real counts): "
+                          + ", ".join(result.kept_edited), highlight=False, soft_wrap=True)
+    if result.kept_other:
+        err_console.print(f"[yellow]kept[/] {len(result.kept_other)} listed path(s) that are not plain generated files: "
+                          + ", ".join(result.kept_other), highlight=False, soft_wrap=True)
+    if result.gone:
+        console.print(f"{len(result.gone)} listed file(s) were already gone: " + ", ".join(result.gone),
+                      highlight=False, soft_wrap=True)
+    if result.unrecorded:
+        err_console.print(f"[yellow]left[/] {len(result.unrecorded)} synthetic-named file(s) the manifest does not "
+                          "list (delete them by hand if unwanted): " + ", ".join(result.unrecorded),
+                          highlight=False, soft_wrap=True)
+    if result.had_manifest:
+        what = {"removed": "deleted", "rewritten": "rewritten to list only the kept files"}[result.manifest]
+        console.print(f"manifest {'would be ' if dry_run else ''}{what}.", highlight=False)
+
+
+@app.command()
+def demo(
+    models_dir: ModelsDir = Path("models"),
+    steps: Annotated[int, typer.Option(help="Training steps for the demo run.")] = 400,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+) -> None:
+    """Run the main job end to end on scikit-learn's handwritten digits, made imbalanced:
+    train, evaluate, gate, promote, then balance a copy of the folder."""
+    from augment_gan.demo import run_demo
+
+    with user_errors():
+        t0 = time.perf_counter()
+        result = run_demo(models_dir, steps, seed, console)
+    console.rule("done")
+    console.print(f"whole demo: {time.perf_counter() - t0:.0f} s. Sample grids: {result.run_dir / 'samples'}; "
+                  f"report: {result.run_dir / 'report.html'}"
+                  + (f"; model dir: {result.model_dir}" if result.model_dir else ""), highlight=False)
 
 
 if __name__ == "__main__":  # `python -m augment_gan.cli` (e.g. under torchrun)

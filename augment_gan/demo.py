@@ -9,7 +9,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from augment_gan.data import format_summary_table, load_image_folder, summarize
+from augment_gan.augment import augment_folder
+from augment_gan.data import format_summary_table, load_image_folder, scan_folder, summarize
 from augment_gan.data.digits import write_digits_folder
 from augment_gan.evaluation.evaluate import EvalConfig, RunEvaluator
 from augment_gan.evaluation.gate import GateThresholds
@@ -23,6 +24,7 @@ from augment_gan.training.run import make_trainer, new_run
 DEMO_NET = dict(g_width=16, d_width=16)
 DEMO_TRAIN = dict(n_critic=2, batch_size=64)
 DEMO_EVAL_SAMPLES = 200
+DEMO_MAX_SHARE = 0.25
 
 
 @dataclass
@@ -65,7 +67,7 @@ def run_demo(models_dir: Path, steps: int, seed: int, console: Console) -> DemoR
         passed = reports[step]["gate"]["passed_classes"]
         console.print(f"step {step}: {len(passed)} of {len(data.classes)} classes pass the gate", highlight=False)
     step = best_step(run_dir)
-    write_run_report(evaluator, reports[step], reports[step]["gate"])
+    write_run_report(run_dir, reports[step], reports[step]["gate"], data)
     console.print(f"report (samples beside real images, curves, the gate table): {run_dir / 'report.html'}",
                   highlight=False)
 
@@ -77,12 +79,23 @@ def run_demo(models_dir: Path, steps: int, seed: int, console: Console) -> DemoR
         return DemoResult(folder, run_dir, None, times)
     console.print(f"promoted step {step} to {model_dir}: classes {', '.join(decision['passed_classes'])} pass",
                   highlight=False)
+
+    console.rule(f"5. balance a copy of the folder (target max, synthetic share capped at {DEMO_MAX_SHARE:.0%})")
+    augmented = models_dir / "demo-data" / f"digits-augmented-{run_dir.name}"
+    shutil.copytree(folder, augmented)
+    before = scan_folder(augmented).files
+    summary = augment_folder(augmented, model_dir, target="max", max_share=DEMO_MAX_SHARE, seed=seed)
+    counts = {c: 0 for c in data.classes}
+    for entry in before:
+        counts[entry.class_name] += 1
+    synthetic = {c: 0 for c in data.classes}
+    for entry in scan_folder(augmented, include_synthetic=True).files:
+        synthetic[entry.class_name] += 1
+    console.print(f"{augmented}: wrote {sum(summary.written.values())} files", highlight=False)
+    for c in data.classes:
+        added = synthetic[c] - counts[c]
+        console.print(f"  class {c}: {counts[c]:4d} real -> {synthetic[c]:4d} images"
+                      + (f" ({added} synthetic, {added / synthetic[c]:.0%})" if added else ""), highlight=False)
+    console.print("undo with `augment-gan clean` on that folder; train on it with a class-balanced sampler "
+                  "(or use BalancedDataset) rather than filling classes to the top.")
     return DemoResult(folder, run_dir, model_dir, times)
-
-
-def copy_folder(src: Path, dst: Path) -> Path:
-    """A fresh copy of the demo folder to augment, so the original stays as written."""
-    if dst.exists():
-        shutil.rmtree(dst)
-    shutil.copytree(src, dst)
-    return dst

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from augment_gan.data import ImageData
 from augment_gan.errors import CheckpointError, ConfigError
 from augment_gan.evaluation.evaluate import RunEvaluator, eval_path, generate_per_class, load_ema_generator
 from augment_gan.evaluation.gate import GateThresholds, apply_gate, selection_score
 from augment_gan.evaluation.report import build_report, real_examples
 from augment_gan.fileio import atomic_write_bytes, atomic_write_json
 from augment_gan.training.checkpoint import list_checkpoints, resolve_checkpoint
+from augment_gan.training.run import load_run_data
 
 BEST_NAME = "best.json"
 
@@ -68,13 +70,16 @@ def best_step(run_dir: Path) -> int:
     return int(json.loads(path.read_text())["step"])
 
 
-def write_run_report(evaluator: RunEvaluator, report: dict[str, Any], decision: dict[str, Any] | None) -> Path:
+def write_run_report(
+    run_dir: Path, report: dict[str, Any], decision: dict[str, Any] | None, data: ImageData | None = None
+) -> Path:
     """run_dir/report.html for one evaluated step (samples, real images, curves, table)."""
-    run_dir = evaluator.run_dir
+    run_dir = Path(run_dir)
+    data = data if data is not None else load_run_data(run_dir, progress=False)
     _, ckpt = resolve_checkpoint(run_dir, report["step"])
     generator, net_cfg, _ = load_ema_generator(ckpt)
-    fakes = generate_per_class(generator, net_cfg, 10, seed=evaluator.cfg.seed)
-    reals = real_examples(evaluator.data.images, evaluator.labels, len(evaluator.classes))
+    fakes = generate_per_class(generator, net_cfg, 10, seed=report["config"]["seed"])
+    reals = real_examples(data.images, data.labels.numpy(), len(data.classes))
     html = build_report(run_dir, report, decision, fakes, reals)
     path = Path(run_dir) / "report.html"
     atomic_write_bytes(path, html.encode("utf-8"))

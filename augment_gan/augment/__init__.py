@@ -1,0 +1,44 @@
+"""Balance an image folder with a model dir's gated synthetic images, and undo it.
+
+- :class:`Augmentation` / :func:`augment_folder`: plan and write (``augment-gan augment``);
+- :func:`clean_folder`: remove exactly the generated files still unmodified (``augment-gan clean``);
+- :func:`plan_classes`, :func:`parse_target`: the plan arithmetic alone.
+
+Example::
+
+    from augment_gan.augment import augment_folder, clean_folder
+    summary = augment_folder("data/train", "digits", target="max", max_share=0.25)
+    summary.written            # {'7': 13, '8': 10, ...}
+    clean_folder("data/train").removed
+"""
+
+from augment_gan.augment.clean import CleanResult, clean_folder
+from augment_gan.augment.job import AugmentInterrupted, Augmentation, AugmentWriteError, augment_folder
+from augment_gan.augment.manifest import FolderBusyError, synthetic_name
+from augment_gan.augment.plan import (
+    AugmentPlan,
+    AugmentSummary,
+    ClassPlan,
+    Target,
+    parse_max_share,
+    parse_target,
+    plan_classes,
+)
+
+__all__ = [
+    "AugmentInterrupted",
+    "AugmentPlan",
+    "AugmentSummary",
+    "AugmentWriteError",
+    "Augmentation",
+    "ClassPlan",
+    "CleanResult",
+    "FolderBusyError",
+    "Target",
+    "augment_folder",
+    "clean_folder",
+    "parse_max_share",
+    "parse_target",
+    "plan_classes",
+    "synthetic_name",
+]

@@ -1,0 +1,156 @@
+"""``clean``: remove exactly the generated files that are still as augment wrote them.
+
+For each manifest entry: a file whose sha256 still matches is removed; one edited since
+(different sha256), or no longer a plain file, is kept and listed; one already gone is
+reported. Only paths of the form ``<class>/synthetic-...`` inside the folder are ever
+touched, whatever the manifest says. Then the manifest is deleted, or, when edited files
+were kept, rewritten to list only those -- they stay out of real counts, and a second
+``clean`` lists them again. The noise streams are reset, so augmenting again after a
+clean writes the same files as the first time. Folders augment created (``--out``) are
+removed once empty. ``synthetic-`` files the manifest does not list are reported, never
+removed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from augment_gan.augment.job import AugmentWriteError
+from augment_gan.augment.manifest import SYNTHETIC_NAME, Manifest, folder_lock, is_synthetic_rel
+from augment_gan.errors import DataError
+from augment_gan.registry import sha256_file
+
+
+@dataclass
+class CleanResult:
+    root: Path
+    dry_run: bool
+    had_manifest: bool
+    removed: list[str] = field(default_factory=list)
+    kept_edited: list[str] = field(default_factory=list)
+    kept_other: list[str] = field(default_factory=list)  # not a plain file, or not a generated file's path
+    gone: list[str] = field(default_factory=list)
+    unrecorded: list[str] = field(default_factory=list)
+    manifest: str = "none"  # "removed", "rewritten" or "none" (what happened, or would)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"root": str(self.root), "dry_run": self.dry_run, "had_manifest": self.had_manifest,
+                "removed": self.removed, "kept_edited": self.kept_edited, "kept_other": self.kept_other,
+                "gone": self.gone, "unrecorded_synthetic_files": self.unrecorded, "manifest": self.manifest}
+
+
+def _safe_rel(rel: str) -> bool:
+    p = PurePosixPath(rel)
+    return not p.is_absolute() and ".." not in p.parts and is_synthetic_rel(rel)
+
+
+def clean_folder(root: str | Path, *, dry_run: bool = False) -> CleanResult:
+    """Remove the manifest's unmodified generated files from ``root`` (a data or --out folder).
+
+    Example::
+
+        r = clean_folder("data/train")
+        r.removed, r.kept_edited, r.gone
+    """
+    given = Path(root).expanduser()
+    if not given.is_dir():
+        raise DataError(f"{given} is not a folder; pass the folder augment wrote into (DATA_DIR or its --out).")
+    folder = given.resolve()
+    manifest = Manifest.load(folder)
+    result = CleanResult(folder, dry_run, manifest.existed)
+    if not manifest.existed:
+        result.unrecorded = _unrecorded(folder, set())
+        return result
+    if dry_run:
+        _classify(folder, manifest, result, remove=False)
+        return result
+    with folder_lock(folder):
+        manifest = Manifest.load(folder)
+        try:
+            _classify(folder, manifest, result, remove=True)
+            _finish(folder, manifest, result)
+        except BaseException as e:  # also Ctrl-C: the manifest keeps listing exactly what is left
+            removed = set(result.removed)
+            manifest.files = [x for x in manifest.files if x["path"] not in removed]
+            try:
+                manifest.save()
+                note = f"{manifest.path} lists the rest"
+            except OSError as e2:
+                note = (f"{manifest.path} could not be rewritten either ({e2.strerror or e2}); a later clean "
+                        "reports the removed ones as gone")
+            if not isinstance(e, OSError):
+                raise
+            raise AugmentWriteError(f"cannot change {e.filename or folder}: {e.strerror or e}; "
+                                    f"{len(removed)} file(s) were removed before that, {note}.") from None
+    return result
+
+
+def _classify(folder: Path, manifest: Manifest, result: CleanResult, *, remove: bool) -> None:
+    for entry in manifest.files:
+        rel = entry["path"]
+        path = folder / rel
+        if not _safe_rel(rel):
+            result.kept_other.append(rel)
+            continue
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            result.gone.append(rel)
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            result.kept_other.append(rel)
+        elif sha256_file(path) != entry["sha256"]:
+            result.kept_edited.append(rel)
+        else:
+            if remove:
+                path.unlink()
+            result.removed.append(rel)
+    kept = set(result.kept_edited) | set(result.kept_other)
+    result.manifest = "rewritten" if kept else "removed"
+    listed = {e["path"] for e in manifest.files}
+    result.unrecorded = _unrecorded(folder, listed)
+
+
+def _finish(folder: Path, manifest: Manifest, result: CleanResult) -> None:
+    kept = set(result.kept_edited) | set(result.kept_other)
+    if kept:
+        manifest.files = [e for e in manifest.files if e["path"] in kept]
+        manifest.streams = {}
+        manifest.save()
+    else:
+        manifest.remove()
+    remaining_dirs = []
+    for rel in sorted(manifest.dirs, key=lambda d: -len(PurePosixPath(d).parts) if d != "." else 1):
+        target = folder if rel == "." else folder / rel
+        if not _inside(folder, target):
+            continue
+        try:
+            target.rmdir()  # only succeeds when empty
+        except OSError:
+            remaining_dirs.append(rel)
+    if kept and remaining_dirs != manifest.dirs:
+        manifest.dirs = remaining_dirs
+        manifest.save()
+
+
+def _inside(folder: Path, target: Path) -> bool:
+    try:
+        return target.resolve() == folder or folder in target.resolve().parents
+    except OSError:
+        return False
+
+
+def _unrecorded(folder: Path, listed: set[str]) -> list[str]:
+    found = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        for name in sorted(os.listdir(entry.path)):
+            rel = f"{entry.name}/{name}"
+            if SYNTHETIC_NAME.match(name) and rel not in listed:
+                found.append(rel)
+    return found
