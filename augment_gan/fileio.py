@@ -30,7 +30,7 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         # Also on KeyboardInterrupt: never leave a half-written temp file behind.
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -42,8 +42,8 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not supported on every platform/filesystem.
+def fsync_dir(folder: Path) -> None:
+    """Make renames/links in ``folder`` durable (best effort: not every filesystem can)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -28,6 +28,7 @@ from PIL import Image
 
 from augment_gan.data.decode import is_gray_mode
 from augment_gan.export.runtime import to_pil
+from augment_gan.fileio import fsync_dir
 
 FORMATS = {"png": "PNG", "jpg": "JPEG"}
 JPEG_QUALITY = 95
@@ -141,16 +142,3 @@ def fsync_paths(paths: Sequence[Path], workers: int = 8) -> None:
     with ThreadPoolExecutor(min(workers, len(paths))) as pool:
         list(pool.map(sync, paths))
 
-
-def fsync_dir(folder: Path) -> None:
-    """Make renames/links in ``folder`` durable (best effort)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
