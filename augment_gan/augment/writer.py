@@ -28,7 +28,6 @@ from PIL import Image
 
 from augment_gan.data.decode import is_gray_mode
 from augment_gan.export.runtime import to_pil
-from augment_gan.fileio import fsync_dir
 
 FORMATS = {"png": "PNG", "jpg": "JPEG"}
 JPEG_QUALITY = 95

@@ -77,7 +77,7 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, toy_data, tiny_net, ti
     resumed.fit(progress=False)
     ref, got = _weights(reference.state_dict()), _weights(resumed.state_dict())
     assert all(torch.equal(ref[k], got[k]) for k in ref)
-    steps = [json.loads(l)["step"] for l in (run / "metrics.jsonl").read_text().splitlines()]
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert steps == sorted(steps)  # lines logged after step 3 were dropped, then redone
 
 
