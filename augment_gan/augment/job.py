@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from augment_gan.fileio import fsync_dir
 from augment_gan.augment import writer
 from augment_gan.augment.manifest import (
     SYNTHETIC_NAME,
@@ -408,7 +409,7 @@ class Augmentation:
         # complete files (an unlisted damaged one is reported, never adopted or counted).
         writer.fsync_paths(self._unsynced)
         for folder in {p.parent for p in self._unsynced}:
-            writer.fsync_dir(folder)
+            fsync_dir(folder)
         self._unsynced = []
         self._current = self._manifest.path
         self._manifest.save()
