@@ -488,6 +488,68 @@ def clean(
 
 
 @app.command()
+def serve(
+    model: Annotated[Optional[str], typer.Option(
+        help="Model dir, or a model name under --models-dir (its PROMOTED version). Default: the only promoted model.",
+        show_default=False)] = None,
+    models_dir: ModelsDir = Path("models"),
+    host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 listens on every interface.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port.")] = 3000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (each loads its own copy of the model).")] = 1,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="onnxruntime threads per worker [default: cores / workers].",
+                                                   show_default=False)] = None,
+    allow_ungated: Annotated[bool, typer.Option("--allow-ungated", help="Serve a model dir written by `augment-gan export` (no quality gate).")] = False,
+) -> None:
+    """Serve a model over HTTP (BentoML): POST /generate, /generate_grid, /generate_batch; GET /model."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from augment_gan.errors import ConfigError
+    from augment_gan.registry import ModelError, read_card, resolve_model_dir
+
+    repo = Path(__file__).resolve().parents[1]
+    with user_errors():
+        if not (repo / "service" / "service.py").is_file():
+            raise ConfigError(f"the service code is not next to this install ({repo / 'service'} is missing); "
+                              "run from a source checkout (pip install -e .).")
+        if model is None:
+            names = sorted(p.parent.name for p in Path(models_dir).glob("*/PROMOTED"))
+            if len(names) != 1:
+                raise ModelError(f"{'no' if not names else 'several'} promoted models under {models_dir}"
+                                 f"{' (' + ', '.join(names) + ')' if names else ''}; pass --model.")
+            model = names[0]
+        model_dir = resolve_model_dir(model, Path(models_dir)).resolve()
+        card = read_card(model_dir)
+        if not card.get("gate", {}).get("ran", False) and not allow_ungated:
+            raise ModelError(f"{model_dir} was exported without the quality gate; promote a gated checkpoint "
+                             "or pass --allow-ungated.")
+    env = {**os.environ, "AUGMENT_GAN_MODEL": str(model_dir), "AUGMENT_GAN_WORKERS": str(workers)}
+    env.pop("AUGMENT_GAN_ALLOW_UNGATED", None)
+    if allow_ungated:
+        env["AUGMENT_GAN_ALLOW_UNGATED"] = "1"
+    if threads is not None:
+        env["AUGMENT_GAN_THREADS"] = str(threads)
+    console.print(f"serving {model_dir} on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}); "
+                  "Ctrl-C stops.", highlight=False)
+    cmd = [sys.executable, "-m", "bentoml", "serve", "service.service:AugmentGanService",
+           "--working-dir", str(repo), "--host", host, "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env)
+    # `kill <this pid>` (systemd, docker stop) stops the server too: forward SIGTERM.
+    signal.signal(signal.SIGTERM, lambda signum, frame: proc.terminate())
+    try:
+        rc = proc.wait()
+    except KeyboardInterrupt:  # Ctrl-C reached bentoml too (same process group): let it shut down
+        try:
+            rc = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+    raise typer.Exit(0 if rc in (-signal.SIGTERM, -signal.SIGINT) else rc)
+
+
+@app.command()
 def demo(
     models_dir: ModelsDir = Path("models"),
     steps: Annotated[int, typer.Option(help="Training steps for the demo run.")] = 400,
