@@ -40,6 +40,8 @@ from augment_gan.training.checkpoint import load_checkpoint
 from augment_gan.training.ema import recalibrate_batchnorm
 from augment_gan.training.samples import to_uint8
 
+from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
+
 RESULTS = Path(__file__).resolve().parent / "results" / "generation_speed.json"
 DEFAULT_CONFIG = NetConfig(num_classes=10, resolution=32, channels=1, latent_dim=128, g_width=32, d_width=32)
 OPT_LEVELS = {
@@ -49,15 +51,6 @@ OPT_LEVELS = {
     "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
 }
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def usable_cpus() -> int:

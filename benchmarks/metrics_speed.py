@@ -39,19 +39,11 @@ import torch
 
 from augment_gan.evaluation.metrics import fid, manifold_metrics
 
+from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
+
 RESULTS = Path(__file__).resolve().parent / "results" / "metrics_speed.json"
 DIM = 2048
 
-
-def cpu_model() -> str:
-    """Return the CPU model name from /proc/cpuinfo (or the platform's best guess)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def make_features(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

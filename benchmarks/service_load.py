@@ -42,21 +42,14 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from augment_gan.export.runtime import Generator, to_pil
+from augment_gan.export.runtime import Generator, to_pil  # noqa: E402
+
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py; scripts run from this folder)
 
 RESULTS = REPO / "benchmarks" / "results" / "service_load.json"
 DEMO_MODEL = Path("/tmp/demo_run/digits/v1")
 LEVELS = (1, 8, 32)
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def free_port() -> int:

@@ -30,17 +30,13 @@ from augment_gan.nets import Discriminator, Generator, NetConfig
 from augment_gan.training import TrainConfig, Trainer
 from augment_gan.training.diffaugment import diff_augment, parse_policy
 
+from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
+
 CONFIGS = {
     "cli default (g_width 32, d_width 32)": dict(g_width=32, d_width=32),
     "demo (g_width 16, d_width 16)": dict(g_width=16, d_width=16),
 }
 
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def straight_line_step(G, D, opt_g, opt_d, ema, images, labels, weights, cfg, policy) -> None:
