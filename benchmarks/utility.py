@@ -1,0 +1,500 @@
+"""Downstream utility: does augment-gan help a classifier more than classic augmentation?
+
+An imbalanced split of the MNIST test set (t10k; read from ``--mnist``, never copied into
+the repo): 8 majority classes with ``--n-major`` (400) training images each and the two
+minority digits 3 and 8 with ``--n-minor`` (15) each, plus a disjoint validation split and a
+disjoint real test split per class. The train split is written as a PNG ImageFolder in a
+temp dir; a class-conditional GAN is trained on it with the toolkit (demo nets: g_width 16,
+d_width 16, n_critic 2), evaluated, gated with ``GateThresholds()`` and promoted. If a
+minority class fails the gate, that is recorded and the synthetic strategies are ALSO run
+with a model promoted under lenient thresholds ("gate bypassed"), clearly labelled.
+
+The same small CNN (2 conv + 1 fc, 28x28 gray) is then trained with the same budget (a fixed
+number of Adam steps at batch 64) and several seeds on:
+
+  a  real only, uniform sampling
+  b  real, class-balanced sampler (random oversampling)
+  c  b + RandomAffine(10 deg, translate 0.1, scale 0.9-1.1)        <- the baseline to beat
+  d  real + synthetic files from ``augment_folder(target="max")``, plain ImageFolder, uniform
+  e  d + affine
+  f  ``BalancedDataset`` (synthetic_share 0.25 / 0.5) + affine, its own sampler
+
+Reported on the real test split: macro-F1, balanced accuracy, minority recall (mean of the
+two minority classes), mean +- std over seeds; and the best augment-gan strategy (picked on
+the VALIDATION split's macro-F1, never on test) minus (c), in units of the seed std.
+
+    .venv/bin/python benchmarks/utility.py [--quick] [--seeds 3] [--gan-steps 800] [--clf-steps 600]
+
+JSON: ``benchmarks/results/utility.json`` (``utility-quick.json`` with ``--quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_MNIST = REPO.parent / "shared" / "datasets" / "mnist-t10k"
+MINORITY = (3, 8)
+CLASSES = [str(d) for d in range(10)]
+BASELINE = "c"
+
+
+# --- data ---------------------------------------------------------------------------------
+def read_idx(path: Path) -> np.ndarray:
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_mnist(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    images = read_idx(folder / "t10k-images-idx3-ubyte.gz")
+    labels = read_idx(folder / "t10k-labels-idx1-ubyte.gz").astype(np.int64)
+    if images.shape[1:] != (28, 28) or len(images) != len(labels):
+        raise SystemExit(f"unexpected MNIST files in {folder}: images {images.shape}, labels {labels.shape}")
+    return images, labels
+
+
+def make_split(labels: np.ndarray, n_major: int, n_minor: int, n_val: int, n_test: int, seed: int) -> dict:
+    """Disjoint train / val / test indices per class (seeded)."""
+    rng = np.random.default_rng(seed)
+    split = {"train": {}, "val": {}, "test": {}}
+    for d in range(10):
+        idx = rng.permutation(np.flatnonzero(labels == d))
+        n_train = n_minor if d in MINORITY else n_major
+        need = n_train + n_val + n_test
+        if need > len(idx):
+            raise SystemExit(f"digit {d} has {len(idx)} images, the split needs {need}")
+        split["train"][d] = idx[:n_train].tolist()
+        split["val"][d] = idx[n_train:n_train + n_val].tolist()
+        split["test"][d] = idx[n_train + n_val:need].tolist()
+    return split
+
+
+def write_folder(root: Path, images: np.ndarray, split_part: dict) -> None:
+    from PIL import Image
+
+    for d, indices in split_part.items():
+        (root / str(d)).mkdir(parents=True, exist_ok=True)
+        for i in indices:
+            Image.fromarray(images[i], mode="L").save(root / str(d) / f"t10k-{i:05d}.png")
+
+
+def as_tensor(images: np.ndarray, split_part: dict):
+    import torch
+
+    idx = [i for d in sorted(split_part) for i in split_part[d]]
+    x = torch.from_numpy(images[idx].astype(np.float32) / 255.0).unsqueeze(1)
+    y = torch.tensor([d for d in sorted(split_part) for _ in split_part[d]], dtype=torch.long)
+    return (x - 0.5) / 0.5, y
+
+
+# --- the GAN ------------------------------------------------------------------------------
+LENIENT = dict(max_fid=1e12, max_kid=1e12, min_precision=0.0, min_recall=0.0, min_coverage=0.0,
+               min_class_consistency=0.0, max_copy_rate=1.0, max_overall_fid=1e12)
+
+
+def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, seed: int, log,
+              judge_steps: int | None = None) -> dict:
+    from augment_gan.data import load_image_folder
+    from augment_gan.evaluation.evaluate import EvalConfig, RunEvaluator
+    from augment_gan.evaluation.gate import GateThresholds, apply_gate
+    from augment_gan.evaluation.runs import EvalDuringTraining, best_step, load_reports
+    from augment_gan.nets import NetConfig
+    from augment_gan.promote import PromotionRejected, promote_checkpoint
+    from augment_gan.training import TrainConfig
+    from augment_gan.training.run import make_trainer, new_run
+
+    judge_steps = judge_steps if judge_steps is not None else EvalConfig.judge_steps
+    out: dict = {"steps": steps, "net": dict(g_width=16, d_width=16), "n_critic": 2, "batch_size": 64,
+                 "eval_samples_per_class": eval_samples, "judge_steps": judge_steps, "seed": seed, "seconds": {}}
+    t0 = time.perf_counter()
+    data = load_image_folder(train_dir, progress=False)
+    net_cfg = NetConfig(num_classes=len(data.classes), channels=data.channels, g_width=16, d_width=16)
+    every = max(steps // 2, 1)
+    cfg = TrainConfig(steps=steps, checkpoint_every=every, seed=seed, n_critic=2, batch_size=64)
+    run_dir = new_run(models_dir, "mnist-imbalanced", data, net_cfg, cfg)
+    trainer = make_trainer(run_dir, data)
+    evaluator = RunEvaluator(run_dir, EvalConfig(samples_per_class=eval_samples, seed=seed, judge_steps=judge_steps),
+                             data=data)
+    out["seconds"]["judge"] = time.perf_counter() - t0
+    thresholds = GateThresholds()
+    hook = EvalDuringTraining(evaluator, thresholds, every=every, checkpoint_every=every)
+
+    def on_checkpoint(tr) -> None:  # skip the untrained step 0: it costs an evaluation and always fails
+        if tr.step > 0:
+            hook(tr)
+
+    t0 = time.perf_counter()
+    trainer.fit(progress=False, on_checkpoint=on_checkpoint)
+    out["seconds"]["train+eval"] = time.perf_counter() - t0
+    reports = {r["step"]: r for r in load_reports(run_dir)}
+    step = best_step(run_dir)
+    out["run_dir_name"] = run_dir.name
+    out["evaluated_steps"] = sorted(reports)
+    out["best_step"] = step
+    rep = reports[step]
+    out["per_class_metrics"] = {
+        c: {k: rep["classes"][c].get(k) for k in ("n_reference", "reference", "fid", "kid", "precision", "recall",
+                                                   "coverage", "class_consistency", "copy_rate")}
+        for c in rep["classes"]
+    }
+    out["overall_fid"] = rep["overall"]["fid"]
+    decision = apply_gate(rep, thresholds)
+    out["gate"] = {c: {"passed": r["passed"], "reasons": r["reasons"]} for c, r in decision["per_class"].items()}
+    out["gate_passed_classes"] = decision["passed_classes"]
+    for s in sorted(reports):
+        log(f"  GAN step {s}: {len(reports[s]['gate']['passed_classes'])}/10 classes pass the gate "
+            f"(passed: {','.join(reports[s]['gate']['passed_classes']) or '-'})")
+    t0 = time.perf_counter()
+    try:
+        model_dir, _ = promote_checkpoint(run_dir, step, thresholds)
+        out["gated_model"] = str(model_dir.relative_to(models_dir))
+    except PromotionRejected:
+        model_dir = None
+        out["gated_model"] = None
+    out["model_dir"] = model_dir
+    minority_ok = all(str(d) in decision["passed_classes"] for d in MINORITY)
+    out["minority_passed_gate"] = {str(d): str(d) in decision["passed_classes"] for d in MINORITY}
+    out["lenient_model_dir"] = None
+    if not minority_ok:
+        final = max(reports)
+        lenient = GateThresholds(**LENIENT)
+        lenient_dir, ldec = promote_checkpoint(run_dir, final, lenient, models_dir=models_dir / "gate-bypassed")
+        out["lenient_model_dir"] = lenient_dir
+        out["lenient"] = {"step": final, "thresholds": LENIENT, "passed_classes": ldec["passed_classes"]}
+    out["seconds"]["promote"] = time.perf_counter() - t0
+    return out
+
+
+# --- the classifier -----------------------------------------------------------------------
+def make_cnn():
+    import torch.nn as nn
+
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 10),
+    )
+
+
+def transforms_for(affine: bool):
+    from torchvision import transforms as T
+
+    steps = [T.Grayscale(1)]
+    if affine:
+        steps.append(T.RandomAffine(10, translate=(0.1, 0.1), scale=(0.9, 1.1)))
+    steps += [T.ToTensor(), T.Normalize((0.5,), (0.5,))]
+    return T.Compose(steps)
+
+
+def class_balanced_sampler(targets: list[int], n: int, generator):
+    import torch
+    from torch.utils.data import WeightedRandomSampler
+
+    t = torch.tensor(targets)
+    counts = torch.bincount(t, minlength=10).double()
+    return WeightedRandomSampler((1.0 / counts)[t], num_samples=n, replacement=True, generator=generator)
+
+
+def build_data(strategy: dict, dirs: dict, n_samples: int, seed: int):
+    """(dataset, sampler) for one strategy."""
+    import torch
+    from torch.utils.data import RandomSampler
+    from torchvision.datasets import ImageFolder
+
+    g = torch.Generator().manual_seed(10_000 + seed)
+    tf = transforms_for(strategy["affine"])
+    if strategy["kind"] == "balanced":
+        from augment_gan import BalancedDataset
+
+        real = ImageFolder(str(dirs["train"]), transform=tf)
+        # one onnxruntime thread: with num_workers=0 the default ("auto", all cores) fights torch for the 2 cores
+        ds = BalancedDataset(real, strategy["model"], target="max", synthetic_share=strategy["share"], seed=seed,
+                             intra_op_threads=1)
+        strategy.setdefault("synthetic_counts", dict(ds.synthetic_counts))
+        strategy.setdefault("skipped_classes", dict(ds.skipped_classes))
+        return ds, ds.sampler(num_samples=n_samples, generator=g)
+    ds = ImageFolder(str(dirs[strategy["folder"]]), transform=tf)
+    if ds.classes != CLASSES:
+        raise RuntimeError(f"{dirs[strategy['folder']]} has classes {ds.classes}, expected {CLASSES}")
+    if strategy["sampling"] == "uniform":
+        return ds, RandomSampler(ds, replacement=True, num_samples=n_samples, generator=g)
+    return ds, class_balanced_sampler(ds.targets, n_samples, g)
+
+
+def evaluate_clf(model, x, y) -> dict:
+    import torch
+    from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
+
+    model.eval()
+    with torch.inference_mode():
+        pred = torch.cat([model(x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)]).numpy()
+    y = y.numpy()
+    recalls = recall_score(y, pred, labels=list(range(10)), average=None, zero_division=0)
+    return {
+        "macro_f1": float(f1_score(y, pred, average="macro")),
+        "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
+        "minority_recall": float(np.mean([recalls[d] for d in MINORITY])),
+        "recall_per_class": [round(float(r), 4) for r in recalls],
+    }
+
+
+def train_clf(strategy: dict, dirs: dict, steps: int, seed: int, val, test) -> dict:
+    import torch
+    from torch.utils.data import DataLoader
+
+    torch.manual_seed(seed)
+    ds, sampler = build_data(strategy, dirs, steps * 64, seed)
+    loader = DataLoader(ds, batch_size=64, sampler=sampler, num_workers=0, drop_last=True)
+    model = make_cnn()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    t0 = time.perf_counter()
+    seen = torch.zeros(10, dtype=torch.long)
+    done = 0
+    model.train()
+    for xb, yb in loader:
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(xb), yb).backward()
+        opt.step()
+        seen += torch.bincount(yb, minlength=10)
+        done += 1
+        if done >= steps:
+            break
+    seconds = time.perf_counter() - t0
+    return {"seed": seed, "steps": done, "seconds": round(seconds, 2),
+            "minority_share_seen": round(float(seen[list(MINORITY)].sum() / seen.sum()), 4),
+            "val": evaluate_clf(model, *val), "test": evaluate_clf(model, *test)}
+
+
+# --- reporting ----------------------------------------------------------------------------
+METRICS = ("macro_f1", "balanced_accuracy", "minority_recall")
+
+
+def summarise(runs: list[dict], part: str) -> dict:
+    out = {}
+    for m in METRICS:
+        vals = [r[part][m] for r in runs]
+        out[m] = {"mean": statistics.fmean(vals), "std": statistics.stdev(vals) if len(vals) > 1 else None,
+                  "values": [round(v, 4) for v in vals]}
+    return out
+
+
+def fmt(s: dict) -> str:
+    return f"{s['mean']:.4f} ± {s['std']:.4f}" if s["std"] is not None else f"{s['mean']:.4f}"
+
+
+def tabulate(result: dict, strategies: dict, runs: dict) -> None:
+    """result["strategies"] and result["best_vs_c"] from the runs so far."""
+    table = {}
+    for key, s in strategies.items():
+        table[key] = {
+            "label": s["label"], "augment_gan": bool(s.get("gan")),
+            "synthetic_counts": s.get("synthetic_counts"), "skipped_classes": s.get("skipped_classes"),
+            "test": summarise(runs[key], "test"), "val": summarise(runs[key], "val"),
+            "mean_seconds": round(statistics.fmean(r["seconds"] for r in runs[key]), 1),
+            "minority_share_seen": round(statistics.fmean(r["minority_share_seen"] for r in runs[key]), 4),
+            "runs": runs[key],
+        }
+    result["strategies"] = table
+    # the best augment-gan strategy, chosen on VALIDATION macro-F1 (gated and bypassed separately)
+    comparisons = {}
+    for group, keys in (("gated", [k for k in table if table[k]["augment_gan"] and "*" not in k]),
+                        ("gate_bypassed", [k for k in table if table[k]["augment_gan"] and "*" in k])):
+        if not keys:
+            continue
+        best = max(keys, key=lambda k: table[k]["val"]["macro_f1"]["mean"])
+        comp = {"best_by_val_macro_f1": best}
+        for m in METRICS:
+            b, c = table[best]["test"][m], table[BASELINE]["test"][m]
+            diff = b["mean"] - c["mean"]
+            if b["std"] is not None and c["std"] is not None:
+                pooled = math.sqrt((b["std"] ** 2 + c["std"] ** 2) / 2)
+                z = diff / pooled if pooled > 0 else None
+                z_c = diff / c["std"] if c["std"] > 0 else None
+            else:
+                pooled, z, z_c = None, None, None
+            comp[m] = {"diff": diff, "pooled_seed_std": pooled, "diff_in_pooled_std": z, "diff_in_c_std": z_c,
+                       "beats_c_by_2std": bool(z is not None and z > 2)}
+        comparisons[group] = comp
+    result["best_vs_c"] = comparisons
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
+    p.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 150 GAN steps, 150 classifier steps")
+    p.add_argument("--seeds", type=int, default=None, help="classifier seeds (default 3; quick 1)")
+    p.add_argument("--gan-steps", type=int, default=None, help="GAN steps (default 800; quick 150)")
+    p.add_argument("--clf-steps", type=int, default=None, help="classifier Adam steps at batch 64 (default 600; quick 150)")
+    p.add_argument("--n-major", type=int, default=400)
+    p.add_argument("--n-minor", type=int, default=15)
+    p.add_argument("--n-val", type=int, default=None, help="validation images per class (default 100; quick 50)")
+    p.add_argument("--n-test", type=int, default=None, help="test images per class (default 300; quick 100)")
+    p.add_argument("--eval-samples", type=int, default=None, help="GAN eval samples per class (default 200; quick 100)")
+    p.add_argument("--judge-steps", type=int, default=None,
+                   help="steps of the evaluation's domain judge (default: the library's 400; quick 100)")
+    p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--gan-seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--keep", type=Path, default=None, help="work in this dir and keep it (default: a temp dir)")
+    a = p.parse_args()
+    q = a.quick
+    seeds = a.seeds or (1 if q else 3)
+    gan_steps = a.gan_steps if a.gan_steps is not None else (150 if q else 800)
+    clf_steps = a.clf_steps if a.clf_steps is not None else (150 if q else 600)
+    n_val = a.n_val if a.n_val is not None else (50 if q else 100)
+    n_test = a.n_test if a.n_test is not None else (100 if q else 300)
+    eval_samples = a.eval_samples if a.eval_samples is not None else (100 if q else 200)
+    judge_steps = a.judge_steps if a.judge_steps is not None else (100 if q else None)
+    out_path = a.out or REPO / "benchmarks" / "results" / ("utility-quick.json" if q else "utility.json")
+    start = time.perf_counter()
+
+    def log(msg: str) -> None:
+        print(f"[{time.perf_counter() - start:7.1f}s] {msg}", flush=True)
+
+    import torch
+
+    images, labels = load_mnist(a.mnist)
+    split = make_split(labels, a.n_major, a.n_minor, n_val, n_test, a.split_seed)
+    tmp_ctx = tempfile.TemporaryDirectory(prefix="utility-bench-") if a.keep is None else None
+    work = Path(tmp_ctx.name) if tmp_ctx else a.keep
+    work.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("AUGMENT_GAN_CACHE_DIR", str(work / "cache"))  # judges and decoded images: not ~/.cache
+    result: dict = {
+        "benchmark": "utility",
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "quick": q,
+        "split": {"source": "MNIST t10k", "seed": a.split_seed, "minority_digits": list(MINORITY),
+                  "train_per_class": {str(d): len(split["train"][d]) for d in range(10)},
+                  "val_per_class": n_val, "test_per_class": n_test},
+        "budgets": {"gan_steps": gan_steps, "classifier_steps": clf_steps, "classifier_batch": 64,
+                    "classifier": "conv32-pool-conv64-pool-fc, Adam lr 1e-3, 28x28 gray", "seeds": seeds},
+        "machine": {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "torch_threads": torch.get_num_threads()},
+        "versions": {"torch": torch.__version__, "python": platform.python_version()},
+        "timings_s": {},
+    }
+    try:
+        dirs = {"train": work / "train", "filled": work / "train-filled", "filled_bypassed": work / "train-filled-bypassed"}
+        t0 = time.perf_counter()
+        write_folder(dirs["train"], images, split["train"])
+        val, test = as_tensor(images, split["val"]), as_tensor(images, split["test"])
+        result["timings_s"]["write_split"] = round(time.perf_counter() - t0, 1)
+        log(f"split written: train {result['split']['train_per_class']}, val {n_val}/class, test {n_test}/class")
+
+        log(f"training the GAN for {gan_steps} steps (demo nets) ...")
+        t0 = time.perf_counter()
+        gan = train_gan(dirs["train"], work / "models", gan_steps, eval_samples, a.gan_seed, log, judge_steps)
+        result["timings_s"]["gan_total"] = round(time.perf_counter() - t0, 1)
+        result["timings_s"]["gan_parts"] = {k: round(v, 1) for k, v in gan["seconds"].items()}
+        model_dir, lenient_dir = gan.pop("model_dir"), gan.pop("lenient_model_dir")
+        gan.pop("seconds")
+        result["gan"] = gan
+        log(f"gate at step {gan['best_step']}: passed {gan['gate_passed_classes']}; minority {gan['minority_passed_gate']}")
+        for d in MINORITY:
+            if not gan["gate"][str(d)]["passed"]:
+                log(f"  class {d} fails: {'; '.join(gan['gate'][str(d)]['reasons'])}")
+
+        from augment_gan.augment import augment_folder
+
+        t0 = time.perf_counter()
+        fills = {}
+        for key, mdir in (("filled", model_dir), ("filled_bypassed", lenient_dir)):
+            if mdir is None:
+                continue
+            shutil.copytree(dirs["train"], dirs[key])
+            summary = augment_folder(dirs[key], mdir, target="max", seed=0)
+            fills[key] = {c: n for c, n in summary.written.items()}
+        result["augment_folder_written"] = fills
+        result["timings_s"]["augment_folder"] = round(time.perf_counter() - t0, 1)
+        log(f"augment_folder(target='max') wrote {fills}")
+
+        strategies: dict[str, dict] = {
+            "a": dict(label="real only, uniform", kind="folder", folder="train", sampling="uniform", affine=False),
+            "b": dict(label="real, oversampled (class-balanced)", kind="folder", folder="train", sampling="balanced",
+                      affine=False),
+            "c": dict(label="real, oversampled + affine", kind="folder", folder="train", sampling="balanced",
+                      affine=True),
+        }
+        for tag, mdir, folder, note in (("", model_dir, "filled", "gated"),
+                                        ("*", lenient_dir, "filled_bypassed", "GATE BYPASSED")):
+            if mdir is None:
+                continue
+            strategies["d" + tag] = dict(label=f"real + augment_folder(max), uniform [{note}]", kind="folder",
+                                         folder=folder, sampling="uniform", affine=False, gan=True)
+            strategies["e" + tag] = dict(label=f"real + augment_folder(max), uniform + affine [{note}]", kind="folder",
+                                         folder=folder, sampling="uniform", affine=True, gan=True)
+            for share in (0.25, 0.5):
+                strategies[f"f{int(share * 100)}{tag}"] = dict(
+                    label=f"BalancedDataset share {share} + affine [{note}]", kind="balanced", model=mdir,
+                    share=share, affine=True, gan=True)
+
+        runs: dict[str, list[dict]] = {k: [] for k in strategies}
+        t0 = time.perf_counter()
+        for seed in range(seeds):  # seeds outermost: a partial run still covers every strategy
+            for key, s in strategies.items():
+                r = train_clf(s, dirs, clf_steps, seed, val, test)
+                runs[key].append(r)
+                log(f"  {key:5s} seed {seed}: test macro-F1 {r['test']['macro_f1']:.4f}  bal-acc "
+                    f"{r['test']['balanced_accuracy']:.4f}  minority recall {r['test']['minority_recall']:.4f}  "
+                    f"({r['seconds']:.0f}s)")
+            result["timings_s"]["classifiers"] = round(time.perf_counter() - t0, 1)
+            result["seeds_completed"] = seed + 1
+            tabulate(result, strategies, runs)
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            out_path.write_text(json.dumps(result, indent=2, default=str) + "\n")  # partial results survive a kill
+        result["timings_s"]["total"] = round(time.perf_counter() - start, 1)
+    finally:
+        try:
+            result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        except OSError:
+            pass
+        if tmp_ctx is not None:
+            tmp_ctx.cleanup()
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+    print()
+    print(f"test split ({n_test}/class), {seeds} seed(s), classifier {clf_steps} steps, GAN {gan_steps} steps")
+    print(f"{'':6s}{'strategy':58s} {'macro-F1':>17s} {'balanced acc':>17s} {'minority recall':>17s}")
+    for key, row in result["strategies"].items():
+        t = row["test"]
+        print(f"{key:6s}{row['label']:58s} {fmt(t['macro_f1']):>17s} {fmt(t['balanced_accuracy']):>17s} "
+              f"{fmt(t['minority_recall']):>17s}")
+    for group, comp in result["best_vs_c"].items():
+        parts = []
+        for m in METRICS:
+            z = comp[m]["diff_in_pooled_std"]
+            parts.append(f"{m} {comp[m]['diff']:+.4f}" + (f" ({z:+.2f} pooled seed-std)" if z is not None else ""))
+        print(f"best augment-gan [{group}] by val macro-F1 = {comp['best_by_val_macro_f1']} vs c: " + ", ".join(parts))
+    print(f"wrote {out_path} (total {result['timings_s']['total']:.0f}s)")
+
+
+if __name__ == "__main__":
+    main()
