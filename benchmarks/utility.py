@@ -45,6 +45,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when imported by the tests
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MNIST = REPO.parent / "shared" / "datasets" / "mnist-t10k"
 MINORITY = (3, 8)
@@ -334,15 +337,6 @@ def tabulate(result: dict, strategies: dict, runs: dict) -> None:
         comparisons[group] = comp
     result["best_vs_c"] = comparisons
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def main() -> None:
