@@ -106,53 +106,93 @@ def train(
     eval_samples: Annotated[int, typer.Option(help="Generated samples per class for --eval-every.")] = 500,
     judge_steps: JudgeSteps = JUDGE_STEPS,
     gate_file: GateFile = None,
+    precision: Annotated[str, typer.Option(help="auto, fp32 or bf16 (auto: bf16 autocast on a CUDA GPU that has it).")] = "auto",
+    channels_last: Annotated[Optional[bool], typer.Option(help="channels_last memory format (default: on with CUDA).", show_default=False)] = None,
+    nproc_per_node: Annotated[int, typer.Option(help="Re-launch through torchrun with N processes per node (DDP; N GPUs, or CPU processes).")] = 0,
+    nnodes: Annotated[str, typer.Option(help="torchrun --nnodes: machines in the job (run the same command on each).")] = "1",
+    rdzv_endpoint: Annotated[Optional[str], typer.Option(help="torchrun rendezvous HOST:PORT (any one node) for --nnodes > 1.")] = None,
 ) -> None:
-    """Train a class-conditional GAN on DATA_DIR; writes a run dir with checkpoints and grids."""
+    """Train a class-conditional GAN on DATA_DIR; writes a run dir with checkpoints and grids.
+
+    Runs on several GPUs or machines when launched by torchrun, or with --nproc-per-node."""
+    import sys
+
+    from augment_gan.training import pick_device
+    from augment_gan.training.distributed import (
+        init_distributed, launched_by_torchrun, relaunch_train, shutdown_distributed,
+    )
+    from augment_gan.training.run import load_run_data, make_trainer
+
+    with user_errors():
+        if nproc_per_node and not launched_by_torchrun():
+            code, interrupted = relaunch_train(sys.argv, nproc_per_node, nnodes, rdzv_endpoint)
+            if interrupted:
+                err_console.print("interrupted: the workers checkpointed their last finished step; "
+                                  "continue with --resume (any number of processes).")
+                raise typer.Exit(130)
+            raise typer.Exit(code)
+        dist, dev = init_distributed(pick_device(device))
+        try:
+            if not dist.is_main:  # one voice: rank 0 prints, the others only report errors
+                console.quiet = True
+            run_dir, data = None, None
+            if dist.is_main:
+                run_dir, data = _start_or_resume_run(
+                    data_dir, name, models_dir, resume, strict, channels, resolution,
+                    net=dict(latent_dim=latent_dim, g_width=g_width, d_width=d_width),
+                    train=dict(steps=steps, batch_size=batch_size, loss=loss, lr_g=lr_g, lr_d=lr_d, n_critic=n_critic,
+                               ema_decay=ema_decay, diffaugment=diffaugment, label_smoothing=label_smoothing,
+                               holdout_fraction=holdout, seed=seed, checkpoint_every=checkpoint_every),
+                )
+            run_dir = Path(dist.broadcast(str(run_dir)))
+            if data is None:  # other ranks: the folder rank 0 just loaded (and cached)
+                data = load_run_data(run_dir, strict=strict, progress=False)
+            trainer = make_trainer(
+                run_dir, data, steps=steps if resume else None, device=dev, dist=dist, precision=precision,
+                channels_last=dev.type == "cuda" if channels_last is None else channels_last,
+            )
+            start = trainer.resume() if resume else 0
+            hook = None
+            if eval_every and dist.is_main:
+                from augment_gan.evaluation.evaluate import EvalConfig
+
+                eval_cfg = EvalConfig(samples_per_class=eval_samples, judge_steps=judge_steps, seed=seed)
+                hook = _eval_hook(run_dir, data, trainer, eval_every, _thresholds(gate_file), eval_cfg)
+            _train_with_report(trainer, run_dir, start, hook)
+            if hook is not None:
+                _print_best(run_dir)
+        finally:
+            shutdown_distributed()
+
+
+def _start_or_resume_run(data_dir: Path, name: str, models_dir: Path, resume: bool, strict: bool, channels: str,
+                         resolution: int, net: dict, train: dict):
+    """(run dir, loaded folder): the latest run of NAME when resuming, else a new run dir."""
     from augment_gan.data import load_image_folder
     from augment_gan.errors import ConfigError
     from augment_gan.nets import NetConfig
     from augment_gan.training import TrainConfig
     from augment_gan.training.rundir import find_latest_run, read_run_config
-    from augment_gan.training.run import load_run_data, make_trainer, new_run
+    from augment_gan.training.run import load_run_data, new_run
 
-    with user_errors():
-        if resume:
-            run_dir = find_latest_run(models_dir, name)
-            root = Path(read_run_config(run_dir)["data"]["root"])
-            if root != data_dir.resolve():
-                raise ConfigError(f"run {run_dir} trained on {root}, not {data_dir}; resume it with that folder.")
-            data = load_run_data(run_dir, strict=strict)
-        else:
-            if channels not in ("auto", "1", "3"):
-                raise ConfigError(f"channels must be auto, 1 or 3, got {channels!r}.")
-            data = load_image_folder(
-                data_dir, resolution=resolution, channels=channels if channels == "auto" else int(channels),
-                strict=strict,
-            )
-            net_cfg = NetConfig(
-                num_classes=len(data.classes), resolution=resolution, channels=data.channels,
-                latent_dim=latent_dim, g_width=g_width, d_width=d_width,
-            )
-            cfg = TrainConfig(
-                steps=steps, batch_size=batch_size, loss=loss, lr_g=lr_g, lr_d=lr_d, n_critic=n_critic,
-                ema_decay=ema_decay, diffaugment=diffaugment, label_smoothing=label_smoothing,
-                holdout_fraction=holdout, seed=seed, checkpoint_every=checkpoint_every,
-            )
-            run_dir = new_run(models_dir, name, data, net_cfg, cfg, channels_requested=channels)
-        if data.skipped:
-            err_console.print(f"[yellow]warning:[/] skipped {len(data.skipped)} unusable file(s); "
-                              f"`augment-gan inspect {data_dir}` lists them with reasons.")
-        trainer = make_trainer(run_dir, data, steps=steps if resume else None, device=device)
-        start = trainer.resume() if resume else 0
-        hook = None
-        if eval_every:
-            from augment_gan.evaluation.evaluate import EvalConfig
-
-            eval_cfg = EvalConfig(samples_per_class=eval_samples, judge_steps=judge_steps, seed=seed)
-            hook = _eval_hook(run_dir, data, trainer, eval_every, _thresholds(gate_file), eval_cfg)
-        _train_with_report(trainer, run_dir, start, hook)
-        if hook is not None:
-            _print_best(run_dir)
+    if resume:
+        run_dir = find_latest_run(models_dir, name)
+        root = Path(read_run_config(run_dir)["data"]["root"])
+        if root != data_dir.resolve():
+            raise ConfigError(f"run {run_dir} trained on {root}, not {data_dir}; resume it with that folder.")
+        data = load_run_data(run_dir, strict=strict)
+    else:
+        if channels not in ("auto", "1", "3"):
+            raise ConfigError(f"channels must be auto, 1 or 3, got {channels!r}.")
+        data = load_image_folder(
+            data_dir, resolution=resolution, channels=channels if channels == "auto" else int(channels), strict=strict,
+        )
+        net_cfg = NetConfig(num_classes=len(data.classes), resolution=resolution, channels=data.channels, **net)
+        run_dir = new_run(models_dir, name, data, net_cfg, TrainConfig(**train), channels_requested=channels)
+    if data.skipped:
+        err_console.print(f"[yellow]warning:[/] skipped {len(data.skipped)} unusable file(s); "
+                          f"`augment-gan inspect {data_dir}` lists them with reasons.")
+    return run_dir, data
 
 
 def _eval_hook(run_dir: Path, data, trainer, every: int, thresholds, eval_cfg):
@@ -181,14 +221,20 @@ def _train_with_report(trainer, run_dir: Path, start: int, on_checkpoint=None) -
     from augment_gan.training import TrainingInterrupted
 
     counts = trainer.labels.bincount(minlength=trainer.net_cfg.num_classes).tolist()
+    d, cfg = trainer.dist, trainer.cfg
     console.print(
         f"run dir [bold]{run_dir}[/]\n"
         f"training on {len(trainer.labels)} images in {trainer.net_cfg.num_classes} classes "
         f"(per class {counts}), {trainer.net_cfg.resolution}x{trainer.net_cfg.resolution}, "
-        f"{trainer.net_cfg.channels} channel(s), device {trainer.device}"
+        f"{trainer.net_cfg.channels} channel(s), device {trainer.device}, {trainer.precision}"
+        + (", channels_last" if trainer.channels_last else "")
         + (f", resuming at step {start}" if start else ""),
         highlight=False,
     )
+    if d.enabled:
+        console.print(f"distributed: {d.world_size} processes ({d.backend}); batch {cfg.batch_size} per step = "
+                      f"{d.world_size} x {cfg.batch_size // d.world_size} per process; lr G {cfg.lr_g:g}, D {cfg.lr_d:g} "
+                      "(the batch and learning rates do not change with the number of processes)", highlight=False)
     t0 = time.perf_counter()
     try:
         trainer.fit(progress=True, on_checkpoint=on_checkpoint)

@@ -119,8 +119,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 64, 256])
     parser.add_argument("--model", type=Path, help="a model dir: use its generator.onnx")
     parser.add_argument("--checkpoint", type=Path, help="a checkpoint: its EMA generator for the eager side")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None, help="default results/generation_speed[-quick].json")
     args = parser.parse_args()
+    args.out = args.out or (RESULTS.with_name("generation_speed-quick.json") if args.quick else RESULTS)
     repeats = 3 if args.quick else args.repeats
     images_per_run = 128 if args.quick else 512  # per batch size and run: enough to time reliably
 

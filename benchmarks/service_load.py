@@ -177,8 +177,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=8, help="images per request")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="onnxruntime intra-op threads (both sides)")
     parser.add_argument("--quick", action="store_true", help="40 requests per level: a smoke run")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None, help="default results/service_load[-quick].json")
     args = parser.parse_args()
+    args.out = args.out or (RESULTS.with_name("service_load-quick.json") if args.quick else RESULTS)
     n_requests = 40 if args.quick else args.requests
 
     with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:

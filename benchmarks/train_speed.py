@@ -6,9 +6,13 @@ Real images (the embedded digits folder at 32x32) through the real ``Trainer.tra
 the demo's smaller nets. Configs are interleaved step by step so background load hits both
 alike; the median over steps is reported. The overhead ratio times ``Trainer.train_step``
 against ``straight_line_step`` below (same nets, batch, hinge loss, DiffAugment, n_critic,
-EMA update) on the demo nets, interleaved. JSON: ``benchmarks/results/train_speed.json``.
+EMA update) on the demo nets, interleaved. It also runs a short ``augment-gan train
+--eval-every`` on the digits and reports the share of its wall time spent evaluating.
+JSON: ``benchmarks/results/train_speed.json``.
 
     python benchmarks/train_speed.py [--steps 30] [--quick]
+    # on a GPU machine: both resolutions, with and without bf16 autocast
+    python benchmarks/train_speed.py --device cuda --resolutions 32 64 --precisions fp32 bf16
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -90,42 +96,86 @@ def overhead(data, cfg: TrainConfig, tmp: Path, steps: int) -> dict:
             "ratio_trainer_over_straight_line": round(ours / base, 3), "steps_timed": steps}
 
 
+def eval_share(folder: Path, tmp: Path, steps: int, every: int) -> dict:
+    """Share of a real ``train --eval-every`` run's wall time spent evaluating (demo nets)."""
+    models = tmp / "eval-share"
+    cmd = [sys.executable, "-m", "augment_gan.cli", "train", str(folder), "--name", "d", "--models-dir", str(models),
+           "--steps", str(steps), "--checkpoint-every", str(every), "--eval-every", str(every),
+           "--g-width", "16", "--d-width", "16", "--eval-samples", "200"]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    wall = time.perf_counter() - t0
+    (run_dir,) = (models / "d" / "runs").iterdir()
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    evals = [r["seconds"] for r in records if r.get("event") == "eval"]
+    share = sum(evals) / wall
+    print(f"evaluation during training: {len(evals)} evaluations, {sum(evals):.0f} s of {wall:.0f} s wall "
+          f"({share:.0%}; {steps} steps, eval every {every}, 200 samples/class; judge training not included)")
+    return {"command": " ".join(cmd[1:]), "steps": steps, "eval_every": every, "evaluations": len(evals),
+            "eval_seconds": round(sum(evals), 1), "wall_seconds": round(wall, 1), "eval_share": round(share, 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--resolutions", type=int, nargs="+", default=[32])
+    parser.add_argument("--precisions", nargs="+", default=["fp32"], choices=["fp32", "bf16"])
+    parser.add_argument("--out", type=Path, default=None, help="default results/train_speed[-quick].json")
     args = parser.parse_args()
+    results_dir = Path(__file__).parent / "results"
+    args.out = args.out or results_dir / ("train_speed-quick.json" if args.quick else "train_speed.json")
     steps = 5 if args.quick else args.steps
+    device = torch.device(args.device)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "digits"
         write_digits_folder(folder)
-        data = load_image_folder(folder, progress=False)
         cfg = TrainConfig(batch_size=64)
         trainers = {}
-        for name, widths in CONFIGS.items():
-            net = NetConfig(num_classes=len(data.classes), channels=data.channels, **widths)
-            trainers[name] = Trainer(Path(tmp) / name.split()[0], data.images, data.labels, net, cfg)
-            trainers[name].train_step()  # warm-up
-        times: dict[str, list[float]] = {name: [] for name in trainers}
+        for resolution in args.resolutions:
+            data = load_image_folder(folder, resolution=resolution, progress=False)
+            for name, widths in CONFIGS.items():
+                for precision in args.precisions:
+                    net = NetConfig(num_classes=len(data.classes), channels=data.channels, resolution=resolution,
+                                    **widths)
+                    key = (name, resolution, precision)
+                    trainers[key] = Trainer(Path(tmp) / f"{name.split()[0]}-{resolution}-{precision}", data.images,
+                                            data.labels, net, cfg, device, precision=precision,
+                                            channels_last=device.type == "cuda")
+                    trainers[key].train_step()  # warm-up
+        times: dict[tuple, list[float]] = {key: [] for key in trainers}
         for _ in range(steps):
-            for name, trainer in trainers.items():
+            for key, trainer in trainers.items():
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
                 t0 = time.perf_counter()
                 trainer.train_step()
-                times[name].append(time.perf_counter() - t0)
-        overhead_result = overhead(data, cfg, Path(tmp), steps)
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                times[key].append(time.perf_counter() - t0)
+        overhead_result = share = None
+        if device.type == "cpu":
+            data = load_image_folder(folder, progress=False)
+            overhead_result = overhead(data, cfg, Path(tmp), steps)
+            share = eval_share(folder, Path(tmp), 20 if args.quick else 200, 10 if args.quick else 50)
     results = []
-    for name, ts in times.items():
+    for (name, resolution, precision), ts in times.items():
         med = statistics.median(ts)
-        results.append({"config": name, "batch_size": 64, "n_critic": cfg.n_critic, "median_sec_per_step": round(med, 4),
+        results.append({"config": name, "resolution": resolution, "precision": precision, "device": str(device),
+                        "batch_size": 64, "n_critic": cfg.n_critic, "median_sec_per_step": round(med, 4),
                         "images_per_s": round(64 / med, 1), "steps_timed": len(ts)})
-        print(f"{name}: {med:.3f} s/step, {64 / med:.0f} images/s (batch 64, n_critic {cfg.n_critic})")
-    out = {"benchmark": "train_speed", "results": results, "overhead": overhead_result,
-           "machine": {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "torch_threads": torch.get_num_threads(),
-                       "load_average_at_end": os.getloadavg()},
+        print(f"{name}, {resolution}x{resolution}, {precision} on {device}: {med:.3f} s/step, {64 / med:.0f} images/s "
+              f"(batch 64, n_critic {cfg.n_critic})")
+    machine = {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "torch_threads": torch.get_num_threads(),
+               "load_average_at_end": os.getloadavg()}
+    if device.type == "cuda":
+        machine["gpu"] = torch.cuda.get_device_name(device)
+    out = {"benchmark": "train_speed", "command": " ".join(sys.argv), "results": results, "overhead": overhead_result,
+           "eval_share": share, "machine": machine,
            "versions": {"torch": torch.__version__, "python": platform.python_version()}}
-    path = Path(__file__).parent / "results" / "train_speed.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {path}")
+    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -14,33 +14,47 @@ DEFAULT_POLICY = "color,translation,cutout"
 
 
 Rng = torch.Generator | None
+# (rank, world_size): under distributed training every rank draws the parameters for the
+# global batch from the same RNG and keeps its own rows, so the RNG stream (and a resumed
+# run) does not depend on the number of processes.
+Shard = tuple[int, int]
+NO_SHARD: Shard = (0, 1)
 
 
-def _rand(x: torch.Tensor, g: Rng) -> torch.Tensor:
-    return torch.rand(x.size(0), 1, 1, 1, device=x.device, generator=g)
+def _draw(n: int, shard: Shard, draw) -> torch.Tensor:
+    rank, world = shard
+    return draw(n * world)[rank * n : (rank + 1) * n]
 
 
-def rand_brightness(x: torch.Tensor, g: Rng = None) -> torch.Tensor:
-    return x + (_rand(x, g) - 0.5)
+def _rand(x: torch.Tensor, g: Rng, shard: Shard) -> torch.Tensor:
+    return _draw(x.size(0), shard, lambda n: torch.rand(n, 1, 1, 1, device=x.device, generator=g))
 
 
-def rand_saturation(x: torch.Tensor, g: Rng = None) -> torch.Tensor:
+def _randint(low: int, high: int, x: torch.Tensor, g: Rng, shard: Shard) -> torch.Tensor:
+    return _draw(x.size(0), shard, lambda n: torch.randint(low, high, size=[n, 1, 1], device=x.device, generator=g))
+
+
+def rand_brightness(x: torch.Tensor, g: Rng = None, shard: Shard = NO_SHARD) -> torch.Tensor:
+    return x + (_rand(x, g, shard) - 0.5)
+
+
+def rand_saturation(x: torch.Tensor, g: Rng = None, shard: Shard = NO_SHARD) -> torch.Tensor:
     if x.size(1) == 1:  # saturation is meaningless for grayscale
         return x
     mean = x.mean(dim=1, keepdim=True)
-    return (x - mean) * (_rand(x, g) * 2) + mean
+    return (x - mean) * (_rand(x, g, shard) * 2) + mean
 
 
-def rand_contrast(x: torch.Tensor, g: Rng = None) -> torch.Tensor:
+def rand_contrast(x: torch.Tensor, g: Rng = None, shard: Shard = NO_SHARD) -> torch.Tensor:
     mean = x.mean(dim=[1, 2, 3], keepdim=True)
-    return (x - mean) * (_rand(x, g) + 0.5) + mean
+    return (x - mean) * (_rand(x, g, shard) + 0.5) + mean
 
 
-def rand_translation(x: torch.Tensor, g: Rng = None, ratio: float = 0.125) -> torch.Tensor:
+def rand_translation(x: torch.Tensor, g: Rng = None, shard: Shard = NO_SHARD, ratio: float = 0.125) -> torch.Tensor:
     n, _, h, w = x.shape
     sx, sy = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    tx = torch.randint(-sx, sx + 1, size=[n, 1, 1], device=x.device, generator=g)
-    ty = torch.randint(-sy, sy + 1, size=[n, 1, 1], device=x.device, generator=g)
+    tx = _randint(-sx, sx + 1, x, g, shard)
+    ty = _randint(-sy, sy + 1, x, g, shard)
     gb, gx, gy = torch.meshgrid(
         torch.arange(n, device=x.device),
         torch.arange(h, device=x.device),
@@ -53,11 +67,11 @@ def rand_translation(x: torch.Tensor, g: Rng = None, ratio: float = 0.125) -> to
     return padded.permute(0, 2, 3, 1).contiguous()[gb, gx, gy].permute(0, 3, 1, 2)
 
 
-def rand_cutout(x: torch.Tensor, g: Rng = None, ratio: float = 0.5) -> torch.Tensor:
+def rand_cutout(x: torch.Tensor, g: Rng = None, shard: Shard = NO_SHARD, ratio: float = 0.5) -> torch.Tensor:
     n, _, h, w = x.shape
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    ox = torch.randint(0, h + (1 - ch % 2), size=[n, 1, 1], device=x.device, generator=g)
-    oy = torch.randint(0, w + (1 - cw % 2), size=[n, 1, 1], device=x.device, generator=g)
+    ox = _randint(0, h + (1 - ch % 2), x, g, shard)
+    oy = _randint(0, w + (1 - cw % 2), x, g, shard)
     gb, gx, gy = torch.meshgrid(
         torch.arange(n, device=x.device),
         torch.arange(ch, device=x.device),
@@ -87,12 +101,14 @@ def parse_policy(policy: str) -> tuple[str, ...]:
     return names
 
 
-def diff_augment(x: torch.Tensor, policy: tuple[str, ...], generator: Rng = None) -> torch.Tensor:
+def diff_augment(
+    x: torch.Tensor, policy: tuple[str, ...], generator: Rng = None, shard: Shard = NO_SHARD
+) -> torch.Tensor:
     """Apply the policy's transforms in order; an empty policy returns x unchanged.
 
     ``generator`` (on x's device) makes the draws reproducible without touching the
-    global RNG."""
+    global RNG; ``shard`` makes ``x`` this rank's rows of a global batch."""
     for name in policy:
         for fn in AUGMENTS[name]:
-            x = fn(x, generator)
+            x = fn(x, generator, shard)
     return x

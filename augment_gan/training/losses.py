@@ -56,9 +56,15 @@ def gradient_penalty(
     fake: torch.Tensor,
     labels: torch.Tensor,
     generator: torch.Generator | None = None,
+    shard: tuple[int, int] = (0, 1),
 ) -> torch.Tensor:
-    """E[(||grad_x D(x_hat)||_2 - 1)^2] on random interpolates (Gulrajani et al. 2017)."""
-    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, generator=generator)
+    """E[(||grad_x D(x_hat)||_2 - 1)^2] on random interpolates (Gulrajani et al. 2017).
+
+    ``shard`` = (rank, world size): draw the interpolation weights for the global batch and
+    keep this rank's rows (see :mod:`augment_gan.training.distributed`)."""
+    rank, world = shard
+    n = real.shape[0]
+    alpha = torch.rand(n * world, 1, 1, 1, device=real.device, generator=generator)[rank * n : (rank + 1) * n]
     x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     scores = discriminator(x_hat, labels)
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)

@@ -14,6 +14,7 @@ from augment_gan.errors import CheckpointError
 from augment_gan.fileio import atomic_write_json
 from augment_gan.nets import NetConfig
 from augment_gan.training.config import TrainConfig
+from augment_gan.training.distributed import Dist
 from augment_gan.training.rundir import create_run_dir, read_run_config, write_run_config
 from augment_gan.training.trainer import Trainer, pick_device
 
@@ -83,13 +84,26 @@ def split_indices(run_dir: Path, data: ImageData) -> tuple[torch.Tensor, torch.T
     return torch.nonzero(~is_holdout).flatten(), torch.nonzero(is_holdout).flatten()
 
 
-def make_trainer(run_dir: Path, data: ImageData, *, steps: int | None = None, device: str = "auto") -> Trainer:
+def make_trainer(
+    run_dir: Path,
+    data: ImageData,
+    *,
+    steps: int | None = None,
+    device: str | torch.device = "auto",
+    dist: Dist | None = None,
+    precision: str = "fp32",
+    channels_last: bool = False,
+) -> Trainer:
     """A trainer for the run (optionally with a new step budget), on the training split."""
+    dist = dist or Dist()
     config = read_run_config(run_dir)
     net_cfg = NetConfig.from_dict(config["net"])
     cfg = TrainConfig.from_dict(config["train"])
     if steps is not None and steps != cfg.steps:
         cfg = replace(cfg, steps=steps)
-        write_run_config(run_dir, {**{k: v for k, v in config.items() if k != "format"}, "train": cfg.to_dict()})
+        if dist.is_main:
+            write_run_config(run_dir, {**{k: v for k, v in config.items() if k != "format"}, "train": cfg.to_dict()})
     train_idx, _ = split_indices(run_dir, data)
-    return Trainer(run_dir, data.images[train_idx], data.labels[train_idx], net_cfg, cfg, pick_device(device))
+    device = device if isinstance(device, torch.device) else pick_device(device)
+    return Trainer(run_dir, data.images[train_idx], data.labels[train_idx], net_cfg, cfg, device,
+                   dist=dist, precision=precision, channels_last=channels_last)

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from augment_gan.errors import ConfigError
 from augment_gan.fileio import atomic_write_bytes
 from augment_gan.nets import Discriminator, Generator, NetConfig
 from augment_gan.training.checkpoint import checkpoint_path, load_latest_checkpoint, save_checkpoint
 from augment_gan.training.config import TrainConfig
 from augment_gan.training.diffaugment import diff_augment, parse_policy
+from augment_gan.training.distributed import Dist
 from augment_gan.training.ema import EMA, recalibrate_batchnorm
 from augment_gan.training.losses import get_loss, gradient_penalty
 from augment_gan.training.samples import fixed_noise, save_sample_grid
@@ -36,16 +41,36 @@ class TrainingInterrupted(Exception):
 
 
 def pick_device(requested: str = "auto") -> torch.device:
-    """CUDA when asked for or when usable (a tiny op really runs), else CPU."""
+    """CUDA when asked for or when usable (a tiny op really runs), else CPU.
+
+    Under torchrun the probe runs on this process's own GPU (LOCAL_RANK), so N processes do
+    not all open a context on GPU 0."""
     if requested != "auto":
         return torch.device(requested)
     if torch.cuda.is_available():
         try:
-            torch.zeros(1, device="cuda").add_(1)
+            local = int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count()
+            torch.zeros(1, device=f"cuda:{local}").add_(1)
             return torch.device("cuda")
         except RuntimeError:
             pass
     return torch.device("cpu")
+
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def resolve_precision(requested: str, device: torch.device) -> str:
+    """'auto' -> bf16 on a CUDA GPU that supports it, else fp32. bf16 on CPU is refused:
+    autocast there is slower than fp32 for these nets."""
+    if requested not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {requested!r}.")
+    cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    if requested == "auto":
+        return "bf16" if cuda_bf16 else "fp32"
+    if requested == "bf16" and not cuda_bf16:
+        raise ConfigError(f"bf16 mixed precision needs a CUDA GPU that supports it (device is {device}).")
+    return requested
 
 
 @dataclass
@@ -62,6 +87,13 @@ class Trainer:
     Writes into ``run_dir``: ``checkpoints/step-XXXXXXX.pt``, ``samples/step-XXXXXXX.png``
     and ``metrics.jsonl``. ``resume()`` restores the newest readable checkpoint, after which
     training continues bit-for-bit as if it had never stopped (on CPU).
+
+    Under torchrun, pass the process's ``dist``: G and D are wrapped in
+    DistributedDataParallel, each rank trains on its shard of every global batch
+    (``cfg.batch_size`` is the global batch), and only rank 0 writes. On CUDA, G's BatchNorm
+    becomes SyncBatchNorm (statistics over the global batch); on CPU (gloo) each rank
+    normalises over its own shard. ``precision="bf16"`` (CUDA only) runs the forward passes
+    under bf16 autocast; ``channels_last`` switches the nets' memory format.
     """
 
     def __init__(
@@ -72,10 +104,23 @@ class Trainer:
         net_cfg: NetConfig,
         cfg: TrainConfig,
         device: torch.device | None = None,
+        dist: Dist | None = None,
+        precision: str = "fp32",
+        channels_last: bool = False,
     ) -> None:
         self.run_dir = Path(run_dir)
         self.net_cfg, self.cfg = net_cfg, cfg
         self.device = device or pick_device()
+        self.dist = dist or Dist()
+        world = self.dist.world_size
+        if cfg.batch_size % world or cfg.batch_size // world < 2:
+            raise ConfigError(f"the batch size ({cfg.batch_size}) is the global batch: it must be a multiple of "
+                              f"the number of processes ({world}), with at least 2 images per process.")
+        self.precision = resolve_precision(precision, self.device)
+        if channels_last and self.device.type != "cuda":
+            raise ConfigError("channels_last is for CUDA; on CPU it only slows these nets down.")
+        self.channels_last = channels_last
+        self._shard = (self.dist.rank, world)
         self.images = images.to(self.device)  # kept uint8; converted per batch
         self.labels = labels.to(self.device)
         counts = torch.bincount(labels, minlength=net_cfg.num_classes).clamp(min=1).double()
@@ -87,8 +132,23 @@ class Trainer:
             torch.manual_seed(cfg.seed)
             self.G = Generator(net_cfg).to(self.device)
             self.D = Discriminator(net_cfg).to(self.device)
+        if channels_last:
+            self.G, self.D = self.G.to(memory_format=torch.channels_last), self.D.to(memory_format=torch.channels_last)
         self.rng = torch.Generator(device=self.device).manual_seed(cfg.seed)
-        self.ema = EMA(self.G, cfg.ema_decay)
+        self.ema = EMA(self.G, cfg.ema_decay)  # before SyncBatchNorm: rank 0 alone samples from it
+        # The modules trained through (DDP wrappers under torchrun); self.G/self.D stay the
+        # plain modules that are saved, averaged and sampled from.
+        self.G_train: nn.Module = self.G
+        self.D_train: nn.Module = self.D
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            if self.device.type == "cuda":
+                self.G = nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
+            # DDP broadcasts rank 0's weights and buffers (spectral-norm vectors, BN stats)
+            # at construction and buffers before every forward, so all ranks stay identical.
+            self.G_train, self.D_train = DDP(self.G, device_ids=ids), DDP(self.D, device_ids=ids)
         betas = (cfg.beta1, cfg.beta2)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
@@ -98,34 +158,50 @@ class Trainer:
             net_cfg.num_classes, cfg.sample_columns, net_cfg.latent_dim, cfg.seed + GRID_SEED_OFFSET
         )
         self.step = 0
+        self._checkpointed_step = -1
 
     # --- one step -------------------------------------------------------------------
+    # Every draw is for the global batch, from the RNG all ranks share; a rank keeps its shard.
     def _sample_indices(self) -> torch.Tensor:
-        return torch.multinomial(self.sample_weights, self.cfg.batch_size, replacement=True, generator=self.rng)
+        idx = torch.multinomial(self.sample_weights, self.cfg.batch_size, replacement=True, generator=self.rng)
+        return self.dist.shard(idx)
 
     def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         idx = self._sample_indices()
-        return self.images[idx].float() / 127.5 - 1.0, self.labels[idx]
+        real = self.images[idx].float() / 127.5 - 1.0
+        if self.channels_last:
+            real = real.contiguous(memory_format=torch.channels_last)
+        return real, self.labels[idx]
 
     def _noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.net_cfg.latent_dim, device=self.device, generator=self.rng)
+        z = torch.randn(n * self.dist.world_size, self.net_cfg.latent_dim, device=self.device, generator=self.rng)
+        return self.dist.shard(z)
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
     def train_step(self) -> StepStats:
-        G, D, aug = self.G, self.D, lambda x: diff_augment(x, self.policy, self.rng)
+        G, D = self.G_train, self.D_train
+        aug = lambda x: diff_augment(x, self.policy, self.rng, self._shard)  # noqa: E731
         for _ in range(self.cfg.n_critic):
             real, y = self._real_batch()
-            with torch.no_grad():
+            with torch.no_grad(), self._autocast():
                 fake = G(self._noise(len(y)), y)
-            d_real, d_fake = D(aug(real), y), D(aug(fake), y)
+            with self._autocast():
+                d_real, d_fake = D(aug(real), y).float(), D(aug(fake), y).float()
             loss_d = self.loss.d_loss(d_real, d_fake)
             if self.loss.uses_gradient_penalty:
-                loss_d = loss_d + self.cfg.gp_weight * gradient_penalty(D, real, fake, y, self.rng)
+                gp = gradient_penalty(D, real, fake.float(), y, self.rng, self._shard)
+                loss_d = loss_d + self.cfg.gp_weight * gp
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
 
         y = self.labels[self._sample_indices()]  # G's labels follow the same class weighting
-        loss_g = self.loss.g_loss(D(aug(G(self._noise(len(y)), y)), y))
+        # D's plain module here: its gradients from this pass are discarded, so there is
+        # nothing to all-reduce; G's gradients are, through G's DDP wrapper.
+        with self._autocast():
+            loss_g = self.loss.g_loss(self.D(aug(G(self._noise(len(y)), y)), y).float())
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
@@ -155,20 +231,32 @@ class Trainer:
         self.ema.shadow.load_state_dict(state["G_ema"])
         self.opt_g.load_state_dict(state["opt_G"])
         self.opt_d.load_state_dict(state["opt_D"])
-        self.rng.set_state(state["rng"].cpu())
         self.step = int(state["step"])
+        try:
+            self.rng.set_state(state["rng"].cpu())
+        except RuntimeError:  # saved by a generator on another device type (CUDA <-> CPU)
+            self.rng.manual_seed(self.cfg.seed + self.step)
+            warnings.warn("the checkpoint's RNG state is from another device type; reseeded, so this "
+                          "resumed run is not bit-identical to an uninterrupted one.", stacklevel=2)
 
     def resume(self) -> int:
-        """Restore the newest readable checkpoint; returns its step (0 when there is none)."""
+        """Restore the newest readable checkpoint; returns its step (0 when there is none).
+
+        Every rank reads the same file (the run dir must be on storage all nodes see), so
+        a run resumes with any number of processes."""
         found = load_latest_checkpoint(self.run_dir, map_location=self.device)
         if found is None:
             return 0
         self.load_state_dict(found[1])
-        self._truncate_metrics(self.step)
+        self._checkpointed_step = self.step
+        if self.dist.is_main:
+            self._truncate_metrics(self.step)
         return self.step
 
     def save(self) -> Path:
-        """Checkpoint + sample grid for the current step. Calibrates the EMA G's BatchNorm."""
+        """Checkpoint + sample grid for the current step. Calibrates the EMA G's BatchNorm.
+
+        Rank 0's job only (``fit`` calls it there)."""
         recalibrate_batchnorm(
             self.ema.shadow,
             self.net_cfg.num_classes,
@@ -201,10 +289,15 @@ class Trainer:
         :class:`TrainingInterrupted` (so the checkpoint is an exact resume point); a second
         Ctrl-C stops at once, and resume then falls back to the previous checkpoint."""
         def checkpoint() -> None:
-            self.save()
-            if on_checkpoint is not None:
-                on_checkpoint(self)
+            if self.dist.is_main:
+                self.save()
+                if on_checkpoint is not None:
+                    on_checkpoint(self)
+            self._checkpointed_step = self.step
+            self.dist.barrier()
 
+        if self.dist.is_main:
+            self._log(self._start_record())
         if self.step == 0:
             checkpoint()  # step 0: the untrained baseline the gate must reject
         cfg = self.cfg
@@ -216,14 +309,17 @@ class Trainer:
             TextColumn("{task.fields[speed]} it/s  D {task.fields[loss_d]}  G {task.fields[loss_g]}"),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, disable=not progress, transient=False) as bar, _deferred_sigint() as stop:
+        progress = progress and self.dist.is_main
+        bar_ctx = Progress(*columns, disable=not progress, transient=False)
+        with bar_ctx as bar, _deferred_sigint(also_sigterm=self.dist.enabled) as stop:
             task = bar.add_task("train", total=cfg.steps, completed=self.step, speed="-", loss_d="-", loss_g="-")
             while self.step < cfg.steps:
                 window.append(self.train_step())
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     dt = (time.perf_counter() - t_window) / len(window)
                     record = self._summarise(window, dt)
-                    self._log(record)
+                    if self.dist.is_main:
+                        self._log(record)
                     bar.update(task, speed=f"{1 / dt:.1f}", loss_d=f"{record['loss_d']:.3f}",
                                loss_g=f"{record['loss_g']:.3f}")
                     window, t_window = [], time.perf_counter()
@@ -232,26 +328,46 @@ class Trainer:
                     checkpoint()
                 if on_step is not None:
                     on_step(self)
-                if stop.is_set():
-                    if not checkpoint_path(self.run_dir, self.step).exists():
+                if self.dist.any(stop.is_set(), self.device):  # all ranks stop at the same step
+                    if self._checkpointed_step != self.step:
                         checkpoint()
                     raise TrainingInterrupted(self.step)
         return self.step
 
-    def _summarise(self, window: list[StepStats], sec_per_step: float) -> dict:
-        n = len(window)
+    def _start_record(self) -> dict:
+        """What this (re)start trains with: world size, effective batch, learning rates."""
         return {
             "step": self.step,
-            "loss_d": sum(s.loss_d for s in window) / n,
-            "loss_g": sum(s.loss_g for s in window) / n,
-            "d_real": sum(s.d_real for s in window) / n,
-            "d_fake": sum(s.d_fake for s in window) / n,
+            "event": "start",
+            "device": str(self.device),
+            "world_size": self.dist.world_size,
+            "backend": self.dist.backend,
+            "batch_size": self.cfg.batch_size,
+            "batch_per_process": self.cfg.batch_size // self.dist.world_size,
+            "lr_g": self.cfg.lr_g,
+            "lr_d": self.cfg.lr_d,
+            "precision": self.precision,
+            "channels_last": self.channels_last,
+            "time": time.time(),
+        }
+
+    def _summarise(self, window: list[StepStats], sec_per_step: float) -> dict:
+        n = len(window)
+        means = [sum(getattr(s, k) for s in window) / n for k in ("loss_d", "loss_g", "d_real", "d_fake")]
+        loss_d, loss_g, d_real, d_fake = self.dist.mean(means, self.device)  # over all ranks
+        return {
+            "step": self.step,
+            "loss_d": loss_d,
+            "loss_g": loss_g,
+            "d_real": d_real,
+            "d_fake": d_fake,
             "sec_per_step": sec_per_step,
             "images_per_s": self.cfg.batch_size / sec_per_step,
             "time": time.time(),
         }
 
     def _log(self, record: dict) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
         with open(self.run_dir / "metrics.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")
 
@@ -267,14 +383,19 @@ class Trainer:
 class _deferred_sigint:
     """Context manager: the first SIGINT sets an event instead of raising; the second raises.
 
-    Only installs the handler in the main thread (signal handlers cannot be set elsewhere).
+    ``also_sigterm``: handle SIGTERM the same way (torchrun's workers run in their own
+    sessions and get the launcher's SIGINT or SIGTERM forwarded, once). Only installs the
+    handlers in the main thread (signal handlers cannot be set elsewhere).
     """
+
+    def __init__(self, also_sigterm: bool = False) -> None:
+        self.signals = (signal.SIGINT, signal.SIGTERM) if also_sigterm else (signal.SIGINT,)
 
     def __enter__(self) -> threading.Event:
         self.event = threading.Event()
-        self.previous = None
+        self.previous: dict = {}
         if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
+            self.previous = {sig: signal.signal(sig, self._handle) for sig in self.signals}
         return self.event
 
     def _handle(self, signum: int, frame: object) -> None:
@@ -283,5 +404,5 @@ class _deferred_sigint:
         self.event.set()
 
     def __exit__(self, *exc: object) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for sig, previous in self.previous.items():
+            signal.signal(sig, previous)

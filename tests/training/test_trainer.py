@@ -9,14 +9,6 @@ from augment_gan.training import Trainer, TrainingInterrupted
 from augment_gan.training.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint
 
 
-@pytest.fixture
-def toy_data() -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    images = torch.randint(0, 256, (24, 1, 32, 32), dtype=torch.uint8, generator=g)
-    labels = torch.tensor([0] * 12 + [1] * 8 + [2] * 4)
-    return images, labels
-
-
 def _weights(state: dict) -> dict[str, torch.Tensor]:
     return {f"{net}.{k}": v for net in ("G", "D", "G_ema") for k, v in state[net].items()}
 
