@@ -27,6 +27,10 @@ class TrainConfig:
     # uniformly (small classes rarely seen), 1 samples classes uniformly (small classes
     # seen so often that D memorises them). 0.5 is the compromise.
     class_balance: float = 0.5
+    # Mode-seeking regulariser (Mao et al. 2019, MSGAN): G is penalised by
+    # 1 / (|G(z1, y) - G(z2, y)| / |z1 - z2|), which counters the collapse of a class to
+    # one image that conditional GANs show on small data. 0 switches it off.
+    mode_seeking: float = 0.0
     holdout_fraction: float = 0.1
     seed: int = 0
     checkpoint_every: int = 500
@@ -43,6 +47,7 @@ class TrainConfig:
             (0.0 <= self.ema_decay < 1.0, f"EMA decay must be in [0, 1), got {self.ema_decay}"),
             (0.0 <= self.label_smoothing < 0.5, "label smoothing must be in [0, 0.5)"),
             (0.0 <= self.class_balance <= 1.0, "class balance must be in [0, 1]"),
+            (self.mode_seeking >= 0.0, "mode-seeking weight must be >= 0"),
             (0.0 <= self.holdout_fraction < 0.5, "holdout fraction must be in [0, 0.5)"),
             (self.checkpoint_every >= 1, "checkpoint-every must be >= 1"),
             (self.log_every >= 1, "log-every must be >= 1"),

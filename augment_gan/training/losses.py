@@ -71,6 +71,14 @@ def gradient_penalty(
     return ((grad.flatten(1).norm(2, dim=1) - 1.0) ** 2).mean()
 
 
+def mode_seeking_penalty(fake: torch.Tensor, z: torch.Tensor, half: int, eps: float = 1e-5) -> torch.Tensor:
+    """MSGAN's term (Mao et al. 2019): rows i and half + i share a label and differ in z;
+    the penalty 1 / (mean |G(z1) - G(z2)| / mean |z1 - z2|) grows as G ignores its noise."""
+    d_img = (fake[:half] - fake[half : 2 * half]).abs().mean()
+    d_z = (z[:half] - z[half : 2 * half]).abs().mean()
+    return 1.0 / (d_img / d_z + eps)
+
+
 @dataclass(frozen=True)
 class GanLoss:
     """A loss variant by name: the two halves and whether it needs the gradient penalty."""

@@ -24,7 +24,7 @@ from augment_gan.training.config import TrainConfig
 from augment_gan.training.diffaugment import diff_augment, parse_policy
 from augment_gan.training.distributed import Dist
 from augment_gan.training.ema import EMA, recalibrate_batchnorm
-from augment_gan.training.losses import get_loss, gradient_penalty
+from augment_gan.training.losses import get_loss, gradient_penalty, mode_seeking_penalty
 from augment_gan.training.samples import fixed_noise, save_sample_grid
 
 # Seeds of the streams that must never touch the training RNG (exact resume depends on it).
@@ -198,10 +198,17 @@ class Trainer:
             self.opt_d.step()
 
         y = self.labels[self._sample_indices()]  # G's labels follow the same class weighting
+        if self.cfg.mode_seeking:
+            half = len(y) // 2
+            y = torch.cat([y[:half], y[:half], y[2 * half :]])  # pairs (z1, y), (z2, y)
+        z = self._noise(len(y))
         # D's plain module here: its gradients from this pass are discarded, so there is
         # nothing to all-reduce; G's gradients are, through G's DDP wrapper.
         with self._autocast():
-            loss_g = self.loss.g_loss(self.D(aug(G(self._noise(len(y)), y)), y).float())
+            fake = G(z, y)
+            loss_g = self.loss.g_loss(self.D(aug(fake), y).float())
+        if self.cfg.mode_seeking:
+            loss_g = loss_g + self.cfg.mode_seeking * mode_seeking_penalty(fake.float(), z, half)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()

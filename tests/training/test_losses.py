@@ -62,3 +62,13 @@ def test_every_listed_loss_resolves_and_unknown_fails() -> None:
     assert {get_loss(name).name for name in LOSSES} == set(LOSSES)
     with pytest.raises(ValueError, match="unknown loss"):
         get_loss("wasserstein")
+
+
+def test_mode_seeking_penalty_matches_formula_and_punishes_ignoring_z() -> None:
+    from augment_gan.training.losses import mode_seeking_penalty
+
+    z = torch.tensor([[0.0, 0.0], [1.0, 3.0]])  # rows 0 and 1 are a pair: mean |dz| = 2
+    varied = torch.tensor([[0.0, 0.0], [0.5, 0.5]]).view(2, 1, 1, 2)  # mean |dG| = 0.5
+    assert mode_seeking_penalty(varied, z, half=1).item() == pytest.approx(1 / (0.5 / 2 + 1e-5))
+    collapsed = torch.zeros(2, 1, 1, 2)  # G ignored z: same image for both
+    assert mode_seeking_penalty(collapsed, z, half=1).item() == pytest.approx(1e5)

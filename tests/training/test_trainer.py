@@ -38,6 +38,17 @@ def test_every_loss_trains_and_changes_the_generator(tmp_path, toy_data, tiny_ne
     assert all(torch.isfinite(v).all() for v in after.values() if v.is_floating_point())
 
 
+def test_mode_seeking_term_changes_the_generator_update(tmp_path, toy_data, tiny_net, tiny_train) -> None:
+    """Same seed and data: with the mode-seeking term G's weights move differently."""
+    results = []
+    for weight in (0.0, 0.5):
+        trainer = Trainer(tmp_path / str(weight), *toy_data, tiny_net, replace(tiny_train, steps=2, mode_seeking=weight))
+        trainer.fit(progress=False)
+        results.append(trainer.G.state_dict())
+    assert any(not torch.equal(results[0][k], results[1][k]) for k in results[0])
+    assert all(torch.isfinite(v).all() for v in results[1].values() if v.is_floating_point())
+
+
 def test_same_seed_same_weights(tmp_path, toy_data, tiny_net, tiny_train) -> None:
     a = Trainer(tmp_path / "a", *toy_data, tiny_net, tiny_train)
     b = Trainer(tmp_path / "b", *toy_data, tiny_net, tiny_train)
