@@ -1,20 +1,15 @@
 """Fast checks of the quality benchmark's pure helpers (the benchmark itself is run by hand)."""
 
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.benchmarks.helpers import load_benchmark
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("quality_bench", REPO / "benchmarks" / "quality.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("quality")
 
 
 def test_split_is_disjoint_seeded_and_imbalanced():

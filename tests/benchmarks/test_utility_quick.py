@@ -1,19 +1,13 @@
 """Fast checks of the utility benchmark's data split (the full benchmark is run by hand)."""
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
+from tests.benchmarks.helpers import load_benchmark
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("utility_bench", REPO / "benchmarks" / "utility.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("utility")
 
 
 def test_split_is_disjoint_seeded_and_imbalanced():
