@@ -169,27 +169,13 @@ def train(
 def _start_or_resume_run(data_dir: Path, name: str, models_dir: Path, resume: bool, strict: bool, channels: str,
                          resolution: int, net: dict, train: dict):
     """(run dir, loaded folder): the latest run of NAME when resuming, else a new run dir."""
-    from augment_gan.data import load_image_folder
-    from augment_gan.errors import ConfigError
-    from augment_gan.nets import NetConfig
-    from augment_gan.training import TrainConfig
-    from augment_gan.training.rundir import find_latest_run, read_run_config
-    from augment_gan.training.run import load_run_data, new_run
+    from augment_gan.training.run import resume_latest_run, start_run
 
     if resume:
-        run_dir = find_latest_run(models_dir, name)
-        root = Path(read_run_config(run_dir)["data"]["root"])
-        if root != data_dir.resolve():
-            raise ConfigError(f"run {run_dir} trained on {root}, not {data_dir}; resume it with that folder.")
-        data = load_run_data(run_dir, strict=strict)
+        run_dir, data = resume_latest_run(models_dir, name, data_dir, strict=strict)
     else:
-        if channels not in ("auto", "1", "3"):
-            raise ConfigError(f"channels must be auto, 1 or 3, got {channels!r}.")
-        data = load_image_folder(
-            data_dir, resolution=resolution, channels=channels if channels == "auto" else int(channels), strict=strict,
-        )
-        net_cfg = NetConfig(num_classes=len(data.classes), resolution=resolution, channels=data.channels, **net)
-        run_dir = new_run(models_dir, name, data, net_cfg, TrainConfig(**train), channels_requested=channels)
+        run_dir, data = start_run(models_dir, name, data_dir, channels=channels, resolution=resolution, strict=strict,
+                                  net=net, train=train)
     if data.skipped:
         err_console.print(f"[yellow]warning:[/] skipped {len(data.skipped)} unusable file(s); "
                           f"`augment-gan inspect {data_dir}` lists them with reasons.")

@@ -10,12 +10,12 @@ import torch
 
 from augment_gan import __version__
 from augment_gan.data import ImageData, holdout_split, load_image_folder
-from augment_gan.errors import CheckpointError
+from augment_gan.errors import CheckpointError, ConfigError
 from augment_gan.fileio import atomic_write_json
 from augment_gan.nets import NetConfig
 from augment_gan.training.config import TrainConfig
 from augment_gan.training.distributed import Dist
-from augment_gan.training.rundir import create_run_dir, read_run_config, write_run_config
+from augment_gan.training.rundir import create_run_dir, find_latest_run, read_run_config, write_run_config
 from augment_gan.training.trainer import Trainer, pick_device
 
 
@@ -56,6 +56,29 @@ def new_run(
         },
     )
     return run_dir
+
+
+def start_run(
+    models_dir: Path, name: str, data_dir: Path, *, channels: str, resolution: int, strict: bool, net: dict, train: dict
+) -> tuple[Path, ImageData]:
+    """Load ``data_dir`` and create a new run of NAME for it; ``net`` and ``train`` are the
+    NetConfig / TrainConfig fields the user chose. Returns (run dir, loaded folder)."""
+    if channels not in ("auto", "1", "3"):
+        raise ConfigError(f"channels must be auto, 1 or 3, got {channels!r}.")
+    data = load_image_folder(
+        data_dir, resolution=resolution, channels=channels if channels == "auto" else int(channels), strict=strict
+    )
+    net_cfg = NetConfig(num_classes=len(data.classes), resolution=resolution, channels=data.channels, **net)
+    return new_run(models_dir, name, data, net_cfg, TrainConfig(**train), channels_requested=channels), data
+
+
+def resume_latest_run(models_dir: Path, name: str, data_dir: Path, *, strict: bool) -> tuple[Path, ImageData]:
+    """The latest run of NAME and its folder, which must be ``data_dir`` and unchanged."""
+    run_dir = find_latest_run(models_dir, name)
+    root = Path(read_run_config(run_dir)["data"]["root"])
+    if root != Path(data_dir).resolve():
+        raise ConfigError(f"run {run_dir} trained on {root}, not {data_dir}; resume it with that folder.")
+    return run_dir, load_run_data(run_dir, strict=strict)
 
 
 def load_run_data(run_dir: Path, *, strict: bool = False, progress: bool = True) -> ImageData:
