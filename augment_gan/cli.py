@@ -133,6 +133,7 @@ def train(
                 raise typer.Exit(130)
             raise typer.Exit(code)
         dist, dev = init_distributed(pick_device(device))
+        finished = False
         try:
             if not dist.is_main:  # one voice: rank 0 prints, the others only report errors
                 console.quiet = True
@@ -162,8 +163,9 @@ def train(
             _train_with_report(trainer, run_dir, start, hook)
             if hook is not None:
                 _print_best(run_dir)
+            finished = True
         finally:
-            shutdown_distributed()
+            shutdown_distributed(synchronize=finished)
 
 
 def _start_or_resume_run(data_dir: Path, name: str, models_dir: Path, resume: bool, strict: bool, channels: str,
