@@ -97,6 +97,7 @@ def train(
     diffaugment: Annotated[str, typer.Option(help="DiffAugment policy, or 'none'.")] = "color,translation,cutout",
     label_smoothing: Annotated[float, typer.Option(help="One-sided label smoothing (ns loss only).")] = 0.0,
     mode_seeking: Annotated[float, typer.Option(help="Weight of the mode-seeking term against a class collapsing to one image (0: off).")] = 0.0,
+    class_balance: Annotated[float, typer.Option(help="Draw real images with weight n_class ** -B: 1 draws every class equally often, 0 every image.")] = 1.0,
     g_width: Annotated[int, typer.Option(help="Generator width (channels of the last block).")] = 32,
     d_width: Annotated[int, typer.Option(help="Discriminator width (channels of the first block).")] = 32,
     latent_dim: Annotated[int, typer.Option(help="Size of the noise vector z.")] = 128,
@@ -144,6 +145,7 @@ def train(
                     net=dict(latent_dim=latent_dim, g_width=g_width, d_width=d_width),
                     train=dict(steps=steps, batch_size=batch_size, loss=loss, lr_g=lr_g, lr_d=lr_d, n_critic=n_critic,
                                ema_decay=ema_decay, diffaugment=diffaugment, label_smoothing=label_smoothing, mode_seeking=mode_seeking,
+                               class_balance=class_balance,
                                holdout_fraction=holdout, seed=seed, checkpoint_every=checkpoint_every),
                 )
             run_dir = Path(dist.broadcast(str(run_dir)))

@@ -6,12 +6,14 @@ training images each, the minority digits 3 and 8 with ``--n-minor`` (25) each, 
 DISJOINT real held-out test set of ``--n-test`` (300) images per class that no variant and
 no judge ever trains on. The train split is written as a PNG ImageFolder in a temp dir.
 
-Four variants are trained on that folder through the toolkit (``new_run`` /
+Six variants are trained on that folder through the toolkit (``new_run`` /
 ``make_trainer`` / ``Trainer.fit``), same seed, same step budget (``--steps``, 700):
 
-  default         ``TrainConfig()`` defaults: hinge loss, n_critic 2, batch 64, DiffAugment
-                  ``color,translation,cutout``, EMA decay 0.999 (with the trainer's warm-up
-                  ``min(decay, (1 + step) / (10 + step))``), class_balance 0.5
+  default         ``TrainConfig()`` and ``NetConfig()`` defaults: hinge loss, n_critic 2,
+                  batch 64, DiffAugment ``color,translation,cutout``, EMA decay 0.999 (with
+                  the trainer's warm-up ``min(decay, (1 + step) / (10 + step))``),
+                  class_balance 1 (classes drawn equally often), D's minibatch std per class
+                  (batches drawn in groups of 4 images of one class)
   no-diffaugment  the same with ``diffaugment="none"``
   no-ema          the same with ``ema_decay=0.0``. What that means exactly: the warm-up then
                   gives ``decay = min(0, ...) = 0``, so after every step the "EMA" copy's
@@ -24,12 +26,15 @@ Four variants are trained on that folder through the toolkit (``new_run`` /
                   so this live G is the default run's live G, bit for bit (checked and
                   recorded in the JSON as ``no_ema_checks``): the ablation isolates the weight
                   averaging and nothing else.
+  class-balance-0.5  the same with ``class_balance=0.5`` (a class drawn in proportion to
+                  the square root of its size)
+  old-default     the defaults before the per-class minibatch std: ``class_balance=0.5`` and
+                  D's minibatch std over the whole batch (``minibatch_std="batch"``)
   mode-seeking    the defaults plus MSGAN's mode-seeking term at weight 0.03
-                  (``mode_seeking=0.03``, off by default): the experiment against the
-                  within-class collapse the other three show (recall ~ 0).
+                  (``mode_seeking=0.03``, off by default)
 
 Nets: the demo's (``g_width 16, d_width 16``, as in ``augment-gan demo`` and
-``utility.py``), not the CLI's 32/32, so that four trainings fit about 20 minutes on
+``utility.py``), not the CLI's 32/32, so that one training fits about 6 minutes on
 a 2-core CPU (~0.45 s a step at batch 64). Each run is evaluated by the toolkit at half and
 at the full budget (``EvalDuringTraining``, ``GateThresholds()``), the best step is picked by
 the toolkit's rule and promoted (``promote_checkpoint``, ONNX export included). When no class
@@ -37,7 +42,7 @@ passes, nothing is promoted; the best-step checkpoint is still measured and mark
 
 The promoted checkpoint's generator (the EMA weights the ONNX file was exported from) is then
 measured per class against the disjoint test set, in domain features (the toolkit's judge,
-trained on the run's training split, cached, the same judge for all three variants; features
+trained on the run's training split, cached, the same judge for all variants; features
 rescaled by the evaluator's ``feature_scale``), with the toolkit's ``class_metrics`` (FID,
 KID, precision/recall k=3, density/coverage k=5, copy rate: nearer to a training image than
 the 1st percentile of the test images' nearest-training distances) and class consistency
@@ -84,8 +89,11 @@ VARIANTS: dict[str, dict] = {
     "default": {},
     "no-diffaugment": {"diffaugment": "none"},
     "no-ema": {"ema_decay": 0.0},
+    "class-balance-0.5": {"class_balance": 0.5},
+    "old-default": {"minibatch_std": "batch", "class_balance": 0.5},
     "mode-seeking": {"mode_seeking": 0.03},
 }
+NET_OPTIONS = ("minibatch_std",)  # variant keys that are NetConfig fields; the rest are TrainConfig's
 METRICS = ("fid", "kid", "precision", "recall", "density", "coverage", "class_consistency", "copy_rate")
 GRID_SAMPLES, GRID_REAL = 10, 5
 
@@ -101,7 +109,13 @@ def variant_config(name: str, steps: int, seed: int):
     """The TrainConfig of a variant: the library defaults, the budget, and the ablation."""
     from augment_gan.training import TrainConfig
 
-    return TrainConfig(steps=steps, checkpoint_every=max(steps // 2, 1), seed=seed, **VARIANTS[name])
+    train = {k: v for k, v in VARIANTS[name].items() if k not in NET_OPTIONS}
+    return TrainConfig(steps=steps, checkpoint_every=max(steps // 2, 1), seed=seed, **train)
+
+
+def variant_net(name: str) -> dict:
+    """The NetConfig options of a variant: the demo's nets and the ablation."""
+    return {**NET, **{k: v for k, v in VARIANTS[name].items() if k in NET_OPTIONS}}
 
 
 def group_means(per_class: dict[str, dict], minority: tuple[int, ...] = MINORITY,
@@ -235,7 +249,7 @@ def run_variant(name: str, train_dir: Path, models_dir: Path, test, steps: int, 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     data = load_image_folder(train_dir, progress=False)
-    net_cfg = NetConfig(num_classes=len(data.classes), channels=data.channels, **NET)
+    net_cfg = NetConfig(num_classes=len(data.classes), channels=data.channels, **variant_net(name))
     cfg = variant_config(name, steps, seed)
     run_dir = new_run(models_dir, f"mnist-{name}", data, net_cfg, cfg)
     trainer = make_trainer(run_dir, data)

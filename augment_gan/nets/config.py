@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from augment_gan.errors import ConfigError
 
 RESOLUTIONS = (32, 64)
+MINIBATCH_STD = ("class", "batch")
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,10 @@ class NetConfig:
     latent_dim: int = 128
     g_width: int = 64
     d_width: int = 64
+    # D's minibatch-std feature: "class" is the spread among the batch's images of the
+    # same class (training then draws the batch in groups of one class), so D sees a class
+    # collapsed to one image; "batch" spreads over the whole batch (runs saved without the option).
+    minibatch_std: str = "class"
 
     def __post_init__(self) -> None:
         if self.resolution not in RESOLUTIONS:
@@ -27,6 +32,8 @@ class NetConfig:
             raise ConfigError("a model needs at least one class.")
         if min(self.latent_dim, self.g_width, self.d_width) < 1:
             raise ConfigError("latent_dim, g_width and d_width must be positive.")
+        if self.minibatch_std not in MINIBATCH_STD:
+            raise ConfigError(f"minibatch_std must be one of {', '.join(MINIBATCH_STD)}, got {self.minibatch_std!r}.")
 
     @property
     def num_blocks(self) -> int:
@@ -47,4 +54,5 @@ class NetConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "NetConfig":
+        d = {"minibatch_std": "batch", **d}  # saved before the option existed: the old D
         return cls(**{k: d[k] for k in cls.__dataclass_fields__})

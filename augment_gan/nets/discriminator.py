@@ -34,6 +34,22 @@ def minibatch_std(h: torch.Tensor, group: int = 4) -> torch.Tensor:
     return std.repeat(g)[:, None, None, None].expand(n, 1, height, width)
 
 
+def class_minibatch_std(h: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """One feature map: per sample, the std among the batch's samples of its class.
+
+    The whole-batch version above mostly measures how different the classes are, which a
+    generator that draws one image per class still matches; this one is ~0 for exactly that
+    generator and not for real data. A class with one sample in the batch gets 0."""
+    n, c, height, width = h.shape
+    flat = h.reshape(n, -1).float()
+    onehot = F.one_hot(y, num_classes).to(flat.dtype)  # (N, K)
+    counts = onehot.sum(0)  # (K,)
+    mean = (onehot.t() @ flat) / counts.clamp(min=1)[:, None]  # (K, C*H*W)
+    var = (onehot.t() @ (flat - mean[y]).pow(2)) / counts.clamp(min=1)[:, None]
+    std = (var + 1e-8).sqrt().mean(1) * (counts > 1)  # (K,)
+    return std[y].to(h.dtype)[:, None, None, None].expand(n, 1, height, width)
+
+
 class Discriminator(nn.Module):
     """Scores (image, label) pairs; the label enters through an inner-product projection.
 
@@ -49,7 +65,8 @@ class Discriminator(nn.Module):
         self.blocks = nn.Sequential(*(DownBlock(a, b) for a, b in zip(chans[:-1], chans[1:])))
         # +1 input channel: the minibatch standard deviation (Karras et al. 2018), which
         # lets D see a lack of variety that no single image shows; without it the digits
-        # generator drew near-identical samples within each class.
+        # generator drew near-identical samples within each class. cfg.minibatch_std says
+        # over which samples (see class_minibatch_std).
         self.last = sn_conv(widths[-1] + 1, widths[-1], 3, padding=1)
         self.linear = sn_linear(widths[-1], 1)
         self.embed = nn.utils.parametrizations.spectral_norm(
@@ -58,7 +75,11 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         h = self.blocks(x)
-        h = F.leaky_relu(self.last(torch.cat([h, minibatch_std(h)], dim=1)), 0.1)
+        if self.cfg.minibatch_std == "class":
+            spread = class_minibatch_std(h, y, self.cfg.num_classes)
+        else:
+            spread = minibatch_std(h)
+        h = F.leaky_relu(self.last(torch.cat([h, spread], dim=1)), 0.1)
         h = h.sum(dim=(2, 3))  # state size: (N, widths[-1])
         projection = (self.embed(y) * h).sum(dim=1)
         return self.linear(h).squeeze(1) + projection

@@ -30,6 +30,7 @@ from augment_gan.training.samples import fixed_noise, save_sample_grid
 # Seeds of the streams that must never touch the training RNG (exact resume depends on it).
 GRID_SEED_OFFSET = 1_000_003
 BN_CALIBRATION_SEED_OFFSET = 2_000_003
+CLASS_GROUP = 4  # images of one class drawn together, for D's per-class minibatch std
 
 
 class TrainingInterrupted(Exception):
@@ -123,8 +124,15 @@ class Trainer:
         self._shard = (self.dist.rank, world)
         self.images = images.to(self.device)  # kept uint8; converted per batch
         self.labels = labels.to(self.device)
-        counts = torch.bincount(labels, minlength=net_cfg.num_classes).clamp(min=1).double()
-        self.sample_weights = (counts[labels] ** -cfg.class_balance).to(self.device)
+        counts = torch.bincount(labels, minlength=net_cfg.num_classes)
+        self.sample_weights = (counts.clamp(min=1).double()[labels] ** -cfg.class_balance).to(self.device)
+        # For D's per-class minibatch std, batches come in groups of CLASS_GROUP images of
+        # one class: a group's first image is drawn with the class weighting above, the
+        # rest uniformly from its class (by_class[start[k] : start[k] + counts[k]]).
+        self.group = CLASS_GROUP if net_cfg.minibatch_std == "class" else 1
+        self.by_class = torch.argsort(labels, stable=True).to(self.device)
+        self.class_start = (torch.cumsum(counts, 0) - counts).to(self.device)
+        self.class_count = counts.to(self.device)
 
         # All randomness flows from self.rng (saved in checkpoints); weight init uses a
         # forked global RNG so that building a Trainer never disturbs the caller's.
@@ -163,8 +171,17 @@ class Trainer:
     # --- one step -------------------------------------------------------------------
     # Every draw is for the global batch, from the RNG all ranks share; a rank keeps its shard.
     def _sample_indices(self) -> torch.Tensor:
-        idx = torch.multinomial(self.sample_weights, self.cfg.batch_size, replacement=True, generator=self.rng)
-        return self.dist.shard(idx)
+        """The global batch's image indices, this rank's shard of them; in groups of
+        ``self.group`` consecutive images of one class (a batch of 64 holds 16 groups)."""
+        n, g = self.cfg.batch_size, self.group
+        leads = torch.multinomial(self.sample_weights, -(-n // g), replacement=True, generator=self.rng)
+        if g > 1:
+            k = self.labels[leads]
+            u = torch.rand(len(leads), g - 1, device=self.device, generator=self.rng)
+            offset = torch.minimum((u * self.class_count[k, None]).long(), self.class_count[k, None] - 1)
+            mates = self.by_class[self.class_start[k, None] + offset]
+            leads = torch.cat([leads[:, None], mates], dim=1).flatten()[:n]
+        return self.dist.shard(leads)
 
     def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         idx = self._sample_indices()

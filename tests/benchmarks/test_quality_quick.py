@@ -58,11 +58,15 @@ def test_variants_differ_from_the_defaults_only_in_their_ablation():
 
     defaults = TrainConfig().to_dict()
     budget = {"steps": 700, "checkpoint_every": 350, "seed": 0}
-    for name, ablation in {"default": {}, "no-diffaugment": {"diffaugment": "none"},
-                           "no-ema": {"ema_decay": 0.0}}.items():
+    assert {"default", "no-diffaugment", "no-ema"} <= set(bench.VARIANTS)
+    for name, ablation in bench.VARIANTS.items():
+        train = {k: v for k, v in ablation.items() if k not in bench.NET_OPTIONS}
         cfg = bench.variant_config(name, 700, 0).to_dict()
-        assert {k for k in cfg if cfg[k] != defaults[k]} <= set(budget) | set(ablation)
-        assert all(cfg[k] == v for k, v in {**budget, **ablation}.items())
+        assert {k for k in cfg if cfg[k] != defaults[k]} <= set(budget) | set(train)
+        assert all(cfg[k] == v for k, v in {**budget, **train}.items())
+        assert bench.variant_net(name) == {**bench.NET, **{k: ablation[k] for k in bench.NET_OPTIONS if k in ablation}}
+    assert bench.variant_net("old-default")["minibatch_std"] == "batch"
+    assert bench.variant_config("old-default", 700, 0).class_balance == 0.5
     assert bench.variant_config("default", 700, 0).diffaugment == "color,translation,cutout"
     assert math.isclose(bench.variant_config("default", 700, 0).ema_decay, 0.999)
 

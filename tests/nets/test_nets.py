@@ -3,6 +3,7 @@ import torch
 
 from augment_gan.errors import ConfigError
 from augment_gan.nets import Discriminator, Generator, NetConfig
+from augment_gan.nets.discriminator import class_minibatch_std, minibatch_std
 
 
 @pytest.mark.parametrize("resolution", [32, 64])
@@ -63,7 +64,7 @@ def test_discriminator_is_spectrally_normalised() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(resolution=48), dict(channels=2), dict(num_classes=0), dict(g_width=0)],
+    [dict(resolution=48), dict(channels=2), dict(num_classes=0), dict(g_width=0), dict(minibatch_std="group")],
 )
 def test_bad_config_is_a_clear_error(kwargs: dict) -> None:
     base = dict(num_classes=3)
@@ -75,3 +76,44 @@ def test_widths_follow_resolution() -> None:
     assert NetConfig(num_classes=1, resolution=32, g_width=8).generator_widths() == [64, 32, 16, 8]
     assert NetConfig(num_classes=1, resolution=64, g_width=8).generator_widths() == [128, 64, 32, 16, 8]
     assert NetConfig(num_classes=1, resolution=64, d_width=8).discriminator_widths() == [8, 16, 32, 64]
+
+
+def test_class_minibatch_std_sees_a_collapsed_class_that_the_batch_std_misses() -> None:
+    """Every class drawn as one image: the whole-batch spread stays high (the classes
+    differ), the per-class spread is 0; varied images of each class give a positive one."""
+    g = torch.Generator().manual_seed(0)
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    one_per_class = torch.randn(3, 4, 2, 2, generator=g)
+    collapsed = one_per_class[y]
+    varied = collapsed + 0.5 * torch.randn(8, 4, 2, 2, generator=g)
+    assert minibatch_std(collapsed).mean() > 0.5
+    assert class_minibatch_std(collapsed, y, 3).abs().max() < 1e-3
+    assert class_minibatch_std(varied, y, 3).min() > 0.1
+
+
+def test_class_minibatch_std_is_each_class_spread_and_zero_for_a_lone_sample() -> None:
+    g = torch.Generator().manual_seed(1)
+    h, y = torch.randn(5, 3, 2, 2, generator=g), torch.tensor([0, 0, 1, 0, 2])
+    out = class_minibatch_std(h, y, 4)
+    assert out.shape == (5, 1, 2, 2)
+    first = h[y == 0]
+    expected = (first.var(dim=0, unbiased=False) + 1e-8).sqrt().mean()
+    for i in (0, 1, 3):
+        assert out[i].flatten().tolist() == pytest.approx([expected.item()] * 4, rel=1e-5)
+    assert out[2].abs().max() == 0 and out[4].abs().max() == 0  # classes 1 and 2: one sample each
+
+
+def test_discriminator_minibatch_std_follows_the_config() -> None:
+    x, y = torch.randn(4, 1, 32, 32), torch.tensor([0, 0, 1, 1])
+    scores = {}
+    for kind in ("class", "batch"):
+        torch.manual_seed(0)
+        D = Discriminator(NetConfig(num_classes=2, latent_dim=8, g_width=4, d_width=4, minibatch_std=kind)).eval()
+        scores[kind] = D(x, y)
+    assert not torch.allclose(scores["class"], scores["batch"])  # same weights, different feature
+
+
+def test_configs_saved_before_the_option_rebuild_the_old_discriminator() -> None:
+    saved = dict(num_classes=3, resolution=32, channels=1, latent_dim=8, g_width=4, d_width=4)
+    assert NetConfig.from_dict(saved).minibatch_std == "batch"
+    assert NetConfig.from_dict(NetConfig(num_classes=3).to_dict()).minibatch_std == "class"

@@ -5,7 +5,8 @@ import pytest
 import torch
 from PIL import Image
 
-from augment_gan.training import Trainer, TrainingInterrupted
+from augment_gan.training import TrainConfig, Trainer, TrainingInterrupted
+from augment_gan.training.trainer import CLASS_GROUP
 from augment_gan.training.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint
 
 
@@ -47,6 +48,34 @@ def test_mode_seeking_term_changes_the_generator_update(tmp_path, toy_data, tiny
         results.append(trainer.G.state_dict())
     assert any(not torch.equal(results[0][k], results[1][k]) for k in results[0])
     assert all(torch.isfinite(v).all() for v in results[1].values() if v.is_floating_point())
+
+
+def _draw_batches(trainer: Trainer, n: int) -> torch.Tensor:
+    return torch.stack([trainer._sample_indices() for _ in range(n)])
+
+
+def test_batches_come_in_groups_of_one_class_for_the_per_class_minibatch_std(tmp_path, toy_data, tiny_net) -> None:
+    images, labels = toy_data  # classes of 12, 8 and 4 images
+    cfg = TrainConfig(steps=1, batch_size=16, seed=3)
+    batches = _draw_batches(Trainer(tmp_path, images, labels, tiny_net, cfg), 300)
+    groups = labels[batches].reshape(300, 4, CLASS_GROUP)
+    assert (groups == groups[:, :, :1]).all()  # every group of 4 holds one class
+    # class_balance 1 (the default): classes equally often, whatever their size
+    share = torch.bincount(labels[batches].flatten(), minlength=3).double() / batches.numel()
+    assert share.tolist() == pytest.approx([1 / 3] * 3, abs=0.03)
+    # a group's other images are drawn from the whole class, not copies of its first
+    assert set(batches[labels[batches] == 2].tolist()) == set(torch.nonzero(labels == 2).flatten().tolist())
+
+
+def test_class_balance_weights_classes_and_the_batch_std_samples_ungrouped(tmp_path, toy_data, tiny_net) -> None:
+    images, labels = toy_data
+    net = replace(tiny_net, minibatch_std="batch")
+    cfg = TrainConfig(steps=1, batch_size=16, seed=3, class_balance=0.0)  # images uniformly
+    batches = _draw_batches(Trainer(tmp_path, images, labels, net, cfg), 300)
+    share = torch.bincount(labels[batches].flatten(), minlength=3).double() / batches.numel()
+    assert share.tolist() == pytest.approx([12 / 24, 8 / 24, 4 / 24], abs=0.03)
+    grouped = labels[batches].reshape(300, 4, CLASS_GROUP)
+    assert not (grouped == grouped[:, :, :1]).all()
 
 
 def test_same_seed_same_weights(tmp_path, toy_data, tiny_net, tiny_train) -> None:
