@@ -42,12 +42,14 @@ def class_minibatch_std(h: torch.Tensor, y: torch.Tensor, num_classes: int) -> t
     generator and not for real data. A class with one sample in the batch gets 0."""
     n, c, height, width = h.shape
     flat = h.reshape(n, -1).float()
+    # One-hot matmuls rather than indexing by y: the backward of indexing accumulates in a
+    # nondeterministic order on CPU, and training must repeat bit for bit.
     onehot = F.one_hot(y, num_classes).to(flat.dtype)  # (N, K)
     counts = onehot.sum(0)  # (K,)
-    mean = (onehot.t() @ flat) / counts.clamp(min=1)[:, None]  # (K, C*H*W)
-    var = (onehot.t() @ (flat - mean[y]).pow(2)) / counts.clamp(min=1)[:, None]
-    std = (var + 1e-8).sqrt().mean(1) * (counts > 1)  # (K,)
-    return std[y].to(h.dtype)[:, None, None, None].expand(n, 1, height, width)
+    per_class = lambda t: (onehot.t() @ t) / counts.clamp(min=1)[:, None]  # noqa: E731  class means
+    deviation = flat - onehot @ per_class(flat)
+    std = (per_class(deviation.pow(2)) + 1e-8).sqrt().mean(1) * (counts > 1)  # (K,)
+    return (onehot @ std).to(h.dtype)[:, None, None, None].expand(n, 1, height, width)
 
 
 class Discriminator(nn.Module):
