@@ -112,7 +112,7 @@ LENIENT = dict(max_fid=1e12, max_kid=1e12, min_precision=0.0, min_recall=0.0, mi
 
 
 def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, seed: int, log,
-              judge_steps: int | None = None) -> dict:
+              judge_steps: int | None = None, diffaugment: str | None = None) -> dict:
     from augment_gan.data import load_image_folder
     from augment_gan.evaluation.evaluate import EvalConfig, RunEvaluator
     from augment_gan.evaluation.gate import GateThresholds, apply_gate
@@ -129,7 +129,10 @@ def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, 
     data = load_image_folder(train_dir, progress=False)
     net_cfg = NetConfig(num_classes=len(data.classes), channels=data.channels, g_width=16, d_width=16)
     every = max(steps // 2, 1)
-    cfg = TrainConfig(steps=steps, checkpoint_every=every, seed=seed, n_critic=2, batch_size=64)
+    cfg = TrainConfig(steps=steps, checkpoint_every=every, seed=seed, n_critic=2, batch_size=64,
+                      **({"diffaugment": diffaugment} if diffaugment is not None else {}))
+    out["diffaugment"] = cfg.diffaugment
+    out["net"], out["train_config"] = net_cfg.to_dict(), cfg.to_dict()
     run_dir = new_run(models_dir, "mnist-imbalanced", data, net_cfg, cfg)
     trainer = make_trainer(run_dir, data)
     evaluator = RunEvaluator(run_dir, EvalConfig(samples_per_class=eval_samples, seed=seed, judge_steps=judge_steps),
@@ -355,6 +358,7 @@ def main() -> None:
                    help="steps of the evaluation's domain judge (default: the library's 400; quick 100)")
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--gan-seed", type=int, default=0)
+    p.add_argument("--diffaugment", default=None, help="the GAN's DiffAugment policy (default: the library's)")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--keep", type=Path, default=None, help="work in this dir and keep it (default: a temp dir)")
     a = p.parse_args()
@@ -403,7 +407,8 @@ def main() -> None:
 
         log(f"training the GAN for {gan_steps} steps (demo nets) ...")
         t0 = time.perf_counter()
-        gan = train_gan(dirs["train"], work / "models", gan_steps, eval_samples, a.gan_seed, log, judge_steps)
+        gan = train_gan(dirs["train"], work / "models", gan_steps, eval_samples, a.gan_seed, log, judge_steps,
+                        a.diffaugment)
         result["timings_s"]["gan_total"] = round(time.perf_counter() - t0, 1)
         result["timings_s"]["gan_parts"] = {k: round(v, 1) for k, v in gan["seconds"].items()}
         model_dir, lenient_dir = gan.pop("model_dir"), gan.pop("lenient_model_dir")
