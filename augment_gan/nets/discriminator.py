@@ -46,9 +46,12 @@ def class_minibatch_std(h: torch.Tensor, y: torch.Tensor, num_classes: int) -> t
     # nondeterministic order on CPU, and training must repeat bit for bit.
     onehot = F.one_hot(y, num_classes).to(flat.dtype)  # (N, K)
     counts = onehot.sum(0)  # (K,)
-    per_class = lambda t: (onehot.t() @ t) / counts.clamp(min=1)[:, None]  # noqa: E731  class means
-    deviation = flat - onehot @ per_class(flat)
-    std = (per_class(deviation.pow(2)) + 1e-8).sqrt().mean(1) * (counts > 1)  # (K,)
+
+    def class_mean(t: torch.Tensor) -> torch.Tensor:  # (N, F) -> (K, F)
+        return (onehot.t() @ t) / counts.clamp(min=1)[:, None]
+
+    deviation = flat - onehot @ class_mean(flat)
+    std = (class_mean(deviation.pow(2)) + 1e-8).sqrt().mean(1) * (counts > 1)  # (K,)
     return (onehot @ std).to(h.dtype)[:, None, None, None].expand(n, 1, height, width)
 
 
