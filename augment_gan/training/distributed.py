@@ -117,7 +117,7 @@ def shutdown_distributed(synchronize: bool = True) -> None:
 
     synchronize: wait for every rank first, the normal end. A gloo rank that exits while
     another still talks to it can abort at interpreter exit ("terminate called without an
-    active exception", about 1 run in 14 here). Pass False on an error path, where the
+    active exception", 5 runs in 50 here). Pass False on an error path, where the
     other ranks may never arrive."""
     if dist.is_available() and dist.is_initialized():
         if synchronize:
