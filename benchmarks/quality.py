@@ -67,7 +67,6 @@ import argparse
 import dataclasses
 import io
 import json
-import math
 import os
 import platform
 import statistics

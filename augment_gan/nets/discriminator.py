@@ -40,7 +40,7 @@ def class_minibatch_std(h: torch.Tensor, y: torch.Tensor, num_classes: int) -> t
     The whole-batch version above mostly measures how different the classes are, which a
     generator that draws one image per class still matches; this one is ~0 for exactly that
     generator and not for real data. A class with one sample in the batch gets 0."""
-    n, c, height, width = h.shape
+    n, _, height, width = h.shape
     flat = h.reshape(n, -1).float()
     # One-hot matmuls rather than indexing by y: the backward of indexing accumulates in a
     # nondeterministic order on CPU, and training must repeat bit for bit.
