@@ -348,9 +348,9 @@ def export(
 ) -> None:
     """Export a checkpoint to ONNX without the gate (experts); its card says the gate was not run."""
     from augment_gan.export.onnx_export import export_checkpoint
-    from augment_gan.registry import write_model_dir
+    from augment_gan.contracts.model_dir import write_model_dir
     from augment_gan.training.checkpoint import resolve_checkpoint
-    from augment_gan.training.rundir import read_run_config
+    from augment_gan.contracts.run_dir import read_run_config
 
     with user_errors():
         config = read_run_config(run_dir)
@@ -544,7 +544,7 @@ def serve(
     import sys
 
     from augment_gan.errors import ConfigError
-    from augment_gan.registry import ModelError, read_card, resolve_model_dir
+    from augment_gan.contracts.model_dir import read_card, require_gated, resolve_model_dir, the_promoted_model
 
     repo = Path(__file__).resolve().parents[1]
     with user_errors():
@@ -552,16 +552,10 @@ def serve(
             raise ConfigError(f"the service code is not next to this install ({repo / 'service'} is missing); "
                               "run from a source checkout (pip install -e .).")
         if model is None:
-            names = sorted(p.parent.name for p in Path(models_dir).glob("*/PROMOTED"))
-            if len(names) != 1:
-                raise ModelError(f"{'no' if not names else 'several'} promoted models under {models_dir}"
-                                 f"{' (' + ', '.join(names) + ')' if names else ''}; pass --model.")
-            model = names[0]
+            model = the_promoted_model(models_dir)
         model_dir = resolve_model_dir(model, Path(models_dir)).resolve()
-        card = read_card(model_dir)
-        if not card.get("gate", {}).get("ran", False) and not allow_ungated:
-            raise ModelError(f"{model_dir} was exported without the quality gate; promote a gated checkpoint "
-                             "or pass --allow-ungated.")
+        if not allow_ungated:
+            require_gated(model_dir, read_card(model_dir), "--allow-ungated")
     env = {**os.environ, "AUGMENT_GAN_MODEL": str(model_dir), "AUGMENT_GAN_WORKERS": str(workers)}
     env.pop("AUGMENT_GAN_ALLOW_UNGATED", None)
     if allow_ungated:

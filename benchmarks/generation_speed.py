@@ -35,7 +35,7 @@ import torch
 
 from augment_gan.export.onnx_export import check_parity, export_generator_onnx, export_metadata
 from augment_gan.nets import Generator, NetConfig
-from augment_gan.registry import read_card, verify_file
+from augment_gan.contracts.model_dir import read_card, verify_file
 from augment_gan.training.checkpoint import load_checkpoint
 from augment_gan.training.ema import recalibrate_batchnorm
 from augment_gan.training.samples import to_uint8

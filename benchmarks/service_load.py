@@ -5,7 +5,7 @@ port, then sends a bounded number of ``POST /generate`` requests (``--count`` im
 PNG format, fixed seeds) at concurrency 1, 8 and 32 (threads + one ``requests.Session``
 per thread), recording errors, images/s and p50/p99 latency per level. Next to each level,
 the same calls are made in-process on the same model with the same onnxruntime thread
-count: ``Generator.generate`` alone, and generate + PNG + base64 (what the server does
+count: ``OnnxGenerator.generate`` alone, and generate + PNG + base64 (what the server does
 besides HTTP). The ratio service / in-process is what to read: the machine is shared and
 the load generator runs on the same cores as the server. One more level sends the same
 images through ``POST /generate_batch`` (``--count`` items per request, concurrency 32) and
@@ -42,7 +42,8 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from augment_gan.export.runtime import Generator, to_pil  # noqa: E402
+from augment_gan.runtime.generator import OnnxGenerator
+from augment_gan.runtime.images import to_pil  # noqa: E402
 
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py; scripts run from this folder)
 
@@ -154,7 +155,7 @@ def load_level(url: str, label: str, count: int, n_requests: int, concurrency: i
     }
 
 
-def inprocess(gen: Generator, label: str, count: int, n_calls: int) -> dict[str, float]:
+def inprocess(gen: OnnxGenerator, label: str, count: int, n_calls: int) -> dict[str, float]:
     gen.generate(label, count, seed=0)  # warm-up
     t0 = time.perf_counter()
     for k in range(n_calls):
@@ -184,7 +185,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
         model = args.model or (DEMO_MODEL if (DEMO_MODEL / "card.json").is_file() else tiny_model(Path(tmp) / "models"))
-        gen = Generator.load(model, providers=["CPUExecutionProvider"], intra_op_threads=args.threads, allow_ungated=True)
+        gen = OnnxGenerator.load(model, providers=["CPUExecutionProvider"], intra_op_threads=args.threads, allow_ungated=True)
         label = next((c for c in gen.classes if gen.gate_passed(c)), gen.classes[0])
         proc, url = start_server(model, args.threads, Path(tmp) / "server.log")
         levels = []

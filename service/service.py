@@ -1,7 +1,7 @@
 """HTTP inference service (BentoML 1.4): a thin layer over the onnxruntime generator.
 
 No torch, no training code: the service loads one model dir (``generator.onnx`` +
-``card.json``) with :class:`augment_gan.export.runtime.Generator` once per worker.
+``card.json``) with :class:`augment_gan.runtime.generator.Generator` once per worker.
 
 Configuration (environment variables, read when a worker starts):
 
@@ -29,7 +29,7 @@ Endpoints (JSON in; limits: ``MAX_COUNT`` images per request, ``MAX_BODY_BYTES``
   ``np.save`` bytes of the uint8 array (count, H, W, C), plus ``shape`` and ``dtype``
   (``np.load(io.BytesIO(base64.b64decode(r["npy"])))``). Without ``seed`` the server draws
   one and returns it; the same seed gives the same pixels (image k of a request is row k
-  of ``Generator.generate(label, count, seed=seed)``).
+  of ``OnnxGenerator.generate(label, count, seed=seed)``).
 - ``POST /generate_grid`` ``{"label", "count": 1..64, "seed"?, "nrow"?: 1..64}`` -> one PNG
   grid (``image/png``, ``nrow`` images per row, default ceil(sqrt(count))); headers
   ``X-Augment-Gan-Seed`` and ``X-Augment-Gan-Label``.
@@ -80,12 +80,15 @@ from pydantic import (
 
 with bentoml.importing():
     from augment_gan.errors import AugmentGanError
-    from augment_gan.export.providers import cuda_plausible
-    from augment_gan.export.runtime import Generator, UnknownClassError, to_pil
-    from augment_gan.registry import (
-        PROMOTED_NAME,
+    from augment_gan.runtime.providers import cuda_plausible
+    from augment_gan.runtime.generator import OnnxGenerator, UnknownClassError
+    from augment_gan.runtime.images import grid, npy_bytes, png_bytes
+    from augment_gan.contracts.model_dir import (
+        ONNX_NAME,
         read_card,
+        require_gated,
         resolve_model_dir,
+        the_promoted_model,
         verify_file,
     )
 
@@ -99,7 +102,7 @@ BATCH_MAX_REQUESTS = 32
 BATCH_MAX_LATENCY_MS = 5000
 """Adaptive batching: a queued request older than this gets 503 (server overloaded)."""
 
-_GENERATOR: Generator | None = None
+_GENERATOR: OnnxGenerator | None = None
 """This worker's loaded model (set by the service's ``__init__``)."""
 _LOAD_ERROR: str | None = None
 """Why this worker could not load the model (every request then gets 503 with it)."""
@@ -137,15 +140,8 @@ def _use_gpu() -> bool:
 
 
 def _default_model(models_dir: Path) -> str:
-    names = sorted(p.parent.name for p in models_dir.glob(f"*/{PROMOTED_NAME}")) if models_dir.is_dir() else []
-    if len(names) == 1:
-        return names[0]
-    if not names:
-        raise AugmentGanError(
-            f"no promoted model under {models_dir}; set AUGMENT_GAN_MODEL to a model dir or name "
-            "(or AUGMENT_GAN_MODELS_DIR to the models root)."
-        )
-    raise AugmentGanError(f"several promoted models under {models_dir} ({', '.join(names)}); set AUGMENT_GAN_MODEL to one.")
+    return the_promoted_model(models_dir, "set AUGMENT_GAN_MODEL to a model dir or name (or AUGMENT_GAN_MODELS_DIR "
+                                          "to the models root)")
 
 
 def _model_ref() -> tuple[str, Path]:
@@ -153,13 +149,9 @@ def _model_ref() -> tuple[str, Path]:
     return os.environ.get("AUGMENT_GAN_MODEL") or _default_model(models_dir), models_dir
 
 
-def _check_gated(model_dir: Path, gate_ran: bool) -> None:
-    if not gate_ran and not _env_flag("AUGMENT_GAN_ALLOW_UNGATED"):
-        raise AugmentGanError(
-            f"model {model_dir} was exported without the quality gate (augment-gan export); "
-            "promote a gated checkpoint, or set AUGMENT_GAN_ALLOW_UNGATED=1 (augment-gan serve --allow-ungated) "
-            "to serve it anyway."
-        )
+def _check_gated(model_dir: Path, card: dict[str, Any]) -> None:
+    if not _env_flag("AUGMENT_GAN_ALLOW_UNGATED"):
+        require_gated(model_dir, card, "AUGMENT_GAN_ALLOW_UNGATED=1 (augment-gan serve --allow-ungated)")
 
 
 def preflight() -> Path:
@@ -167,16 +159,16 @@ def preflight() -> Path:
     model, models_dir = _model_ref()
     model_dir = resolve_model_dir(model, models_dir)
     card = read_card(model_dir)
-    verify_file(model_dir, card, "generator.onnx")
-    _check_gated(model_dir, bool(card.get("gate", {}).get("ran", False)))
+    verify_file(model_dir, card, ONNX_NAME)
+    _check_gated(model_dir, card)
     return model_dir
 
 
-def load_generator() -> Generator:
+def load_generator() -> OnnxGenerator:
     """The model the environment names (see the module docstring), sha256-verified."""
     model, models_dir = _model_ref()
-    gen = Generator.load(model, models_dir=models_dir, intra_op_threads=_intra_op_threads(), allow_ungated=True)
-    _check_gated(gen.model_dir, gen.gate_ran)
+    gen = OnnxGenerator.load(model, models_dir=models_dir, intra_op_threads=_intra_op_threads(), allow_ungated=True)
+    _check_gated(gen.model_dir, gen.card)
     return gen
 
 
@@ -192,7 +184,7 @@ def _not_loaded_message() -> str:
     return "the model is not loaded yet; retry when /readyz returns 200."
 
 
-def _loaded() -> Generator:
+def _loaded() -> OnnxGenerator:
     if _GENERATOR is None:
         raise ValueError(_not_loaded_message())
     return _GENERATOR
@@ -265,29 +257,6 @@ class BatchRequest(BaseModel):
 
 
 # --- encoding -------------------------------------------------------------------------
-def png_bytes(image: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    to_pil(image).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def npy_bytes(images: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, images, allow_pickle=False)
-    return buf.getvalue()
-
-
-def grid(images: np.ndarray, nrow: int, pad: int = 2) -> np.ndarray:
-    """(N, H, W, C) uint8 -> one (rows*(H+pad)+pad, nrow*(W+pad)+pad, C) grid, black padding."""
-    n, h, w, c = images.shape
-    rows = math.ceil(n / nrow)
-    out = np.zeros((rows * (h + pad) + pad, nrow * (w + pad) + pad, c), dtype=np.uint8)
-    for k, image in enumerate(images):
-        r, col = divmod(k, nrow)
-        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + col * (w + pad): pad + col * (w + pad) + w] = image
-    return out
-
-
 def _seed(seed: int | None) -> int:
     return secrets.randbits(63) if seed is None else int(seed)
 
@@ -328,7 +297,7 @@ def error_message(payload: Any) -> Any:
     return {"error": json.dumps(payload)}
 
 
-def model_info(gen: Generator) -> dict[str, Any]:
+def model_info(gen: OnnxGenerator) -> dict[str, Any]:
     card = gen.card
     gate = card.get("gate", {})
     per_class_metrics = card.get("metrics", {}).get("per_class", {})

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from augment_gan.cli import app
-from augment_gan.registry import read_card, verify_file
+from augment_gan.contracts.model_dir import read_card, verify_file
 
 runner = CliRunner()
 TINY = ["--steps", "2", "--batch-size", "4", "--g-width", "4", "--d-width", "4", "--latent-dim", "8",

@@ -22,7 +22,7 @@ from typing import Any
 from augment_gan.augment.job import AugmentWriteError
 from augment_gan.augment.manifest import SYNTHETIC_NAME, Manifest, folder_lock, is_synthetic_rel
 from augment_gan.errors import DataError
-from augment_gan.registry import sha256_file
+from augment_gan.contracts.model_dir import sha256_file
 
 
 @dataclass

@@ -52,8 +52,9 @@ from augment_gan.augment.plan import (
 )
 from augment_gan.data.folder import read_manifest_paths, scan_folder
 from augment_gan.errors import AugmentGanError, ConfigError
-from augment_gan.export.runtime import Generator
-from augment_gan.registry import ModelError, sha256_file
+from augment_gan.runtime.generator import OnnxGenerator
+from augment_gan.runtime.latents import sample_latents
+from augment_gan.contracts.model_dir import require_gated, sha256_file
 
 SIZES = ("native", "model")
 SAVE_COST_RATIO = 20  # save the manifest when the time since the last save is >= 20x its cost
@@ -76,18 +77,10 @@ def _overlaps(a: Path, b: Path) -> bool:
     return a == b or a in b.parents or b in a.parents
 
 
-def _load_generator(model: str | Path | Generator, models_dir: str | Path) -> Generator:
-    if isinstance(model, Generator):
+def _load_generator(model: str | Path | OnnxGenerator, models_dir: str | Path) -> OnnxGenerator:
+    if isinstance(model, OnnxGenerator):
         return model
-    return Generator.load(model, models_dir=models_dir, lazy=True)
-
-
-def _latents(seed: int, class_index: int, indices: Iterable[int], latent_dim: int) -> np.ndarray:
-    """Stacked per-file latents: row k is file ``indices[k]`` (same as synthetic.sample_latent)."""
-    return np.concatenate([
-        np.random.default_rng([seed, class_index, i]).standard_normal((1, latent_dim), dtype=np.float32)
-        for i in indices
-    ])
+    return OnnxGenerator.load(model, models_dir=models_dir, lazy=True)
 
 
 class Augmentation:
@@ -100,7 +93,7 @@ class Augmentation:
         summary = job.run()           # summary.total files written
     """
 
-    def __init__(self, plan: AugmentPlan, generator: Generator, manifest: Manifest,
+    def __init__(self, plan: AugmentPlan, generator: OnnxGenerator, manifest: Manifest,
                  specs: dict[str, tuple[str, tuple[int, int]]], adopt: list[dict[str, Any]],
                  batch_size: int, created_out: bool) -> None:
         self.plan = plan
@@ -117,7 +110,7 @@ class Augmentation:
     def prepare(
         cls,
         data_dir: str | Path,
-        model: str | Path | Generator,
+        model: str | Path | OnnxGenerator,
         *,
         models_dir: str | Path = "models",
         target: str | int = "max",
@@ -163,12 +156,8 @@ class Augmentation:
                                   f"its classes are {scan.classes}.")
 
         gen = _load_generator(model, models_dir)
-        if not gen.gate_ran and not allow_ungated:
-            raise ModelError(
-                f"model {gen.model_dir} was exported without the quality gate (written by `augment-gan export`: "
-                "card gate.ran is false); promote a gated checkpoint with `augment-gan promote`, or pass "
-                "--allow-ungated to generate every class unchecked."
-            )
+        if not allow_ungated:
+            require_gated(gen.model_dir, gen.card, "--allow-ungated")
         card = gen.card
         model_name, model_version = str(card.get("name", gen.model_dir.parent.name)), card.get("version", "0")
         prefix = stream_prefix(model_name, model_version, int(seed))
@@ -260,7 +249,7 @@ class Augmentation:
             mode, size = spec(cls_name)
             for start in range(0, len(items), batch_size):
                 chunk = items[start:start + batch_size]
-                arrays = gen.generate_from_latents(_latents(seed, c, [i for i, _ in chunk], gen.latent_dim),
+                arrays = gen.generate_from_latents(sample_latents(seed, c, [i for i, _ in chunk], gen.latent_dim),
                                                    np.full(len(chunk), c), batch_size=batch_size)
                 for (index, rel), array in zip(chunk, arrays):
                     digest = writer.sha256_bytes(writer.encode(writer.to_output(array, mode, size), fmt))
@@ -373,7 +362,7 @@ class Augmentation:
             batch: list[Path] = []
             indices = list(range(index, index + min(self._batch_size, remaining)))
             index += len(indices)
-            arrays = gen.generate_from_latents(_latents(plan.seed, cp.model_index, indices, gen.latent_dim),
+            arrays = gen.generate_from_latents(sample_latents(plan.seed, cp.model_index, indices, gen.latent_dim),
                                                np.full(len(indices), cp.model_index), batch_size=self._batch_size)
             for i, array in zip(indices, arrays):
                 data = writer.encode(writer.to_output(array, mode, size), plan.format)
@@ -419,7 +408,7 @@ class Augmentation:
 
 def augment_folder(
     data_dir: str | Path,
-    model: str | Path | Generator,
+    model: str | Path | OnnxGenerator,
     *,
     models_dir: str | Path = "models",
     target: str | int = "max",

@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from augment_gan.data.decode import is_gray_mode
-from augment_gan.export.runtime import to_pil
+from augment_gan.runtime.images import to_pil
 
 FORMATS = {"png": "PNG", "jpg": "JPEG"}
 JPEG_QUALITY = 95

@@ -36,7 +36,7 @@ from augment_gan.evaluation.metrics import copy_check, fid, kid, manifold_metric
 from augment_gan.fileio import atomic_write_json
 from augment_gan.nets import Generator, NetConfig
 from augment_gan.training.checkpoint import load_checkpoint, resolve_checkpoint
-from augment_gan.training.rundir import read_run_config
+from augment_gan.contracts.run_dir import RunDir, read_run_config
 from augment_gan.training.run import load_run_data, split_indices
 from augment_gan.training.samples import to_uint8
 
@@ -58,7 +58,7 @@ class EvalConfig:
 
 
 def eval_path(run_dir: Path, step: int) -> Path:
-    return Path(run_dir) / "eval" / f"step-{step:07d}.json"
+    return RunDir(run_dir).eval_report(step)
 
 
 @torch.inference_mode()

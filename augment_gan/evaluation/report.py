@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from augment_gan.contracts.run_dir import RunDir
 from augment_gan.training.samples import make_grid
 
 _STYLE = """
@@ -44,9 +45,9 @@ def _fmt(value: Any) -> str:
     return html.escape(str(value))
 
 
-def metric_curves(eval_dir: Path, metrics_log: Path) -> Image.Image | None:
+def metric_curves(run: RunDir) -> Image.Image | None:
     """Losses and gate metrics over steps, one PNG (matplotlib, Agg backend)."""
-    reports = sorted((json.loads(p.read_text()) for p in eval_dir.glob("step-*.json")), key=lambda r: r["step"])
+    reports = run.read_eval_reports()
     if not reports:
         return None
     import matplotlib
@@ -64,8 +65,7 @@ def metric_curves(eval_dir: Path, metrics_log: Path) -> Image.Image | None:
         ax.set_xlabel("step")
     axes[0].set_yscale("symlog", linthresh=1e-3)
     axes[2].legend(fontsize=7, ncol=2)
-    losses = [json.loads(line) for line in metrics_log.read_text().splitlines() if '"loss_d"' in line] \
-        if metrics_log.exists() else []
+    losses = [r for r in run.read_metrics() if "loss_d" in r]
     if losses:
         axes[3].plot([r["step"] for r in losses], [r["loss_d"] for r in losses], label="D")
         axes[3].plot([r["step"] for r in losses], [r["loss_g"] for r in losses], label="G")
@@ -113,7 +113,7 @@ def build_report(
         real_grid = make_grid(reals[c][:10], rows=1) if len(reals[c]) else None
         parts.append(f"<div class='row'><b>{html.escape(name)}</b><img src='{_png(fake_grid, 2)}'>"
                      + (f"<img src='{_png(real_grid, 2)}'>" if real_grid else "") + f"<div>{verdict}</div></div>")
-    curves = metric_curves(Path(run_dir) / "eval", Path(run_dir) / "metrics.jsonl")
+    curves = metric_curves(RunDir(run_dir))
     if curves is not None:
         parts.append(f"<h2>Over training steps</h2><img src='{_png(curves)}' style='max-width:100%'>")
     cols = ["n_train", "n_holdout", "reference", "n_reference", "fid", "kid", "kid_std", "n_pr", "precision",

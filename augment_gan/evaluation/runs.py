@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from augment_gan.contracts.run_dir import RunDir
 from augment_gan.data import ImageData
 from augment_gan.errors import CheckpointError, ConfigError
-from augment_gan.evaluation.evaluate import RunEvaluator, eval_path, generate_per_class, load_ema_generator
+from augment_gan.evaluation.evaluate import RunEvaluator, generate_per_class, load_ema_generator
 from augment_gan.evaluation.gate import GateThresholds, apply_gate, selection_score
 from augment_gan.evaluation.report import build_report, real_examples
-from augment_gan.fileio import atomic_write_bytes, atomic_write_json
+from augment_gan.fileio import atomic_write_bytes
 from augment_gan.training.checkpoint import list_checkpoints, resolve_checkpoint
 from augment_gan.training.run import load_run_data
-
-BEST_NAME = "best.json"
 
 
 def evaluate_steps(
@@ -29,22 +27,21 @@ def evaluate_steps(
             raise CheckpointError(f"run dir {run_dir} has no checkpoints.")
     else:
         steps = [resolve_checkpoint(run_dir, which)[0]]
-    reports = []
+    run, reports = RunDir(run_dir), []
     for step in steps:
-        if skip_done and eval_path(run_dir, step).is_file():
-            reports.append(json.loads(eval_path(run_dir, step).read_text()))
+        if skip_done and run.eval_report(step).is_file():
+            reports.append(run.read_eval_report(step))
             continue
         report = evaluator.evaluate_checkpoint(step, write=False)
         report["gate"] = apply_gate(report, thresholds)
-        atomic_write_json(eval_path(run_dir, step), report)
+        run.write_eval_report(step, report)
         reports.append(report)
     update_best(run_dir, thresholds)
     return reports
 
 
 def load_reports(run_dir: Path) -> list[dict[str, Any]]:
-    return sorted((json.loads(p.read_text()) for p in (Path(run_dir) / "eval").glob("step-*.json")),
-                  key=lambda r: r["step"])
+    return RunDir(run_dir).read_eval_reports()
 
 
 def update_best(run_dir: Path, thresholds: GateThresholds) -> dict[str, Any] | None:
@@ -56,18 +53,12 @@ def update_best(run_dir: Path, thresholds: GateThresholds) -> dict[str, Any] | N
     (passed, neg_kid), step = max(scored)
     best = {"step": step, "classes_passing": passed, "mean_class_kid": -neg_kid,
             "criterion": "most classes passing the gate, then lowest mean per-class KID"}
-    atomic_write_json(Path(run_dir) / "eval" / BEST_NAME, best)
+    RunDir(run_dir).write_best(best)
     return best
 
 
 def best_step(run_dir: Path) -> int:
-    path = Path(run_dir) / "eval" / BEST_NAME
-    if not path.is_file():
-        raise CheckpointError(
-            f"run {run_dir} has no evaluated checkpoints; run `augment-gan evaluate {run_dir} --checkpoint all` "
-            "or pass --checkpoint STEP."
-        )
-    return int(json.loads(path.read_text())["step"])
+    return int(RunDir(run_dir).read_best()["step"])
 
 
 def write_run_report(
@@ -81,7 +72,7 @@ def write_run_report(
     fakes = generate_per_class(generator, net_cfg, 10, seed=report["config"]["seed"])
     reals = real_examples(data.images, data.labels.numpy(), len(data.classes))
     html = build_report(run_dir, report, decision, fakes, reals)
-    path = Path(run_dir) / "report.html"
+    path = RunDir(run_dir).report_path
     atomic_write_bytes(path, html.encode("utf-8"))
     return path
 
@@ -106,7 +97,8 @@ class EvalDuringTraining:
             return
         report = self.evaluator.evaluate(trainer.ema.shadow, trainer.net_cfg, trainer.step)
         report["gate"] = apply_gate(report, self.thresholds)
-        atomic_write_json(eval_path(trainer.run_dir, trainer.step), report)
+        run = RunDir(trainer.run_dir)
+        run.write_eval_report(trainer.step, report)
         best = update_best(trainer.run_dir, self.thresholds)
-        trainer._log({"step": trainer.step, "event": "eval", "seconds": report["seconds"],
-                      "classes_passing": len(report["gate"]["passed_classes"]), "best_step": best["step"]})
+        run.append_metrics({"step": trainer.step, "event": "eval", "seconds": report["seconds"],
+                            "classes_passing": len(report["gate"]["passed_classes"]), "best_step": best["step"]})

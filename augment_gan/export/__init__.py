@@ -1,28 +1,9 @@
-"""ONNX export + parity check (torch) and the onnxruntime generator runtime (no torch).
+"""torch -> ONNX: export a generator checkpoint, with a pixel-parity check.
 
-Names are resolved lazily so that ``from augment_gan.export import Generator`` never
-imports torch; only the export functions do.
+The only consumer-facing code that needs torch. What reads the exported model lives in
+:mod:`augment_gan.runtime` (no torch).
 """
 
-from __future__ import annotations
+from augment_gan.export.onnx_export import ExportError, check_parity, export_checkpoint, export_generator_onnx
 
-import importlib
-from typing import Any
-
-_LAZY = {
-    "Augmenter": "augment_gan.export.augmenter",
-    "Generator": "augment_gan.export.runtime",
-    "UnknownClassError": "augment_gan.export.runtime",
-    "ExportError": "augment_gan.export.onnx_export",
-    "check_parity": "augment_gan.export.onnx_export",
-    "export_checkpoint": "augment_gan.export.onnx_export",
-    "export_generator_onnx": "augment_gan.export.onnx_export",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["ExportError", "check_parity", "export_checkpoint", "export_generator_onnx"]

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from augment_gan.contracts.run_dir import RunDir
 from augment_gan.errors import CheckpointError
 from augment_gan.fileio import atomic_write
 
 CHECKPOINT_FORMAT = 1
-_NAME = re.compile(r"^step-(\d{7,})\.pt$")
 
 
 def checkpoint_path(run_dir: Path, step: int) -> Path:
-    return Path(run_dir) / "checkpoints" / f"step-{step:07d}.pt"
+    return RunDir(run_dir).checkpoint(step)
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -41,15 +40,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
 
 def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     """(step, path) of every checkpoint file in the run, oldest first; temp files ignored."""
-    folder = Path(run_dir) / "checkpoints"
-    if not folder.is_dir():
-        return []
-    found = []
-    for p in folder.iterdir():
-        m = _NAME.match(p.name)
-        if m:
-            found.append((int(m.group(1)), p))
-    return sorted(found)
+    return RunDir(run_dir).checkpoints()
 
 
 def load_latest_checkpoint(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,11 +10,10 @@ import torch
 from augment_gan import __version__
 from augment_gan.data import ImageData, holdout_split, load_image_folder
 from augment_gan.errors import CheckpointError, ConfigError
-from augment_gan.fileio import atomic_write_json
 from augment_gan.nets import NetConfig
 from augment_gan.training.config import TrainConfig
 from augment_gan.training.distributed import Dist
-from augment_gan.training.rundir import create_run_dir, find_latest_run, read_run_config, write_run_config
+from augment_gan.contracts.run_dir import RunDir, create_run_dir, find_latest_run, read_run_config, write_run_config
 from augment_gan.training.trainer import Trainer, pick_device
 
 
@@ -33,10 +31,7 @@ def new_run(
     with it, so the cache key (which includes it) identifies the same files."""
     run_dir = create_run_dir(models_dir, name)
     _, holdout = holdout_split(data.labels, cfg.holdout_fraction, cfg.seed)
-    atomic_write_json(
-        run_dir / "split.json",
-        {"fraction": cfg.holdout_fraction, "seed": cfg.seed, "holdout": [data.paths[i] for i in holdout]},
-    )
+    RunDir(run_dir).write_split(cfg.holdout_fraction, cfg.seed, [data.paths[i] for i in holdout])
     write_run_config(
         run_dir,
         {
@@ -102,7 +97,7 @@ def load_run_data(run_dir: Path, *, strict: bool = False, progress: bool = True)
 
 def split_indices(run_dir: Path, data: ImageData) -> tuple[torch.Tensor, torch.Tensor]:
     """(train, holdout) indices into ``data`` from the run's split.json."""
-    holdout_paths = set(json.loads((Path(run_dir) / "split.json").read_text())["holdout"])
+    holdout_paths = RunDir(run_dir).read_holdout()
     is_holdout = torch.tensor([p in holdout_paths for p in data.paths], dtype=torch.bool)
     return torch.nonzero(~is_holdout).flatten(), torch.nonzero(is_holdout).flatten()
 

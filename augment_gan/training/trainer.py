@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from augment_gan.contracts.run_dir import RunDir
 from augment_gan.errors import ConfigError
 from augment_gan.fileio import atomic_write_bytes
 from augment_gan.nets import Discriminator, Generator, NetConfig
@@ -110,6 +111,7 @@ class Trainer:
         channels_last: bool = False,
     ) -> None:
         self.run_dir = Path(run_dir)
+        self.files = RunDir(run_dir)
         self.net_cfg, self.cfg = net_cfg, cfg
         self.device = device or pick_device()
         self.dist = dist or Dist()
@@ -294,7 +296,7 @@ class Trainer:
             self.grid_z,
             self.grid_labels,
             self.net_cfg.num_classes,
-            self.run_dir / "samples" / f"step-{self.step:07d}.png",
+            self.files.sample_grid(self.step),
         )
         self._log({"step": self.step, "event": "checkpoint", "path": str(path.relative_to(self.run_dir))})
         return path
@@ -391,13 +393,11 @@ class Trainer:
         }
 
     def _log(self, record: dict) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.run_dir / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
+        self.files.append_metrics(record)
 
     def _truncate_metrics(self, step: int) -> None:
         """Drop log lines written after the checkpoint we resume from (they will be redone)."""
-        path = self.run_dir / "metrics.jsonl"
+        path = self.files.metrics_path
         if not path.exists():
             return
         kept = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from augment_gan.export.runtime import Generator
+from augment_gan.runtime.generator import OnnxGenerator
 from tests.export.helpers import export_tiny, gate, tiny_config, write_tiny_model
 
 DIGITS = ["0", "1", "2"]  # the classes of the shared digits_folder fixture (12, 8, 6 images)
@@ -50,8 +50,8 @@ def model_dir(make_model) -> Path:
     return make_model()
 
 
-def load(model_dir: Path) -> Generator:
-    return Generator.load(model_dir, providers=["CPUExecutionProvider"], intra_op_threads=1)
+def load(model_dir: Path) -> OnnxGenerator:
+    return OnnxGenerator.load(model_dir, providers=["CPUExecutionProvider"], intra_op_threads=1)
 
 
 def tree(root: Path) -> dict[str, str]:

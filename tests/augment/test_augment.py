@@ -13,7 +13,7 @@ from augment_gan.augment import AugmentInterrupted, Augmentation, AugmentWriteEr
 from augment_gan.augment.manifest import Manifest
 from augment_gan.data.folder import MANIFEST_NAME, scan_folder
 from augment_gan.errors import ConfigError
-from augment_gan.registry import ModelError
+from augment_gan.contracts.model_dir import ModelError
 from tests.augment.conftest import load, synthetic_files, tree, write_images
 
 
@@ -262,7 +262,7 @@ def test_file_i_of_class_c_is_the_datasets_sample_i(digits_folder, model_dir, tm
     """The noise of file i of class c is default_rng([seed, c, i]): BalancedDataset's sample i."""
     import numpy as np
 
-    from augment_gan.data.synthetic import sample_latent
+    from augment_gan.runtime.latents import sample_latent
 
     gen = load(model_dir)
     augment_folder(digits_folder, gen, out=tmp_path / "o", size="model", seed=5)

@@ -64,7 +64,7 @@ def test_clean_never_touches_paths_outside_the_generated_layout(digits_folder, m
     augment_folder(digits_folder, load(model_dir))
     doc = json.loads((digits_folder / MANIFEST_NAME).read_text())
     real = "0/" + sorted(p.name for p in (digits_folder / "0").iterdir())[0]
-    from augment_gan.registry import sha256_file
+    from augment_gan.contracts.model_dir import sha256_file
 
     doc["files"].append({**doc["files"][0], "path": real, "sha256": sha256_file(digits_folder / real)})
     (digits_folder / MANIFEST_NAME).write_text(json.dumps(doc))

@@ -9,7 +9,7 @@ import torch
 
 from augment_gan.export.onnx_export import check_parity, export_generator_onnx, export_metadata
 from augment_gan.nets import Generator, NetConfig
-from augment_gan.registry import write_model_dir
+from augment_gan.contracts.model_dir import write_model_dir
 from augment_gan.training.ema import recalibrate_batchnorm
 
 CLASSES = ["cat", "dog", "eel"]

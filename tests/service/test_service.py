@@ -13,7 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
-from augment_gan.export.runtime import Generator
+from augment_gan.runtime.generator import OnnxGenerator
 from tests.export.helpers import CLASSES
 from tests.service.conftest import REJECTED, start_server, wait_ready
 
@@ -77,7 +77,7 @@ def test_generate_png_deterministic_and_matches_runtime(server, gated_model: Pat
     pb = np.stack([decode_png(im["png"]) for im in rb["images"]])
     assert pa.shape == (3, 32, 32, 1) and pa.dtype == np.uint8
     np.testing.assert_array_equal(pa, pb)
-    expected = Generator.load(gated_model, providers=["CPUExecutionProvider"]).generate("dog", 3, seed=123)
+    expected = OnnxGenerator.load(gated_model, providers=["CPUExecutionProvider"]).generate("dog", 3, seed=123)
     np.testing.assert_array_equal(pa, expected)
     by_index = post(server, "/generate", {"label": 1, "count": 3, "seed": 123}).json()
     assert [im["png"] for im in by_index["images"]] == [im["png"] for im in ra["images"]]

@@ -1,16 +1,16 @@
 """Generate images from a model dir with onnxruntime: no torch, no training code.
 
-A model dir is ``generator.onnx`` + ``card.json`` (see :mod:`augment_gan.registry`).
-:class:`Generator` verifies the onnx file's sha256 against the card, opens a session on
+A model dir is ``generator.onnx`` + ``card.json`` (see :mod:`augment_gan.contracts.model_dir`).
+:class:`OnnxGenerator` verifies the onnx file's sha256 against the card, opens a session on
 the best usable provider, and turns (class, n, seed) into uint8 images (N, H, W, C).
 
 Determinism: the latent noise for ``generate(label, n, seed=s)`` is
-``np.random.default_rng(s).standard_normal((n, latent_dim), dtype=np.float32)``, drawn in
-one piece, so the images do not depend on ``batch_size``.
+:func:`~augment_gan.runtime.latents.request_latents`, drawn in one piece, so the images do
+not depend on ``batch_size``.
 
 Example::
 
-    gen = Generator.load("models/digits/v1")
+    gen = OnnxGenerator.load("models/digits/v1")
     images = gen.generate("3", 16, seed=0)       # (16, 32, 32, 1) uint8
     gen.gate_passed("3"), gen.providers         # True, ['CPUExecutionProvider']
 """
@@ -26,19 +26,28 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from augment_gan.errors import AugmentGanError, ConfigError
-from augment_gan.export.providers import ProviderSpec, open_session
-from augment_gan.registry import ModelError, read_card, resolve_model_dir, verify_file
+from augment_gan.runtime.images import to_pil
+from augment_gan.runtime.latents import request_latents
+from augment_gan.runtime.providers import ProviderSpec, open_session
+from augment_gan.contracts.model_dir import (
+    ONNX_NAME,
+    ModelError,
+    gate_ran,
+    read_card,
+    require_gated,
+    resolve_model_dir,
+    verify_file,
+)
 
 if TYPE_CHECKING:
     import onnxruntime as ort
     from PIL import Image
 
-ONNX_NAME = "generator.onnx"
 _REQUIRED = ("classes", "resolution", "channels", "latent_dim")
 _FORKED_SESSIONS: list[Any] = []
 
 
-class Generator:
+class OnnxGenerator:
     """An exported generator, ready to sample; safe to pickle (the session is reopened lazily).
 
     The onnxruntime session belongs to the process that opened it: after pickling (spawned
@@ -77,7 +86,7 @@ class Generator:
         inter_op_threads: int | None = None,
         allow_ungated: bool = True,
         lazy: bool = False,
-    ) -> Generator:
+    ) -> OnnxGenerator:
         """Load a model dir (a path, or a model name -> its PROMOTED version under ``models_dir``).
 
         Verifies generator.onnx against the card's sha256 (``ModelError`` if modified or
@@ -87,17 +96,14 @@ class Generator:
 
         Example::
 
-            gen = Generator.load("digits", models_dir="models", intra_op_threads=2)
+            gen = OnnxGenerator.load("digits", models_dir="models", intra_op_threads=2)
         """
         model_dir = resolve_model_dir(model, Path(models_dir))
         card = read_card(model_dir)
         verify_file(model_dir, card, ONNX_NAME)
         gen = cls(model_dir, card, providers=providers, intra_op_threads=intra_op_threads, inter_op_threads=inter_op_threads)
-        if not allow_ungated and not gen.gate_ran:
-            raise ModelError(
-                f"model {model_dir} was exported without the quality gate; promote a gated checkpoint "
-                "or pass allow_ungated=True."
-            )
+        if not allow_ungated:
+            require_gated(model_dir, card, "allow_ungated=True")
         if not lazy:
             gen.session  # noqa: B018 - open now so provider problems surface at load time
         return gen
@@ -121,7 +127,7 @@ class Generator:
 
     @property
     def gate_ran(self) -> bool:
-        return bool(self.card.get("gate", {}).get("ran", False))
+        return gate_ran(self.card)
 
     def gate_passed(self, label: str | int) -> bool:
         """Whether the quality gate passed this class (False for an ungated model)."""
@@ -213,7 +219,7 @@ class Generator:
 
     def latents(self, n: int, seed: int | None = None) -> np.ndarray:
         """The (n, latent_dim) float32 noise that ``generate(..., n, seed=seed)`` uses."""
-        return np.random.default_rng(seed).standard_normal((n, self.latent_dim), dtype=np.float32)
+        return request_latents(n, seed, self.latent_dim)
 
     def generate(self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256) -> np.ndarray:
         """``n`` images of one class as uint8 (n, H, W, C); the same seed gives the same images.
@@ -232,16 +238,8 @@ class Generator:
         return [to_pil(a) for a in self.generate(label, n, seed=seed, batch_size=batch_size)]
 
     def __repr__(self) -> str:
-        return f"Generator({str(self.model_dir)!r}, classes={self.classes}, resolution={self.resolution}, channels={self.channels})"
+        return f"OnnxGenerator({str(self.model_dir)!r}, classes={self.classes}, resolution={self.resolution}, channels={self.channels})"
 
 
 class UnknownClassError(AugmentGanError, ValueError):
     """A class name or index the model does not know."""
-
-
-def to_pil(image: np.ndarray) -> Image.Image:
-    """One uint8 (H, W, C) array -> a PIL image (L for C=1, RGB for C=3)."""
-    from PIL import Image
-
-    # uint8 (H, W) -> L and (H, W, 3) -> RGB are Pillow's own inferences (its mode= is deprecated).
-    return Image.fromarray(np.ascontiguousarray(image[:, :, 0] if image.shape[2] == 1 else image))

@@ -1,7 +1,7 @@
 """``Augmenter``: the public Python entry point to a promoted model.
 
-A thin facade over :class:`~augment_gan.export.runtime.Generator` (onnxruntime, no torch)
-and the torch Datasets in :mod:`augment_gan.data.synthetic` (imported only when asked for).
+A thin facade over :class:`~augment_gan.runtime.generator.Generator` (onnxruntime, no torch)
+and the torch Datasets in :mod:`augment_gan.runtime.datasets` (imported only when asked for).
 
 Example (runnable against any model dir)::
 
@@ -22,19 +22,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from augment_gan.export.providers import ProviderSpec
-from augment_gan.export.runtime import Generator
+from augment_gan.runtime.providers import ProviderSpec
+from augment_gan.runtime.generator import OnnxGenerator
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from augment_gan.data.synthetic import BalancedDataset, SyntheticDataset
+    from augment_gan.runtime.datasets import BalancedDataset, SyntheticDataset
 
 
 class Augmenter:
     """Generate class-conditional images from a model dir, or build training Datasets from it."""
 
-    def __init__(self, generator: Generator) -> None:
+    def __init__(self, generator: OnnxGenerator) -> None:
         self.generator = generator
 
     @classmethod
@@ -54,7 +54,7 @@ class Augmenter:
         Raises ``ModelError`` if generator.onnx does not match the card's sha256.
         """
         return cls(
-            Generator.load(
+            OnnxGenerator.load(
                 model,
                 models_dir=models_dir,
                 providers=providers,
@@ -99,7 +99,7 @@ class Augmenter:
         as_tensor: bool = False,
     ) -> SyntheticDataset:
         """A purely synthetic, ImageFolder-like torch Dataset (imports torch)."""
-        from augment_gan.data.synthetic import SyntheticDataset
+        from augment_gan.runtime.datasets import SyntheticDataset
 
         return SyntheticDataset(self.generator, per_class, n_per_class, transform, target_transform, seed, as_tensor)
 
@@ -113,7 +113,7 @@ class Augmenter:
         allow_ungated: bool = False,
     ) -> BalancedDataset:
         """``real`` (a torchvision ImageFolder) plus capped synthetic samples for its small classes."""
-        from augment_gan.data.synthetic import BalancedDataset
+        from augment_gan.runtime.datasets import BalancedDataset
 
         return BalancedDataset(real, self.generator, target, synthetic_share, seed, allow_ungated=allow_ungated)
 

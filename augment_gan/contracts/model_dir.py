@@ -1,9 +1,17 @@
-"""Model dirs: ``models/<name>/v<k>/`` (generator.onnx + card.json + samples.png) and PROMOTED.
+"""Model dirs: ``models/<name>/v<k>/`` and ``models/<name>/PROMOTED``: every name and format.
+
+::
+
+    models/<name>/v<k>/generator.onnx   the exported generator (uint8 images out)
+    models/<name>/v<k>/card.json        classes, resolution, metrics, gate decision, sha256 of each file
+    models/<name>/v<k>/samples.png      the promoted step's sample grid
+    models/<name>/v<k>/report.html      the run's report for that step
+    models/<name>/PROMOTED              "v<k>": the version consumers load by name
 
 The model dir is the one contract between training and every consumer (augment, the
 service, the Python API). It is written whole into a hidden temp dir and renamed into
 place, so a reader never sees a half-written version; loading verifies the sha256 of
-each file the card lists.
+each file the card lists. No torch here.
 """
 
 from __future__ import annotations
@@ -23,6 +31,9 @@ from augment_gan.fileio import atomic_write_bytes, atomic_write_json
 
 CARD_FORMAT = 1
 CARD_NAME = "card.json"
+ONNX_NAME = "generator.onnx"
+SAMPLES_NAME = "samples.png"
+REPORT_NAME = "report.html"
 PROMOTED_NAME = "PROMOTED"
 _VERSION_DIR = re.compile(r"^v(\d+)$")
 
@@ -127,6 +138,36 @@ def resolve_model_dir(model: str | Path, models_dir: Path = Path("models")) -> P
             "run `augment-gan promote` first or pass the model dir's path."
         )
     return Path(models_dir) / str(model) / version
+
+
+def promoted_models(models_dir: Path) -> list[str]:
+    """Names of the models under ``models_dir`` that have a promoted version, sorted."""
+    models_dir = Path(models_dir)
+    return sorted(p.parent.name for p in models_dir.glob(f"*/{PROMOTED_NAME}")) if models_dir.is_dir() else []
+
+
+def the_promoted_model(models_dir: Path, how_to_choose: str = "pass --model") -> str:
+    """The name of the only promoted model under ``models_dir``; ModelError if none or several."""
+    names = promoted_models(models_dir)
+    if len(names) == 1:
+        return names[0]
+    found = f" ({', '.join(names)})" if names else ""
+    raise ModelError(f"{'no' if not names else 'several'} promoted models under {models_dir}{found}; {how_to_choose}.")
+
+
+def gate_ran(card: dict[str, Any]) -> bool:
+    """Whether the card's model went through the quality gate (``augment-gan export`` skips it)."""
+    return bool(card.get("gate", {}).get("ran", False))
+
+
+def require_gated(model_dir: Path, card: dict[str, Any], how_to_allow: str) -> None:
+    """ModelError unless the model was gated; ``how_to_allow`` names this consumer's switch."""
+    if not gate_ran(card):
+        raise ModelError(
+            f"model {model_dir} was exported without the quality gate (written by `augment-gan export`: card "
+            f"gate.ran is false); promote a gated checkpoint with `augment-gan promote`, or pass {how_to_allow} "
+            "to use every class unchecked."
+        )
 
 
 def read_card(model_dir: Path) -> dict[str, Any]:

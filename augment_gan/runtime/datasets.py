@@ -7,7 +7,7 @@ So sample i is the same image in every epoch, worker and batch, and sample j of 
 is the same in :class:`SyntheticDataset` and :class:`BalancedDataset` for the same seed.
 
 The onnxruntime session is never pickled: each DataLoader worker opens its own on first
-use, on CPU with one intra-op thread unless the Generator was given explicit providers /
+use, on CPU with one intra-op thread unless the OnnxGenerator was given explicit providers /
 threads (see ``_LazyGenerator``). The main process (``num_workers=0``) uses "auto".
 
 Why :class:`BalancedDataset` caps the synthetic share instead of filling classes up:
@@ -41,11 +41,13 @@ from PIL import Image
 from torch.utils.data import Dataset, WeightedRandomSampler, get_worker_info
 
 from augment_gan.errors import ConfigError
-from augment_gan.export.providers import CPU, ProviderSpec
-from augment_gan.export.runtime import Generator, to_pil
-from augment_gan.registry import ModelError
+from augment_gan.runtime.providers import CPU, ProviderSpec
+from augment_gan.runtime.generator import OnnxGenerator
+from augment_gan.runtime.images import to_pil
+from augment_gan.runtime.latents import sample_latent
+from augment_gan.contracts.model_dir import require_gated
 
-ModelLike = str | Path | Generator
+ModelLike = str | Path | OnnxGenerator
 
 
 def as_generator(
@@ -54,30 +56,25 @@ def as_generator(
     models_dir: str | Path = "models",
     providers: str | Sequence[ProviderSpec] = "auto",
     intra_op_threads: int | None = None,
-) -> Generator:
-    """A Generator from a loaded one, an Augmenter, a model dir path or a model name (lazy)."""
-    if isinstance(model, Generator):
+) -> OnnxGenerator:
+    """A OnnxGenerator from a loaded one, an Augmenter, a model dir path or a model name (lazy)."""
+    if isinstance(model, OnnxGenerator):
         return model
     inner = getattr(model, "generator", None)
-    if isinstance(inner, Generator):  # an Augmenter
+    if isinstance(inner, OnnxGenerator):  # an Augmenter
         return inner
-    return Generator.load(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads, lazy=True)
-
-
-def sample_latent(seed: int, class_index: int, ordinal: int, latent_dim: int) -> np.ndarray:
-    """The (1, latent_dim) float32 latent of sample ``ordinal`` of class ``class_index``."""
-    return np.random.default_rng([seed, class_index, ordinal]).standard_normal((1, latent_dim), dtype=np.float32)
+    return OnnxGenerator.load(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads, lazy=True)
 
 
 class _LazyGenerator:
-    """Holds the Generator; in a DataLoader worker, its session defaults to CPU and one thread.
+    """Holds the OnnxGenerator; in a DataLoader worker, its session defaults to CPU and one thread.
 
     Why: N workers x all-core thread pools oversubscribe the CPU; CUDA cannot be initialised
     again in a forked worker once the parent has used it; and one-sample batches gain
     nothing from a GPU. Explicit providers / intra_op_threads are respected.
     """
 
-    def __init__(self, generator: Generator) -> None:
+    def __init__(self, generator: OnnxGenerator) -> None:
         self.generator = generator
 
     def image(self, seed: int, class_index: int, ordinal: int) -> np.ndarray:
@@ -156,7 +153,7 @@ class SyntheticDataset(Dataset):
         self.targets: list[int] = [c for c, n in enumerate(counts) for _ in range(n)]
 
     @property
-    def generator(self) -> Generator:
+    def generator(self) -> OnnxGenerator:
         return self._source.generator
 
     def __len__(self) -> int:
@@ -223,11 +220,8 @@ class BalancedDataset(Dataset):
         gen = as_generator(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads)
         if not 0.0 <= float(synthetic_share) < 1.0:
             raise ConfigError(f"synthetic_share must be in [0, 1), got {synthetic_share}.")
-        if not gen.gate_ran and not allow_ungated:
-            raise ModelError(
-                f"model {gen.model_dir} was exported without the quality gate; promote a gated checkpoint "
-                "or pass allow_ungated=True to use every class anyway."
-            )
+        if not allow_ungated:
+            require_gated(gen.model_dir, gen.card, "allow_ungated=True")
         self.real = real
         self.seed = _check_seed(seed)
         self.synthetic_share = float(synthetic_share)
@@ -277,7 +271,7 @@ class BalancedDataset(Dataset):
         return (image.mode, image.size) if isinstance(image, Image.Image) else (None, None)
 
     @property
-    def generator(self) -> Generator:
+    def generator(self) -> OnnxGenerator:
         return self._source.generator
 
     def __len__(self) -> int:

@@ -1,4 +1,4 @@
-"""The onnxruntime Generator: loading checks, determinism, shapes, errors, quiet CPU start, no torch."""
+"""The onnxruntime OnnxGenerator: loading checks, determinism, shapes, errors, quiet CPU start, no torch."""
 
 from __future__ import annotations
 
@@ -13,24 +13,24 @@ import pytest
 import torch
 
 from augment_gan.errors import AugmentGanError
-from augment_gan.export.augmenter import Augmenter
-from augment_gan.export.runtime import Generator, UnknownClassError
-from augment_gan.registry import ModelError
+from augment_gan.runtime.augmenter import Augmenter
+from augment_gan.runtime.generator import OnnxGenerator, UnknownClassError
+from augment_gan.contracts.model_dir import ModelError
 from augment_gan.training.samples import to_uint8
 from tests.export.helpers import CLASSES, write_tiny_model
 
 CPU = ["CPUExecutionProvider"]
 
 
-def _load(model_dir: Path, **kw) -> Generator:
-    return Generator.load(model_dir, providers=kw.pop("providers", CPU), intra_op_threads=1, **kw)
+def _load(model_dir: Path, **kw) -> OnnxGenerator:
+    return OnnxGenerator.load(model_dir, providers=kw.pop("providers", CPU), intra_op_threads=1, **kw)
 
 
 def test_load_by_path_and_by_name(model_dir: Path) -> None:
     gen = _load(model_dir)
     assert gen.classes == CLASSES and (gen.resolution, gen.channels, gen.latent_dim) == (32, 1, 8)
     assert gen.providers == CPU and gen.card["version"] == 1
-    by_name = Generator.load("tiny", models_dir=model_dir.parent.parent, providers=CPU, intra_op_threads=1)
+    by_name = OnnxGenerator.load("tiny", models_dir=model_dir.parent.parent, providers=CPU, intra_op_threads=1)
     assert by_name.model_dir == model_dir
 
 
@@ -128,7 +128,7 @@ def test_auto_provider_on_cpu_machine_prints_nothing(model_dir: Path, capfd) -> 
     if os.path.exists("/dev/nvidia0"):
         pytest.skip("a GPU is present: CUDA may legitimately be chosen")
     capfd.readouterr()
-    gen = Generator.load(model_dir, providers="auto", intra_op_threads=1)
+    gen = OnnxGenerator.load(model_dir, providers="auto", intra_op_threads=1)
     gen.generate("cat", 2, seed=0)
     out, err = capfd.readouterr()
     assert gen.providers == CPU
@@ -145,9 +145,9 @@ def test_augmenter_facade(model_dir: Path) -> None:
 def test_runtime_does_not_import_torch(model_dir: Path) -> None:
     code = (
         "import sys\n"
-        "import augment_gan, augment_gan.export\n"
-        "from augment_gan.export.runtime import Generator\n"
-        "from augment_gan.export.augmenter import Augmenter\n"
+        "import augment_gan, augment_gan.runtime\n"
+        "from augment_gan.runtime.generator import OnnxGenerator\n"
+        "from augment_gan.runtime.augmenter import Augmenter\n"
         f"aug = Augmenter.load({str(model_dir)!r}, intra_op_threads=1)\n"
         "assert aug.generate('cat', 3, seed=0).shape == (3, 32, 32, 1)\n"
         "aug.generate_pil(0, 1)\n"

@@ -15,11 +15,12 @@ from torch.utils.data import DataLoader
 from torchvision import transforms as T
 from torchvision.datasets import ImageFolder
 
-from augment_gan.data.synthetic import BalancedDataset, SyntheticDataset, sample_latent
+from augment_gan.runtime.datasets import BalancedDataset, SyntheticDataset
+from augment_gan.runtime.latents import sample_latent
 from augment_gan.errors import AugmentGanError
-from augment_gan.export.augmenter import Augmenter
-from augment_gan.export.runtime import Generator
-from augment_gan.registry import ModelError
+from augment_gan.runtime.augmenter import Augmenter
+from augment_gan.runtime.generator import OnnxGenerator
+from augment_gan.contracts.model_dir import ModelError
 from tests.export.helpers import CLASSES, export_tiny, gate, tiny_config, write_tiny_model
 
 CPU = ["CPUExecutionProvider"]
@@ -43,8 +44,8 @@ def write_model(tmp_path: Path, exported):
 
 
 @pytest.fixture
-def gen(write_model) -> Generator:
-    return Generator.load(write_model(), providers=CPU, intra_op_threads=1)
+def gen(write_model) -> OnnxGenerator:
+    return OnnxGenerator.load(write_model(), providers=CPU, intra_op_threads=1)
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path / "real"
 
 
-def test_synthetic_dataset_is_imagefolder_like_and_deterministic(gen: Generator) -> None:
+def test_synthetic_dataset_is_imagefolder_like_and_deterministic(gen: OnnxGenerator) -> None:
     ds = SyntheticDataset(gen, per_class={"cat": 2, 2: 3})
     assert len(ds) == 5 and ds.classes == CLASSES and ds.targets == [0, 0, 2, 2, 2]
     image, label = ds[3]
@@ -81,7 +82,7 @@ def test_synthetic_dataset_is_imagefolder_like_and_deterministic(gen: Generator)
         ds[5]
 
 
-def test_synthetic_dataset_transforms_and_tensor(gen: Generator) -> None:
+def test_synthetic_dataset_transforms_and_tensor(gen: OnnxGenerator) -> None:
     ds = SyntheticDataset(gen, n_per_class=2, transform=T.ToTensor(), target_transform=lambda t: t + 10)
     image, label = ds[5]
     assert image.shape == (1, 32, 32) and image.dtype == torch.float32 and label == 12
@@ -91,7 +92,7 @@ def test_synthetic_dataset_transforms_and_tensor(gen: Generator) -> None:
     assert torch.allclose(tensor.float() / 255, image)
 
 
-def test_synthetic_dataset_argument_errors(gen: Generator) -> None:
+def test_synthetic_dataset_argument_errors(gen: OnnxGenerator) -> None:
     with pytest.raises(AugmentGanError, match="exactly one"):
         SyntheticDataset(gen)
     with pytest.raises(ValueError, match="cat"):
@@ -109,7 +110,7 @@ def test_synthetic_dataset_warns_for_gated_out_class(write_model) -> None:
 def test_worker_sessions_default_to_cpu_and_one_thread(write_model, monkeypatch) -> None:
     ds = SyntheticDataset(write_model(), n_per_class=1)
     assert ds.generator.requested_providers == "auto" and ds.generator.intra_op_threads is None
-    monkeypatch.setattr("augment_gan.data.synthetic.get_worker_info", lambda: object())
+    monkeypatch.setattr("augment_gan.runtime.datasets.get_worker_info", lambda: object())
     ds[0]
     assert ds.generator.requested_providers == CPU and ds.generator.intra_op_threads == 1
 
@@ -124,7 +125,7 @@ def test_synthetic_dataset_in_two_workers(write_model) -> None:
     assert torch.equal(images, torch.stack([ds[i][0] for i in range(len(ds))]))
 
 
-def test_balanced_class_mapping_follows_the_folder(folder: Path, gen: Generator) -> None:
+def test_balanced_class_mapping_follows_the_folder(folder: Path, gen: OnnxGenerator) -> None:
     real = ImageFolder(folder)
     ds = BalancedDataset(real, gen, target="max", synthetic_share=0.25)
     assert ds.class_to_idx == real.class_to_idx == {"ant": 0, "cat": 1, "dog": 2}
@@ -150,7 +151,7 @@ def test_balanced_class_mapping_follows_the_folder(folder: Path, gen: Generator)
     assert ds.targets == real.targets + [2, 2]
 
 
-def test_balanced_uses_the_real_transforms(folder: Path, gen: Generator) -> None:
+def test_balanced_uses_the_real_transforms(folder: Path, gen: OnnxGenerator) -> None:
     real = ImageFolder(folder, transform=T.ToTensor(), target_transform=lambda t: -t)
     ds = BalancedDataset(real, gen)
     for i in (0, len(ds) - 1):
@@ -175,7 +176,7 @@ def test_ungated_model_is_refused_unless_allowed(folder: Path, write_model) -> N
     assert ds.synthetic_counts == {"dog": 2}
 
 
-def test_sampler_masses(folder: Path, gen: Generator) -> None:
+def test_sampler_masses(folder: Path, gen: OnnxGenerator) -> None:
     real = ImageFolder(folder)
     ds = BalancedDataset(real, gen, target=8, synthetic_share=0.25)
     # cat (6) is below 8 too now; ant is unknown to the model
@@ -198,7 +199,7 @@ def test_sampler_masses(folder: Path, gen: Generator) -> None:
     assert ds.sampler(num_samples=5).num_samples == 5
 
 
-def test_balanced_argument_errors(folder: Path, gen: Generator) -> None:
+def test_balanced_argument_errors(folder: Path, gen: OnnxGenerator) -> None:
     with pytest.raises(AugmentGanError, match="synthetic_share"):
         BalancedDataset(ImageFolder(folder), gen, synthetic_share=1.0)
     with pytest.raises(AugmentGanError, match="target"):
