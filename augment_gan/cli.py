@@ -538,46 +538,16 @@ def serve(
     allow_ungated: Annotated[bool, typer.Option("--allow-ungated", help="Serve a model dir written by `augment-gan export` (no quality gate).")] = False,
 ) -> None:
     """Serve a model over HTTP (BentoML): POST /generate, /generate_grid, /generate_batch; GET /model."""
-    import os
-    import signal
-    import subprocess
-    import sys
+    from augment_gan.serve import serve as serve_model
 
-    from augment_gan.errors import ConfigError
-    from augment_gan.contracts.model_dir import read_card, require_gated, resolve_model_dir, the_promoted_model
+    def announce(plan) -> None:
+        console.print(f"serving {plan.model_dir} on {plan.url} ({plan.workers} worker{'s' if plan.workers > 1 else ''}); "
+                      "Ctrl-C stops.", highlight=False)
 
-    repo = Path(__file__).resolve().parents[1]
     with user_errors():
-        if not (repo / "service" / "service.py").is_file():
-            raise ConfigError(f"the service code is not next to this install ({repo / 'service'} is missing); "
-                              "run from a source checkout (pip install -e .).")
-        if model is None:
-            model = the_promoted_model(models_dir)
-        model_dir = resolve_model_dir(model, Path(models_dir)).resolve()
-        if not allow_ungated:
-            require_gated(model_dir, read_card(model_dir), "--allow-ungated")
-    env = {**os.environ, "AUGMENT_GAN_MODEL": str(model_dir), "AUGMENT_GAN_WORKERS": str(workers)}
-    env.pop("AUGMENT_GAN_ALLOW_UNGATED", None)
-    if allow_ungated:
-        env["AUGMENT_GAN_ALLOW_UNGATED"] = "1"
-    if threads is not None:
-        env["AUGMENT_GAN_THREADS"] = str(threads)
-    console.print(f"serving {model_dir} on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}); "
-                  "Ctrl-C stops.", highlight=False)
-    cmd = [sys.executable, "-m", "bentoml", "serve", "service.service:AugmentGanService",
-           "--working-dir", str(repo), "--host", host, "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env)
-    # `kill <this pid>` (systemd, docker stop) stops the server too: forward SIGTERM.
-    signal.signal(signal.SIGTERM, lambda signum, frame: proc.terminate())
-    try:
-        rc = proc.wait()
-    except KeyboardInterrupt:  # Ctrl-C reached bentoml too (same process group): let it shut down
-        try:
-            rc = proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = proc.wait()
-    raise typer.Exit(0 if rc in (-signal.SIGTERM, -signal.SIGINT) else rc)
+        rc = serve_model(model, models_dir, host=host, port=port, workers=workers, threads=threads,
+                         allow_ungated=allow_ungated, on_start=announce)
+    raise typer.Exit(rc)
 
 
 @app.command()

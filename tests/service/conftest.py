@@ -7,6 +7,7 @@ fails. Tests skip only when bentoml itself cannot be imported (environment, not 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -34,6 +35,15 @@ REJECTED = "eel"  # the class the fixture's gate rejects
 
 requests = pytest.importorskip("requests", reason="the service tests need `requests` (pip install -e '.[dev]')")
 pytest.importorskip("bentoml", reason="bentoml is not installed in this environment")
+
+
+def card_only_model(models_dir: Path, name: str = "m", gate_ran: bool = True) -> Path:
+    """``models_dir/name/v1`` with a minimal card (no onnx file), promoted: enough to find and gate-check."""
+    version = models_dir / name / "v1"
+    version.mkdir(parents=True)
+    (version / "card.json").write_text(json.dumps({"format": 1, "name": name, "version": 1, "gate": {"ran": gate_ran}}))
+    (models_dir / name / "PROMOTED").write_text("v1\n")
+    return version
 
 
 def free_port() -> int:

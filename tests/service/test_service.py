@@ -17,7 +17,7 @@ from augment_gan.runtime.generator import OnnxGenerator
 from tests.export.helpers import CLASSES
 from tests.service.conftest import REJECTED, start_server, wait_ready
 
-# Not marked slow: three real servers start in about 12 s in all on a 2-core machine.
+pytestmark = pytest.mark.slow  # real `bentoml serve` subprocesses: three servers, about a minute on 2 cores
 
 MAX_COUNT = 64
 

@@ -1,0 +1,104 @@
+"""The request bodies (pydantic): strict types, limits, and labels checked against the loaded model.
+
+A label is a class name or a 0-based class index; an unknown class, or one the quality gate
+rejected, fails validation, so it is a 400 for that request alone (before adaptive batching
+merges requests). Unknown fields are refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    field_validator,
+)
+
+from augment_gan.runtime.generator import OnnxGenerator
+from service.state import current_state
+
+MAX_COUNT = 64
+"""Most images per ``/generate`` or ``/generate_grid`` request, and items per ``/generate_batch`` request."""
+MAX_BODY_BYTES = 64 * 1024
+"""Largest request body accepted (JSON requests are tiny); larger gets 413."""
+MAX_SEED = 2**63 - 1
+BATCH_MAX_REQUESTS = 32
+"""Adaptive batching: most ``/generate_batch`` requests merged into one run."""
+BATCH_MAX_LATENCY_MS = 5000
+"""Adaptive batching: a queued request older than this gets 503 (server overloaded)."""
+
+
+def check_label(gen: OnnxGenerator, label: str | int) -> int:
+    """The class index for ``label``; ValueError (-> 400) for unknown or gate-rejected classes."""
+    index = gen.class_index(label)  # UnknownClassError is a ValueError
+    if gen.gate_ran and not gen.gate_passed(index):
+        reasons = "; ".join(gen.gate_reasons(index))
+        raise ValueError(
+            f"class {gen.classes[index]!r} failed the quality gate ({reasons}), so this model does not generate it; "
+            f"classes that passed: {[c for c in gen.classes if gen.gate_passed(c)]}."
+        )
+    return index
+
+
+def draw_seed(seed: int | None) -> int:
+    """The request's seed, or a fresh one the response returns (so the images can be made again)."""
+    return secrets.randbits(63) if seed is None else int(seed)
+
+
+def _label_type(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        # ValueError, not TypeError: pydantic turns only ValueError into a validation error (a 400).
+        raise ValueError(f"label must be a class name (string) or a class index (integer), got {value!r}")  # noqa: TRY004
+    return value
+
+
+Label = Annotated[
+    StrictInt | StrictStr,
+    BeforeValidator(_label_type),
+    Field(description="Class name, or class index (0-based) as an integer.", examples=["3"]),
+]
+Count = Annotated[StrictInt, Field(ge=1, le=MAX_COUNT, description=f"Number of images, 1-{MAX_COUNT}.")]
+Seed = Annotated[
+    StrictInt | None,
+    Field(ge=0, le=MAX_SEED, description="Non-negative seed; the same seed gives the same pixels. Omitted: the server draws one and returns it."),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("label", check_fields=False)
+    @classmethod
+    def _known_class(cls, value: str | int) -> str | int:
+        check_label(current_state().require(), value)
+        return value
+
+
+class GenerateRequest(_Strict):
+    label: Label
+    count: Count
+    seed: Seed = None
+    format: Literal["png", "npy"] = Field("png", description="png: base64 PNGs; npy: base64 of np.save bytes (uint8 N,H,W,C).")
+
+
+class GridRequest(_Strict):
+    label: Label
+    count: Count
+    seed: Seed = None
+    nrow: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] | None = Field(None, description="Images per row (default ceil(sqrt(count))).")
+
+
+class BatchItem(_Strict):
+    label: Label
+    seed: Seed = None
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: Annotated[list[BatchItem], Field(min_length=1, max_length=MAX_COUNT, description=f"1-{MAX_COUNT} images.")]
