@@ -558,7 +558,7 @@ def demo(
 ) -> None:
     """Run the main job end to end on scikit-learn's handwritten digits, made imbalanced:
     train, evaluate, gate, promote, then balance a copy of the folder."""
-    from augment_gan.demo import run_demo
+    from augment_gan.demo import demo as run_demo
 
     with user_errors():
         t0 = time.perf_counter()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from augment_gan.contracts.model_dir import ONNX_NAME, REPORT_NAME, SAMPLES_NAME, next_version, write_model_dir
+from augment_gan.contracts.reports import EvalReport, GateDecision
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.errors import AugmentGanError
 from augment_gan.evaluation.gate import GateThresholds, apply_gate
@@ -21,7 +22,7 @@ from augment_gan.training.checkpoint import resolve_checkpoint
 class PromotionRejected(AugmentGanError):
     """No class of the checkpoint passed the gate."""
 
-    def __init__(self, step: int, decision: dict[str, Any]) -> None:
+    def __init__(self, step: int, decision: GateDecision) -> None:
         super().__init__(f"checkpoint step {step} was not promoted: no class passed the gate.")
         self.step, self.decision = step, decision
 
@@ -30,13 +31,13 @@ def resolve_step(run_dir: Path, which: str) -> int:
     return best_step(run_dir) if which == "best" else resolve_checkpoint(run_dir, which)[0]
 
 
-def load_eval(run_dir: Path, step: int) -> dict[str, Any]:
+def load_eval(run_dir: Path, step: int) -> EvalReport:
     return RunDir(run_dir).read_eval_report(step)
 
 
 def promote_checkpoint(
     run_dir: Path, step: int, thresholds: GateThresholds, models_dir: Path | None = None
-) -> tuple[Path, dict[str, Any]]:
+) -> tuple[Path, GateDecision]:
     """Gate the evaluated ``step`` and, if any class passes, write and promote a model dir."""
     run_dir, run = Path(run_dir), RunDir(run_dir)
     config = run.read_config()

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from augment_gan.contracts.reports import ModelCard
 from augment_gan.errors import AugmentGanError
 from augment_gan.fileio import atomic_write_bytes, atomic_write_json
 
@@ -170,7 +171,7 @@ def require_gated(model_dir: Path, card: dict[str, Any], how_to_allow: str) -> N
         )
 
 
-def read_card(model_dir: Path) -> dict[str, Any]:
+def read_card(model_dir: Path) -> ModelCard:
     path = Path(model_dir) / CARD_NAME
     try:
         card = json.loads(path.read_text())

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from augment_gan.contracts.reports import EvalReport
 from augment_gan.errors import CheckpointError, ConfigError
-from augment_gan.fileio import atomic_write_json
+from augment_gan.fileio import atomic_write_bytes, atomic_write_json
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CONFIG_FORMAT = 1
@@ -153,10 +154,16 @@ class RunDir:
                 continue
         return records
 
-    def write_eval_report(self, step: int, report: dict[str, Any]) -> None:
+    def truncate_metrics(self, step: int) -> None:
+        """Drop records after ``step`` (a resumed run redoes those steps and logs them again)."""
+        kept = [json.dumps(r) for r in self.read_metrics() if r["step"] <= step]
+        if self.metrics_path.exists():
+            atomic_write_bytes(self.metrics_path, ("\n".join(kept) + "\n" if kept else "").encode())
+
+    def write_eval_report(self, step: int, report: EvalReport) -> None:
         atomic_write_json(self.eval_report(step), report)
 
-    def read_eval_report(self, step: int) -> dict[str, Any]:
+    def read_eval_report(self, step: int) -> EvalReport:
         path = self.eval_report(step)
         if not path.is_file():
             raise CheckpointError(
@@ -165,7 +172,7 @@ class RunDir:
             )
         return json.loads(path.read_text())
 
-    def read_eval_reports(self) -> list[dict[str, Any]]:
+    def read_eval_reports(self) -> list[EvalReport]:
         """Every evaluated step's report, oldest first."""
         return [json.loads(p.read_text()) for _, p in self.eval_reports()]
 

@@ -7,6 +7,7 @@ so the loader can report the file and carry on instead of crashing or dropping i
 from __future__ import annotations
 
 import contextlib
+import enum
 import os
 import warnings
 from collections.abc import Iterator
@@ -56,11 +57,23 @@ class DecodeOptions:
             )
 
 
-class ImageSkip(Exception):
-    """A file that cannot be used as a training image; ``reason`` says why."""
+class SkipKind(str, enum.Enum):
+    """Why a file is not used, as a value code can branch on (``reason`` has the details)."""
 
-    def __init__(self, reason: str) -> None:
+    EMPTY = "empty"
+    UNREADABLE = "unreadable"
+    NOT_AN_IMAGE = "not-an-image"
+    TOO_LARGE = "too-large"
+    CORRUPT = "corrupt"
+    UNSUPPORTED_MODE = "unsupported-mode"
+
+
+class ImageSkip(Exception):
+    """A file that cannot be used as a training image; ``kind`` and ``reason`` say why."""
+
+    def __init__(self, kind: SkipKind, reason: str) -> None:
         super().__init__(reason)
+        self.kind = kind
         self.reason = reason
 
 
@@ -99,9 +112,9 @@ def open_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
     """
     try:
         if os.stat(path).st_size == 0:
-            raise ImageSkip("zero-byte file")
+            raise ImageSkip(SkipKind.EMPTY, "zero-byte file")
     except OSError as exc:
-        raise ImageSkip(f"cannot read file: {exc.strerror or exc}") from exc
+        raise ImageSkip(SkipKind.UNREADABLE, f"cannot read file: {exc.strerror or exc}") from exc
 
     with warnings.catch_warnings():
         # Our own max_pixels check below is the one that counts.
@@ -109,31 +122,32 @@ def open_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
         try:
             img = Image.open(path)
         except UnidentifiedImageError as exc:
-            raise ImageSkip("not an image (cannot identify image file)") from exc
+            raise ImageSkip(SkipKind.NOT_AN_IMAGE, "not an image (cannot identify image file)") from exc
         except Image.DecompressionBombError as exc:
-            raise ImageSkip(f"{exc} (possible decompression bomb)") from exc
+            raise ImageSkip(SkipKind.TOO_LARGE, f"{exc} (possible decompression bomb)") from exc
         except OSError as exc:
-            raise ImageSkip(f"cannot read file: {exc.strerror or exc}") from exc
+            raise ImageSkip(SkipKind.UNREADABLE, f"cannot read file: {exc.strerror or exc}") from exc
         except Exception as exc:  # noqa: BLE001 - plugin header parsers raise anything
-            raise ImageSkip(f"not an image (corrupt header: {exc})") from exc
+            raise ImageSkip(SkipKind.NOT_AN_IMAGE, f"not an image (corrupt header: {exc})") from exc
 
         try:
             width, height = img.size
             pixels = width * height
             if pixels > max_pixels:
                 raise ImageSkip(
+                    SkipKind.TOO_LARGE,
                     f"image has {width}×{height} = {pixels} pixels, over the limit of "
                     f"{max_pixels} (possible decompression bomb)"
                 )
             if pixels == 0:
-                raise ImageSkip(f"image has {width}×{height} = 0 pixels")
+                raise ImageSkip(SkipKind.EMPTY, f"image has {width}×{height} = 0 pixels")
             try:
                 with _strict_truncation():
                     img.load()
             except Image.DecompressionBombError as exc:
-                raise ImageSkip(f"{exc} (possible decompression bomb)") from exc
+                raise ImageSkip(SkipKind.TOO_LARGE, f"{exc} (possible decompression bomb)") from exc
             except Exception as exc:  # noqa: BLE001 - decoders raise OSError, SyntaxError, ...
-                raise ImageSkip(f"truncated or corrupt image data: {exc}") from exc
+                raise ImageSkip(SkipKind.CORRUPT, f"truncated or corrupt image data: {exc}") from exc
         except ImageSkip:
             img.close()
             raise
@@ -214,7 +228,7 @@ def to_channels(img: Image.Image, channels: int) -> Image.Image:
         try:
             rgb = img.convert("RGB")
         except (ValueError, OSError) as exc:
-            raise ImageSkip(f"unsupported image mode {mode}: {exc}") from exc
+            raise ImageSkip(SkipKind.UNSUPPORTED_MODE, f"unsupported image mode {mode}: {exc}") from exc
     return rgb if channels == 3 else rgb.convert("L")
 
 

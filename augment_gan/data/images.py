@@ -31,6 +31,7 @@ from augment_gan.data.decode import (
     Channels,
     DecodeOptions,
     ImageSkip,
+    SkipKind,
     is_gray_mode,
     is_grayscale,
     open_image,
@@ -50,6 +51,7 @@ class Skipped:
 
     path: str
     reason: str
+    kind: SkipKind | None = None  # None: read from a cache written before kinds existed
 
 
 @dataclass
@@ -127,7 +129,7 @@ def _decode_all(scan: FolderScan, options: DecodeOptions, progress: bool) -> _De
             try:
                 arr, gray, size, mode = _decode_one(entry, options)
             except ImageSkip as skip:
-                out.skipped.append(Skipped(entry.rel, skip.reason))
+                out.skipped.append(Skipped(entry.rel, skip.reason, skip.kind))
             else:
                 out.arrays.append(arr)
                 out.gray.append(gray)
@@ -186,7 +188,7 @@ def _to_entry(data: ImageData) -> dict[str, object]:
         "paths": list(data.paths),
         "sizes": [[w, h] for w, h in data.sizes],
         "modes": list(data.modes),
-        "skipped": [{"path": s.path, "reason": s.reason} for s in data.skipped],
+        "skipped": [{"path": s.path, "reason": s.reason, "kind": s.kind and s.kind.value} for s in data.skipped],
         "channels": data.channels,
         "resolution": data.resolution,
     }
@@ -200,7 +202,7 @@ def _from_entry(entry: dict) -> ImageData:
         paths=list(entry["paths"]),
         sizes=[(int(w), int(h)) for w, h in entry["sizes"]],
         modes=list(entry["modes"]),
-        skipped=[Skipped(s["path"], s["reason"]) for s in entry["skipped"]],
+        skipped=[Skipped(s["path"], s["reason"], s.get("kind") and SkipKind(s["kind"])) for s in entry["skipped"]],
         channels=entry["channels"],
         resolution=entry["resolution"],
         key=entry["key"],

@@ -48,7 +48,7 @@ def summarize(data: ImageData) -> dict[str, Any]:
         "channels": data.channels,
         "modes": dict(sorted(Counter(data.modes).items())),
         "sizes": _size_stats(data.sizes),
-        "skipped": [{"path": s.path, "reason": s.reason} for s in data.skipped],
+        "skipped": [{"path": s.path, "kind": s.kind and s.kind.value, "reason": s.reason} for s in data.skipped],
         "synthetic_excluded": data.synthetic_excluded,
     }
 

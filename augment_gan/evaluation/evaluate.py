@@ -33,9 +33,9 @@ from augment_gan.evaluation.domain import JudgeConfig, load_or_train_judge, per_
 from augment_gan.evaluation.extractors import extract_features, get_extractor
 from augment_gan.evaluation.features import as_feature_tensor
 from augment_gan.evaluation.metrics import copy_check, fid, kid, manifold_metrics
-from augment_gan.fileio import atomic_write_json
 from augment_gan.nets import Generator, NetConfig
 from augment_gan.training.checkpoint import load_checkpoint, resolve_checkpoint
+from augment_gan.contracts.reports import EvalReport
 from augment_gan.contracts.run_dir import RunDir, read_run_config
 from augment_gan.training.run import load_run_data, split_indices
 from augment_gan.training.samples import to_uint8
@@ -55,10 +55,6 @@ class EvalConfig:
     seed: int = 0
     inception_weights: str | None = None
     judge_steps: int = JudgeConfig.steps
-
-
-def eval_path(run_dir: Path, step: int) -> Path:
-    return RunDir(run_dir).eval_report(step)
 
 
 @torch.inference_mode()
@@ -125,15 +121,15 @@ class RunEvaluator:
         self.is_train = np.zeros(len(labels), dtype=bool)
         self.is_train[train_idx.numpy()] = True
 
-    def evaluate_checkpoint(self, which: str | int = "latest", write: bool = True) -> dict[str, Any]:
+    def evaluate_checkpoint(self, which: str | int = "latest", write: bool = True) -> EvalReport:
         step, path = resolve_checkpoint(self.run_dir, which)
         generator, net_cfg, _ = load_ema_generator(path)
         report = self.evaluate(generator, net_cfg, step)
         if write:
-            atomic_write_json(eval_path(self.run_dir, step), report)
+            RunDir(self.run_dir).write_eval_report(step, report)
         return report
 
-    def evaluate(self, generator: torch.nn.Module, net_cfg: NetConfig, step: int) -> dict[str, Any]:
+    def evaluate(self, generator: torch.nn.Module, net_cfg: NetConfig, step: int) -> EvalReport:
         t0 = time.perf_counter()
         cfg, n = self.cfg, self.cfg.samples_per_class
         fakes = generate_per_class(generator, net_cfg, n, cfg.seed)

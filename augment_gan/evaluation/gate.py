@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from augment_gan.contracts.reports import ClassRecord, EvalReport, GateDecision
 from augment_gan.errors import ConfigError
 
 
@@ -58,7 +59,7 @@ class GateThresholds:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def _checks(record: dict[str, Any], t: GateThresholds) -> list[tuple[str, float | None, str, float]]:
+def _checks(record: ClassRecord, t: GateThresholds) -> list[tuple[str, float | None, str, float]]:
     """(metric, value, comparison, threshold) for one class record."""
     checks = [
         ("kid", record["kid"], "<=", t.max_kid),
@@ -86,7 +87,7 @@ def _reason(metric: str, value: float | None, op: str, threshold: float, n: int)
     return f"{metric} {value:.3g} {failed} {threshold:.3g} (n={n})"
 
 
-def apply_gate(report: dict[str, Any], thresholds: GateThresholds) -> dict[str, Any]:
+def apply_gate(report: EvalReport, thresholds: GateThresholds) -> GateDecision:
     """Decide per class. Returns ``{"ran", "thresholds", "overall", "per_class", "passed_classes"}``."""
     overall_fid = report["overall"]["fid"]
     overall_ok = overall_fid <= thresholds.max_overall_fid
@@ -108,7 +109,7 @@ def apply_gate(report: dict[str, Any], thresholds: GateThresholds) -> dict[str, 
     }
 
 
-def selection_score(decision: dict[str, Any], report: dict[str, Any]) -> tuple[int, float]:
+def selection_score(decision: GateDecision, report: EvalReport) -> tuple[int, float]:
     """The declared "best checkpoint" criterion: most classes passing the gate, then the
     lowest mean per-class KID. Larger tuples are better."""
     kids = [r["kid"] for r in report["classes"].values()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from augment_gan.contracts.reports import EvalReport, GateDecision
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.data import ImageData
 from augment_gan.errors import CheckpointError, ConfigError
@@ -18,7 +19,7 @@ from augment_gan.training.run import load_run_data
 
 def evaluate_steps(
     evaluator: RunEvaluator, which: str, thresholds: GateThresholds, *, skip_done: bool = False
-) -> list[dict[str, Any]]:
+) -> list[EvalReport]:
     """Evaluate 'latest', 'all' or one step; each report is written with its gate decision."""
     run_dir = evaluator.run_dir
     if which == "all":
@@ -40,7 +41,7 @@ def evaluate_steps(
     return reports
 
 
-def load_reports(run_dir: Path) -> list[dict[str, Any]]:
+def load_reports(run_dir: Path) -> list[EvalReport]:
     return RunDir(run_dir).read_eval_reports()
 
 
@@ -62,7 +63,7 @@ def best_step(run_dir: Path) -> int:
 
 
 def write_run_report(
-    run_dir: Path, report: dict[str, Any], decision: dict[str, Any] | None, data: ImageData | None = None
+    run_dir: Path, report: EvalReport, decision: GateDecision | None, data: ImageData | None = None
 ) -> Path:
     """run_dir/report.html for one evaluated step (samples, real images, curves, table)."""
     run_dir = Path(run_dir)

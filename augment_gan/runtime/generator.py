@@ -31,6 +31,7 @@ from augment_gan.runtime.latents import request_latents
 from augment_gan.runtime.providers import ProviderSpec, open_session
 from augment_gan.contracts.model_dir import (
     ONNX_NAME,
+    ModelCard,
     ModelError,
     gate_ran,
     read_card,
@@ -57,7 +58,7 @@ class OnnxGenerator:
     def __init__(
         self,
         model_dir: Path,
-        card: dict[str, Any],
+        card: ModelCard,
         *,
         providers: str | Sequence[ProviderSpec] = "auto",
         intra_op_threads: int | None = None,

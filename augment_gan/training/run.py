@@ -14,7 +14,8 @@ from augment_gan.nets import NetConfig
 from augment_gan.training.config import TrainConfig
 from augment_gan.training.distributed import Dist
 from augment_gan.contracts.run_dir import RunDir, create_run_dir, find_latest_run, read_run_config, write_run_config
-from augment_gan.training.trainer import Trainer, pick_device
+from augment_gan.training.device import pick_device
+from augment_gan.training.trainer import Trainer
 
 
 def new_run(

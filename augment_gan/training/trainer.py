@@ -2,36 +2,32 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import threading
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.errors import ConfigError
-from augment_gan.fileio import atomic_write_bytes
 from augment_gan.nets import Discriminator, Generator, NetConfig
 from augment_gan.training.checkpoint import checkpoint_path, load_latest_checkpoint, save_checkpoint
 from augment_gan.training.config import TrainConfig
 from augment_gan.training.diffaugment import diff_augment, parse_policy
+from augment_gan.training.device import pick_device, resolve_precision
 from augment_gan.training.distributed import Dist
+from augment_gan.training.interrupt import deferred_interrupt
 from augment_gan.training.ema import EMA, recalibrate_batchnorm
 from augment_gan.training.losses import get_loss, gradient_penalty, mode_seeking_penalty
+from augment_gan.training.records import StepStats, progress_bar, start_record, window_record
+from augment_gan.training.sampler import CLASS_GROUP, ClassGroupSampler
 from augment_gan.training.samples import fixed_noise, save_sample_grid
 
 # Seeds of the streams that must never touch the training RNG (exact resume depends on it).
 GRID_SEED_OFFSET = 1_000_003
 BN_CALIBRATION_SEED_OFFSET = 2_000_003
-CLASS_GROUP = 4  # images of one class drawn together, for D's per-class minibatch std
 
 
 class TrainingInterrupted(Exception):
@@ -40,47 +36,6 @@ class TrainingInterrupted(Exception):
     def __init__(self, step: int) -> None:
         super().__init__(f"interrupted at step {step}")
         self.step = step
-
-
-def pick_device(requested: str = "auto") -> torch.device:
-    """CUDA when asked for or when usable (a tiny op really runs), else CPU.
-
-    Under torchrun the probe runs on this process's own GPU (LOCAL_RANK), so N processes do
-    not all open a context on GPU 0."""
-    if requested != "auto":
-        return torch.device(requested)
-    if torch.cuda.is_available():
-        try:
-            local = int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count()
-            torch.zeros(1, device=f"cuda:{local}").add_(1)
-            return torch.device("cuda")
-        except RuntimeError:
-            pass
-    return torch.device("cpu")
-
-
-PRECISIONS = ("auto", "fp32", "bf16")
-
-
-def resolve_precision(requested: str, device: torch.device) -> str:
-    """'auto' -> bf16 on a CUDA GPU that supports it, else fp32. bf16 on CPU is refused:
-    autocast there is slower than fp32 for these nets."""
-    if requested not in PRECISIONS:
-        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {requested!r}.")
-    cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
-    if requested == "auto":
-        return "bf16" if cuda_bf16 else "fp32"
-    if requested == "bf16" and not cuda_bf16:
-        raise ConfigError(f"bf16 mixed precision needs a CUDA GPU that supports it (device is {device}).")
-    return requested
-
-
-@dataclass
-class StepStats:
-    loss_d: float
-    loss_g: float
-    d_real: float
-    d_fake: float
 
 
 class Trainer:
@@ -126,15 +81,8 @@ class Trainer:
         self._shard = (self.dist.rank, world)
         self.images = images.to(self.device)  # kept uint8; converted per batch
         self.labels = labels.to(self.device)
-        counts = torch.bincount(labels, minlength=net_cfg.num_classes)
-        self.sample_weights = (counts.clamp(min=1).double()[labels] ** -cfg.class_balance).to(self.device)
-        # For D's per-class minibatch std, batches come in groups of CLASS_GROUP images of
-        # one class: a group's first image is drawn with the class weighting above, the
-        # rest uniformly from its class (by_class[start[k] : start[k] + counts[k]]).
-        self.group = CLASS_GROUP if net_cfg.minibatch_std == "class" else 1
-        self.by_class = torch.argsort(labels, stable=True).to(self.device)
-        self.class_start = (torch.cumsum(counts, 0) - counts).to(self.device)
-        self.class_count = counts.to(self.device)
+        group = CLASS_GROUP if net_cfg.minibatch_std == "class" else 1
+        self.sampler = ClassGroupSampler(self.labels, net_cfg.num_classes, cfg.class_balance, group)
 
         # All randomness flows from self.rng (saved in checkpoints); weight init uses a
         # forked global RNG so that building a Trainer never disturbs the caller's.
@@ -173,17 +121,8 @@ class Trainer:
     # --- one step -------------------------------------------------------------------
     # Every draw is for the global batch, from the RNG all ranks share; a rank keeps its shard.
     def _sample_indices(self) -> torch.Tensor:
-        """The global batch's image indices, this rank's shard of them; in groups of
-        ``self.group`` consecutive images of one class (a batch of 64 holds 16 groups)."""
-        n, g = self.cfg.batch_size, self.group
-        leads = torch.multinomial(self.sample_weights, -(-n // g), replacement=True, generator=self.rng)
-        if g > 1:
-            k = self.labels[leads]
-            u = torch.rand(len(leads), g - 1, device=self.device, generator=self.rng)
-            offset = torch.minimum((u * self.class_count[k, None]).long(), self.class_count[k, None] - 1)
-            mates = self.by_class[self.class_start[k, None] + offset]
-            leads = torch.cat([leads[:, None], mates], dim=1).flatten()[:n]
-        return self.dist.shard(leads)
+        """This rank's shard of the global batch's image indices (see :mod:`.sampler`)."""
+        return self.dist.shard(self.sampler.draw(self.cfg.batch_size, self.rng))
 
     def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         idx = self._sample_indices()
@@ -276,7 +215,7 @@ class Trainer:
         self.load_state_dict(found[1])
         self._checkpointed_step = self.step
         if self.dist.is_main:
-            self._truncate_metrics(self.step)
+            self.files.truncate_metrics(self.step)
         return self.step
 
     def save(self) -> Path:
@@ -323,27 +262,19 @@ class Trainer:
             self.dist.barrier()
 
         if self.dist.is_main:
-            self._log(self._start_record())
+            self._log(start_record(self))
         if self.step == 0:
             checkpoint()  # step 0: the untrained baseline the gate must reject
         cfg = self.cfg
         window: list[StepStats] = []
         t_window = time.perf_counter()
-        columns = (
-            TextColumn("[bold]train[/] step {task.completed}/{task.total}"),
-            BarColumn(),
-            TextColumn("{task.fields[speed]} it/s  D {task.fields[loss_d]}  G {task.fields[loss_g]}"),
-            TimeRemainingColumn(),
-        )
-        progress = progress and self.dist.is_main
-        bar_ctx = Progress(*columns, disable=not progress, transient=False)
-        with bar_ctx as bar, _deferred_sigint(also_sigterm=self.dist.enabled) as stop:
+        with progress_bar(progress and self.dist.is_main) as bar, deferred_interrupt(also_sigterm=self.dist.enabled) as stop:
             task = bar.add_task("train", total=cfg.steps, completed=self.step, speed="-", loss_d="-", loss_g="-")
             while self.step < cfg.steps:
                 window.append(self.train_step())
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     dt = (time.perf_counter() - t_window) / len(window)
-                    record = self._summarise(window, dt)
+                    record = window_record(self, window, dt)
                     if self.dist.is_main:
                         self._log(record)
                     bar.update(task, speed=f"{1 / dt:.1f}", loss_d=f"{record['loss_d']:.3f}",
@@ -360,73 +291,6 @@ class Trainer:
                     raise TrainingInterrupted(self.step)
         return self.step
 
-    def _start_record(self) -> dict:
-        """What this (re)start trains with: world size, effective batch, learning rates."""
-        return {
-            "step": self.step,
-            "event": "start",
-            "device": str(self.device),
-            "world_size": self.dist.world_size,
-            "backend": self.dist.backend,
-            "batch_size": self.cfg.batch_size,
-            "batch_per_process": self.cfg.batch_size // self.dist.world_size,
-            "lr_g": self.cfg.lr_g,
-            "lr_d": self.cfg.lr_d,
-            "precision": self.precision,
-            "channels_last": self.channels_last,
-            "time": time.time(),
-        }
-
-    def _summarise(self, window: list[StepStats], sec_per_step: float) -> dict:
-        n = len(window)
-        means = [sum(getattr(s, k) for s in window) / n for k in ("loss_d", "loss_g", "d_real", "d_fake")]
-        loss_d, loss_g, d_real, d_fake = self.dist.mean(means, self.device)  # over all ranks
-        return {
-            "step": self.step,
-            "loss_d": loss_d,
-            "loss_g": loss_g,
-            "d_real": d_real,
-            "d_fake": d_fake,
-            "sec_per_step": sec_per_step,
-            "images_per_s": self.cfg.batch_size / sec_per_step,
-            "time": time.time(),
-        }
-
     def _log(self, record: dict) -> None:
         self.files.append_metrics(record)
 
-    def _truncate_metrics(self, step: int) -> None:
-        """Drop log lines written after the checkpoint we resume from (they will be redone)."""
-        path = self.files.metrics_path
-        if not path.exists():
-            return
-        kept = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
-        atomic_write_bytes(path, ("\n".join(kept) + "\n" if kept else "").encode())
-
-
-class _deferred_sigint:
-    """Context manager: the first SIGINT sets an event instead of raising; the second raises.
-
-    ``also_sigterm``: handle SIGTERM the same way (torchrun's workers run in their own
-    sessions and get the launcher's SIGINT or SIGTERM forwarded, once). Only installs the
-    handlers in the main thread (signal handlers cannot be set elsewhere).
-    """
-
-    def __init__(self, also_sigterm: bool = False) -> None:
-        self.signals = (signal.SIGINT, signal.SIGTERM) if also_sigterm else (signal.SIGINT,)
-
-    def __enter__(self) -> threading.Event:
-        self.event = threading.Event()
-        self.previous: dict = {}
-        if threading.current_thread() is threading.main_thread():
-            self.previous = {sig: signal.signal(sig, self._handle) for sig in self.signals}
-        return self.event
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if self.event.is_set():
-            raise KeyboardInterrupt
-        self.event.set()
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, previous in self.previous.items():
-            signal.signal(sig, previous)

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image, ImageFile
 
 from augment_gan.data.decode import (
+    SkipKind,
     ImageSkip,
     is_grayscale,
     open_image,
@@ -46,8 +47,9 @@ def test_faulty_files_are_skipped_with_reasons(tmp_path: Path, faulty_files) -> 
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ImageSkip, match=r"^cannot read file: No such file or directory$"):
+    with pytest.raises(ImageSkip, match=r"^cannot read file: No such file or directory$") as info:
         open_image(tmp_path / "nope.png")
+    assert info.value.kind is SkipKind.UNREADABLE
 
 
 def test_pixel_limit(tmp_path: Path, solid) -> None:

@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from augment_gan.training import TrainConfig, Trainer, TrainingInterrupted
-from augment_gan.training.trainer import CLASS_GROUP
+from augment_gan.training.sampler import CLASS_GROUP
 from augment_gan.training.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint
 
 

@@ -1,0 +1,105 @@
+"""The shapes of the JSON documents stages hand each other: keys defined once, type-checked.
+
+- :class:`EvalReport` is ``eval/step-XXXXXXX.json`` in a run dir (one per evaluated checkpoint),
+  with a :class:`ClassRecord` per class and, once gated, its :class:`GateDecision`;
+- :class:`ModelCard` is ``card.json`` in a model dir: what every consumer reads.
+
+They are ``TypedDict`` s, so the files stay plain JSON (old run dirs and model dirs load
+unchanged) while code that builds or reads them is checked against one definition.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+
+class ClassRecord(TypedDict):
+    """One class's metrics in one evaluation; every number travels with its sample size."""
+
+    n_train: int
+    n_holdout: int
+    n_fake: int
+    n_reference: int
+    reference: Literal["holdout", "all-real"]  # what the class's samples were compared against
+    fid: float
+    kid: float
+    kid_std: float
+    n_pr: int  # samples per side for precision/recall/density/coverage
+    precision: float | None  # None: too few reference images to compute
+    recall: float | None
+    density: float | None
+    coverage: float | None
+    copy_rate: float
+    copy_threshold: float
+    copy_reference: Literal["holdout", "train-leave-one-out"]
+    class_consistency: float  # share of the class's samples the judge assigns to the class
+
+
+class OverallRecord(TypedDict):
+    fid: float
+    kid: float
+    kid_std: float
+    precision: float
+    recall: float
+    density: float
+    coverage: float
+    class_consistency: float
+    copy_rate: float
+    n_real: int
+    n_fake: int
+
+
+class JudgeRecord(TypedDict):
+    """The domain judge's accuracy on held-out real images."""
+
+    accuracy: float
+    n: int
+    per_class: dict[str, Any]
+
+
+class ClassDecision(TypedDict):
+    passed: bool
+    reasons: list[str]  # empty when passed; else one "metric value > threshold (n=…)" each
+
+
+class GateDecision(TypedDict):
+    ran: Literal[True]
+    step: int
+    thresholds: dict[str, float]
+    overall: ClassDecision
+    per_class: dict[str, ClassDecision]
+    passed_classes: list[str]
+
+
+class NoGate(TypedDict):
+    """The gate of a model written by ``augment-gan export``: it did not run."""
+
+    ran: Literal[False]
+
+
+class EvalReport(TypedDict):
+    step: int
+    features: str  # "domain" or an extractor's name
+    config: dict[str, Any]  # the EvalConfig it was made with
+    judge: JudgeRecord
+    overall: OverallRecord
+    classes: dict[str, ClassRecord]
+    seconds: float
+    gate: NotRequired[GateDecision]
+
+
+class ModelCard(TypedDict):
+    format: int
+    name: str
+    version: int | str  # k of v<k>; "export-<step>" for an ungated export
+    created: str
+    classes: list[str]
+    resolution: int
+    channels: int
+    latent_dim: int
+    gate: GateDecision | NoGate
+    source: dict[str, Any]  # run dir, step, checkpoint (and data root and key when promoted)
+    files: dict[str, dict[str, Any]]  # file name -> {"sha256", "bytes"}
+    onnx_opset: NotRequired[int]
+    parity_max_diff: NotRequired[float]  # largest pixel difference ONNX vs PyTorch at export
+    metrics: NotRequired[dict[str, Any]]  # features, judge, overall, per_class (promoted models)

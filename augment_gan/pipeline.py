@@ -1,0 +1,180 @@
+"""The whole job in one call: image folder -> trained, evaluated, gated, promoted model (-> balanced folder).
+
+Each stage reads what the previous one wrote, as the stages do when run one by one from
+the command line (``train``, ``evaluate``, ``promote``, ``augment``); this function only
+chains them, so ``augment-gan run``, the demo and the benchmarks train, judge and promote
+exactly as a user does.
+
+Example::
+
+    from augment_gan.pipeline import Balance, run
+    from augment_gan.training import TrainConfig
+
+    result = run("data/train", "pets", train=TrainConfig(steps=2000), balance=Balance(out="data/synthetic"))
+    result.model_dir, result.decision["passed_classes"], result.balanced.written
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from augment_gan.augment import AugmentSummary, augment_folder
+from augment_gan.data import ImageData, format_summary_table, load_image_folder, summarize
+from augment_gan.errors import ConfigError
+from augment_gan.evaluation.evaluate import EvalConfig, RunEvaluator
+from augment_gan.evaluation.gate import GateThresholds
+from augment_gan.evaluation.runs import EvalDuringTraining, best_step, load_reports, write_run_report
+from augment_gan.nets import NetConfig
+from augment_gan.promote import PromotionRejected, promote_checkpoint
+from augment_gan.training import TrainConfig
+from augment_gan.training.run import make_trainer, new_run
+
+
+@dataclass(frozen=True)
+class Balance:
+    """The last, optional stage: fill the small classes with the promoted model's samples.
+
+    ``out``: write only the synthetic files there (``augment --out``), the folder untouched;
+    ``copy_to``: copy the whole folder there first and balance the copy. With neither, the
+    folder itself is balanced (undo with ``augment-gan clean``).
+    """
+
+    target: str | int = "max"
+    max_share: float | None = 0.25
+    out: Path | None = None
+    copy_to: Path | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.out is not None and self.copy_to is not None:
+            raise ConfigError("balance into --out or into a copy of the folder, not both.")
+
+
+@dataclass
+class PipelineResult:
+    """Where everything landed, and the decisions made on the way."""
+
+    data: ImageData
+    run_dir: Path
+    reports: dict[int, dict[str, Any]]  # evaluated step -> its report, gate decision included
+    best_step: int
+    model_dir: Path | None  # None: no class of the best step passed the gate
+    balanced_dir: Path | None = None
+    balanced: AugmentSummary | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def decision(self) -> dict[str, Any]:
+        """The gate decision of the best step."""
+        return self.reports[self.best_step]["gate"]
+
+
+def run(
+    data_dir: str | Path,
+    name: str,
+    *,
+    models_dir: str | Path = "models",
+    net: dict[str, Any] | None = None,
+    train: TrainConfig = TrainConfig(),
+    evaluation: EvalConfig = EvalConfig(),
+    thresholds: GateThresholds = GateThresholds(),
+    eval_every: int | None = None,
+    eval_step0: bool = False,
+    balance: Balance | None = None,
+    console: Console | None = None,
+) -> PipelineResult:
+    """Load ``data_dir``, train a run of ``name``, evaluate and gate it, promote the best step,
+    and (with ``balance``) fill the folder's small classes.
+
+    ``net``: NetConfig fields other than those the folder decides (classes, channels).
+    ``eval_every``: evaluate every N steps (a multiple of ``train.checkpoint_every``) and at
+    the last step; None: at the last step only. ``eval_step0`` also evaluates the untrained
+    step 0 (a reference point that always fails the gate). ``console``: print each stage.
+    """
+    say = console or Console(quiet=True)
+    seconds: dict[str, float] = {}
+    models_dir = Path(models_dir)
+
+    say.rule("1. the folder")
+    data = load_image_folder(data_dir, progress=console is not None)
+    say.print(format_summary_table(summarize(data)))
+
+    say.rule("2. train the class-conditional GAN, evaluating as it goes")
+    net_cfg = NetConfig(num_classes=len(data.classes), channels=data.channels, **(net or {}))
+    run_dir = new_run(models_dir, name, data, net_cfg, train)
+    trainer = make_trainer(run_dir, data)
+    t0 = time.perf_counter()
+    evaluator = RunEvaluator(run_dir, evaluation, data=data)  # trains (or loads) the domain judge
+    seconds["judge"] = time.perf_counter() - t0
+    hook = _evaluation_hook(evaluator, thresholds, train, eval_every, eval_step0)
+    t0 = time.perf_counter()
+    trainer.fit(progress=console is not None, on_checkpoint=hook)
+    seconds["train+eval"] = time.perf_counter() - t0
+    say.print(f"run dir {run_dir}; sample grids in {run_dir / 'samples'}", highlight=False)
+
+    say.rule("3. pick the best checkpoint by the gate")
+    reports = {r["step"]: r for r in load_reports(run_dir)}
+    for s in sorted(reports):
+        passed = reports[s]["gate"]["passed_classes"]
+        say.print(f"step {s}: {len(passed)} of {len(data.classes)} classes pass the gate"
+                  + (f" ({', '.join(passed)})" if passed else ""), highlight=False)
+    step = best_step(run_dir)
+    t0 = time.perf_counter()
+    write_run_report(run_dir, reports[step], reports[step]["gate"], data)
+    seconds["report"] = time.perf_counter() - t0
+    say.print(f"report (samples beside real images, curves, the gate table): {run_dir / 'report.html'}",
+              highlight=False)
+    result = PipelineResult(data, run_dir, reports, step, None, seconds=seconds)
+
+    say.rule("4. promote: export the gated generator to ONNX")
+    t0 = time.perf_counter()
+    try:
+        result.model_dir, decision = promote_checkpoint(run_dir, step, thresholds)
+    except PromotionRejected as e:
+        say.print(f"[red]nothing promoted:[/] no class of step {e.step} passed the gate.")
+        return result
+    finally:
+        seconds["promote"] = time.perf_counter() - t0
+    say.print(f"promoted step {step} to {result.model_dir}: classes {', '.join(decision['passed_classes'])} pass",
+              highlight=False)
+    if balance is not None:
+        say.rule(f"5. balance the folder (target {balance.target}, synthetic share capped at {balance.max_share})")
+        balance_folder(result, balance)
+    return result
+
+
+def balance_folder(result: PipelineResult, balance: Balance) -> PipelineResult:
+    """Stage 5 for a run that promoted a model: fill the folder's small classes (see :class:`Balance`)."""
+    if result.model_dir is None:
+        raise ConfigError(f"run {result.run_dir} promoted no model: there is nothing to balance with.")
+    t0 = time.perf_counter()
+    target_dir = Path(result.data.root)
+    if balance.copy_to is not None:
+        shutil.copytree(target_dir, balance.copy_to)
+        target_dir = Path(balance.copy_to)
+    result.balanced = augment_folder(target_dir, result.model_dir, target=balance.target, out=balance.out,
+                                     max_share=balance.max_share, seed=balance.seed)
+    result.balanced_dir = Path(balance.out) if balance.out is not None else target_dir
+    result.seconds["balance"] = time.perf_counter() - t0
+    return result
+
+
+def _evaluation_hook(evaluator: RunEvaluator, thresholds: GateThresholds, train: TrainConfig,
+                     eval_every: int | None, eval_step0: bool):
+    """The ``on_checkpoint`` callback that evaluates and gates the chosen steps."""
+    if eval_every is None:  # the last step only (and step 0 when asked)
+        hook = EvalDuringTraining(evaluator, thresholds, every=max(train.steps, 1), checkpoint_every=1)
+    else:
+        hook = EvalDuringTraining(evaluator, thresholds, every=eval_every, checkpoint_every=train.checkpoint_every)
+
+    def on_checkpoint(trainer) -> None:
+        if trainer.step > 0 or eval_step0:
+            hook(trainer)
+
+    return on_checkpoint
