@@ -4,6 +4,8 @@
 - :func:`clean_folder`: remove exactly the generated files still unmodified (``augment-gan clean``);
 - :func:`plan_classes`, :func:`parse_target`: the plan arithmetic alone.
 
+The manifest format (and its crash journal) is owned by :mod:`augment_gan.contracts.manifest`.
+
 Example::
 
     from augment_gan.augment import augment_folder, clean_folder
@@ -12,18 +14,13 @@ Example::
     clean_folder("data/train").removed
 """
 
-from augment_gan.augment.clean import CleanResult, clean_folder
-from augment_gan.augment.job import AugmentInterrupted, Augmentation, AugmentWriteError, augment_folder
-from augment_gan.augment.manifest import FolderBusyError, synthetic_name
-from augment_gan.augment.plan import (
-    AugmentPlan,
-    AugmentSummary,
-    ClassPlan,
-    Target,
-    parse_max_share,
-    parse_target,
-    plan_classes,
-)
+from augment_gan.augment.clean import CleanOutcome, CleanResult, clean_folder
+from augment_gan.augment.errors import AugmentInterrupted, AugmentWriteError
+from augment_gan.augment.job import Augmentation, augment_folder
+from augment_gan.augment.lock import FolderBusyError
+from augment_gan.augment.plan import ClassPlan, SkipKind, Target, parse_max_share, parse_target, plan_classes
+from augment_gan.augment.report import AugmentPlan, AugmentSummary
+from augment_gan.contracts.manifest import synthetic_name
 
 __all__ = [
     "AugmentInterrupted",
@@ -32,8 +29,10 @@ __all__ = [
     "AugmentWriteError",
     "Augmentation",
     "ClassPlan",
+    "CleanOutcome",
     "CleanResult",
     "FolderBusyError",
+    "SkipKind",
     "Target",
     "augment_folder",
     "clean_folder",

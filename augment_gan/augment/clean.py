@@ -1,46 +1,59 @@
 """``clean``: remove exactly the generated files that are still as augment wrote them.
 
-For each manifest entry: a file whose sha256 still matches is removed; one edited since
-(different sha256), or no longer a plain file, is kept and listed; one already gone is
-reported. Only paths of the form ``<class>/synthetic-...`` inside the folder are ever
-touched, whatever the manifest says. Then the manifest is deleted, or, when edited files
-were kept, rewritten to list only those -- they stay out of real counts, and a second
-``clean`` lists them again. The noise streams are reset, so augmenting again after a
-clean writes the same files as the first time. Folders augment created (``--out``) are
-removed once empty. ``synthetic-`` files the manifest does not list are reported, never
-removed.
+For each file the manifest records, or its journal intends (a killed run's; an intended
+file that never got its name is forgotten): a file whose sha256 still matches is
+removed; one edited since (different sha256), or no longer a plain file, is kept and
+listed; a recorded one already gone is reported. Only paths of the form
+``<class>/synthetic-...`` inside the folder are ever touched, whatever the manifest says.
+The hidden temp files a killed run left (``<class>/.synthetic-*.tmp``, the manifest's
+``.tmp``) are removed too. Then the manifest and journal are deleted, or, when edited files
+were kept, the manifest is rewritten to list only those -- they stay out of real counts,
+and a second ``clean`` lists them again. The noise streams are reset, so augmenting again
+after a clean writes the same files as the first time. Folders augment created (``--out``)
+are removed once empty. ``synthetic-`` files neither lists are reported, never removed.
 """
 
 from __future__ import annotations
 
+import enum
 import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from augment_gan.augment.job import AugmentWriteError
-from augment_gan.augment.manifest import SYNTHETIC_NAME, Manifest, folder_lock, is_synthetic_rel
-from augment_gan.errors import DataError
+from augment_gan.augment.errors import AugmentWriteError
+from augment_gan.augment.lock import folder_lock
+from augment_gan.contracts.manifest import SYNTHETIC_NAME, Manifest, is_synthetic_rel, leftover_temps
 from augment_gan.contracts.model_dir import sha256_file
+from augment_gan.errors import DataError
+
+
+class CleanOutcome(enum.StrEnum):
+    """What happened to the manifest (or would, in a dry run); its value is what ``--json`` shows."""
+
+    REMOVED = "removed"  # nothing kept: manifest and journal deleted
+    REWRITTEN = "rewritten"  # edited (or foreign) files kept: the manifest lists only those
+    NONE = "none"  # there was no manifest
 
 
 @dataclass
 class CleanResult:
     root: Path
     dry_run: bool
-    had_manifest: bool
+    had_manifest: bool  # a manifest, or the journal of a killed run
     removed: list[str] = field(default_factory=list)
     kept_edited: list[str] = field(default_factory=list)
     kept_other: list[str] = field(default_factory=list)  # not a plain file, or not a generated file's path
     gone: list[str] = field(default_factory=list)
     unrecorded: list[str] = field(default_factory=list)
-    manifest: str = "none"  # "removed", "rewritten" or "none" (what happened, or would)
+    manifest: CleanOutcome = CleanOutcome.NONE
+    temp_removed: list[str] = field(default_factory=list)  # a killed run's hidden temp files (not in to_dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"root": str(self.root), "dry_run": self.dry_run, "had_manifest": self.had_manifest,
                 "removed": self.removed, "kept_edited": self.kept_edited, "kept_other": self.kept_other,
-                "gone": self.gone, "unrecorded_synthetic_files": self.unrecorded, "manifest": self.manifest}
+                "gone": self.gone, "unrecorded_synthetic_files": self.unrecorded, "manifest": self.manifest.value}
 
 
 def _safe_rel(rel: str) -> bool:
@@ -60,33 +73,45 @@ def clean_folder(root: str | Path, *, dry_run: bool = False) -> CleanResult:
     if not given.is_dir():
         raise DataError(f"{given} is not a folder; pass the folder augment wrote into (DATA_DIR or its --out).")
     folder = given.resolve()
-    manifest = Manifest.load(folder)
-    result = CleanResult(folder, dry_run, manifest.existed)
+    if dry_run:
+        return _clean(folder, Manifest.load(folder), remove=False)
+    with folder_lock(folder):
+        return _clean(folder, Manifest.load(folder), remove=True)
+
+
+def _clean(folder: Path, manifest: Manifest, *, remove: bool) -> CleanResult:
+    result = CleanResult(folder, not remove, manifest.existed, temp_removed=leftover_temps(folder))
     if not manifest.existed:
         result.unrecorded = _unrecorded(folder, set())
+        if remove:
+            _remove_temps(folder, result)
         return result
-    if dry_run:
+    if not remove:
         _classify(folder, manifest, result, remove=False)
         return result
-    with folder_lock(folder):
-        manifest = Manifest.load(folder)
+    try:
+        _classify(folder, manifest, result, remove=True)
+        _remove_temps(folder, result)
+        _finish(folder, manifest, result)
+    except BaseException as e:  # also Ctrl-C: the manifest keeps listing exactly what is left
+        removed = set(result.removed)
+        manifest.files = [x for x in manifest.files if x["path"] not in removed]
         try:
-            _classify(folder, manifest, result, remove=True)
-            _finish(folder, manifest, result)
-        except BaseException as e:  # also Ctrl-C: the manifest keeps listing exactly what is left
-            removed = set(result.removed)
-            manifest.files = [x for x in manifest.files if x["path"] not in removed]
-            try:
-                manifest.save()
-                note = f"{manifest.path} lists the rest"
-            except OSError as e2:
-                note = (f"{manifest.path} could not be rewritten either ({e2.strerror or e2}); a later clean "
-                        "reports the removed ones as gone")
-            if not isinstance(e, OSError):
-                raise
-            raise AugmentWriteError(f"cannot change {e.filename or folder}: {e.strerror or e}; "
-                                    f"{len(removed)} file(s) were removed before that, {note}.") from None
+            manifest.save()
+            note = f"{manifest.path} lists the rest"
+        except OSError as e2:
+            note = (f"{manifest.path} could not be rewritten either ({e2.strerror or e2}); a later clean "
+                    "reports the removed ones as gone")
+        if not isinstance(e, OSError):
+            raise
+        raise AugmentWriteError(f"cannot change {e.filename or folder}: {e.strerror or e}; "
+                                f"{len(removed)} file(s) were removed before that, {note}.") from None
     return result
+
+
+def _remove_temps(folder: Path, result: CleanResult) -> None:
+    for rel in result.temp_removed:
+        (folder / rel).unlink(missing_ok=True)
 
 
 def _classify(folder: Path, manifest: Manifest, result: CleanResult, *, remove: bool) -> None:
@@ -110,7 +135,7 @@ def _classify(folder: Path, manifest: Manifest, result: CleanResult, *, remove: 
                 path.unlink()
             result.removed.append(rel)
     kept = set(result.kept_edited) | set(result.kept_other)
-    result.manifest = "rewritten" if kept else "removed"
+    result.manifest = CleanOutcome.REWRITTEN if kept else CleanOutcome.REMOVED
     listed = {e["path"] for e in manifest.files}
     result.unrecorded = _unrecorded(folder, listed)
 

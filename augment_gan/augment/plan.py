@@ -1,7 +1,7 @@
-"""The plan: how many synthetic images each class of a folder gets, and its reports.
+"""The plan arithmetic: how many synthetic images each class of a folder gets (pure, no I/O).
 
-:func:`plan_classes` is the arithmetic alone (pure, no I/O); :class:`AugmentPlan` and
-:class:`AugmentSummary` are what ``augment`` prints (table or ``--json``) before and after.
+:func:`plan_classes` is what :mod:`augment_gan.augment.report` (the plan and summary
+``augment`` prints) is made from.
 
 Counts that go in: each folder class's *real* images (the scanner's count, generated files
 excluded) and the generated files the manifest already records for it. The target is one
@@ -19,23 +19,14 @@ a class that holds more than the plan wants just gets 0 and a note.
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, Literal
 
-from augment_gan.data.folder import MANIFEST_NAME
 from augment_gan.errors import ConfigError
-
-SHARE_WARNING = 0.5
-SHARE_ADVICE = (
-    "training on a folder that is mostly synthetic, without reweighting, can make a classifier worse "
-    "(measured: a 12-image class filled to 400 with GAN samples lowered minority recall from 0.68 to 0.61, "
-    "while a 25 % synthetic share with oversampling raised it); cap it with --max-share 0.25, or use "
-    "BalancedDataset (Python API), which reweights real and synthetic samples."
-)
 
 
 @dataclass(frozen=True)
@@ -105,20 +96,50 @@ def synthetic_cap(real: int, max_share: Fraction | None) -> int | None:
     return math.floor(max_share * real / (1 - max_share))
 
 
+class SkipKind(enum.StrEnum):
+    """Why a class of the folder gets no files (see :attr:`ClassPlan.skipped` for the message)."""
+
+    NO_REAL = "no_real"
+    NOT_SELECTED = "not_selected"
+    NOT_IN_MODEL = "not_in_model"
+    GATE_FAILED = "gate_failed"
+
+
+_SKIP_MESSAGES = {
+    SkipKind.NO_REAL: "no real images (only generated ones)",
+    SkipKind.NOT_SELECTED: "not selected (--classes)",
+    SkipKind.NOT_IN_MODEL: "not a class of the model",
+    SkipKind.GATE_FAILED: "gate failed",
+}
+
+
 @dataclass
 class ClassPlan:
-    """One folder class in the plan. ``synthetic`` = generated files already recorded."""
+    """One folder class in the plan. ``synthetic`` = generated files already recorded.
+
+    ``skip`` says why it gets nothing (None: it is filled); ``skip_detail`` is the gate's
+    reason for :attr:`SkipKind.GATE_FAILED`.
+    """
 
     name: str
     real: int
     synthetic: int
     target: int
     generate: int = 0
-    skipped: str | None = None
+    skip: SkipKind | None = None
+    skip_detail: str | None = None
     note: str | None = None
     model_index: int | None = None
     mode: str | None = None  # "L" or "RGB" of the written files
     size: tuple[int, int] | None = None  # (width, height) of the written files
+
+    @property
+    def skipped(self) -> str | None:
+        """Why the class is skipped, for people (e.g. ``gate failed: kid 0.08 > 0.05``); None if not."""
+        if self.skip is None:
+            return None
+        message = _SKIP_MESSAGES[self.skip]
+        return f"{message}: {self.skip_detail}" if self.skip_detail else message
 
     @property
     def synthetic_after(self) -> int:
@@ -172,13 +193,13 @@ def plan_classes(
         cap = synthetic_cap(real, max_share)
         allowed = wanted if cap is None else min(wanted, cap)
         if real == 0:
-            plan.skipped = "no real images (only generated ones)"
+            plan.skip = SkipKind.NO_REAL
         elif chosen is not None and name not in chosen:
-            plan.skipped = "not selected (--classes)"
+            plan.skip = SkipKind.NOT_SELECTED
         elif plan.model_index is None:
-            plan.skipped = "not a class of the model"
+            plan.skip = SkipKind.NOT_IN_MODEL
         elif allowed > have and (reason := gate_failure(name)) is not None:
-            plan.skipped = f"gate failed: {reason}"
+            plan.skip, plan.skip_detail = SkipKind.GATE_FAILED, reason
         else:
             plan.generate = max(0, allowed - have)
             if cap is not None and cap < wanted:
@@ -188,102 +209,3 @@ def plan_classes(
                              "nothing is deleted (`augment-gan clean` removes generated files)")
         plans.append(plan)
     return plans
-
-
-@dataclass
-class AugmentPlan:
-    """What a run will do (also the ``--dry-run`` output)."""
-
-    data_dir: Path
-    out_dir: Path  # where files and manifest go (data_dir unless --out)
-    model_dir: Path
-    model: str
-    model_version: Any
-    gate_ran: bool
-    target: str
-    target_count: int
-    seed: int
-    format: str
-    size: str
-    max_share: float | None
-    classes: list[ClassPlan]
-    model_classes_not_in_folder: list[str] = field(default_factory=list)
-    gone: list[str] = field(default_factory=list)  # manifest entries whose file is missing
-    unrecorded: list[str] = field(default_factory=list)  # synthetic-named files not in the manifest
-    adoptable: list[str] = field(default_factory=list)  # ... of which this run will adopt
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def manifest_path(self) -> Path:
-        return self.out_dir / MANIFEST_NAME
-
-    @property
-    def to_generate(self) -> int:
-        return sum(c.generate for c in self.classes)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "data_dir": str(self.data_dir), "out_dir": str(self.out_dir), "manifest": str(self.manifest_path),
-            "model": {"dir": str(self.model_dir), "name": self.model, "version": self.model_version,
-                      "gate_ran": self.gate_ran},
-            "target": {"spec": self.target, "count": self.target_count},
-            "seed": self.seed, "format": self.format, "size": self.size, "max_share": self.max_share,
-            "classes": [c.to_dict() for c in self.classes],
-            "to_generate": self.to_generate,
-            "model_classes_not_in_folder": self.model_classes_not_in_folder,
-            "manifest_files_gone": self.gone, "unrecorded_synthetic_files": self.unrecorded,
-            "adopted": self.adoptable, "warnings": self.warnings,
-        }
-
-
-@dataclass
-class AugmentSummary:
-    plan: AugmentPlan
-    written: dict[str, int]
-    seconds: float
-    adopted: int = 0
-    dropped_gone: int = 0
-    temp_removed: int = 0
-    collisions: int = 0  # indices skipped because a file of that name appeared meanwhile
-
-    @property
-    def total(self) -> int:
-        return sum(self.written.values())
-
-    def to_dict(self) -> dict[str, Any]:
-        per_class = {}
-        for c in self.plan.classes:
-            n_syn = c.synthetic + self.written.get(c.name, 0)
-            total = c.real + n_syn
-            per_class[c.name] = {"real": c.real, "written": self.written.get(c.name, 0), "synthetic": n_syn,
-                                 "share": round(n_syn / total, 4) if total else 0.0}
-        return {"written": self.total, "seconds": round(self.seconds, 3), "manifest": str(self.plan.manifest_path),
-                "adopted": self.adopted, "manifest_files_dropped": self.dropped_gone,
-                "temp_files_removed": self.temp_removed, "collisions": self.collisions, "classes": per_class}
-
-
-def plan_warnings(plan: AugmentPlan) -> list[str]:
-    """The warnings the CLI prints before a run (gate, unknown classes, synthetic share, manifest)."""
-    out = []
-    if not plan.gate_ran:
-        out.append(f"model {plan.model_dir} was exported without the quality gate (--allow-ungated): "
-                   "every class is generated, none was checked.")
-    for c in plan.classes:
-        if c.skipped and c.skipped.startswith("gate failed"):
-            out.append(f"class {c.name!r} skipped, the quality gate failed it: {c.skipped[len('gate failed: '):]}")
-        elif c.skipped == "not a class of the model":
-            out.append(f"class {c.name!r} is not a class of the model ({plan.model}): left as it is, not guessed.")
-    if plan.model_classes_not_in_folder:
-        out.append(f"model classes {plan.model_classes_not_in_folder} are not folders of {plan.data_dir}: "
-                   "not created.")
-    high = [f"{c.name!r} ({c.share_after:.0%})" for c in plan.classes if c.share_after > SHARE_WARNING]
-    if high:
-        out.append(f"classes {', '.join(high)} will be more than half synthetic: {SHARE_ADVICE}")
-    if plan.gone:
-        out.append(f"{len(plan.gone)} file(s) the manifest lists are gone (deleted by hand?): the run drops "
-                   f"them from the manifest and does not generate those indices again; e.g. {plan.gone[0]}.")
-    if plan.unrecorded:
-        out.append(f"{len(plan.unrecorded)} synthetic-named file(s) are not in the manifest and are not this "
-                   f"run's to adopt: left as they are, not counted as real images; e.g. {plan.unrecorded[0]}.")
-    return out
-

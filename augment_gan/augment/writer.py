@@ -5,10 +5,12 @@
 - Size: ``native`` = the class's median real width and height (lower median); the square
   sample is center-cropped to that aspect ratio, then resized (LANCZOS). ``model`` keeps
   the generator's resolution.
-- Writing: encode in memory, write a hidden temp file (``.<name>.<random>.tmp``) in the
-  same folder, fsync, then ``os.link`` it to the final name, which fails instead of
-  replacing a file that exists (a concurrent writer's or the user's). The temp file is
-  always removed, also on Ctrl-C.
+- Writing, in steps so the caller can record its intent in between (``augment.run``):
+  :func:`stage` writes a hidden temp file (``.<name>.<random hex>.tmp``, see
+  :data:`augment_gan.contracts.manifest.SYNTHETIC_TEMP`) in the final folder,
+  :func:`fsync_paths` makes a batch of them durable, :func:`publish` links one to its final
+  name -- failing instead of replacing a file that exists (a concurrent writer's or the
+  user's) -- and :func:`discard` removes the temp names.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ import numpy as np
 from PIL import Image
 
 from augment_gan.data.decode import is_gray_mode
+from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.images import to_pil
+from augment_gan.runtime.latents import sample_latents
 
 FORMATS = {"png": "PNG", "jpg": "JPEG"}
 JPEG_QUALITY = 95
@@ -91,13 +95,19 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_exclusive(path: Path, data: bytes, *, fsync: bool = True) -> None:
-    """Write ``data`` to a new file ``path``; FileExistsError if it exists (nothing replaced).
+def render(gen: OnnxGenerator, seed: int, class_index: int, indices: Sequence[int], mode: str,
+           size: tuple[int, int], fmt: str, batch_size: int) -> list[bytes]:
+    """The file bytes of samples ``indices`` of one class: latent ``default_rng([seed, c, i])``."""
+    arrays = gen.generate_from_latents(sample_latents(seed, class_index, list(indices), gen.latent_dim),
+                                       np.full(len(indices), class_index), batch_size=batch_size)
+    return [encode(to_output(array, mode, size), fmt) for array in arrays]
 
-    Never leaves a partial file under ``path`` when the process dies: the bytes go to a
-    hidden temp file first, then it is hard-linked to ``path``. On filesystems without hard
-    links it falls back to an exists-check + rename (a tiny race window). ``fsync=False``
-    leaves durability to the caller (:func:`fsync_paths` for a whole batch, much faster).
+
+def stage(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a new hidden temp file beside ``path`` and return its path.
+
+    Not fsynced (:func:`fsync_paths` does a whole batch at once, much faster); a partial
+    temp file is removed when writing fails.
     """
     path = Path(path)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
@@ -106,21 +116,34 @@ def write_exclusive(path: Path, data: bytes, *, fsync: bool = True) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            if fsync:
-                f.flush()
-                os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise
-        except OSError as e:
-            if e.errno not in _NO_LINK:
-                raise
-            if os.path.lexists(path):
-                raise FileExistsError(errno.EEXIST, "file exists", str(path)) from None
-            os.rename(tmp, path)
-    finally:
+    except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Give the staged file ``tmp`` the name ``path``; FileExistsError if it exists (nothing replaced).
+
+    A hard link, so ``path`` appears complete or not at all; on filesystems without hard
+    links, an exists-check + rename (a tiny race window). Call :func:`discard` on ``tmp`` after.
+    """
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as e:
+        if e.errno not in _NO_LINK:
+            raise
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "file exists", str(path)) from None
+        os.rename(tmp, path)
+
+
+def discard(paths: Sequence[Path]) -> None:
+    """Remove temp files (ones already renamed into place are simply gone)."""
+    for p in paths:
+        Path(p).unlink(missing_ok=True)
 
 
 def fsync_paths(paths: Sequence[Path], workers: int = 8) -> None:

@@ -15,10 +15,8 @@ from augment_gan.data.decode import (
 )
 from augment_gan.data.folder import (
     IMAGE_EXTENSIONS,
-    MANIFEST_NAME,
     FileEntry,
     FolderScan,
-    read_manifest_paths,
     scan_folder,
 )
 from augment_gan.data.images import MIN_IMAGES_PER_CLASS, ImageData, Skipped, load_image_folder
@@ -32,7 +30,6 @@ __all__ = [
     "Channels",
     "DecodeOptions",
     "IMAGE_EXTENSIONS",
-    "MANIFEST_NAME",
     "MIN_IMAGES_PER_CLASS",
     "FileEntry",
     "FolderScan",
@@ -47,7 +44,6 @@ __all__ = [
     "is_grayscale",
     "load_image_folder",
     "open_image",
-    "read_manifest_paths",
     "resize_center_crop",
     "scan_folder",
     "summarize",

@@ -4,25 +4,23 @@ Layout: ``ROOT/<class>/**/<image>``. The class of an image is the first-level su
 it lives under; images may sit any depth below it. Hidden names (starting with ``.``) are
 ignored at every level, and so are files directly in ``ROOT``.
 
-Generated images are tracked in ``ROOT/.augment-gan-manifest.json`` (a hidden *file*: a
-hidden folder would still be picked up as a class by torchvision's ``ImageFolder``). Files
-listed there are excluded by default so class deficits are computed from real images only.
+Generated images are those the augment manifest records or intends
+(:func:`augment_gan.contracts.manifest.generated_paths`, the format's one owner); they are
+excluded by default so class deficits are computed from real images only.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from augment_gan.contracts.manifest import generated_paths
 from augment_gan.errors import DataError
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 )
-MANIFEST_NAME = ".augment-gan-manifest.json"
-MANIFEST_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -54,42 +52,6 @@ class FolderScan:
 def is_image_name(name: str) -> bool:
     """Return True when ``name`` has one of :data:`IMAGE_EXTENSIONS` (any case)."""
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
-
-
-def read_manifest_paths(root: str | os.PathLike[str]) -> frozenset[str]:
-    """Return the relative posix paths listed in ``ROOT/.augment-gan-manifest.json``.
-
-    A missing manifest means no generated files (empty set); a malformed one raises
-    :class:`DataError`, because silently treating generated images as real would skew
-    every class count computed afterwards.
-    """
-    manifest = Path(root) / MANIFEST_NAME
-    if not manifest.exists():
-        return frozenset()
-
-    def bad(why: str) -> DataError:
-        return DataError(
-            f"The manifest {manifest} is malformed ({why}); restore it from the augment run "
-            "or delete it (generated images it listed will then count as real ones)."
-        )
-
-    try:
-        doc = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise bad(f"cannot read it as JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise bad("top level is not an object")
-    if doc.get("version") != MANIFEST_VERSION:
-        raise bad(f"expected version {MANIFEST_VERSION}, found {doc.get('version')!r}")
-    files = doc.get("files")
-    if not isinstance(files, list):
-        raise bad("'files' is not a list")
-    paths: set[str] = set()
-    for i, item in enumerate(files):
-        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
-            raise bad(f"entry {i} has no string 'path'")
-        paths.add(PurePosixPath(item["path"]).as_posix())
-    return frozenset(paths)
 
 
 def _class_dirs(root: Path) -> list[str]:
@@ -126,8 +88,8 @@ def scan_folder(
 
     Args:
         root: the data folder (``ROOT/<class>/**/<image>``).
-        include_synthetic: keep files listed in the augment manifest (default: exclude
-            them and count them in ``FolderScan.synthetic_excluded``).
+        include_synthetic: keep the files augment generated (default: exclude them and
+            count them in ``FolderScan.synthetic_excluded``).
 
     Raises:
         DataError: the root is missing, not a folder, has no class sub-folders, a class
@@ -149,7 +111,7 @@ def scan_folder(
             f"Data folder {root_path} has no class sub-folders; put each class's images in "
             "its own sub-folder (ROOT/<class>/<image>)."
         )
-    synthetic = frozenset() if include_synthetic else read_manifest_paths(root_path)
+    synthetic = frozenset() if include_synthetic else generated_paths(root_path)
 
     files: list[FileEntry] = []
     excluded_total = 0

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from augment_gan.augment import AugmentInterrupted, Augmentation, AugmentWriteError, augment_folder, writer
-from augment_gan.augment.manifest import Manifest
-from augment_gan.data.folder import MANIFEST_NAME, scan_folder
+from augment_gan.augment import AugmentInterrupted, Augmentation, AugmentWriteError, SkipKind, augment_folder, writer
+from augment_gan.contracts.manifest import JOURNAL_NAME, MANIFEST_NAME, SYNTHETIC_TEMP, Journal, Manifest
+from augment_gan.data.folder import scan_folder
 from augment_gan.errors import ConfigError
 from augment_gan.contracts.model_dir import ModelError
 from tests.augment.conftest import load, synthetic_files, tree, write_images
@@ -90,15 +90,15 @@ def test_interrupted_run_leaves_a_consistent_manifest_and_resumes(digits_folder,
     reference = tmp_path / "reference"
     augment_folder(digits_folder, gen, target=14, out=reference)  # 2 + 6 + 8 uninterrupted
 
-    real_write, calls = writer.write_exclusive, []
+    real_publish, calls = writer.publish, []
 
-    def flaky(path, data, **kw):
+    def flaky(tmp, path):
         calls.append(path)
         if len(calls) == 7:
             raise KeyboardInterrupt
-        real_write(path, data, **kw)
+        real_publish(tmp, path)
 
-    monkeypatch.setattr(writer, "write_exclusive", flaky)
+    monkeypatch.setattr(writer, "publish", flaky)
     with pytest.raises(AugmentInterrupted) as info:
         augment_folder(digits_folder, gen, target=14, batch_size=4)
     assert info.value.written == 6
@@ -106,21 +106,21 @@ def test_interrupted_run_leaves_a_consistent_manifest_and_resumes(digits_folder,
     assert len(on_disk) == 6 and set(on_disk) == manifest_paths(digits_folder)
     assert not [p for p in digits_folder.rglob("*") if p.name.endswith(".tmp")]
 
-    monkeypatch.setattr(writer, "write_exclusive", real_write)
+    monkeypatch.setattr(writer, "publish", real_publish)
     assert augment_folder(digits_folder, gen, target=14).total == 10
     assert synthetic_files(digits_folder) == synthetic_files(reference)  # same names, same bytes, no duplicates
 
 
 def test_full_disk_is_a_clear_error_and_written_files_stay_recorded(digits_folder, model_dir, monkeypatch) -> None:
-    real_write, calls = writer.write_exclusive, []
+    real_publish, calls = writer.publish, []
 
-    def full(path, data, **kw):
+    def full(tmp, path):
         calls.append(path)
         if len(calls) > 3:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        real_write(path, data, **kw)
+        real_publish(tmp, path)
 
-    monkeypatch.setattr(writer, "write_exclusive", full)
+    monkeypatch.setattr(writer, "publish", full)
     with pytest.raises(AugmentWriteError, match="No space left on device") as info:
         augment_folder(digits_folder, load(model_dir), batch_size=2)
     assert "3 file(s)" in str(info.value) and "\n" not in str(info.value)
@@ -160,11 +160,46 @@ def test_unrecorded_synthetic_files_are_adopted_or_left(digits_folder, model_dir
     assert foreign.read_bytes() == before["2/synthetic-tiny0-v1-s0-000006.png"]
 
 
+def kill_before_the_manifest(root: Path, last: int) -> list[dict]:
+    """The state a SIGKILL leaves between linking the last files and saving the manifest:
+    their entries only in the journal, plus a staged temp file of the next batch."""
+    manifest = Manifest.load(root)
+    tail = manifest.files[-last:]
+    manifest.files = manifest.files[:-last]
+    manifest.save()
+    with Journal(root) as journal:
+        journal.append([Journal.intent(e) for e in tail])
+        never_linked = {**tail[-1], "path": tail[-1]["path"].replace(".png", "9.png")}
+        journal.append([Journal.intent(never_linked)])
+    writer.stage(root / never_linked["path"], b"half")
+    return tail
+
+
+def test_a_killed_runs_journal_is_folded_by_the_next_run(digits_folder, model_dir) -> None:
+    gen = load(model_dir)
+    augment_folder(digits_folder, gen)
+    written = synthetic_files(digits_folder)
+    tail = kill_before_the_manifest(digits_folder, 3)
+    job = Augmentation.prepare(digits_folder, gen)
+    assert [(c.synthetic, c.generate) for c in job.plan.classes] == [(0, 0), (4, 0), (6, 0)]
+    assert job.plan.adoptable == [] and job.plan.unrecorded == []  # no regeneration needed: the journal says
+    summary = job.run()
+    assert summary.total == 0 and summary.temp_removed == 1
+    assert manifest_paths(digits_folder) == set(written) and not (digits_folder / JOURNAL_NAME).exists()
+    assert {e["path"] for e in tail} <= manifest_paths(digits_folder)
+    assert synthetic_files(digits_folder) == written and not [p for p in tree(digits_folder) if p.endswith(".tmp")]
+
+
+def test_staged_temp_names_are_the_contracts(tmp_path) -> None:
+    staged = writer.stage(tmp_path / "synthetic-m-v1-s0-000001.png", b"x")
+    assert SYNTHETIC_TEMP.match(staged.name) and staged.read_bytes() == b"x"
+
+
 def test_gate_failed_class_is_skipped_naming_the_metric(digits_folder, make_model) -> None:
     model = make_model(failed={"2": ["kid 0.08 > 0.05 (n=6)", "precision 0.3 < 0.5 (n=6)"]})
     job = Augmentation.prepare(digits_folder, load(model))
     two = job.plan.classes[2]
-    assert two.generate == 0 and "kid 0.08 > 0.05" in two.skipped
+    assert two.generate == 0 and "kid 0.08 > 0.05" in two.skipped and two.skip is SkipKind.GATE_FAILED
     assert any("'2'" in w and "kid" in w and "precision" in w for w in job.plan.warnings)
     assert job.run().written == {"1": 4}
 
@@ -219,18 +254,20 @@ def test_bad_options_are_config_errors(digits_folder, model_dir) -> None:
 def test_never_overwrites_a_file_that_appears_meanwhile(digits_folder, model_dir, monkeypatch) -> None:
     target = digits_folder / "1" / "notes.txt"  # not an image: no effect on counts
     target.write_bytes(b"user")
+    staged = writer.stage(target, b"new")
     with pytest.raises(FileExistsError):
-        writer.write_exclusive(target, b"new")
+        writer.publish(staged, target)
+    writer.discard([staged])
     assert target.read_bytes() == b"user" and [p.name for p in target.parent.glob(".*")] == []
 
-    real_write = writer.write_exclusive
+    real_publish = writer.publish
 
-    def racing(path, data, **kw):  # another process creates index 1 just before we link it
+    def racing(tmp, path):  # another process creates index 1 just before we link it
         if path.name.endswith("-000001.png") and path.parent.name == "2":
             path.write_bytes(b"someone else's")
-        real_write(path, data, **kw)
+        real_publish(tmp, path)
 
-    monkeypatch.setattr(writer, "write_exclusive", racing)
+    monkeypatch.setattr(writer, "publish", racing)
     summary = augment_folder(digits_folder, load(model_dir))
     assert summary.written == {"1": 4, "2": 6} and summary.collisions == 1
     assert (digits_folder / "2" / "synthetic-tiny0-v1-s0-000001.png").read_bytes() == b"someone else's"
@@ -250,7 +287,7 @@ def test_files_deleted_by_hand_are_dropped_not_regenerated(digits_folder, model_
 
 def test_a_second_run_on_the_same_folder_is_refused_while_one_holds_it(digits_folder, model_dir) -> None:
     from augment_gan.augment import FolderBusyError
-    from augment_gan.augment.manifest import folder_lock
+    from augment_gan.augment.lock import folder_lock
 
     job = Augmentation.prepare(digits_folder, load(model_dir))
     with folder_lock(digits_folder), pytest.raises(FolderBusyError, match="another augment-gan"):

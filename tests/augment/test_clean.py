@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from augment_gan.augment import augment_folder, clean_folder
-from augment_gan.data.folder import MANIFEST_NAME, scan_folder
+from augment_gan.augment import CleanOutcome, augment_folder, clean_folder
+from augment_gan.contracts.manifest import MANIFEST_NAME
+from augment_gan.data.folder import scan_folder
 from tests.augment.conftest import load, synthetic_files, tree
 
 
@@ -26,7 +27,7 @@ def test_clean_removes_exactly_the_unmodified_generated_files(digits_folder, mod
     assert preview.to_dict() | {"dry_run": False} == result.to_dict()
     assert sorted(result.removed) == sorted(set(generated) - {edited, deleted})
     assert result.kept_edited == [edited] and result.gone == [deleted] and result.unrecorded == [stray]
-    assert result.manifest == "rewritten"
+    assert result.manifest is CleanOutcome.REWRITTEN and result.manifest == "rewritten"
     after = tree(digits_folder)
     assert {k for k in snapshot if k not in after} == set(result.removed)  # nothing else touched
     assert all(after[k] == v for k, v in before.items() if k in after)
@@ -36,6 +37,26 @@ def test_clean_removes_exactly_the_unmodified_generated_files(digits_folder, mod
     assert edited not in {f.rel for f in scan_folder(digits_folder).files}
     again = clean_folder(digits_folder)
     assert again.removed == [] and again.kept_edited == [edited]
+
+
+def test_clean_after_a_kill_removes_journaled_files_and_temps(digits_folder, model_dir) -> None:
+    from tests.augment.test_augment import kill_before_the_manifest
+
+    before = tree(digits_folder)
+    augment_folder(digits_folder, load(model_dir))
+    generated = sorted(synthetic_files(digits_folder))
+    tail = kill_before_the_manifest(digits_folder, 3)
+    edited = tail[0]["path"]  # edited after the kill: not provably ours any more
+    (digits_folder / edited).write_bytes(b"edited")
+    preview = clean_folder(digits_folder, dry_run=True)
+    assert len(preview.temp_removed) == 1 and tree(digits_folder)[preview.temp_removed[0]]
+    result = clean_folder(digits_folder)
+    assert sorted(result.removed) == sorted(set(generated) - {edited}) and result.kept_edited == [edited]
+    assert result.gone == [] and result.manifest is CleanOutcome.REWRITTEN and result.to_dict()["manifest"] == "rewritten"
+    assert [e["path"] for e in json.loads((digits_folder / MANIFEST_NAME).read_text())["files"]] == [edited]
+    (digits_folder / edited).unlink()
+    assert clean_folder(digits_folder).gone == [edited]
+    assert tree(digits_folder) == before
 
 
 def test_dry_run_removes_nothing_and_clean_without_manifest_is_a_no_op(digits_folder, model_dir) -> None:

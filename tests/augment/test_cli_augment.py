@@ -51,6 +51,7 @@ def test_run_by_model_name_then_clean(digits_folder, model_dir) -> None:
     assert "BalancedDataset" in result.stderr
     result = runner.invoke(app, ["clean", str(digits_folder), "--json"])
     assert result.exit_code == 0 and len(json.loads(result.stdout)["removed"]) == 14
+    assert json.loads(result.stdout)["manifest"] == "removed"
     assert synthetic_files(digits_folder) == {}
 
 
@@ -70,17 +71,17 @@ def test_gate_failure_is_a_visible_warning(digits_folder, make_model) -> None:
 
 
 def test_full_disk_and_interrupt_exit_codes(digits_folder, model_dir, monkeypatch) -> None:
-    real_write, calls = writer.write_exclusive, []
+    real_publish, calls = writer.publish, []
 
-    def failing(path, data, **kw):
+    def failing(tmp, path):
         calls.append(path)
         if len(calls) == 3:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         if len(calls) == 6:
             raise KeyboardInterrupt
-        real_write(path, data, **kw)
+        real_publish(tmp, path)
 
-    monkeypatch.setattr(writer, "write_exclusive", failing)
+    monkeypatch.setattr(writer, "publish", failing)
     args = ["augment", str(digits_folder), "--model", str(model_dir)]
     one_line_error(runner.invoke(app, args), "No space left on device", "2 file(s)")
     result = runner.invoke(app, args)

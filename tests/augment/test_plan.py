@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from augment_gan.augment import parse_max_share, parse_target, plan_classes
+from augment_gan.augment import SkipKind, parse_max_share, parse_target, plan_classes
 from augment_gan.errors import ConfigError
 
 REAL = {"a": 12, "b": 8, "c": 6}
@@ -80,4 +80,7 @@ def test_classes_selection_gate_and_unknown_classes() -> None:
     assert by["c"].generate == 0 and by["c"].skipped == "gate failed: kid 0.08 > 0.05 (n=6)"
     assert by["d"].generate == 0 and by["d"].skipped == "not a class of the model"
     assert by["e"].skipped.startswith("no real images")
+    assert {n: p.skip for n, p in by.items()} == {"a": SkipKind.NOT_SELECTED, "b": None, "c": SkipKind.GATE_FAILED,
+                                                  "d": SkipKind.NOT_IN_MODEL, "e": SkipKind.NO_REAL}
+    assert by["c"].skip_detail == "kid 0.08 > 0.05 (n=6)" and by["c"].to_dict()["skipped"] == by["c"].skipped
     assert by["a"].target == 12  # max is the largest class's real count, selected or not

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from augment_gan.data.folder import MANIFEST_NAME, scan_folder
+from augment_gan.contracts.manifest import JOURNAL_NAME, MANIFEST_NAME
+from augment_gan.data.folder import scan_folder
 from augment_gan.errors import DataError
+
+
+def _entry(path: str, index: int = 0) -> dict:
+    """A complete manifest entry (the fields augment writes that readers check)."""
+    return {"path": path, "sha256": "0" * 64, "class": path.split("/")[0], "seed": 0, "index": index}
 
 
 def _manifest(root: Path, files: list[dict] | object, version: object = 1) -> None:
@@ -90,9 +96,9 @@ def test_manifest_files_excluded(tmp_path: Path, solid) -> None:
     _manifest(
         root,
         [
-            {"path": "a/gen/g1.png", "sha256": "0" * 64, "class": "a"},
-            {"path": "./b/g2.png", "sha256": "1" * 64, "class": "b"},
-            {"path": "b/deleted.png", "sha256": "2" * 64, "class": "b"},  # no longer on disk
+            _entry("a/gen/g1.png"),
+            _entry("./b/g2.png", 1),
+            _entry("b/deleted.png", 2),  # no longer on disk
         ],
     )
     scan = scan_folder(root)
@@ -110,7 +116,7 @@ def test_class_with_only_generated_images(tmp_path: Path, solid) -> None:
     root = tmp_path / "ds"
     solid(root / "a" / "real.png")
     solid(root / "b" / "gen.png")
-    _manifest(root, [{"path": "b/gen.png"}])
+    _manifest(root, [_entry("b/gen.png")])
     with pytest.raises(DataError, match=r"^class 'b' has no images \(1 generated images excluded"):
         scan_folder(root)
     assert scan_folder(root, include_synthetic=True).classes == ["a", "b"]
@@ -125,6 +131,7 @@ def test_class_with_only_generated_images(tmp_path: Path, solid) -> None:
         json.dumps({"version": 1, "files": {"a": 1}}),
         json.dumps({"version": 1, "files": [{"sha256": "x"}]}),
         json.dumps({"version": 1, "files": [{"path": 3}]}),
+        json.dumps({"version": 1, "files": [{"path": "a/x.png"}]}),  # no sha256: not augment's
     ],
 )
 def test_malformed_manifest(tmp_path: Path, solid, content: str) -> None:
@@ -150,3 +157,14 @@ def test_symlink_cycle_does_not_hang(tmp_path: Path, solid) -> None:
     solid(root / "a" / "x.png")
     os.symlink(root / "a", root / "a" / "loop")
     assert [f.rel for f in scan_folder(root).files] == ["a/x.png"]
+
+
+def test_files_an_interrupted_augment_intended_are_excluded(tmp_path: Path, solid) -> None:
+    """The journal of a killed augment run counts like the manifest (its files are not real)."""
+    root = tmp_path / "ds"
+    for rel in ["a/real.png", "a/synthetic-m-v1-s0-000000.png", "a/synthetic-m-v1-s0-000001.png"]:
+        solid(root / rel)
+    _manifest(root, [_entry("a/synthetic-m-v1-s0-000000.png")])
+    (root / JOURNAL_NAME).write_text(json.dumps({"file": _entry("a/synthetic-m-v1-s0-000001.png", 1)}) + "\n{\"fi")
+    scan = scan_folder(root)
+    assert [f.rel for f in scan.files] == ["a/real.png"] and scan.synthetic_excluded == 2

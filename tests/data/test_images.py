@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ import torch
 from PIL import Image
 
 from augment_gan.data import images as images_mod
-from augment_gan.data.folder import MANIFEST_NAME
+from augment_gan.contracts.manifest import MANIFEST_NAME
 from augment_gan.data.images import ImageData, Skipped, load_image_folder
 from augment_gan.errors import ConfigError, DataError
 
@@ -157,7 +158,8 @@ def test_manifest_files_not_loaded(tmp_path: Path, solid) -> None:
     root = tmp_path / "ds"
     for rel in ["a/1.png", "a/2.png", "b/1.png", "b/2.png", "b/gen.png"]:
         solid(root / rel)
-    (root / MANIFEST_NAME).write_text('{"version": 1, "files": [{"path": "b/gen.png"}]}')
+    entry = {"path": "b/gen.png", "sha256": "0" * 64, "class": "b", "seed": 0, "index": 0}
+    (root / MANIFEST_NAME).write_text(json.dumps({"version": 1, "files": [entry]}))
     data = load_image_folder(root, progress=False)
     assert "b/gen.png" not in data.paths and data.synthetic_excluded == 1
     everything = load_image_folder(root, include_synthetic=True, progress=False)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from augment_gan.data.folder import MANIFEST_NAME
+from augment_gan.contracts.manifest import MANIFEST_NAME
 from augment_gan.data.images import load_image_folder
 from augment_gan.data.summary import format_summary_table, summarize
 
@@ -20,7 +20,8 @@ def _dataset(root: Path, solid) -> None:
     solid(root / "dog" / "2.png", 9, size=(50, 5))
     solid(root / "dog" / "gen.png", size=(32, 32))
     (root / "dog" / "bad.jpg").write_text("nope")
-    (root / MANIFEST_NAME).write_text(json.dumps({"version": 1, "files": [{"path": "dog/gen.png"}]}))
+    entry = {"path": "dog/gen.png", "sha256": "0" * 64, "class": "dog", "seed": 0, "index": 0}
+    (root / MANIFEST_NAME).write_text(json.dumps({"version": 1, "files": [entry]}))
 
 
 def test_summarize(tmp_path: Path, solid) -> None:
