@@ -82,7 +82,8 @@ def kill_points(folder: Path, seed: int) -> list[tuple[str, Callable[[float], bo
         ("first temp file", lambda _: any_temp(folder)),
         ("manifest appears", lambda _: (folder / ".augment-gan-manifest.json").exists()),
     ]
-    for delay in sorted(random.Random(seed).uniform(0.0, 1.0) for _ in range(3)):
+    rng = random.Random(seed)
+    for delay in sorted(rng.uniform(0.0, 1.0) for _ in range(3)):
         points.append((f"after {delay:.3f} s", lambda elapsed, end=delay: elapsed >= end))
     return points
 
