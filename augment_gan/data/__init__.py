@@ -1,51 +1,47 @@
-"""Image-folder data layer: scanning, decoding, caching, summarising and splitting."""
+"""Image-folder data layer: scanning, decoding, caching, summarising and splitting.
 
-from augment_gan.data.cache import CACHE_DIR_ENV, default_cache_dir
-from augment_gan.data.decode import (
-    DEFAULT_MAX_PIXELS,
-    SUPPORTED_RESOLUTIONS,
-    Channels,
-    DecodeOptions,
-    ImageSkip,
-    is_gray_mode,
-    is_grayscale,
-    open_image,
-    resize_center_crop,
-    to_channels,
-)
-from augment_gan.data.folder import (
-    IMAGE_EXTENSIONS,
-    FileEntry,
-    FolderScan,
-    scan_folder,
-)
-from augment_gan.data.images import MIN_IMAGES_PER_CLASS, ImageData, Skipped, load_image_folder
-from augment_gan.data.split import holdout_count, holdout_split
-from augment_gan.data.summary import format_summary_table, summarize
+Names resolve lazily: ``augment_gan.data.folder`` and ``augment_gan.data.decode`` need no
+torch (the augment stage uses them), while loading a folder into tensors
+(:func:`load_image_folder`, the cache, splits) imports torch when first used.
+"""
 
-__all__ = [
-    "CACHE_DIR_ENV",
-    "DEFAULT_MAX_PIXELS",
-    "SUPPORTED_RESOLUTIONS",
-    "Channels",
-    "DecodeOptions",
-    "IMAGE_EXTENSIONS",
-    "MIN_IMAGES_PER_CLASS",
-    "FileEntry",
-    "FolderScan",
-    "ImageData",
-    "ImageSkip",
-    "Skipped",
-    "default_cache_dir",
-    "format_summary_table",
-    "holdout_count",
-    "holdout_split",
-    "is_gray_mode",
-    "is_grayscale",
-    "load_image_folder",
-    "open_image",
-    "resize_center_crop",
-    "scan_folder",
-    "summarize",
-    "to_channels",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "CACHE_DIR_ENV": "augment_gan.data.cache",
+    "Channels": "augment_gan.data.decode",
+    "DEFAULT_MAX_PIXELS": "augment_gan.data.decode",
+    "DecodeOptions": "augment_gan.data.decode",
+    "FileEntry": "augment_gan.data.folder",
+    "FolderScan": "augment_gan.data.folder",
+    "IMAGE_EXTENSIONS": "augment_gan.data.folder",
+    "ImageData": "augment_gan.data.images",
+    "ImageSkip": "augment_gan.data.decode",
+    "MIN_IMAGES_PER_CLASS": "augment_gan.data.images",
+    "SUPPORTED_RESOLUTIONS": "augment_gan.data.decode",
+    "SkipKind": "augment_gan.data.decode",
+    "Skipped": "augment_gan.data.images",
+    "default_cache_dir": "augment_gan.data.cache",
+    "format_summary_table": "augment_gan.data.summary",
+    "holdout_count": "augment_gan.data.split",
+    "holdout_split": "augment_gan.data.split",
+    "is_gray_mode": "augment_gan.data.decode",
+    "is_grayscale": "augment_gan.data.decode",
+    "load_image_folder": "augment_gan.data.images",
+    "open_image": "augment_gan.data.decode",
+    "resize_center_crop": "augment_gan.data.decode",
+    "scan_folder": "augment_gan.data.folder",
+    "summarize": "augment_gan.data.summary",
+    "to_channels": "augment_gan.data.decode",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

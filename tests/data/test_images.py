@@ -10,6 +10,7 @@ from PIL import Image
 
 from augment_gan.data import images as images_mod
 from augment_gan.contracts.manifest import MANIFEST_NAME
+from augment_gan.data.decode import SkipKind
 from augment_gan.data.images import ImageData, Skipped, load_image_folder
 from augment_gan.errors import ConfigError, DataError
 
@@ -109,6 +110,7 @@ def test_faulty_files_reported_not_fatal(tmp_path: Path, solid, faulty_files) ->
         "image has 100×100 = 10000 pixels, over the limit of 5000 (possible decompression bomb)"
     )
     assert all(isinstance(s, Skipped) for s in data.skipped)
+    assert {s.path: s.kind for s in data.skipped}["b/big.png"] is SkipKind.TOO_LARGE
     assert data.images.shape[0] == 4
 
 
