@@ -32,10 +32,12 @@ RULES: dict[str, set[str]] = {
     "augment_gan.contracts": {"torch", *_pkg(*STAGES)},
     "augment_gan.contracts.run_dir": {"torch", *_pkg(*STAGES)},
     "augment_gan.contracts.model_dir": {"torch", *_pkg(*STAGES)},
+    "augment_gan.contracts.manifest": {"torch", *_pkg(*STAGES)},
+    "augment_gan.contracts.reports": {"torch", *_pkg(*STAGES)},
     "augment_gan.data": {"torch", *above("data")},  # the names resolve lazily
     "augment_gan.data.images": above("data"),
     "augment_gan.data.folder": {"torch", *above("data")},
-    "augment_gan.nets": above("nets") - _pkg("training"),
+    "augment_gan.nets": above("nets"),
     "augment_gan.training": above("training"),
     "augment_gan.training.run": above("training"),
     "augment_gan.evaluation.runs": above("evaluation"),
@@ -45,6 +47,7 @@ RULES: dict[str, set[str]] = {
     "augment_gan.runtime.datasets": _pkg("data", "nets", "training", "evaluation", "export", "augment"),
     "augment_gan.augment": {"torch", *_pkg("nets", "training", "evaluation", "export", "promote", "pipeline")},
     "augment_gan.promote": _pkg("runtime", "augment", "pipeline", "cli"),
+    "augment_gan.serve": {"torch", "bentoml", *_pkg("data", "nets", "training", "evaluation", "export")},
 }
 
 
