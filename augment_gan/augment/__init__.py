@@ -1,7 +1,9 @@
 """Balance an image folder with a model dir's gated synthetic images, and undo it.
 
-- :class:`Augmentation` / :func:`augment_folder`: plan and write (``augment-gan augment``);
-- :func:`clean_folder`: remove exactly the generated files still unmodified (``augment-gan clean``);
+- :func:`augment` (``augment-gan augment``), :func:`augment_folder`, :class:`Augmentation`:
+  plan and write;
+- :func:`clean` / :func:`clean_folder` (``augment-gan clean``): remove exactly the generated
+  files still unmodified;
 - :func:`plan_classes`, :func:`parse_target`: the plan arithmetic alone.
 
 The manifest format (and its crash journal) is owned by :mod:`augment_gan.contracts.manifest`.
@@ -16,11 +18,13 @@ Example::
 
 from augment_gan.augment.clean import CleanOutcome, CleanResult, clean_folder
 from augment_gan.augment.errors import AugmentInterrupted, AugmentWriteError
-from augment_gan.augment.job import Augmentation, augment_folder
+from augment_gan.augment.job import Augmentation, augment, augment_folder
 from augment_gan.augment.lock import FolderBusyError
 from augment_gan.augment.plan import ClassPlan, SkipKind, Target, parse_max_share, parse_target, plan_classes
 from augment_gan.augment.report import AugmentPlan, AugmentSummary
 from augment_gan.contracts.manifest import synthetic_name
+
+clean = clean_folder  # ``augment-gan clean``'s twin, by the command's name
 
 __all__ = [
     "AugmentInterrupted",
@@ -34,7 +38,9 @@ __all__ = [
     "FolderBusyError",
     "SkipKind",
     "Target",
+    "augment",
     "augment_folder",
+    "clean",
     "clean_folder",
     "parse_max_share",
     "parse_target",

@@ -19,7 +19,7 @@ carries it out (:mod:`~augment_gan.augment.run`). Guarantees:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from augment_gan.augment.report import AugmentPlan, AugmentSummary
 from augment_gan.augment.run import OnFile, Runner
 from augment_gan.runtime.generator import OnnxGenerator
 
-__all__ = ["SIZES", "AugmentInterrupted", "AugmentWriteError", "Augmentation", "augment_folder"]
+__all__ = ["SIZES", "AugmentInterrupted", "AugmentWriteError", "Augmentation", "augment", "augment_folder"]
 
 
 class Augmentation:
@@ -101,3 +101,19 @@ def augment_folder(data_dir: str | Path, model: str | Path | OnnxGenerator, *, o
         augment_folder("data/train", "models/digits/v3", target="ratio:0.5", out="data/synthetic").written
     """
     return Augmentation.prepare(data_dir, model, **options).run(on_file=on_file)
+
+
+def augment(data_dir: str | Path, model: str | Path | OnnxGenerator, *, dry_run: bool = False,
+            on_plan: Callable[[AugmentPlan], None] | None = None, on_file: OnFile | None = None,
+            **options: Any) -> AugmentSummary | None:
+    """``augment-gan augment``: plan, hand the plan to ``on_plan`` (to show it), then write it
+    unless ``dry_run``. Returns the summary, or None for a dry run (nothing written).
+
+    Example::
+
+        augment("data/train", "digits", max_share=0.25, on_plan=lambda plan: print(plan.to_generate))
+    """
+    job = Augmentation.prepare(data_dir, model, **options)
+    if on_plan is not None:
+        on_plan(job.plan)
+    return None if dry_run else job.run(on_file=on_file)

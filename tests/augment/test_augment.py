@@ -323,3 +323,14 @@ def test_read_only_folder_is_a_clear_error(digits_folder, model_dir) -> None:
         assert len(manifest_paths(digits_folder)) == 4
     finally:
         folder.chmod(0o755)
+
+
+def test_augment_shows_the_plan_and_a_dry_run_writes_nothing(digits_folder, model_dir) -> None:
+    from augment_gan.augment import augment
+
+    before = sorted(p.relative_to(digits_folder).as_posix() for p in digits_folder.rglob("*"))
+    plans = []
+    assert augment(digits_folder, model_dir, dry_run=True, on_plan=plans.append) is None
+    assert sorted(p.relative_to(digits_folder).as_posix() for p in digits_folder.rglob("*")) == before
+    summary = augment(digits_folder, model_dir, on_plan=plans.append)
+    assert len(plans) == 2 and plans[0].to_generate == plans[1].to_generate == summary.total > 0
