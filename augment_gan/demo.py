@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from augment_gan.data import scan_folder
 from augment_gan.data.digits import write_digits_folder
-from augment_gan.evaluation.evaluate import EvalConfig
-from augment_gan.pipeline import Balance, PipelineResult, balance_folder, run
-from augment_gan.training import TrainConfig
+from augment_gan.evaluation.config import EvalConfig
+from augment_gan.pipeline.options import Balance
+from augment_gan.training.config import TrainConfig
+
+if TYPE_CHECKING:
+    from augment_gan.pipeline.job import PipelineResult
 
 # Small enough to finish in a few minutes on 2 CPU cores, big enough for clean digits.
 DEMO_NET = dict(g_width=16, d_width=16)
@@ -22,6 +26,8 @@ DEMO_MAX_SHARE = 0.25
 def demo(models_dir: Path, steps: int = 400, seed: int = 0, console: Console | None = None) -> PipelineResult:
     """Write the imbalanced digits folder, run the pipeline on it (evaluating step 0 and the
     last step), and balance a copy of the folder; prints as it goes when given a console."""
+    from augment_gan.pipeline.job import balance_folder, run  # the whole job: imported when it runs
+
     console = console or Console(quiet=True)
     models_dir = Path(models_dir)
     folder = models_dir / "demo-data" / "digits-imbalanced"

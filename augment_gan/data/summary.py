@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import Any
 
@@ -9,7 +10,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from augment_gan.data.images import ImageData
+from augment_gan.data.images import ImageData, load_image_folder
 
 _BAR_WIDTH = 30
 _MOST_COMMON = 5
@@ -51,6 +52,16 @@ def summarize(data: ImageData) -> dict[str, Any]:
         "skipped": [{"path": s.path, "kind": s.kind and s.kind.value, "reason": s.reason} for s in data.skipped],
         "synthetic_excluded": data.synthetic_excluded,
     }
+
+
+def inspect(data_dir: str | os.PathLike[str], *, strict: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Load ``data_dir`` and return its :func:`summarize` report (``augment-gan inspect``).
+
+    ``strict``: DataError if any file would be skipped. Example::
+
+        inspect("data/train")["classes"]   # {'cat': 120, 'dog': 14}
+    """
+    return summarize(load_image_folder(data_dir, strict=strict, progress=progress))
 
 
 def format_summary_table(summary: dict[str, Any]) -> Group:

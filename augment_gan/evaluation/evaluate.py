@@ -20,7 +20,7 @@ How small classes stay meaningful (a minority class may have a dozen real images
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from augment_gan.data import ImageData
+from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.distances import knn_radii
 from augment_gan.evaluation.domain import JudgeConfig, load_or_train_judge, per_class_accuracy
 from augment_gan.evaluation.extractors import extract_features, get_extractor
@@ -39,22 +40,6 @@ from augment_gan.contracts.reports import EvalReport
 from augment_gan.contracts.run_dir import RunDir, read_run_config
 from augment_gan.training.run import load_run_data, split_indices
 from augment_gan.training.samples import to_uint8
-
-
-@dataclass(frozen=True)
-class EvalConfig:
-    features: str = "domain"
-    samples_per_class: int = 500
-    min_holdout_reference: int = 50
-    min_holdout_copy: int = 5
-    kid_subsets: int = 50
-    kid_subset_size: int = 1000
-    pr_k: int = 3
-    dc_k: int = 5
-    copy_percentile: float = 1.0
-    seed: int = 0
-    inception_weights: str | None = None
-    judge_steps: int = JudgeConfig.steps
 
 
 @torch.inference_mode()

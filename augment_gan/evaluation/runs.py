@@ -78,6 +78,15 @@ def write_run_report(
     return path
 
 
+def check_eval_every(every: int, checkpoint_every: int) -> None:
+    """ConfigError unless ``every`` is a positive multiple of ``checkpoint_every``: evaluation runs on checkpoints."""
+    if every <= 0 or every % checkpoint_every:
+        raise ConfigError(
+            f"--eval-every ({every}) must be a positive multiple of --checkpoint-every ({checkpoint_every}): "
+            "evaluation runs on checkpoints."
+        )
+
+
 class EvalDuringTraining:
     """``Trainer.fit(on_checkpoint=...)`` hook: evaluate the EMA generator every N steps.
 
@@ -86,11 +95,7 @@ class EvalDuringTraining:
     """
 
     def __init__(self, evaluator: RunEvaluator, thresholds: GateThresholds, every: int, checkpoint_every: int):
-        if every <= 0 or every % checkpoint_every:
-            raise ConfigError(
-                f"--eval-every ({every}) must be a positive multiple of --checkpoint-every ({checkpoint_every}): "
-                "evaluation runs on checkpoints."
-            )
+        check_eval_every(every, checkpoint_every)
         self.evaluator, self.thresholds, self.every = evaluator, thresholds, every
 
     def __call__(self, trainer: Any) -> None:

@@ -1,12 +1,28 @@
-"""Training hyper-parameters (everything but the architecture, which is NetConfig)."""
+"""Training hyper-parameters (everything but the architecture, which is NetConfig).
+
+No torch here: the CLI takes its defaults from this module, and ``--help`` should not pay
+for importing torch. So the names the config validates live here, and ``losses`` and
+``diffaugment`` (which implement them) import them from here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
 from augment_gan.errors import ConfigError
-from augment_gan.training.diffaugment import DEFAULT_POLICY, parse_policy
-from augment_gan.training.losses import LOSSES
+
+LOSSES = ("hinge", "ns", "wgan-gp", "lsgan")  # by CLI name; training/losses.py's get_loss builds each
+DIFFAUGMENT_OPS = ("color", "translation", "cutout")  # training/diffaugment.py's AUGMENTS implements each
+DEFAULT_POLICY = "color,translation,cutout"
+
+
+def parse_policy(policy: str) -> tuple[str, ...]:
+    """'color,translation' -> ('color', 'translation'); '' or 'none' -> ()."""
+    names = tuple(p.strip() for p in policy.split(",") if p.strip() and p.strip() != "none")
+    unknown = [p for p in names if p not in DIFFAUGMENT_OPS]
+    if unknown:
+        raise ValueError(f"unknown DiffAugment op(s) {unknown}; choose from {sorted(DIFFAUGMENT_OPS)}")
+    return names
 
 
 @dataclass(frozen=True)

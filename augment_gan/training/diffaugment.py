@@ -10,7 +10,8 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-DEFAULT_POLICY = "color,translation,cutout"
+# Defined with the config (torch-free), kept importable from here.
+from augment_gan.training.config import DEFAULT_POLICY, parse_policy  # noqa: F401
 
 
 Rng = torch.Generator | None
@@ -85,20 +86,12 @@ def rand_cutout(x: torch.Tensor, g: Rng = None, shard: Shard = NO_SHARD, ratio: 
     return x * mask.unsqueeze(1)
 
 
+# One entry per name in training/config.py's DIFFAUGMENT_OPS (which the policy parser checks).
 AUGMENTS = {
     "color": (rand_brightness, rand_saturation, rand_contrast),
     "translation": (rand_translation,),
     "cutout": (rand_cutout,),
 }
-
-
-def parse_policy(policy: str) -> tuple[str, ...]:
-    """'color,translation' -> ('color', 'translation'); '' or 'none' -> ()."""
-    names = tuple(p.strip() for p in policy.split(",") if p.strip() and p.strip() != "none")
-    unknown = [p for p in names if p not in AUGMENTS]
-    if unknown:
-        raise ValueError(f"unknown DiffAugment op(s) {unknown}; choose from {sorted(AUGMENTS)}")
-    return names
 
 
 def diff_augment(

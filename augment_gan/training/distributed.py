@@ -131,8 +131,10 @@ def torchrun_command(
     nnodes: str = "1",
     rdzv_endpoint: str | None = None,
     rdzv_id: str = "augment-gan",
+    command: str = "train",
 ) -> list[str]:
-    """The torchrun command line that runs ``augment-gan train <train_args>`` N times.
+    """The torchrun command line that runs ``augment-gan <command> <train_args>`` N times
+    (``command``: ``train`` or ``resume``).
 
     One node: ``--standalone`` (torchrun picks a free port). Several nodes: c10d rendezvous
     at ``rdzv_endpoint`` (host:port of any one node), the same command on every node."""
@@ -145,7 +147,7 @@ def torchrun_command(
         if rdzv_endpoint is None:
             raise ConfigError("training on several nodes needs --rdzv-endpoint HOST:PORT (any one node's address).")
         cmd += [f"--nnodes={nnodes}", "--rdzv-backend=c10d", f"--rdzv-endpoint={rdzv_endpoint}", f"--rdzv-id={rdzv_id}"]
-    return cmd + ["-m", "augment_gan.cli", "train", *train_args]
+    return cmd + ["-m", "augment_gan.cli", command, *train_args]
 
 
 LAUNCHER_OPTIONS = ("--nproc-per-node", "--nnodes", "--rdzv-endpoint")
@@ -164,16 +166,22 @@ def strip_launcher_options(args: list[str]) -> list[str]:
     return out
 
 
-def relaunch_train(argv: list[str], nproc_per_node: int, nnodes: str, rdzv_endpoint: str | None) -> tuple[int, bool]:
-    """Run this ``train`` command again under torchrun: (torchrun's exit status, interrupted).
+def relaunch_train(
+    argv: list[str], nproc_per_node: int, nnodes: str, rdzv_endpoint: str | None, command: str = "train"
+) -> tuple[int, bool]:
+    """Run this ``train`` (or ``resume``) command again under torchrun: (torchrun's exit status, interrupted).
 
+    ``argv``: this process's command line (``sys.argv``), with ``command`` in it.
     Ctrl-C is left to torchrun, which forwards it once to every worker: they finish the
     step, rank 0 checkpoints, and all exit (torchrun then reports the signal)."""
     import signal
     import subprocess
 
-    train_args = strip_launcher_options(argv[argv.index("train") + 1 :])
-    cmd = torchrun_command(train_args, nproc_per_node, nnodes, rdzv_endpoint)
+    if command not in argv:
+        raise ConfigError(f"re-launching under torchrun needs the `{command}` command line; from Python, "
+                          "run your script under torchrun instead.")
+    train_args = strip_launcher_options(argv[argv.index(command) + 1 :])
+    cmd = torchrun_command(train_args, nproc_per_node, nnodes, rdzv_endpoint, command=command)
     interrupted = []
     previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
     try:

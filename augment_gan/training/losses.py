@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 from torch.nn import functional as F
 
-LOSSES = ("hinge", "ns", "wgan-gp", "lsgan")
+from augment_gan.training.config import LOSSES  # the names TrainConfig accepts; get_loss builds each
 
 
 def hinge_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -16,6 +18,8 @@ from augment_gan.training.distributed import Dist
 from augment_gan.contracts.run_dir import RunDir, create_run_dir, find_latest_run, read_run_config, write_run_config
 from augment_gan.training.device import pick_device
 from augment_gan.training.trainer import Trainer
+
+CHANNELS = ("auto", "1", "3")
 
 
 def new_run(
@@ -55,26 +59,63 @@ def new_run(
 
 
 def start_run(
-    models_dir: Path, name: str, data_dir: Path, *, channels: str, resolution: int, strict: bool, net: dict, train: dict
+    models_dir: Path, name: str, data_dir: Path, *, channels: str = "auto", strict: bool = False,
+    net: Mapping[str, Any] | None = None, train: Mapping[str, Any] | None = None, progress: bool = True,
 ) -> tuple[Path, ImageData]:
-    """Load ``data_dir`` and create a new run of NAME for it; ``net`` and ``train`` are the
-    NetConfig / TrainConfig fields the user chose. Returns (run dir, loaded folder)."""
-    if channels not in ("auto", "1", "3"):
+    """Load ``data_dir`` and create a new run of NAME for it. Returns (run dir, loaded folder).
+
+    ``net`` and ``train``: the NetConfig / TrainConfig fields chosen (``resolution`` among
+    them); the others keep the dataclass defaults, and the folder decides the classes and
+    the channels (``channels``: auto, 1 or 3)."""
+    if channels not in CHANNELS:
         raise ConfigError(f"channels must be auto, 1 or 3, got {channels!r}.")
-    data = load_image_folder(
-        data_dir, resolution=resolution, channels=channels if channels == "auto" else int(channels), strict=strict
-    )
-    net_cfg = NetConfig(num_classes=len(data.classes), resolution=resolution, channels=data.channels, **net)
-    return new_run(models_dir, name, data, net_cfg, TrainConfig(**train), channels_requested=channels), data
+    cfg, net = TrainConfig(**(train or {})), dict(net or {})
+    data = load_image_folder(data_dir, resolution=net.get("resolution", NetConfig.resolution), strict=strict,
+                             channels=channels if channels == "auto" else int(channels), progress=progress)
+    net_cfg = NetConfig(num_classes=len(data.classes), channels=data.channels, **net)
+    return new_run(models_dir, name, data, net_cfg, cfg, channels_requested=channels), data
 
 
-def resume_latest_run(models_dir: Path, name: str, data_dir: Path, *, strict: bool) -> tuple[Path, ImageData]:
-    """The latest run of NAME and its folder, which must be ``data_dir`` and unchanged."""
+def latest_run_on(models_dir: Path, name: str, data_dir: Path) -> Path:
+    """The latest run of NAME, which must have trained on ``data_dir`` (to be resumed)."""
     run_dir = find_latest_run(models_dir, name)
     root = Path(read_run_config(run_dir)["data"]["root"])
     if root != Path(data_dir).resolve():
         raise ConfigError(f"run {run_dir} trained on {root}, not {data_dir}; resume it with that folder.")
-    return run_dir, load_run_data(run_dir, strict=strict)
+    return run_dir
+
+
+class SettingsChanged(ConfigError):
+    """Settings given for a resumed run that differ from the ones it was saved with."""
+
+    def __init__(self, run_dir: Path, changes: list[tuple[str, Any, Any]]) -> None:
+        self.run_dir, self.changes = Path(run_dir), changes  # (field, given, saved)
+        super().__init__(self.describe())
+
+    def describe(self, names: Mapping[str, str] | None = None) -> str:
+        """The one-line message; ``names`` spells a field as the caller's option (``lr_g`` -> ``--lr-g``)."""
+        names = names or {}
+        listed = ", ".join(f"{names.get(f, f)} {given} (run: {saved})" for f, given, saved in self.changes)
+        return (f"run {self.run_dir} resumes with the settings it was saved with, and "
+                f"{'this differs' if len(self.changes) == 1 else 'these differ'}: {listed}; "
+                "drop them to resume it, or start a new run.")
+
+
+def check_unchanged(
+    run_dir: Path, *, net: Mapping[str, Any] | None = None, train: Mapping[str, Any] | None = None,
+    channels: str | None = None,
+) -> None:
+    """SettingsChanged naming every given NetConfig / TrainConfig field (and ``channels``)
+    whose value differs from the run's saved config; ``steps`` may change (a new budget)."""
+    config = read_run_config(run_dir)
+    saved = {**NetConfig.from_dict(config["net"]).to_dict(), **TrainConfig.from_dict(config["train"]).to_dict(),
+             "channels": config["data"]["channels_requested"]}
+    given = {**(net or {}), **{k: v for k, v in (train or {}).items() if k != "steps"}}
+    if channels is not None:
+        given["channels"] = channels
+    changes = [(k, v, saved.get(k)) for k, v in given.items() if v != saved.get(k)]
+    if changes:
+        raise SettingsChanged(run_dir, changes)
 
 
 def load_run_data(run_dir: Path, *, strict: bool = False, progress: bool = True) -> ImageData:

@@ -4,21 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from augment_gan.cli import app
 from augment_gan.contracts.model_dir import read_card, verify_file
-
-runner = CliRunner()
-TINY = ["--steps", "2", "--batch-size", "4", "--g-width", "4", "--d-width", "4", "--latent-dim", "8",
-        "--checkpoint-every", "1", "--holdout", "0.2"]
-FAST_EVAL = ["--judge-steps", "5"]
-LENIENT = ["--max-fid", "1e9", "--max-kid", "1e9", "--min-precision", "0", "--min-recall", "0", "--min-coverage", "0",
-           "--min-consistency", "0", "--max-copy-rate", "1", "--max-overall-fid", "1e9"]
-
-
-def _invoke(*args: str) -> object:
-    return runner.invoke(app, [str(a) for a in args])
+from augment_gan.contracts.run_dir import RunDir
+from tests.cli.helpers import FAST_EVAL, LENIENT, TINY, flat, invoke as _invoke
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +18,12 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     digits_folder = make_digits_folder(tmp_path_factory.mktemp("data"))
     models = tmp_path_factory.mktemp("models")
-    result = _invoke("train", digits_folder, "--name", "digits", "--models-dir", models, *TINY,
+    result = _invoke("train", digits_folder, "--name", "digits", "--models-dir", models, *TINY, "--holdout", "0.2",
                      "--eval-every", "1", "--eval-samples", "12", *FAST_EVAL)
     assert result.exit_code == 0, result.output
+    assert "judge accuracy on held-out real images" in result.output
+    assert "best checkpoint: step" in flat(result.output)
+    assert "promote it with `augment-gan promote" in flat(result.output)
     (run,) = (models / "digits" / "runs").iterdir()
     return run
 
@@ -58,8 +50,9 @@ def test_untrained_step_is_rejected_and_nothing_promoted(run_dir: Path) -> None:
     result = _invoke("promote", run_dir, "--checkpoint", "0")
     assert result.exit_code == 1
     assert "not promoted" in result.output and "class_consistency" in result.output
+    assert "step 0: per-class metrics" in result.output  # the table, then the verdict
     assert _model_state(run_dir) == before
-    assert (run_dir / "report.html").is_file()
+    assert RunDir(run_dir).report_path.is_file()
 
 
 def test_promote_writes_a_verified_model_dir(run_dir: Path) -> None:
@@ -68,6 +61,7 @@ def test_promote_writes_a_verified_model_dir(run_dir: Path) -> None:
     versions, promoted = _model_state(run_dir)
     model_dir = run_dir.parents[1] / versions[-1]
     assert promoted.strip() == versions[-1]
+    assert "promoted step 2 to" in result.output and "(3 of 3 classes pass: 0, 1, 2)" in flat(result.output)
     card = read_card(model_dir)
     assert card["classes"] == ["0", "1", "2"] and card["source"]["step"] == 2 and card["gate"]["ran"]
     assert card["gate"]["passed_classes"] == ["0", "1", "2"]

@@ -25,35 +25,18 @@ from typing import Any
 from rich.console import Console
 
 from augment_gan.augment import AugmentSummary, augment_folder
+from augment_gan.contracts.run_dir import RunDir
 from augment_gan.data import ImageData, format_summary_table, load_image_folder, summarize
 from augment_gan.errors import ConfigError
-from augment_gan.evaluation.evaluate import EvalConfig, RunEvaluator
+from augment_gan.evaluation.config import EvalConfig
+from augment_gan.evaluation.evaluate import RunEvaluator
 from augment_gan.evaluation.gate import GateThresholds
 from augment_gan.evaluation.runs import EvalDuringTraining, best_step, load_reports, write_run_report
 from augment_gan.nets import NetConfig
+from augment_gan.pipeline.options import MODELS_DIR, Balance
 from augment_gan.promote import PromotionRejected, promote_checkpoint
 from augment_gan.training import TrainConfig
 from augment_gan.training.run import make_trainer, new_run
-
-
-@dataclass(frozen=True)
-class Balance:
-    """The last, optional stage: fill the small classes with the promoted model's samples.
-
-    ``out``: write only the synthetic files there (``augment --out``), the folder untouched;
-    ``copy_to``: copy the whole folder there first and balance the copy. With neither, the
-    folder itself is balanced (undo with ``augment-gan clean``).
-    """
-
-    target: str | int = "max"
-    max_share: float | None = 0.25
-    out: Path | None = None
-    copy_to: Path | None = None
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.out is not None and self.copy_to is not None:
-            raise ConfigError("balance into --out or into a copy of the folder, not both.")
 
 
 @dataclass
@@ -79,7 +62,7 @@ def run(
     data_dir: str | Path,
     name: str,
     *,
-    models_dir: str | Path = "models",
+    models_dir: str | Path = MODELS_DIR,
     net: dict[str, Any] | None = None,
     train: TrainConfig = TrainConfig(),
     evaluation: EvalConfig = EvalConfig(),
@@ -116,7 +99,7 @@ def run(
     t0 = time.perf_counter()
     trainer.fit(progress=console is not None, on_checkpoint=hook)
     seconds["train+eval"] = time.perf_counter() - t0
-    say.print(f"run dir {run_dir}; sample grids in {run_dir / 'samples'}", highlight=False)
+    say.print(f"run dir {run_dir}; sample grids in {RunDir(run_dir).samples_dir}", highlight=False)
 
     say.rule("3. pick the best checkpoint by the gate")
     reports = {r["step"]: r for r in load_reports(run_dir)}
@@ -128,7 +111,7 @@ def run(
     t0 = time.perf_counter()
     write_run_report(run_dir, reports[step], reports[step]["gate"], data)
     seconds["report"] = time.perf_counter() - t0
-    say.print(f"report (samples beside real images, curves, the gate table): {run_dir / 'report.html'}",
+    say.print(f"report (samples beside real images, curves, the gate table): {RunDir(run_dir).report_path}",
               highlight=False)
     result = PipelineResult(data, run_dir, reports, step, None, seconds=seconds)
 

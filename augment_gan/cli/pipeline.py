@@ -1,0 +1,89 @@
+"""``run`` and ``demo``: the whole job, the commands of :func:`augment_gan.pipeline.run` and
+:func:`augment_gan.demo.demo`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from augment_gan.cli.options import (
+    BALANCE, NET, TRAIN, TRAIN_EVAL, BatchSize, CheckpointEvery, DataDir, DWidth, EvalSamples, GWidth, JudgeSteps,
+    ModelsDir, Name, Seed, Steps, defaults, gate_options, opt,
+)
+from augment_gan.cli.printing import console, err_console
+from augment_gan.contracts.run_dir import RunDir
+from augment_gan.demo import demo as demo_job
+from augment_gan.evaluation.gate import GateThresholds
+from augment_gan.pipeline.options import MODELS_DIR
+
+DEMO = defaults(demo_job)
+
+
+@gate_options
+def run(
+    data_dir: DataDir,
+    name: Name,
+    models_dir: ModelsDir = MODELS_DIR,
+    steps: Steps = TRAIN.steps,
+    batch_size: BatchSize = TRAIN.batch_size,
+    seed: Seed = TRAIN.seed,
+    checkpoint_every: CheckpointEvery = TRAIN.checkpoint_every,
+    g_width: GWidth = NET.g_width,
+    d_width: DWidth = NET.d_width,
+    eval_every: Annotated[Optional[int], opt("Evaluate and gate every N steps too (a multiple of --checkpoint-every; "
+                                             "default: the last step only).", show_default=False)] = None,
+    eval_samples: EvalSamples = TRAIN_EVAL.samples_per_class,
+    judge_steps: JudgeSteps = TRAIN_EVAL.judge_steps,
+    out: Annotated[Optional[Path], opt("Balance into this folder: the synthetic files and their manifest, in DATA_DIR's "
+                                       "class layout (DATA_DIR untouched). Without it nothing is balanced.",
+                                       show_default=False)] = BALANCE.out,
+    target: Annotated[str, opt("With --out: max, N or ratio:R (as `augment --target`).")] = BALANCE.target,
+    max_share: Annotated[Optional[float], opt("With --out: cap each class's synthetic share.")] = BALANCE.max_share,
+    *,
+    gate: GateThresholds,
+) -> None:
+    """The whole job on DATA_DIR: train, evaluate, promote the best checkpoint; --out DIR also balances into DIR."""
+    from augment_gan import pipeline
+    from augment_gan.evaluation.config import EvalConfig
+    from augment_gan.training.config import TrainConfig
+
+    result = pipeline.run(
+        data_dir, name, models_dir=models_dir, net={"g_width": g_width, "d_width": d_width},
+        train=TrainConfig(steps=steps, batch_size=batch_size, seed=seed, checkpoint_every=checkpoint_every),
+        evaluation=EvalConfig(samples_per_class=eval_samples, judge_steps=judge_steps, seed=seed),
+        thresholds=gate, eval_every=eval_every, console=console,
+        balance=None if out is None else pipeline.Balance(target=target, max_share=max_share, out=out, seed=seed),
+    )
+    console.rule("done")
+    if result.model_dir is None:
+        err_console.print(f"[bold red]not promoted:[/] no class of step {result.best_step} passed the gate; "
+                          f"see {RunDir(result.run_dir).report_path}.", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    if result.balanced is not None:
+        console.print(f"wrote {result.balanced.total} synthetic file(s) into {result.balanced_dir} ({data_dir} "
+                      f"untouched); undo with `augment-gan clean {result.balanced_dir}`.", highlight=False,
+                      soft_wrap=True)
+        return
+    share = "" if max_share is None else f" --max-share {max_share:g}"
+    console.print(f"model dir {result.model_dir}; balance the folder with `augment-gan augment {data_dir} --model "
+                  f"{result.model_dir}{share} --out DIR` (or without --out, into {data_dir} itself).", highlight=False,
+                  soft_wrap=True)
+
+
+def demo(
+    models_dir: ModelsDir = MODELS_DIR,
+    steps: Annotated[int, opt("Training steps for the demo run.")] = DEMO.steps,
+    seed: Annotated[int, opt("Seed.")] = DEMO.seed,
+) -> None:
+    """Run the main job end to end on scikit-learn's handwritten digits, made imbalanced:
+    train, evaluate, gate, promote, then balance a copy of the folder."""
+    t0 = time.perf_counter()
+    result = demo_job(models_dir, steps, seed, console)
+    console.rule("done")
+    run_dir = RunDir(result.run_dir)
+    console.print(f"whole demo: {time.perf_counter() - t0:.0f} s. Sample grids: {run_dir.samples_dir}; "
+                  f"report: {run_dir.report_path}"
+                  + (f"; model dir: {result.model_dir}" if result.model_dir else ""), highlight=False)

@@ -1,0 +1,135 @@
+"""Training a run as ``train`` and ``resume`` do it: torchrun re-launch, DDP, evaluation during training.
+
+What the two stages share once they know which run dir to train and on what folder. Rank 0
+opens the run (creates or finds it, loads the folder) and tells the other ranks where it
+is; evaluation during training is injected through ``Trainer.fit(on_checkpoint=...)``, so
+training never imports evaluation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from augment_gan.contracts.run_dir import RunDir
+from augment_gan.data import ImageData
+from augment_gan.evaluation.evaluate import RunEvaluator
+from augment_gan.evaluation.runs import EvalDuringTraining, check_eval_every
+from augment_gan.pipeline.options import Runtime, TrainEval, TrainEvents
+from augment_gan.training import Trainer, TrainingInterrupted, pick_device
+from augment_gan.training.distributed import init_distributed, relaunch_train, shutdown_distributed
+from augment_gan.training.run import load_run_data, make_trainer
+
+
+@dataclass(frozen=True)
+class TrainStart:
+    """What a run starts with: printed by the CLI before the first step."""
+
+    run_dir: Path
+    counts: list[int]  # training images per class
+    resolution: int
+    channels: int
+    device: str
+    precision: str
+    channels_last: bool
+    start: int  # the step it resumes at; 0 for a new run
+    world_size: int
+    backend: str | None
+    batch_size: int  # the global batch
+    lr_g: float
+    lr_d: float
+
+    @classmethod
+    def of(cls, trainer: Trainer, start: int) -> TrainStart:
+        net, cfg, dist = trainer.net_cfg, trainer.cfg, trainer.dist
+        return cls(trainer.run_dir, trainer.labels.bincount(minlength=net.num_classes).tolist(), net.resolution,
+                   net.channels, str(trainer.device), trainer.precision, trainer.channels_last, start,
+                   dist.world_size, dist.backend, cfg.batch_size, cfg.lr_g, cfg.lr_d)
+
+
+@dataclass(frozen=True)
+class Trained:
+    """Where a ``train`` or ``resume`` ended."""
+
+    run_dir: Path
+    start: int  # the step it started from
+    step: int  # the step it reached (checkpointed)
+    seconds: float
+    best: dict[str, Any] | None = None  # eval/best.json, when it evaluated while training
+    interrupted: bool = False  # Ctrl-C: the last finished step is checkpointed; resume continues it
+    is_main: bool = True  # False on the other ranks of a torchrun job (rank 0 reports)
+
+    @property
+    def samples(self) -> Path:
+        """The sample grid of the last step."""
+        return RunDir(self.run_dir).sample_grid(self.step)
+
+
+@dataclass(frozen=True)
+class Relaunched:
+    """The command ran again under torchrun (``Runtime.nproc_per_node``); this process only waited."""
+
+    exit_code: int
+    interrupted: bool
+
+
+def relaunch(runtime: Runtime, command: str) -> Relaunched:
+    """Run ``runtime.argv`` (an ``augment-gan <command>`` line) under torchrun and wait for it."""
+    code, interrupted = relaunch_train(list(runtime.argv), runtime.nproc_per_node, runtime.nnodes,
+                                       runtime.rdzv_endpoint, command=command)
+    return Relaunched(code, interrupted)
+
+
+def fit_run(
+    open_run: Callable[[], tuple[Path, ImageData]],
+    *,
+    steps: int | None,
+    resuming: bool,
+    strict: bool,
+    runtime: Runtime,
+    evaluation: TrainEval,
+    events: TrainEvents,
+    progress: bool,
+) -> Trained:
+    """Train the run ``open_run()`` creates or finds (called on rank 0 only) to its step budget
+    (``steps``: a new budget, saved with the run)."""
+    dist, device = init_distributed(pick_device(runtime.device))
+    finished = False
+    try:
+        run_dir, data = open_run() if dist.is_main else (None, None)
+        run_dir = Path(dist.broadcast(str(run_dir)))
+        if data is None:  # other ranks: the folder rank 0 just loaded (and cached)
+            data = load_run_data(run_dir, strict=strict, progress=False)
+        channels_last = device.type == "cuda" if runtime.channels_last is None else runtime.channels_last
+        trainer = make_trainer(run_dir, data, steps=steps, device=device, dist=dist, precision=runtime.precision,
+                               channels_last=channels_last)
+        start = trainer.resume() if resuming else 0
+        hook = None
+        if evaluation.every and dist.is_main:
+            hook = _evaluation_hook(trainer, data, evaluation, events)
+        if dist.is_main:
+            events.started(TrainStart.of(trainer, start))
+        t0 = time.perf_counter()
+        try:
+            trainer.fit(progress=progress, on_checkpoint=hook)
+        except TrainingInterrupted as e:  # the step is checkpointed; leave without waiting for the others
+            return Trained(run_dir, start, e.step, time.perf_counter() - t0, interrupted=True, is_main=dist.is_main)
+        best = RunDir(run_dir).read_best() if hook is not None else None
+        finished = True
+        return Trained(run_dir, start, trainer.step, time.perf_counter() - t0, best, is_main=dist.is_main)
+    finally:
+        shutdown_distributed(synchronize=finished)
+
+
+def _evaluation_hook(
+    trainer: Trainer, data: ImageData, evaluation: TrainEval, events: TrainEvents
+) -> EvalDuringTraining:
+    """The ``on_checkpoint`` hook that evaluates and gates every ``evaluation.every`` steps."""
+    check_eval_every(evaluation.every, trainer.cfg.checkpoint_every)  # before the judge trains
+    events.judging()
+    evaluator = RunEvaluator(trainer.run_dir, evaluation.config(seed=trainer.cfg.seed), data=data)
+    events.judged(evaluator.judge_report)
+    return EvalDuringTraining(evaluator, evaluation.thresholds, evaluation.every, trainer.cfg.checkpoint_every)

@@ -1,0 +1,102 @@
+"""Every default the CLI shows is the library's own, and ``--help`` loads no torch of its own."""
+
+import inspect
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from augment_gan.augment import Augmentation
+from augment_gan.cli import app
+from augment_gan.evaluation.config import EvalConfig
+from augment_gan.nets import NetConfig
+from augment_gan.pipeline import Balance, Runtime, TrainEval
+from augment_gan.serve import plan as serve_plan
+from augment_gan.training import TrainConfig
+
+COMMANDS = typer.main.get_command(app).commands
+TRAIN_FIELDS = ("steps", "batch_size", "loss", "seed", "checkpoint_every", "lr_g", "lr_d", "n_critic", "ema_decay",
+                "diffaugment", "label_smoothing", "mode_seeking", "class_balance")
+NET_FIELDS = ("resolution", "latent_dim", "g_width", "d_width")
+RUNTIME_FIELDS = ("device", "precision", "channels_last", "nproc_per_node", "nnodes", "rdzv_endpoint")
+
+
+def _field_defaults(cls: type, names: tuple[str, ...]) -> dict:
+    return {name: getattr(cls, name) for name in names}
+
+
+def _keyword_defaults(fn, names: tuple[str, ...]) -> dict:
+    return {name: inspect.signature(fn).parameters[name].default for name in names}
+
+
+EXPECTED = {
+    "train": {**_field_defaults(TrainConfig, TRAIN_FIELDS), **_field_defaults(NetConfig, NET_FIELDS),
+              "holdout": TrainConfig.holdout_fraction, **_field_defaults(Runtime, RUNTIME_FIELDS),
+              "eval_every": TrainEval.every, "eval_samples": EvalConfig.samples_per_class,
+              "judge_steps": EvalConfig.judge_steps},
+    "resume": {**_field_defaults(Runtime, RUNTIME_FIELDS), "eval_every": TrainEval.every,
+               "eval_samples": EvalConfig.samples_per_class, "judge_steps": EvalConfig.judge_steps},
+    "evaluate": {"features": EvalConfig.features, "samples": EvalConfig.samples_per_class,
+                 "judge_steps": EvalConfig.judge_steps},
+    "run": {**_field_defaults(TrainConfig, ("steps", "batch_size", "seed", "checkpoint_every")),
+            **_field_defaults(NetConfig, ("g_width", "d_width")), "eval_samples": EvalConfig.samples_per_class,
+            "judge_steps": EvalConfig.judge_steps, **_field_defaults(Balance, ("out", "target", "max_share"))},
+    "augment": _keyword_defaults(Augmentation.prepare, ("models_dir", "target", "classes", "out", "fmt", "size", "seed",
+                                                        "max_share", "allow_ungated", "batch_size")),
+    "serve": _keyword_defaults(serve_plan, ("model", "models_dir", "host", "port", "workers", "threads",
+                                            "allow_ungated")),
+}
+
+
+@pytest.mark.parametrize("command", sorted(EXPECTED))
+def test_every_default_is_the_librarys(command: str) -> None:
+    shown = {p.name: p.default for p in COMMANDS[command].params}
+    as_given = {name: str(v) if isinstance(v, Path) else v for name, v in EXPECTED[command].items()}  # "models"
+    assert {name: str(shown[name]) if isinstance(shown[name], Path) else shown[name] for name in as_given} == as_given
+
+
+def test_every_command_has_help_and_the_new_ones_are_listed() -> None:
+    assert list(COMMANDS) == ["inspect", "train", "resume", "evaluate", "promote", "export", "augment", "clean",
+                              "serve", "run", "demo"]
+    assert all(command.help for command in COMMANDS.values())
+
+
+_HELP_IMPORTS = """
+import json, sys, types
+from pathlib import Path
+import augment_gan
+for pkg in {stubs!r}:  # stand-ins for package __init__ files that import torch
+    stub = types.ModuleType(pkg)
+    stub.__path__ = [str(Path(augment_gan.__file__).parent / pkg.split(".")[-1])]
+    sys.modules[pkg] = stub
+from typer.testing import CliRunner
+from augment_gan.cli import app
+for command in ([], ["train"], ["resume"], ["evaluate"], ["augment"], ["run"]):
+    assert CliRunner().invoke(app, [*command, "--help"]).exit_code == 0, command
+print(json.dumps(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))))
+"""
+INIT_STUBS = ["augment_gan.nets", "augment_gan.training", "augment_gan.evaluation"]
+
+
+def _torch_modules_after_help(stubs: list[str]) -> list[str]:
+    code = _HELP_IMPORTS.format(stubs=stubs)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_help_imports_no_torch_beyond_the_package_inits() -> None:
+    """The CLI and the config modules it takes its defaults from need no torch: with the three
+    package ``__init__`` files that still import torch eagerly replaced, ``--help`` loads none."""
+    assert _torch_modules_after_help(INIT_STUBS) == []
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="augment_gan/{nets,training,evaluation}/__init__.py import torch eagerly; "
+                   "once their names resolve lazily (as augment_gan/data/__init__.py does), drop this mark")
+def test_help_imports_no_torch() -> None:
+    assert _torch_modules_after_help([]) == []

@@ -1,0 +1,92 @@
+"""The library twins of the CLI's commands: each stage returns what the command prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from augment_gan.contracts.model_dir import read_card
+from augment_gan.contracts.run_dir import RunDir
+from augment_gan.evaluation.config import EvalConfig
+from augment_gan.evaluation.gate import GateThresholds
+from augment_gan.pipeline import Evaluated, Promoted, Trained, TrainEval, TrainEvents, evaluate, export, promote
+from augment_gan.pipeline import resume, train
+from augment_gan.training.run import SettingsChanged
+
+TINY_NET = {"g_width": 4, "d_width": 4, "latent_dim": 8}
+TINY_TRAIN = {"steps": 2, "batch_size": 4, "checkpoint_every": 1, "holdout_fraction": 0.2}
+LENIENT = GateThresholds(max_fid=1e9, max_kid=1e9, min_precision=0, min_coverage=0, min_class_consistency=0,
+                         max_copy_rate=1, max_overall_fid=1e9)
+
+
+class Recorder(TrainEvents):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, object]] = []
+
+    def judged(self, judge_report) -> None:
+        self.seen.append(("judged", judge_report["n"]))
+
+    def started(self, start) -> None:
+        self.seen.append(("started", (start.counts, start.start, start.world_size)))
+
+
+def test_train_then_resume_report_where_they_ended(digits_folder, tmp_path) -> None:
+    events = Recorder()
+    trained = train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, events=events,
+                    progress=False)
+    assert isinstance(trained, Trained) and (trained.start, trained.step, trained.best) == (0, 2, None)
+    assert trained.samples == RunDir(trained.run_dir).sample_grid(2) and trained.samples.is_file()
+    assert events.seen == [("started", ([10, 6, 5], 0, 1))]  # 12, 8, 6 images less the held-out 2, 2, 1
+
+    resumed = resume(trained.run_dir, steps=3, progress=False)
+    assert (resumed.run_dir, resumed.start, resumed.step) == (trained.run_dir, 2, 3)
+
+
+def test_train_resume_names_each_setting_that_differs(digits_folder, tmp_path) -> None:
+    run_dir = train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, progress=False).run_dir
+    with pytest.raises(SettingsChanged) as caught:
+        train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, resume=True,
+              train={**TINY_TRAIN, "steps": 5, "lr_g": 1e-3, "diffaugment": "none"}, channels="3")
+    assert caught.value.run_dir == run_dir
+    assert caught.value.changes == [("lr_g", 1e-3, 2e-4), ("diffaugment", "none", "color,translation,cutout"),
+                                    ("channels", "3", "auto")]
+    assert "lr_g 0.001 (run: 0.0002)" in str(caught.value)
+    assert [s for s, _ in RunDir(run_dir).checkpoints()] == [0, 1, 2]  # refused before training
+
+
+@pytest.fixture(scope="module")
+def evaluated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny run evaluated at every step while it trained."""
+    from tests.conftest import make_digits_folder
+
+    folder = make_digits_folder(tmp_path_factory.mktemp("data"))
+    events = Recorder()
+    trained = train(folder, "d", models_dir=tmp_path_factory.mktemp("models"), net=TINY_NET, train=TINY_TRAIN,
+                    evaluation=TrainEval(every=1, samples_per_class=12, judge_steps=5), events=events, progress=False)
+    assert trained.best is not None and trained.best["step"] in (0, 1, 2)
+    assert [kind for kind, _ in events.seen] == ["judged", "started"]
+    return trained.run_dir
+
+
+def test_evaluate_returns_the_reports_it_wrote(evaluated_run: Path) -> None:
+    result = evaluate(evaluated_run, 1, evaluation=EvalConfig(samples_per_class=10, judge_steps=5))
+    assert isinstance(result, Evaluated) and [r["step"] for r in result.reports] == [1]
+    assert result.reports[0] == RunDir(evaluated_run).read_eval_report(1)
+    assert result.report_path == RunDir(evaluated_run).report_path and result.report_path.is_file()
+
+
+def test_promote_returns_the_decision_and_writes_only_when_a_class_passes(evaluated_run: Path) -> None:
+    rejected = promote(evaluated_run, 0)
+    assert isinstance(rejected, Promoted) and rejected.model_dir is None and rejected.decision["passed_classes"] == []
+    assert not (RunDir(evaluated_run).models_dir / "d" / "PROMOTED").exists()
+    promoted = promote(evaluated_run, 2, thresholds=LENIENT)
+    assert promoted.decision["passed_classes"] == ["0", "1", "2"]
+    assert read_card(promoted.model_dir)["source"]["step"] == 2
+
+
+def test_export_writes_an_ungated_model_dir(evaluated_run: Path, tmp_path: Path) -> None:
+    result = export(evaluated_run, tmp_path / "out")
+    assert (result.step, result.model_dir) == (2, tmp_path / "out")
+    card = read_card(result.model_dir)
+    assert card["gate"] == {"ran": False} and card["version"] == "export-2"
