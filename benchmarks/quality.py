@@ -80,7 +80,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when imported by the tests
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
-from utility import DEFAULT_MNIST, MINORITY, load_mnist, make_split, write_folder  # noqa: E402
+from utility import DEFAULT_MNIST, MINORITY, load_mnist, log_gates, make_split, write_folder  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 NET = dict(g_width=16, d_width=16)  # the demo's nets (augment_gan.demo.DEMO_NET)
@@ -233,55 +233,28 @@ def run_variant(name: str, train_dir: Path, models_dir: Path, test, steps: int, 
     """Train, evaluate during training, promote, then measure on the test set."""
     import torch
 
-    from augment_gan.data import load_image_folder
-    from augment_gan.evaluation.evaluate import (
-        EvalConfig, RunEvaluator, generate_per_class, load_ema_generator)
+    from augment_gan.contracts.run_dir import RunDir
     from augment_gan.evaluation.domain import per_class_accuracy
+    from augment_gan.evaluation.evaluate import EvalConfig, RunEvaluator, generate_per_class, load_ema_generator
     from augment_gan.evaluation.extractors import extract_features
     from augment_gan.evaluation.gate import GateThresholds, apply_gate
-    from augment_gan.evaluation.runs import EvalDuringTraining, best_step, load_reports
-    from augment_gan.nets import NetConfig
-    from augment_gan.promote import PromotionRejected, promote_checkpoint
+    from augment_gan.pipeline import run as run_pipeline
     from augment_gan.training.checkpoint import resolve_checkpoint
-    from augment_gan.training.run import make_trainer, new_run
 
-    seconds: dict[str, float] = {}
-    t0 = time.perf_counter()
-    data = load_image_folder(train_dir, progress=False)
-    net_cfg = NetConfig(num_classes=len(data.classes), channels=data.channels, **variant_net(name))
+    # the toolkit's own pipeline: train with evaluation at every checkpoint but step 0, gate, promote
     cfg = variant_config(name, steps, seed)
-    run_dir = new_run(models_dir, f"mnist-{name}", data, net_cfg, cfg)
-    trainer = make_trainer(run_dir, data)
     judge_steps = judge_steps if judge_steps is not None else EvalConfig.judge_steps
-    evaluator = RunEvaluator(run_dir, EvalConfig(samples_per_class=eval_samples, seed=seed, judge_steps=judge_steps),
-                             data=data)
-    seconds["setup+judge"] = time.perf_counter() - t0
+    eval_cfg = EvalConfig(samples_per_class=eval_samples, seed=seed, judge_steps=judge_steps)
     thresholds = GateThresholds()
-    hook = EvalDuringTraining(evaluator, thresholds, every=cfg.checkpoint_every, checkpoint_every=cfg.checkpoint_every)
-
-    def on_checkpoint(tr) -> None:  # skip the untrained step 0: it costs an evaluation and always fails
-        if tr.step > 0:
-            hook(tr)
-
-    t0 = time.perf_counter()
-    trainer.fit(progress=False, on_checkpoint=on_checkpoint)
-    seconds["train+eval"] = time.perf_counter() - t0
-    train_log = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    step_times = [r["sec_per_step"] for r in train_log if "sec_per_step" in r]
-    reports = {r["step"]: r for r in load_reports(run_dir)}
-    step = best_step(run_dir)
+    result = run_pipeline(train_dir, f"mnist-{name}", models_dir=models_dir, net=variant_net(name), train=cfg,
+                          evaluation=eval_cfg, thresholds=thresholds, eval_every=cfg.checkpoint_every)
+    seconds = dict(result.seconds)
+    run_dir, data, reports, step = result.run_dir, result.data, result.reports, result.best_step
+    promoted = str(result.model_dir.relative_to(models_dir)) if result.model_dir else None
+    step_times = [r["sec_per_step"] for r in RunDir(run_dir).read_metrics() if "sec_per_step" in r]
     toolkit_gate = apply_gate(reports[step], thresholds)
-    for s in sorted(reports):
-        log(f"  {name}: toolkit gate at step {s}: {len(reports[s]['gate']['passed_classes'])}/10 pass "
-            f"({','.join(reports[s]['gate']['passed_classes']) or '-'})")
-
-    t0 = time.perf_counter()
-    try:
-        model_dir, _ = promote_checkpoint(run_dir, step, thresholds)
-        promoted = str(model_dir.relative_to(models_dir))
-    except PromotionRejected:
-        promoted = None
-    seconds["promote"] = time.perf_counter() - t0
+    log_gates(name, reports, log)
+    evaluator = RunEvaluator(run_dir, eval_cfg, data=data)  # the judge the run trained (cached)
 
     # the promoted (best-step) checkpoint's EMA generator, measured on the disjoint test set
     t0 = time.perf_counter()

@@ -3,38 +3,16 @@
 ``metrics`` holds FID, KID, precision/recall, density/coverage and the copy check, all on
 N×D feature matrices; ``extractors`` turns uint8 images into such matrices (the built-in
 ``"inception"`` extractor lives in ``inception`` and is imported only when requested).
+
+Names resolve lazily (:mod:`augment_gan.lazy`): the config dataclasses import no torch.
 """
 
-from augment_gan.evaluation.extractors import (
-    FeatureExtractor,
-    available_extractors,
-    extract_features,
-    get_extractor,
-    register_extractor,
-)
-from augment_gan.evaluation.metrics import (
-    copy_check,
-    feature_statistics,
-    fid,
-    frechet_distance,
-    kid,
-    manifold_metrics,
-    prdc,
-    precision_recall,
-)
+from augment_gan.lazy import lazy_exports
 
-__all__ = [
-    "FeatureExtractor",
-    "available_extractors",
-    "copy_check",
-    "extract_features",
-    "feature_statistics",
-    "fid",
-    "frechet_distance",
-    "get_extractor",
-    "kid",
-    "manifold_metrics",
-    "prdc",
-    "precision_recall",
-    "register_extractor",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "extractors": ("FeatureExtractor", "available_extractors", "extract_features", "get_extractor", "register_extractor"),
+        "metrics": ("copy_check", "feature_statistics", "fid", "frechet_distance", "kid", "manifold_metrics", "prdc", "precision_recall"),
+    },
+)

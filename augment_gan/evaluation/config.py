@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+JUDGE_STEPS = 400  # the domain judge's training steps (JudgeConfig's default too)
+
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -18,6 +20,4 @@ class EvalConfig:
     copy_percentile: float = 1.0
     seed: int = 0
     inception_weights: str | None = None
-    # The domain judge's training steps: JudgeConfig.steps (evaluation/domain.py, which
-    # imports torch); tests/pipeline/test_options.py keeps the two equal.
-    judge_steps: int = 400
+    judge_steps: int = JUDGE_STEPS

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from augment_gan.evaluation.config import JUDGE_STEPS
 from augment_gan.data.cache import default_cache_dir
 from augment_gan.evaluation.extractors import FeatureExtractor
 from augment_gan.fileio import atomic_write
@@ -69,7 +70,7 @@ class DomainJudge(FeatureExtractor):
 
 @dataclass(frozen=True)
 class JudgeConfig:
-    steps: int = 400
+    steps: int = JUDGE_STEPS
     batch_size: int = 64
     lr: float = 2e-3
     width: int = 32

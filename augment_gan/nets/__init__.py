@@ -1,7 +1,15 @@
-"""Class-conditional generator and discriminator."""
+"""Class-conditional generator and discriminator.
 
-from augment_gan.nets.config import NetConfig
-from augment_gan.nets.discriminator import Discriminator
-from augment_gan.nets.generator import Generator
+Names resolve lazily (:mod:`augment_gan.lazy`): the config dataclasses import no torch.
+"""
 
-__all__ = ["Discriminator", "Generator", "NetConfig"]
+from augment_gan.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "config": ("NetConfig",),
+        "discriminator": ("Discriminator",),
+        "generator": ("Generator",),
+    },
+)

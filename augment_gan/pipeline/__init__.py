@@ -17,27 +17,14 @@ Example::
     result = run("data/train", "pets", balance=Balance(out="data/synthetic"))
 """
 
-from __future__ import annotations
+from augment_gan.lazy import lazy_exports
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "options": ("MODELS_DIR", "Balance", "Runtime", "TrainEval", "TrainEvents"),
-    "job": ("PipelineResult", "balance_folder", "run"),
-    "fit": ("Relaunched", "TrainStart", "Trained"),
-    "stages": ("Evaluated", "Exported", "Promoted", "evaluate", "export", "promote", "resume", "train"),
-}
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_MODULE_OF)
-
-
-def __getattr__(name: str) -> Any:
-    """Import the module that defines ``name`` when it is first asked for (PEP 562)."""
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "options": ("MODELS_DIR", "Balance", "Runtime", "TrainEval", "TrainEvents"),
+        "job": ("PipelineResult", "balance_folder", "run"),
+        "fit": ("Relaunched", "TrainStart", "Trained"),
+        "stages": ("Evaluated", "Exported", "Promoted", "evaluate", "export", "promote", "resume", "train"),
+    },
+)

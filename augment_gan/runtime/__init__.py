@@ -11,23 +11,13 @@
 Names resolve lazily, so ``from augment_gan.runtime import OnnxGenerator`` imports no torch.
 """
 
-from __future__ import annotations
+from augment_gan.lazy import lazy_exports
 
-import importlib
-from typing import Any
-
-_LAZY = {
-    "Augmenter": "augment_gan.runtime.augmenter",
-    "OnnxGenerator": "augment_gan.runtime.generator",
-    "UnknownClassError": "augment_gan.runtime.generator",
-    "SyntheticDataset": "augment_gan.runtime.datasets",
-    "BalancedDataset": "augment_gan.runtime.datasets",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "augmenter": ("Augmenter",),
+        "generator": ("OnnxGenerator", "UnknownClassError"),
+        "datasets": ("SyntheticDataset", "BalancedDataset"),
+    },
+)

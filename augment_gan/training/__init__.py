@@ -1,7 +1,15 @@
-"""GAN training: losses, DiffAugment, EMA, checkpoints and the trainer loop."""
+"""GAN training: losses, DiffAugment, EMA, checkpoints and the trainer loop.
 
-from augment_gan.training.config import TrainConfig
-from augment_gan.training.device import pick_device
-from augment_gan.training.trainer import Trainer, TrainingInterrupted
+Names resolve lazily (:mod:`augment_gan.lazy`): the config dataclasses import no torch.
+"""
 
-__all__ = ["TrainConfig", "Trainer", "TrainingInterrupted", "pick_device"]
+from augment_gan.lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "config": ("TrainConfig",),
+        "device": ("pick_device",),
+        "trainer": ("Trainer", "TrainingInterrupted"),
+    },
+)
