@@ -23,7 +23,7 @@ _LAZY = {
     "Augmenter": "augment_gan.runtime.augmenter",
     "OnnxGenerator": "augment_gan.runtime.generator",
     "SyntheticDataset": "augment_gan.runtime.datasets",
-    "BalancedDataset": "augment_gan.runtime.datasets",
+    "BalancedDataset": "augment_gan.runtime.balanced",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

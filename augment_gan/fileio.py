@@ -55,3 +55,18 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def read_stamped_json(path: Path, fmt: int, error: type[Exception], missing: str) -> dict[str, Any]:
+    """A JSON object whose ``"format"`` must be ``fmt``; ``error(missing)`` when the file does
+    not exist, ``error`` naming the file when it is not JSON or of another format."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise error(missing) from None
+    except json.JSONDecodeError as e:
+        raise error(f"{path} is not valid JSON ({e}).") from None
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        found = doc.get("format") if isinstance(doc, dict) else None
+        raise error(f"{path} has an unknown format {found!r}.")
+    return doc

@@ -7,7 +7,6 @@ its parity check; then ``models/<name>/v<k>/`` is written whole and PROMOTED poi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from augment_gan.contracts.model_dir import ONNX_NAME, REPORT_NAME, SAMPLES_NAME, next_version, write_model_dir
 from augment_gan.contracts.reports import EvalReport, GateDecision

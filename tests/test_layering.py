@@ -45,6 +45,7 @@ RULES: dict[str, set[str]] = {
     "augment_gan.runtime": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment")},
     "augment_gan.runtime.augmenter": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment")},
     "augment_gan.runtime.datasets": _pkg("data", "nets", "training", "evaluation", "export", "augment"),
+    "augment_gan.runtime.balanced": _pkg("data", "nets", "training", "evaluation", "export", "augment"),
     "augment_gan.augment": {"torch", *_pkg("nets", "training", "evaluation", "export", "promote", "pipeline")},
     "augment_gan.promote": _pkg("runtime", "augment", "pipeline", "cli"),
     "augment_gan.cli": {"torch", "bentoml"},  # a command imports its stage when it runs

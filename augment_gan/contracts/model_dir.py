@@ -28,7 +28,7 @@ from typing import Any
 
 from augment_gan.contracts.reports import ModelCard
 from augment_gan.errors import AugmentGanError
-from augment_gan.fileio import atomic_write_bytes, atomic_write_json
+from augment_gan.fileio import atomic_write_bytes, atomic_write_json, read_stamped_json
 
 CARD_FORMAT = 1
 CARD_NAME = "card.json"
@@ -172,16 +172,8 @@ def require_gated(model_dir: Path, card: dict[str, Any], how_to_allow: str) -> N
 
 
 def read_card(model_dir: Path) -> ModelCard:
-    path = Path(model_dir) / CARD_NAME
-    try:
-        card = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ModelError(f"{model_dir} is not a model dir (no {CARD_NAME}).") from None
-    except json.JSONDecodeError as e:
-        raise ModelError(f"{path} is not valid JSON ({e}).") from None
-    if card.get("format") != CARD_FORMAT:
-        raise ModelError(f"{path} has an unknown format {card.get('format')!r}.")
-    return card
+    return read_stamped_json(Path(model_dir) / CARD_NAME, CARD_FORMAT, ModelError,
+                             f"{model_dir} is not a model dir (no {CARD_NAME}).")
 
 
 def verify_file(model_dir: Path, card: dict[str, Any], fname: str) -> Path:

@@ -26,7 +26,7 @@ from typing import Any
 
 from augment_gan.contracts.reports import EvalReport
 from augment_gan.errors import CheckpointError, ConfigError
-from augment_gan.fileio import atomic_write_bytes, atomic_write_json
+from augment_gan.fileio import atomic_write_bytes, atomic_write_json, read_stamped_json
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CONFIG_FORMAT = 1
@@ -119,15 +119,8 @@ class RunDir:
         atomic_write_json(self.config_path, {"format": CONFIG_FORMAT, **config})
 
     def read_config(self) -> dict[str, Any]:
-        try:
-            config = json.loads(self.config_path.read_text())
-        except FileNotFoundError:
-            raise CheckpointError(f"{self.root} is not a run dir (no {CONFIG_NAME}).") from None
-        except json.JSONDecodeError as e:
-            raise CheckpointError(f"{self.config_path} is not valid JSON ({e}).") from None
-        if config.get("format") != CONFIG_FORMAT:
-            raise CheckpointError(f"{self.config_path} has an unknown format {config.get('format')!r}.")
-        return config
+        return read_stamped_json(self.config_path, CONFIG_FORMAT, CheckpointError,
+                                 f"{self.root} is not a run dir (no {CONFIG_NAME}).")
 
     def write_split(self, fraction: float, seed: int, holdout: list[str]) -> None:
         atomic_write_json(self.split_path, {"fraction": fraction, "seed": seed, "holdout": holdout})

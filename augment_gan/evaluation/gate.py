@@ -10,7 +10,6 @@ from __future__ import annotations
 import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
 
 from augment_gan.contracts.reports import ClassRecord, EvalReport, GateDecision
 from augment_gan.errors import ConfigError

@@ -5,8 +5,8 @@
 - :mod:`~augment_gan.runtime.latents`: the latent of sample *i* of class *c* (one definition);
 - :mod:`~augment_gan.runtime.images`: uint8 arrays -> PIL images, PNG bytes and grids;
 - :mod:`~augment_gan.runtime.augmenter`: :class:`Augmenter`, the public facade;
-- :mod:`~augment_gan.runtime.datasets`: the torch Datasets (the one module here that imports
-  torch, and only when it is imported).
+- :mod:`~augment_gan.runtime.datasets`, :mod:`~augment_gan.runtime.balanced`: the torch
+  Datasets (the only modules here that import torch, and only when they are imported).
 
 Names resolve lazily, so ``from augment_gan.runtime import OnnxGenerator`` imports no torch.
 """
@@ -18,6 +18,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
     {
         "augmenter": ("Augmenter",),
         "generator": ("OnnxGenerator", "UnknownClassError"),
-        "datasets": ("SyntheticDataset", "BalancedDataset"),
+        "datasets": ("SyntheticDataset",),
+        "balanced": ("BalancedDataset",),
     },
 )

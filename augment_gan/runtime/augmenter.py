@@ -16,19 +16,18 @@ Example (runnable against any model dir)::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from augment_gan.runtime.providers import ProviderSpec
 from augment_gan.runtime.generator import OnnxGenerator
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from augment_gan.runtime.datasets import BalancedDataset, SyntheticDataset
+    from augment_gan.runtime.balanced import BalancedDataset
+    from augment_gan.runtime.datasets import SyntheticDataset
 
 
 class Augmenter:
@@ -38,31 +37,15 @@ class Augmenter:
         self.generator = generator
 
     @classmethod
-    def load(
-        cls,
-        model: str | Path,
-        *,
-        models_dir: str | Path = "models",
-        providers: str | Sequence[ProviderSpec] = "auto",
-        intra_op_threads: int | None = None,
-        inter_op_threads: int | None = None,
-        allow_ungated: bool = True,
-    ) -> Augmenter:
+    def load(cls, model: str | Path, **options: Any) -> Augmenter:
         """Load a model dir path, or a model name (its PROMOTED version under ``models_dir``).
 
-        ``providers="auto"`` uses CUDA when a GPU is really usable, else CPU, silently.
-        Raises ``ModelError`` if generator.onnx does not match the card's sha256.
+        ``options`` are :meth:`OnnxGenerator.load`'s: ``models_dir``, ``providers`` ("auto"
+        uses CUDA when a GPU is really usable, else CPU, silently), ``intra_op_threads``,
+        ``inter_op_threads``, ``allow_ungated``. Raises ``ModelError`` if generator.onnx does
+        not match the card's sha256.
         """
-        return cls(
-            OnnxGenerator.load(
-                model,
-                models_dir=models_dir,
-                providers=providers,
-                intra_op_threads=intra_op_threads,
-                inter_op_threads=inter_op_threads,
-                allow_ungated=allow_ungated,
-            )
-        )
+        return cls(OnnxGenerator.load(model, **options))
 
     @property
     def classes(self) -> list[str]:
@@ -89,33 +72,19 @@ class Augmenter:
         """Like :meth:`generate`, as PIL images (mode L or RGB)."""
         return self.generator.generate_pil(label, n, seed=seed, batch_size=batch_size)
 
-    def dataset(
-        self,
-        per_class: dict[str | int, int] | None = None,
-        n_per_class: int | None = None,
-        transform: Callable | None = None,
-        target_transform: Callable | None = None,
-        seed: int = 0,
-        as_tensor: bool = False,
-    ) -> SyntheticDataset:
-        """A purely synthetic, ImageFolder-like torch Dataset (imports torch)."""
+    def dataset(self, *args: Any, **options: Any) -> SyntheticDataset:
+        """A purely synthetic, ImageFolder-like torch Dataset (imports torch); the arguments
+        are :class:`~augment_gan.runtime.datasets.SyntheticDataset`'s after the model."""
         from augment_gan.runtime.datasets import SyntheticDataset
 
-        return SyntheticDataset(self.generator, per_class, n_per_class, transform, target_transform, seed, as_tensor)
+        return SyntheticDataset(self.generator, *args, **options)
 
-    def balanced(
-        self,
-        real: Any,
-        target: str | int = "max",
-        synthetic_share: float = 0.25,
-        seed: int = 0,
-        *,
-        allow_ungated: bool = False,
-    ) -> BalancedDataset:
-        """``real`` (a torchvision ImageFolder) plus capped synthetic samples for its small classes."""
-        from augment_gan.runtime.datasets import BalancedDataset
+    def balanced(self, real: Any, *args: Any, **options: Any) -> BalancedDataset:
+        """``real`` (a torchvision ImageFolder) plus capped synthetic samples for its small classes;
+        the arguments are :class:`~augment_gan.runtime.balanced.BalancedDataset`'s after the model."""
+        from augment_gan.runtime.balanced import BalancedDataset
 
-        return BalancedDataset(real, self.generator, target, synthetic_share, seed, allow_ungated=allow_ungated)
+        return BalancedDataset(real, self.generator, *args, **options)
 
     def __repr__(self) -> str:
         return f"Augmenter({self.generator!r})"

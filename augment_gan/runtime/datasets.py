@@ -1,35 +1,26 @@
-"""torch Datasets over an exported generator: purely synthetic, or a real ImageFolder topped up.
+"""torch Datasets over an exported generator; this module and :mod:`.balanced` are the only
+runtime modules that import torch.
 
-Both generate lazily, one sample per ``__getitem__`` (nothing big is cached), and each
-sample is a pure function of ``(seed, class, ordinal within the class)``: its latent is
-``np.random.default_rng([seed, model_class_index, j]).standard_normal((1, latent_dim))``.
-So sample i is the same image in every epoch, worker and batch, and sample j of class c
-is the same in :class:`SyntheticDataset` and :class:`BalancedDataset` for the same seed.
+:class:`SyntheticDataset` is purely synthetic; :class:`~augment_gan.runtime.balanced.BalancedDataset`
+tops up a real ImageFolder. Both generate lazily, one sample per ``__getitem__`` (nothing
+big is cached), and each sample is a pure function of ``(seed, class, ordinal within the
+class)`` (:func:`~augment_gan.runtime.latents.sample_latent`). So sample i is the same image
+in every epoch, worker and batch, and sample j of class c is the same in both datasets and
+in the files ``augment`` writes, for the same seed.
 
 The onnxruntime session is never pickled: each DataLoader worker opens its own on first
 use, on CPU with one intra-op thread unless the OnnxGenerator was given explicit providers /
-threads (see ``_LazyGenerator``). The main process (``num_workers=0``) uses "auto".
-
-Why :class:`BalancedDataset` caps the synthetic share instead of filling classes up:
-on an imbalanced MNIST split, filling minority classes to the majority count with samples
-of a good-looking cGAN, drawn uniformly, *lowered* minority recall (0.68 -> 0.61), while a
-25 % synthetic share per class with real oversampling and affine augmentation raised it
-over oversampling + affine alone (0.927 -> 0.944). Synthetic images should add to a small
-class's real images, not drown them.
+threads (see :class:`LazyGenerator`). The main process (``num_workers=0``) uses "auto".
 
 Example::
 
-    from torchvision.datasets import ImageFolder
-    from torchvision import transforms as T
-    real = ImageFolder("data/train", transform=T.Compose([T.RandomAffine(10), T.ToTensor()]))
-    ds = BalancedDataset(real, "models/digits/v1", synthetic_share=0.25)
-    loader = DataLoader(ds, batch_size=64, sampler=ds.sampler(), num_workers=2)
+    ds = SyntheticDataset("models/digits/v1", n_per_class=100, transform=T.ToTensor())
+    loader = DataLoader(ds, batch_size=64, shuffle=True, num_workers=2)
 """
 
 from __future__ import annotations
 
 import bisect
-import math
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,15 +28,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
-from torch.utils.data import Dataset, WeightedRandomSampler, get_worker_info
+from torch.utils.data import Dataset, get_worker_info
 
 from augment_gan.errors import ConfigError
 from augment_gan.runtime.providers import CPU, ProviderSpec
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.images import to_pil
 from augment_gan.runtime.latents import sample_latent
-from augment_gan.contracts.model_dir import require_gated
 
 ModelLike = str | Path | OnnxGenerator
 
@@ -66,7 +55,7 @@ def as_generator(
     return OnnxGenerator.load(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads, lazy=True)
 
 
-class _LazyGenerator:
+class LazyGenerator:
     """Holds the OnnxGenerator; in a DataLoader worker, its session defaults to CPU and one thread.
 
     Why: N workers x all-core thread pools oversubscribe the CPU; CUDA cannot be initialised
@@ -88,7 +77,7 @@ class _LazyGenerator:
         return gen.generate_from_latents(z, [class_index])[0]  # (H, W, C) uint8
 
 
-def _check_seed(seed: int) -> int:
+def check_seed(seed: int) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
     return int(seed)
@@ -141,8 +130,8 @@ class SyntheticDataset(Dataset):
                     "its synthetic samples may hurt a classifier.",
                     stacklevel=2,
                 )
-        self._source = _LazyGenerator(gen)
-        self.seed = _check_seed(seed)
+        self._source = LazyGenerator(gen)
+        self.seed = check_seed(seed)
         self.transform = transform
         self.target_transform = target_transform
         self.as_tensor = as_tensor
@@ -178,149 +167,3 @@ class SyntheticDataset(Dataset):
         if self.target_transform is not None:
             target = self.target_transform(target)
         return image, target
-
-
-class BalancedDataset(Dataset):
-    """A real ImageFolder plus capped synthetic samples for its small classes.
-
-    Indices ``[0, len(real))`` are the real samples (``real[i]`` exactly); after them come
-    the synthetic ones. Class indices are ``real.class_to_idx`` (real class names are
-    matched to the model's by name; mismatches are reported in ``skipped_classes``, never
-    guessed), and both kinds go through ``real.transform`` / ``real.target_transform``.
-    Synthetic images are converted to the mode and size of the folder's first image as
-    ``real.loader`` returns it, so ``__getitem__`` returns what ImageFolder would.
-
-    A class gets ``ceil(target * synthetic_share)`` synthetic samples when its real count is
-    below ``target`` ("max": the largest class) and the gate passed it (an ungated model is
-    refused unless ``allow_ungated=True``). Use :meth:`sampler`: every class gets equal
-    mass, the synthetic samples of a class exactly ``synthetic_share`` of it and its
-    (oversampled) real images the rest. See the module docstring for why the share is
-    capped rather than filling classes up.
-
-    Example::
-
-        ds = BalancedDataset(ImageFolder("data/train", transform=T.ToTensor()), "digits", target="max")
-        ds.synthetic_counts, ds.skipped_classes   # {'7': 250, ...}, {'9': 'failed the quality gate: ...'}
-        DataLoader(ds, batch_size=64, sampler=ds.sampler(), num_workers=2)
-    """
-
-    def __init__(
-        self,
-        real: Any,
-        model: ModelLike,
-        target: str | int = "max",
-        synthetic_share: float = 0.25,
-        seed: int = 0,
-        *,
-        allow_ungated: bool = False,
-        models_dir: str | Path = "models",
-        providers: str | Sequence[ProviderSpec] = "auto",
-        intra_op_threads: int | None = None,
-    ) -> None:
-        gen = as_generator(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads)
-        if not 0.0 <= float(synthetic_share) < 1.0:
-            raise ConfigError(f"synthetic_share must be in [0, 1), got {synthetic_share}.")
-        if not allow_ungated:
-            require_gated(gen.model_dir, gen.card, "allow_ungated=True")
-        self.real = real
-        self.seed = _check_seed(seed)
-        self.synthetic_share = float(synthetic_share)
-        self._source = _LazyGenerator(gen)
-        self.classes: list[str] = list(real.classes)
-        self.class_to_idx: dict[str, int] = dict(real.class_to_idx)
-        targets = [int(t) for t in real.targets]
-        self.real_counts: dict[str, int] = {name: targets.count(i) for name, i in self.class_to_idx.items()}
-        self.target = self._resolve_target(target)
-        self.skipped_classes: dict[str, str] = {}
-        self.synthetic_counts: dict[str, int] = {}
-        per_class = math.ceil(self.target * self.synthetic_share)
-        model_classes = gen.classes
-        for name in sorted(self.class_to_idx, key=self.class_to_idx.get):
-            count = self.real_counts[name]
-            if name not in model_classes:
-                self.skipped_classes[name] = "not a class of the model: real images only"
-            elif count == 0:
-                self.skipped_classes[name] = "no real images to add synthetic ones to"
-            elif count >= self.target or per_class == 0:
-                continue
-            elif gen.gate_ran and not gen.gate_passed(name):
-                self.skipped_classes[name] = "failed the quality gate: " + "; ".join(gen.gate_reasons(name))
-            else:
-                self.synthetic_counts[name] = per_class
-        for name in model_classes:
-            if name not in self.class_to_idx:
-                self.skipped_classes[name] = "a class of the model but not in the folder: ignored"
-        # synthetic block b: folder class index, model class index, first dataset index
-        self._blocks = [(self.class_to_idx[n], model_classes.index(n)) for n in self.synthetic_counts]
-        self._starts = np.cumsum([len(targets), *self.synthetic_counts.values()]).tolist()
-        self.targets: list[int] = targets + [c for (c, _), n in zip(self._blocks, self.synthetic_counts.values()) for _ in range(n)]
-        self._mode, self._size = self._real_image_format()
-
-    def _resolve_target(self, target: str | int) -> int:
-        if target == "max":
-            return max(self.real_counts.values(), default=0)
-        if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or target < 1:
-            raise ConfigError(f"target must be 'max' or a positive integer, got {target!r}.")
-        return int(target)
-
-    def _real_image_format(self) -> tuple[str | None, tuple[int, int] | None]:
-        """Mode and size of the folder's first image as the folder's loader returns it."""
-        if not self.synthetic_counts or not getattr(self.real, "samples", None):
-            return None, None
-        image = self.real.loader(self.real.samples[0][0])
-        return (image.mode, image.size) if isinstance(image, Image.Image) else (None, None)
-
-    @property
-    def generator(self) -> OnnxGenerator:
-        return self._source.generator
-
-    def __len__(self) -> int:
-        return self._starts[-1]
-
-    def is_synthetic(self, index: int) -> bool:
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(f"index {index} out of range for {len(self)} samples")
-        return index >= self._starts[0]
-
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
-        if not self.is_synthetic(index):
-            return self.real[index % len(self)]
-        index %= len(self)
-        b = bisect.bisect_right(self._starts, index) - 1
-        folder_class, model_class = self._blocks[b]
-        image = to_pil(self._source.image(self.seed, model_class, index - self._starts[b]))
-        if self._mode is not None and image.mode != self._mode:
-            image = image.convert(self._mode)
-        if self._size is not None and image.size != self._size:
-            image = image.resize(self._size, Image.Resampling.BICUBIC)
-        target: Any = folder_class
-        if self.real.transform is not None:
-            image = self.real.transform(image)
-        if self.real.target_transform is not None:
-            target = self.real.target_transform(target)
-        return image, target
-
-    def sample_weights(self) -> torch.Tensor:
-        """Per-sample weights: equal mass per class; synthetic = ``synthetic_share`` of a topped-up class."""
-        weights = torch.zeros(len(self), dtype=torch.float64)
-        real_targets = torch.tensor(self.targets[: self._starts[0]], dtype=torch.long)
-        present = [name for name, n in self.real_counts.items() if n > 0]
-        class_mass = 1.0 / max(len(present), 1)
-        for name in present:
-            c = self.class_to_idx[name]
-            n_syn = self.synthetic_counts.get(name, 0)
-            share = self.synthetic_share if n_syn else 0.0
-            weights[: self._starts[0]][real_targets == c] = class_mass * (1.0 - share) / self.real_counts[name]
-        for b, n_syn in enumerate(self.synthetic_counts.values()):
-            weights[self._starts[b] : self._starts[b + 1]] = class_mass * self.synthetic_share / n_syn
-        return weights
-
-    def sampler(self, num_samples: int | None = None, generator: torch.Generator | None = None) -> WeightedRandomSampler:
-        """A WeightedRandomSampler (with replacement) over :meth:`sample_weights`.
-
-        ``num_samples`` defaults to ``len(classes) * target``: one balanced epoch.
-        """
-        n = num_samples if num_samples is not None else len(self.classes) * self.target
-        return WeightedRandomSampler(self.sample_weights(), num_samples=n, replacement=True, generator=generator)

@@ -15,7 +15,8 @@ from torch.utils.data import DataLoader
 from torchvision import transforms as T
 from torchvision.datasets import ImageFolder
 
-from augment_gan.runtime.datasets import BalancedDataset, SyntheticDataset
+from augment_gan.runtime.balanced import BalancedDataset
+from augment_gan.runtime.datasets import SyntheticDataset
 from augment_gan.runtime.latents import sample_latent
 from augment_gan.errors import AugmentGanError
 from augment_gan.runtime.augmenter import Augmenter
