@@ -1,4 +1,4 @@
-"""Starting and resuming a training run on an image folder: the run dir's contracts."""
+"""Starting and resuming a training run: a new run dir, its folder reloaded and checked, the trainer."""
 
 from __future__ import annotations
 
