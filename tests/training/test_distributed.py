@@ -82,6 +82,7 @@ def test_launcher_options_are_stripped_and_torchrun_command_built() -> None:
         torchrun_command(["d"], 8, nnodes="2")
 
 
+@pytest.mark.slow  # two processes
 @pytest.mark.parametrize("loss", ["hinge", "wgan-gp"])
 def test_two_gloo_processes_stay_identical_and_rank0_alone_writes(tmp_path: Path, loss: str) -> None:
     run_dir, out = tmp_path / "run", tmp_path / "out.json"
@@ -109,6 +110,7 @@ def test_two_gloo_processes_stay_identical_and_rank0_alone_writes(tmp_path: Path
     assert (start["world_size"], start["batch_size"], start["batch_per_process"]) == (2, 8, 4)
 
 
+@pytest.mark.slow  # torchrun and two processes
 def test_cli_trains_with_two_processes_and_resumes_with_one(tmp_path: Path, digits_folder: Path) -> None:
     models = tmp_path / "models"
     common = [sys.executable, "-m", "augment_gan.cli", "train", str(digits_folder), "--name", "d",
