@@ -20,10 +20,13 @@ number of Adam steps at batch 64) and several seeds on:
   f  ``BalancedDataset`` (synthetic_share 0.25 / 0.5) + affine, its own sampler
 
 Reported on the real test split: macro-F1, balanced accuracy, minority recall (mean of the
-two minority classes), mean +- std over seeds; and the best augment-gan strategy (picked on
-the VALIDATION split's macro-F1, never on test) minus (c), in units of the seed std.
+two minority classes), mean +- std over seeds; the best augment-gan strategy (picked on the
+VALIDATION split's macro-F1, never on test); and, for every augment-gan strategy against
+(b) and (c), the mean paired difference over seeds with its 95 % t interval (seed k of
+every strategy starts from the same classifier weights). A difference whose interval
+contains 0 is a tie.
 
-    .venv/bin/python benchmarks/utility.py [--quick] [--seeds 3] [--gan-steps 800] [--clf-steps 600]
+    .venv/bin/python benchmarks/utility.py [--quick] [--seeds 5] [--gan-steps 800] [--clf-steps 600]
 
 JSON: ``benchmarks/results/utility.json`` (``utility-quick.json`` with ``--quick``).
 """
@@ -52,7 +55,8 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MNIST = REPO.parent / "shared" / "datasets" / "mnist-t10k"
 MINORITY = (3, 8)
 CLASSES = [str(d) for d in range(10)]
-BASELINE = "c"
+BASELINE = "c"  # the bar: class-balanced oversampling + random affine
+PAIRED_BASELINES = ("b", "c")  # every augment-gan strategy is compared, seed by seed, with these
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -289,6 +293,32 @@ def summarise(runs: list[dict], part: str) -> dict:
     return out
 
 
+def paired_difference(candidate: list[float], baseline: list[float], confidence: float = 0.95) -> dict:
+    """Mean of the per-seed differences candidate - baseline and its t confidence interval.
+
+    Paired: seed k of every strategy starts from the same classifier weights, so the
+    differences cancel what the seed alone does. ``significant`` when the interval excludes 0."""
+    from scipy import stats
+
+    if len(candidate) != len(baseline):
+        raise ValueError(f"pair runs of the same seeds: {len(candidate)} vs {len(baseline)} values")
+    diffs = [a - b for a, b in zip(candidate, baseline)]
+    n, mean = len(diffs), statistics.fmean(diffs)
+    if n < 2:
+        return {"mean": mean, "ci95": None, "n": n, "significant": False}
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * statistics.stdev(diffs) / math.sqrt(n)
+    lo, hi = mean - half, mean + half
+    return {"mean": mean, "ci95": [lo, hi], "n": n, "significant": bool(lo > 0 or hi < 0)}
+
+
+def paired_table(runs: dict[str, list[dict]], candidates: list[str], baselines: tuple[str, ...]) -> dict:
+    """For every candidate against every baseline: the paired test-set difference per metric."""
+    return {cand: {base: {m: paired_difference([r["test"][m] for r in runs[cand]], [r["test"][m] for r in runs[base]])
+                          for m in METRICS}
+                   for base in baselines}
+            for cand in candidates}
+
+
 def fmt(s: dict) -> str:
     return f"{s['mean']:.4f} ± {s['std']:.4f}" if s["std"] is not None else f"{s['mean']:.4f}"
 
@@ -327,6 +357,8 @@ def tabulate(result: dict, strategies: dict, runs: dict) -> None:
                        "beats_c_by_2std": bool(z is not None and z > 2)}
         comparisons[group] = comp
     result["best_vs_c"] = comparisons
+    gan_keys = [k for k in table if table[k]["augment_gan"]]
+    result["paired_vs_baselines"] = paired_table(runs, gan_keys, PAIRED_BASELINES)
 
 
 
@@ -334,7 +366,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
     p.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 150 GAN steps, 150 classifier steps")
-    p.add_argument("--seeds", type=int, default=None, help="classifier seeds (default 3; quick 1)")
+    p.add_argument("--seeds", type=int, default=None, help="classifier seeds (default 5; quick 2)")
     p.add_argument("--gan-steps", type=int, default=None, help="GAN steps (default 800; quick 150)")
     p.add_argument("--clf-steps", type=int, default=None, help="classifier Adam steps at batch 64 (default 600; quick 150)")
     p.add_argument("--n-major", type=int, default=400)
@@ -351,7 +383,7 @@ def main() -> None:
     p.add_argument("--keep", type=Path, default=None, help="work in this dir and keep it (default: a temp dir)")
     a = p.parse_args()
     q = a.quick
-    seeds = a.seeds or (1 if q else 3)
+    seeds = a.seeds or (2 if q else 5)
     gan_steps = a.gan_steps if a.gan_steps is not None else (150 if q else 800)
     clf_steps = a.clf_steps if a.clf_steps is not None else (150 if q else 600)
     n_val = a.n_val if a.n_val is not None else (50 if q else 100)
@@ -475,11 +507,16 @@ def main() -> None:
         print(f"{key:6s}{row['label']:58s} {fmt(t['macro_f1']):>17s} {fmt(t['balanced_accuracy']):>17s} "
               f"{fmt(t['minority_recall']):>17s}")
     for group, comp in result["best_vs_c"].items():
-        parts = []
-        for m in METRICS:
-            z = comp[m]["diff_in_pooled_std"]
-            parts.append(f"{m} {comp[m]['diff']:+.4f}" + (f" ({z:+.2f} pooled seed-std)" if z is not None else ""))
-        print(f"best augment-gan [{group}] by val macro-F1 = {comp['best_by_val_macro_f1']} vs c: " + ", ".join(parts))
+        print(f"best augment-gan [{group}] by val macro-F1 = {comp['best_by_val_macro_f1']}")
+    print("paired test-set differences vs the baselines (mean [95 % CI]; * = the interval excludes 0):")
+    for cand, by_base in result["paired_vs_baselines"].items():
+        for base, diffs in by_base.items():
+            cells = []
+            for m in METRICS:
+                d = diffs[m]
+                ci = "" if d["ci95"] is None else f" [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
+                cells.append(f"{m} {d['mean']:+.4f}{ci}{'*' if d['significant'] else ''}")
+            print(f"  {cand:5s} - {base}: " + ", ".join(cells))
     print(f"wrote {out_path} (total {result['timings_s']['total']:.0f}s)")
 
 

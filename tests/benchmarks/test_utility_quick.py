@@ -31,3 +31,17 @@ def test_reads_mnist_when_present():
     images, labels = bench.load_mnist(bench.DEFAULT_MNIST)
     assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
     assert sorted(set(labels.tolist())) == list(range(10))
+
+
+def test_paired_difference_ci_from_per_seed_differences():
+    bench = _bench()
+    d = bench.paired_difference([0.92, 0.94, 0.93, 0.95, 0.91], [0.90, 0.91, 0.90, 0.92, 0.89])
+    diffs = [0.02, 0.03, 0.03, 0.03, 0.02]
+    assert d["n"] == 5 and d["mean"] == pytest.approx(np.mean(diffs))
+    half = 2.776445 * np.std(diffs, ddof=1) / np.sqrt(5)  # t(0.975, 4)
+    assert d["ci95"] == pytest.approx([np.mean(diffs) - half, np.mean(diffs) + half], rel=1e-5)
+    assert d["significant"]
+    tie = bench.paired_difference([0.90, 0.92, 0.91], [0.91, 0.91, 0.91])
+    assert tie["ci95"][0] < 0 < tie["ci95"][1] and not tie["significant"]
+    with pytest.raises(ValueError, match="same seeds"):
+        bench.paired_difference([0.9], [0.9, 0.8])
