@@ -85,7 +85,8 @@ def run(
     models_dir = Path(models_dir)
 
     say.rule("1. the folder")
-    data = load_image_folder(data_dir, progress=console is not None)
+    resolution = (net or {}).get("resolution", NetConfig.resolution)
+    data = load_image_folder(data_dir, resolution=resolution, progress=console is not None)
     say.print(format_summary_table(summarize(data)))
 
     say.rule("2. train the class-conditional GAN, evaluating as it goes")

@@ -34,6 +34,9 @@ def new_run(
 
     ``channels_requested`` is the option ``data`` was loaded with; resume reloads the folder
     with it, so the cache key (which includes it) identifies the same files."""
+    if data.resolution != net_cfg.resolution:  # D would sum-pool the wrong size without a word
+        raise ConfigError(f"the folder was loaded at {data.resolution} px but the nets are built for "
+                          f"{net_cfg.resolution} px; load it with resolution={net_cfg.resolution}.")
     run_dir = create_run_dir(models_dir, name)
     _, holdout = holdout_split(data.labels, cfg.holdout_fraction, cfg.seed)
     RunDir(run_dir).write_split(cfg.holdout_fraction, cfg.seed, [data.paths[i] for i in holdout])
