@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 
 # Small enough to finish in a few minutes on 2 CPU cores, big enough for clean digits.
 DEMO_NET = dict(g_width=16, d_width=16)
-DEMO_TRAIN = dict(n_critic=2, batch_size=64)
+DEMO_TRAIN = dict(batch_size=64)  # the library defaults otherwise (one D step, no DiffAugment)
 DEMO_EVAL_SAMPLES = 200
 DEMO_MAX_SHARE = 0.25
 
 
-def demo(models_dir: Path, steps: int = 400, seed: int = 0, console: Console | None = None) -> PipelineResult:
+def demo(models_dir: Path, steps: int = 600, seed: int = 0, console: Console | None = None) -> PipelineResult:
     """Write the imbalanced digits folder, run the pipeline on it (evaluating step 0 and the
     last step), and balance a copy of the folder; prints as it goes when given a console."""
     from augment_gan.pipeline.job import balance_folder, run  # the whole job: imported when it runs

@@ -21,7 +21,7 @@ from augment_gan.pipeline.options import MODELS_DIR, Runtime, TrainEval, TrainEv
 NET_OPTIONS = {name: name for name in ("resolution", "latent_dim", "g_width", "d_width")}
 TRAIN_OPTIONS = {**{name: name for name in (
     "steps", "batch_size", "loss", "seed", "checkpoint_every", "lr_g", "lr_d", "n_critic", "ema_decay", "diffaugment",
-    "label_smoothing", "mode_seeking", "class_balance")}, "holdout": "holdout_fraction"}
+    "label_smoothing", "mode_seeking", "lecam", "topk", "ada_target", "class_balance")}, "holdout": "holdout_fraction"}
 RUN_OPTIONS = {**NET_OPTIONS, **TRAIN_OPTIONS, "channels": "channels"}
 
 # what train and resume both take: none of it changes the run
@@ -76,10 +76,16 @@ def train(
     lr_d: Annotated[float, opt("Discriminator learning rate.")] = TRAIN.lr_d,
     n_critic: Annotated[int, opt("D steps per G step (5 is usual for wgan-gp).")] = TRAIN.n_critic,
     ema_decay: Annotated[float, opt("Decay of the generator's EMA copy.")] = TRAIN.ema_decay,
-    diffaugment: Annotated[str, opt("DiffAugment policy, or 'none'.")] = TRAIN.diffaugment,
+    diffaugment: Annotated[str, opt("DiffAugment policy (e.g. color,translation,cutout), or 'none'.")] = TRAIN.diffaugment,
+    ada_target: Annotated[float, opt("Adapt the DiffAugment probability per class, raising it while D scores more "
+                                     "than this share of a class's reals as real (0: always apply).")] = TRAIN.ada_target,
     label_smoothing: Annotated[float, opt("One-sided label smoothing (ns loss only).")] = TRAIN.label_smoothing,
     mode_seeking: Annotated[float, opt("Weight of the mode-seeking term against a class collapsing to one image "
                                        "(0: off).")] = TRAIN.mode_seeking,
+    lecam: Annotated[float, opt("Weight of the LeCam regulariser against D over-fitting a small dataset "
+                                "(0: off).")] = TRAIN.lecam,
+    topk: Annotated[float, opt("Top-k G updates: the share of fakes G learns from at the last step, annealed "
+                               "from 1 (1: off).")] = TRAIN.topk,
     class_balance: Annotated[float, opt("Draw real images with weight n_class ** -B: 1 draws every class equally "
                                         "often, 0 every image.")] = TRAIN.class_balance,
     g_width: GWidth = NET.g_width,

@@ -13,7 +13,7 @@ from augment_gan.errors import ConfigError
 
 LOSSES = ("hinge", "ns", "wgan-gp", "lsgan")  # by CLI name; training/losses.py's get_loss builds each
 DIFFAUGMENT_OPS = ("color", "translation", "cutout")  # training/diffaugment.py's AUGMENTS implements each
-DEFAULT_POLICY = "color,translation,cutout"
+FULL_POLICY = "color,translation,cutout"  # DiffAugment's published policy (Zhao et al. 2020)
 
 
 def parse_policy(policy: str) -> tuple[str, ...]:
@@ -34,11 +34,22 @@ class TrainConfig:
     lr_d: float = 2e-4
     beta1: float = 0.0
     beta2: float = 0.9
-    n_critic: int = 2
+    # One D step per G step: at a CPU budget the second D step costs half again as much time
+    # as it buys (benchmarks/time_to_quality.py: majority FID 5.4 at 3.1 CPU-minutes with 1,
+    # 7.3 at 3.3 with 2).
+    n_critic: int = 1
     gp_weight: float = 10.0
     label_smoothing: float = 0.0
     ema_decay: float = 0.999
-    diffaugment: str = DEFAULT_POLICY
+    # DiffAugment off: at the budgets a CPU affords it hurts (MNIST, 3 CPU-minutes: majority
+    # FID 16.6 with the full policy, 7.3 without; benchmarks/time_to_quality.py). It is
+    # meant for long runs where D over-fits a small dataset: --diffaugment color,translation,cutout.
+    diffaugment: str = "none"
+    # Per-class adaptive DiffAugment (training/ada.py): > 0 applies the policy to a class's
+    # images with a probability that starts at 0 and rises while D scores more than this
+    # share of the class's reals as real (ADA's r_t target, Karras et al. 2020: 0.6).
+    # 0: the policy, if any, is applied to every image.
+    ada_target: float = 0.0
     # Real images are drawn with weight n_class ** -class_balance: 0 samples images
     # uniformly (small classes rarely seen, and drawn as smudges), 1 samples classes
     # uniformly. 1 is what the small classes need: on MNIST with 25-image classes their
@@ -49,6 +60,14 @@ class TrainConfig:
     # 1 / (|G(z1, y) - G(z2, y)| / |z1 - z2|), which counters the collapse of a class to
     # one image that conditional GANs show on small data. 0 switches it off.
     mode_seeking: float = 0.0
+    # LeCam regulariser (Tseng et al. 2021): D's outputs on real images are pulled towards
+    # the running mean of its outputs on fakes and vice versa, which keeps D from
+    # over-fitting a small dataset. 0 switches it off; the paper uses 0.1-0.3.
+    lecam: float = 0.0
+    # Top-k generator updates (Sinha et al. 2020): G learns only from the fraction of its
+    # batch D rates most real, annealed linearly from the whole batch at step 0 to this
+    # fraction at the last step. 1 switches it off; the paper keeps at least 0.5.
+    topk: float = 1.0
     holdout_fraction: float = 0.1
     seed: int = 0
     checkpoint_every: int = 500
@@ -66,6 +85,9 @@ class TrainConfig:
             (0.0 <= self.label_smoothing < 0.5, "label smoothing must be in [0, 0.5)"),
             (0.0 <= self.class_balance <= 1.0, "class balance must be in [0, 1]"),
             (self.mode_seeking >= 0.0, "mode-seeking weight must be >= 0"),
+            (self.lecam >= 0.0, "LeCam weight must be >= 0"),
+            (0.0 < self.topk <= 1.0, "top-k fraction must be in (0, 1]"),
+            (0.0 <= self.ada_target < 1.0, "ADA target must be in [0, 1)"),
             (0.0 <= self.holdout_fraction < 0.5, "holdout fraction must be in [0, 0.5)"),
             (self.checkpoint_every >= 1, "checkpoint-every must be >= 1"),
             (self.log_every >= 1, "log-every must be >= 1"),
@@ -74,9 +96,11 @@ class TrainConfig:
             if not ok:
                 raise ConfigError(message + ".")
         try:
-            parse_policy(self.diffaugment)
+            policy = parse_policy(self.diffaugment)
         except ValueError as e:
             raise ConfigError(f"{e}.") from None
+        if self.ada_target and not policy:
+            raise ConfigError("an ADA target needs a DiffAugment policy to adapt (--diffaugment).")
 
     def to_dict(self) -> dict:
         return asdict(self)

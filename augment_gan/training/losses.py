@@ -79,6 +79,18 @@ def mode_seeking_penalty(fake: torch.Tensor, z: torch.Tensor, half: int, eps: fl
     return 1.0 / (d_img / d_z + eps)
 
 
+def lecam_penalty(d_real: torch.Tensor, d_fake: torch.Tensor, ema_real: torch.Tensor,
+                  ema_fake: torch.Tensor) -> torch.Tensor:
+    """LeCam's term (Tseng et al. 2021): D's scores on reals above the running mean of its
+    scores on fakes, and on fakes below the running mean on reals, are penalised."""
+    return (F.relu(d_real - ema_fake) ** 2).mean() + (F.relu(ema_real - d_fake) ** 2).mean()
+
+
+def topk_fraction(final: float, step: int, steps: int) -> float:
+    """Top-k's kept fraction at ``step``: 1 at the start, ``final`` from the last step on."""
+    return 1.0 - (1.0 - final) * min(1.0, step / max(steps, 1))
+
+
 @dataclass(frozen=True)
 class GanLoss:
     """A loss variant by name: the two halves and whether it needs the gradient penalty."""

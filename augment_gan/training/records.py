@@ -52,7 +52,7 @@ def window_record(trainer: Trainer, window: list[StepStats], sec_per_step: float
     n = len(window)
     means = [sum(getattr(s, k) for s in window) / n for k in ("loss_d", "loss_g", "d_real", "d_fake")]
     loss_d, loss_g, d_real, d_fake = trainer.dist.mean(means, trainer.device)  # over all ranks
-    return {
+    record = {
         "step": trainer.step,
         "loss_d": loss_d,
         "loss_g": loss_g,
@@ -62,3 +62,6 @@ def window_record(trainer: Trainer, window: list[StepStats], sec_per_step: float
         "images_per_s": trainer.cfg.batch_size / sec_per_step,
         "time": time.time(),
     }
+    if trainer.augment.adaptive:  # each class's DiffAugment probability
+        record["augment_p"] = [round(p, 4) for p in trainer.augment.p.tolist()]
+    return record

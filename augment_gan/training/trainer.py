@@ -15,15 +15,18 @@ from augment_gan.errors import ConfigError
 from augment_gan.nets import Discriminator, Generator, NetConfig
 from augment_gan.training.checkpoint import checkpoint_path, load_latest_checkpoint, save_checkpoint
 from augment_gan.training.config import TrainConfig
-from augment_gan.training.diffaugment import diff_augment, parse_policy
+from augment_gan.training.ada import ADA_INTERVAL, ClassAdaptiveAugment
+from augment_gan.training.diffaugment import parse_policy
 from augment_gan.training.device import pick_device, resolve_precision
 from augment_gan.training.distributed import Dist
 from augment_gan.training.interrupt import deferred_interrupt
 from augment_gan.training.ema import EMA, recalibrate_batchnorm
-from augment_gan.training.losses import get_loss, gradient_penalty, mode_seeking_penalty
+from augment_gan.training.losses import get_loss, gradient_penalty, lecam_penalty, mode_seeking_penalty, topk_fraction
 from augment_gan.training.records import StepStats, progress_bar, start_record, window_record
 from augment_gan.training.sampler import CLASS_GROUP, ClassGroupSampler
 from augment_gan.training.samples import fixed_noise, save_sample_grid
+
+LECAM_DECAY = 0.99  # the running means of D's scores that LeCam compares against (the paper's)
 
 # Seeds of the streams that must never touch the training RNG (exact resume depends on it).
 GRID_SEED_OFFSET = 1_000_003
@@ -111,10 +114,12 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
         self.loss = get_loss(cfg.loss, cfg.label_smoothing)
-        self.policy = parse_policy(cfg.diffaugment)
+        self.augment = ClassAdaptiveAugment(net_cfg.num_classes, parse_policy(cfg.diffaugment), cfg.ada_target,
+                                            self.device)
         self.grid_z, self.grid_labels = fixed_noise(
             net_cfg.num_classes, cfg.sample_columns, net_cfg.latent_dim, cfg.seed + GRID_SEED_OFFSET
         )
+        self.lecam_means = torch.zeros(2, device=self.device)  # running mean of D(real), D(fake)
         self.step = 0
         self._checkpointed_step = -1
 
@@ -140,17 +145,22 @@ class Trainer:
 
     def train_step(self) -> StepStats:
         G, D = self.G_train, self.D_train
-        aug = lambda x: diff_augment(x, self.policy, self.rng, self._shard)  # noqa: E731
+        aug = lambda x, y: self.augment(x, y, self.rng, self._shard)  # noqa: E731
         for _ in range(self.cfg.n_critic):
             real, y = self._real_batch()
             with torch.no_grad(), self._autocast():
                 fake = G(self._noise(len(y)), y)
             with self._autocast():
-                d_real, d_fake = D(aug(real), y).float(), D(aug(fake), y).float()
+                d_real, d_fake = D(aug(real, y), y).float(), D(aug(fake, y), y).float()
+            self.augment.observe(d_real, y)
             loss_d = self.loss.d_loss(d_real, d_fake)
             if self.loss.uses_gradient_penalty:
                 gp = gradient_penalty(D, real, fake.float(), y, self.rng, self._shard)
                 loss_d = loss_d + self.cfg.gp_weight * gp
+            if self.cfg.lecam:
+                means = torch.stack([d_real.detach().mean(), d_fake.detach().mean()])
+                self.lecam_means.lerp_(means, 1.0 - LECAM_DECAY)
+                loss_d = loss_d + self.cfg.lecam * lecam_penalty(d_real, d_fake, *self.lecam_means)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
@@ -164,7 +174,11 @@ class Trainer:
         # nothing to all-reduce; G's gradients are, through G's DDP wrapper.
         with self._autocast():
             fake = G(z, y)
-            loss_g = self.loss.g_loss(self.D(aug(fake), y).float())
+            scores = self.D(aug(fake, y), y).float()
+            if self.cfg.topk < 1.0:  # G learns from the fakes D rates most real
+                k = max(1, round(len(scores) * topk_fraction(self.cfg.topk, self.step, self.cfg.steps)))
+                scores = scores.topk(k).values
+            loss_g = self.loss.g_loss(scores)
         if self.cfg.mode_seeking:
             loss_g = loss_g + self.cfg.mode_seeking * mode_seeking_penalty(fake.float(), z, half)
         self.opt_g.zero_grad(set_to_none=True)
@@ -172,6 +186,8 @@ class Trainer:
         self.opt_g.step()
 
         self.step += 1
+        if self.step % ADA_INTERVAL == 0:
+            self.augment.update(self.dist)
         # Warm-up: early in training the average would be dominated by random init weights.
         self.ema.decay = min(self.cfg.ema_decay, (1 + self.step) / (10 + self.step))
         self.ema.update(G)
@@ -187,6 +203,8 @@ class Trainer:
             "opt_G": self.opt_g.state_dict(),
             "opt_D": self.opt_d.state_dict(),
             "rng": self.rng.get_state(),
+            "lecam_means": self.lecam_means,
+            "augment": self.augment.state_dict(),
             "net_config": self.net_cfg.to_dict(),
         }
 
@@ -197,6 +215,9 @@ class Trainer:
         self.opt_g.load_state_dict(state["opt_G"])
         self.opt_d.load_state_dict(state["opt_D"])
         self.step = int(state["step"])
+        self.lecam_means.copy_(state.get("lecam_means", torch.zeros(2)))  # absent before the option
+        if "augment" in state:  # absent before the option
+            self.augment.load_state_dict(state["augment"])
         try:
             self.rng.set_state(state["rng"].cpu())
         except RuntimeError:  # saved by a generator on another device type (CUDA <-> CPU)

@@ -12,7 +12,7 @@ import torch
 from augment_gan.errors import ConfigError
 from augment_gan.training import Trainer
 from augment_gan.training.checkpoint import list_checkpoints, load_checkpoint
-from augment_gan.training.diffaugment import DEFAULT_POLICY, diff_augment, parse_policy
+from augment_gan.training.diffaugment import FULL_POLICY, diff_augment, parse_policy
 from augment_gan.training.distributed import Dist, strip_launcher_options, torchrun_command
 from augment_gan.training.losses import gradient_penalty
 
@@ -35,10 +35,10 @@ def test_shards_are_disjoint_contiguous_and_cover_the_batch() -> None:
 def test_diffaugment_of_a_shard_is_that_shard_of_the_global_batch(world: int) -> None:
     """Ranks augment their rows exactly as one process would augment the whole batch."""
     x = torch.rand(8, 3, 16, 16) * 2 - 1
-    whole = diff_augment(x, parse_policy(DEFAULT_POLICY), torch.Generator().manual_seed(5))
+    whole = diff_augment(x, parse_policy(FULL_POLICY), torch.Generator().manual_seed(5))
     n = len(x) // world
     for rank in range(world):
-        part = diff_augment(x[rank * n : (rank + 1) * n], parse_policy(DEFAULT_POLICY),
+        part = diff_augment(x[rank * n : (rank + 1) * n], parse_policy(FULL_POLICY),
                             torch.Generator().manual_seed(5), shard=(rank, world))
         torch.testing.assert_close(part, whole[rank * n : (rank + 1) * n], rtol=0, atol=0)
 

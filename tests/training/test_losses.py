@@ -72,3 +72,13 @@ def test_mode_seeking_penalty_matches_formula_and_punishes_ignoring_z() -> None:
     assert mode_seeking_penalty(varied, z, half=1).item() == pytest.approx(1 / (0.5 / 2 + 1e-5))
     collapsed = torch.zeros(2, 1, 1, 2)  # G ignored z: same image for both
     assert mode_seeking_penalty(collapsed, z, half=1).item() == pytest.approx(1e5)
+
+
+def test_lecam_penalty_and_topk_fraction() -> None:
+    from augment_gan.training.losses import lecam_penalty, topk_fraction
+
+    real, fake = torch.tensor([2.0, 0.0]), torch.tensor([-1.0, 1.0])
+    # reals above the fakes' mean (0.5): (1.5)^2 and 0; fakes below the reals' mean (1): 2^2 and 0
+    assert lecam_penalty(real, fake, torch.tensor(1.0), torch.tensor(0.5)).item() == pytest.approx(1.5**2 / 2 + 4 / 2)
+    assert lecam_penalty(real, fake, torch.tensor(-5.0), torch.tensor(5.0)).item() == 0.0
+    assert [topk_fraction(0.5, s, 10) for s in (0, 5, 10, 20)] == [1.0, 0.75, 0.5, 0.5]

@@ -50,6 +50,29 @@ def test_mode_seeking_term_changes_the_generator_update(tmp_path, toy_data, tiny
     assert all(torch.isfinite(v).all() for v in results[1].values() if v.is_floating_point())
 
 
+@pytest.mark.parametrize("option", [{"lecam": 0.3}, {"topk": 0.5},
+                                    {"diffaugment": "translation,cutout", "ada_target": 0.6}])
+def test_lecam_and_topk_change_training_and_resume_exactly(tmp_path, toy_data, tiny_net, tiny_train, option) -> None:
+    """Each option moves the weights away from the plain run's, and a run that uses it
+    resumes bit-for-bit (LeCam's running means are in the checkpoint)."""
+    cfg = replace(tiny_train, steps=6, checkpoint_every=3, **option)
+    plain = Trainer(tmp_path / "plain", *toy_data, tiny_net, replace(cfg, lecam=0.0, topk=1.0, ada_target=0.0,
+                                                                     diffaugment="none"))
+    plain.fit(progress=False)
+    full = Trainer(tmp_path / "full", *toy_data, tiny_net, cfg)
+    full.fit(progress=False)
+    assert any(not torch.equal(plain.G.state_dict()[k], v) for k, v in full.G.state_dict().items())
+    if "lecam" in option:
+        assert full.lecam_means.abs().sum() > 0
+    (tmp_path / "full" / "checkpoints" / "step-0000006.pt").unlink()
+    resumed = Trainer(tmp_path / "full", *toy_data, tiny_net, cfg)
+    assert resumed.resume() == 3
+    resumed.fit(progress=False)
+    assert all(torch.equal(full.G.state_dict()[k], v) for k, v in resumed.G.state_dict().items())
+    assert torch.equal(full.lecam_means, resumed.lecam_means)
+    assert torch.equal(full.augment.p, resumed.augment.p)
+
+
 def _draw_batches(trainer: Trainer, n: int) -> torch.Tensor:
     return torch.stack([trainer._sample_indices() for _ in range(n)])
 
