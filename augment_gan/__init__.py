@@ -24,6 +24,7 @@ _LAZY = {
     "OnnxGenerator": "augment_gan.runtime.generator",
     "SyntheticDataset": "augment_gan.runtime.datasets",
     "BalancedDataset": "augment_gan.runtime.balanced",
+    "synthetic_weighted_loss": "augment_gan.runtime.balanced",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

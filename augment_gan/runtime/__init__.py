@@ -19,6 +19,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "augmenter": ("Augmenter",),
         "generator": ("OnnxGenerator", "UnknownClassError"),
         "datasets": ("SyntheticDataset",),
-        "balanced": ("BalancedDataset",),
+        "balanced": ("BalancedDataset", "synthetic_weighted_loss"),
     },
 )

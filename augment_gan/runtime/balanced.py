@@ -55,6 +55,10 @@ class BalancedDataset(Dataset):
     (oversampled) real images the rest. See the module docstring for why the share is
     capped rather than filling classes up.
 
+    ``mark_synthetic=True`` returns ``(image, target, is_synthetic)`` so that the training
+    loss can weight synthetic samples apart from real ones (see
+    :func:`synthetic_weighted_loss`).
+
     Example::
 
         ds = BalancedDataset(ImageFolder("data/train", transform=T.ToTensor()), "digits", target="max")
@@ -74,6 +78,7 @@ class BalancedDataset(Dataset):
         models_dir: str | Path = "models",
         providers: str | Sequence[ProviderSpec] = "auto",
         intra_op_threads: int | None = None,
+        mark_synthetic: bool = False,
     ) -> None:
         gen = as_generator(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads)
         if not 0.0 <= float(synthetic_share) < 1.0:
@@ -81,6 +86,7 @@ class BalancedDataset(Dataset):
         if not allow_ungated:
             require_gated(gen.model_dir, gen.card, "allow_ungated=True")
         self.real = real
+        self.mark_synthetic = bool(mark_synthetic)
         self.seed = check_seed(seed)
         self.synthetic_share = float(synthetic_share)
         self._source = LazyGenerator(gen)
@@ -142,7 +148,12 @@ class BalancedDataset(Dataset):
             raise IndexError(f"index {index} out of range for {len(self)} samples")
         return index >= self._starts[0]
 
-    def __getitem__(self, index: int) -> tuple[Any, Any]:
+    def __getitem__(self, index: int) -> tuple[Any, ...]:
+        """``(image, target)``, or ``(image, target, is_synthetic)`` with ``mark_synthetic=True``."""
+        item = self._item(index)
+        return (*item, self.is_synthetic(index)) if self.mark_synthetic else item
+
+    def _item(self, index: int) -> tuple[Any, Any]:
         if not self.is_synthetic(index):
             return self.real[index % len(self)]
         index %= len(self)
@@ -182,3 +193,21 @@ class BalancedDataset(Dataset):
         """
         n = num_samples if num_samples is not None else len(self.classes) * self.target
         return WeightedRandomSampler(self.sample_weights(), num_samples=n, replacement=True, generator=generator)
+
+
+def synthetic_weighted_loss(per_sample_loss: torch.Tensor, is_synthetic: torch.Tensor,
+                            synthetic_weight: float) -> torch.Tensor:
+    """The batch mean of ``per_sample_loss`` with synthetic samples weighted ``synthetic_weight``
+    (real ones 1), normalised by the total weight: a synthetic image counts as a fraction of a
+    real one, the way He et al. 2023 treat generated data as a separate domain.
+
+    Example (with ``BalancedDataset(..., mark_synthetic=True)``)::
+
+        for x, y, synthetic in loader:
+            loss = synthetic_weighted_loss(F.cross_entropy(model(x), y, reduction="none"), synthetic, 0.5)
+    """
+    if not 0.0 <= synthetic_weight:
+        raise ConfigError(f"synthetic_weight must be >= 0, got {synthetic_weight}.")
+    weights = torch.where(is_synthetic.to(per_sample_loss.device).bool(),
+                          per_sample_loss.new_tensor(synthetic_weight), per_sample_loss.new_tensor(1.0))
+    return (per_sample_loss * weights).sum() / weights.sum().clamp_min(1e-12)

@@ -200,6 +200,25 @@ def test_sampler_masses(folder: Path, gen: OnnxGenerator) -> None:
     assert ds.sampler(num_samples=5).num_samples == 5
 
 
+def test_mark_synthetic_flags_items_and_the_weighted_loss(folder: Path, gen: OnnxGenerator) -> None:
+    from augment_gan.runtime.balanced import synthetic_weighted_loss
+
+    plain = BalancedDataset(ImageFolder(folder, transform=T.ToTensor()), gen)
+    marked = BalancedDataset(ImageFolder(folder, transform=T.ToTensor()), gen, mark_synthetic=True)
+    for i in (0, len(marked) - 1):
+        image, label, synthetic = marked[i]
+        assert synthetic is marked.is_synthetic(i) and synthetic == (i == len(marked) - 1)
+        assert torch.equal(image, plain[i][0]) and label == plain[i][1]
+    batch = next(iter(DataLoader(marked, batch_size=len(marked))))
+    assert batch[2].tolist() == [marked.is_synthetic(i) for i in range(len(marked))]
+    # real losses 1 and 3, synthetic 10 at weight 0.5: (1 + 3 + 5) / 2.5
+    loss = synthetic_weighted_loss(torch.tensor([1.0, 3.0, 10.0]), torch.tensor([False, False, True]), 0.5)
+    assert loss.item() == pytest.approx(9 / 2.5)
+    assert synthetic_weighted_loss(torch.tensor([1.0, 10.0]), torch.tensor([False, True]), 0.0).item() == 1.0
+    with pytest.raises(AugmentGanError, match="synthetic_weight"):
+        synthetic_weighted_loss(torch.tensor([1.0]), torch.tensor([True]), -1.0)
+
+
 def test_balanced_argument_errors(folder: Path, gen: OnnxGenerator) -> None:
     with pytest.raises(AugmentGanError, match="synthetic_share"):
         BalancedDataset(ImageFolder(folder), gen, synthetic_share=1.0)
