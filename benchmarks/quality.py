@@ -1,4 +1,4 @@
-"""Sample quality per class, with the defaults' ablations: no DiffAugment, no EMA.
+"""Sample quality per class, with the defaults' ablations: DiffAugment, two D steps, no EMA.
 
 An imbalanced split of the MNIST test set (t10k; read from ``--mnist``, never copied into
 the repo), made by ``utility.make_split``: 8 majority digits with ``--n-major`` (500)
@@ -6,15 +6,16 @@ training images each, the minority digits 3 and 8 with ``--n-minor`` (25) each, 
 DISJOINT real held-out test set of ``--n-test`` (300) images per class that no variant and
 no judge ever trains on. The train split is written as a PNG ImageFolder in a temp dir.
 
-Six variants are trained on that folder through the toolkit (``new_run`` /
-``make_trainer`` / ``Trainer.fit``), same seed, same step budget (``--steps``, 700):
+Seven variants are trained on that folder through the toolkit (``pipeline.run``), same
+seed, same step budget (``--steps``, 700):
 
-  default         ``TrainConfig()`` and ``NetConfig()`` defaults: hinge loss, n_critic 2,
-                  batch 64, DiffAugment ``color,translation,cutout``, EMA decay 0.999 (with
+  default         ``TrainConfig()`` and ``NetConfig()`` defaults: hinge loss, n_critic 1,
+                  batch 64, no DiffAugment, EMA decay 0.999 (with
                   the trainer's warm-up ``min(decay, (1 + step) / (10 + step))``),
                   class_balance 1 (classes drawn equally often), D's minibatch std per class
                   (batches drawn in groups of 4 images of one class)
-  no-diffaugment  the same with ``diffaugment="none"``
+  diffaugment     the same with DiffAugment ``color,translation,cutout`` (the default until issue 13)
+  n-critic-2      the same with two D steps per G step (the default until issue 13)
   no-ema          the same with ``ema_decay=0.0``. What that means exactly: the warm-up then
                   gives ``decay = min(0, ...) = 0``, so after every step the "EMA" copy's
                   parameters are set to the live generator's (``lerp`` with weight 1, exact),
@@ -28,14 +29,15 @@ Six variants are trained on that folder through the toolkit (``new_run`` /
                   averaging and nothing else.
   class-balance-0.5  the same with ``class_balance=0.5`` (a class drawn in proportion to
                   the square root of its size)
-  old-default     the defaults before the per-class minibatch std: ``class_balance=0.5`` and
-                  D's minibatch std over the whole batch (``minibatch_std="batch"``)
+  old-default     the defaults before the per-class minibatch std: ``class_balance=0.5``,
+                  D's minibatch std over the whole batch (``minibatch_std="batch"``),
+                  DiffAugment and n_critic 2
   mode-seeking    the defaults plus MSGAN's mode-seeking term at weight 0.03
                   (``mode_seeking=0.03``, off by default)
 
 Nets: the demo's (``g_width 16, d_width 16``, as in ``augment-gan demo`` and
-``utility.py``), not the CLI's 32/32, so that one training fits about 6 minutes on
-a 2-core CPU (~0.45 s a step at batch 64). Each run is evaluated by the toolkit at half and
+``utility.py``), not the CLI's 32/32, so that one training fits a few minutes on
+a 2-core CPU (~0.16 s a step at batch 64 with one D step, ~0.24 s with two). Each run is evaluated by the toolkit at half and
 at the full budget (``EvalDuringTraining``, ``GateThresholds()``), the best step is picked by
 the toolkit's rule and promoted (``promote_checkpoint``, ONNX export included). When no class
 passes, nothing is promoted; the best-step checkpoint is still measured and marked so.
@@ -84,12 +86,14 @@ from utility import DEFAULT_MNIST, MINORITY, load_mnist, log_gates, make_split, 
 
 REPO = Path(__file__).resolve().parent.parent
 NET = dict(g_width=16, d_width=16)  # the demo's nets (augment_gan.demo.DEMO_NET)
+FULL_DIFFAUGMENT = "color,translation,cutout"
 VARIANTS: dict[str, dict] = {
     "default": {},
-    "no-diffaugment": {"diffaugment": "none"},
+    "diffaugment": {"diffaugment": FULL_DIFFAUGMENT},
+    "n-critic-2": {"n_critic": 2},
     "no-ema": {"ema_decay": 0.0},
     "class-balance-0.5": {"class_balance": 0.5},
-    "old-default": {"minibatch_std": "batch", "class_balance": 0.5},
+    "old-default": {"minibatch_std": "batch", "class_balance": 0.5, "diffaugment": FULL_DIFFAUGMENT, "n_critic": 2},
     "mode-seeking": {"mode_seeking": 0.03},
 }
 NET_OPTIONS = ("minibatch_std",)  # variant keys that are NetConfig fields; the rest are TrainConfig's
@@ -165,11 +169,11 @@ def compose_grid(fakes: np.ndarray, reals: np.ndarray, pad: int = 2, gap: int = 
 
 # --- the runs -----------------------------------------------------------------------------
 def save_grid(path: Path, fakes: np.ndarray, reals: np.ndarray, classes: list[str], title: str,
-              max_bytes: int = 100_000) -> dict:
+              max_bytes: int = 100_000, real_label: str = "real (held-out)") -> dict:
     """The grid, upscaled x2 unless that makes the PNG larger than ``max_bytes``; then x1, and
     then x1 with 32 gray levels (noisy samples of a --quick run do not compress)."""
     for scale, levels in ((2, 256), (1, 256), (1, 32)):
-        png = grid_png(fakes, reals, classes, title, scale, levels)
+        png = grid_png(fakes, reals, classes, title, scale, levels, real_label)
         if len(png) <= max_bytes:
             break
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,7 +182,7 @@ def save_grid(path: Path, fakes: np.ndarray, reals: np.ndarray, classes: list[st
 
 
 def grid_png(fakes: np.ndarray, reals: np.ndarray, classes: list[str], title: str, scale: int,
-             levels: int = 256) -> bytes:
+             levels: int = 256, real_label: str = "real (held-out)") -> bytes:
     """The grid with class labels on the left (minority marked *) and a title, as PNG bytes."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -194,7 +198,7 @@ def grid_png(fakes: np.ndarray, reals: np.ndarray, classes: list[str], title: st
     draw, font = ImageDraw.Draw(canvas), ImageFont.load_default()
     draw.text((left, 3), title, fill=220, font=font)
     real_x = left + scale * (2 + fakes.shape[1] * (fakes.shape[3] + 2) + 10)
-    draw.text((real_x, 3), "real (held-out)", fill=220, font=font)
+    draw.text((real_x, 3), real_label, fill=220, font=font)
     row_h = scale * (fakes.shape[2] + 2)
     for c, name in enumerate(classes):
         star = "*" if int(name) in MINORITY else ""

@@ -5,30 +5,41 @@ the repo): 8 majority classes with ``--n-major`` (400) training images each and 
 minority digits 3 and 8 with ``--n-minor`` (15) each, plus a disjoint validation split and a
 disjoint real test split per class. The train split is written as a PNG ImageFolder in a
 temp dir; a class-conditional GAN is trained on it with the toolkit (demo nets: g_width 16,
-d_width 16, n_critic 2), evaluated, gated with ``GateThresholds()`` and promoted. If a
+d_width 16; the library's training defaults otherwise), evaluated, gated with ``GateThresholds()`` and promoted. If a
 minority class fails the gate, that is recorded and the synthetic strategies are ALSO run
 with a model promoted under lenient thresholds ("gate bypassed"), clearly labelled.
 
 The same small CNN (2 conv + 1 fc, 28x28 gray) is then trained with the same budget (a fixed
-number of Adam steps at batch 64) and several seeds on:
+number of Adam steps at batch 64) and several seeds, first on the classic recipes:
 
-  a  real only, uniform sampling
-  b  real, class-balanced sampler (random oversampling)
-  c  b + RandomAffine(10 deg, translate 0.1, scale 0.9-1.1)        <- the baseline to beat
-  d  real + synthetic files from ``augment_folder(target="max")``, plain ImageFolder, uniform
-  e  d + affine
-  f  ``BalancedDataset`` (synthetic_share 0.25 / 0.5) + affine, its own sampler
+  a           real only, uniform sampling
+  b           real, class-balanced sampler (random oversampling)
+  c           b + RandomAffine(10 deg, translate 0.1, scale 0.9-1.1)        <- the bar
+  c-elastic   c + elastic distortion (Simard et al. 2003: alpha 34, sigma 4)
+  la          uniform sampling + affine, logit-adjusted loss (Menon et al. 2021, tau 1)
+  la-elastic  la + elastic distortion
 
-Reported on the real test split: macro-F1, balanced accuracy, minority recall (mean of the
-two minority classes), mean +- std over seeds; the best augment-gan strategy (picked on the
-VALIDATION split's macro-F1, never on test); and, for every augment-gan strategy against
-(b) and (c), the mean paired difference over seeds with its 95 % t interval (seed k of
-every strategy starts from the same classifier weights). A difference whose interval
-contains 0 is a tie.
+(c+), the strongest classic recipe, is the one of c, c-elastic, la, la-elastic with the best
+VALIDATION macro-F1. Then augment-gan on top of (c) and of (c+):
 
-    .venv/bin/python benchmarks/utility.py [--quick] [--seeds 5] [--gan-steps 800] [--clf-steps 600]
+  e           files from ``augment_folder(target="max")`` (small classes filled to the top), uniform + affine
+  g           files from ``augment_folder(target="max", max_share=0.5)``, oversampled + affine
+  f25@B ...   ``BalancedDataset`` on top of recipe B (its sampling, augmentation and loss):
+              synthetic share 0.25 or 0.5 of each small class, each synthetic sample
+              weighted 1 (f25, f50) or 0.5 (f25w, f50w) in the loss
 
-JSON: ``benchmarks/results/utility.json`` (``utility-quick.json`` with ``--quick``).
+Strategies marked * use the GAN promoted with the gate bypassed (only when the gate
+rejected a minority class). Reported on the real test split: macro-F1, balanced accuracy,
+minority recall (mean of the two minority classes), mean +- std over seeds; the best
+augment-gan strategy (picked on the VALIDATION split's macro-F1, never on test); and, for
+every augment-gan strategy against (c) and (c+), the mean paired difference over seeds with
+its 95 % t interval (seed k of every strategy starts from the same classifier weights and
+draws from the same sampler seed). A difference whose interval contains 0 is a tie.
+
+    .venv/bin/python benchmarks/utility.py [--quick] [--seeds 5] [--gan-steps N] [--clf-steps 300] [--n-minor 15]
+
+JSON: ``benchmarks/results/utility.json`` for 15-image minority classes, ``utility-minorN.json``
+for ``--n-minor N`` (``utility-quick.json`` with ``--quick``).
 """
 
 from __future__ import annotations
@@ -56,7 +67,24 @@ DEFAULT_MNIST = REPO.parent / "shared" / "datasets" / "mnist-t10k"
 MINORITY = (3, 8)
 CLASSES = [str(d) for d in range(10)]
 BASELINE = "c"  # the bar: class-balanced oversampling + random affine
-PAIRED_BASELINES = ("b", "c")  # every augment-gan strategy is compared, seed by seed, with these
+# The classic recipes (no GAN). (c+), the strongest classic one, is picked among
+# C_PLUS_CANDIDATES on the validation split's macro-F1; every augment-gan strategy is run on
+# top of (c) and of (c+), and compared seed by seed with both.
+CLASSIC: dict[str, dict] = {
+    "a": dict(label="real only, uniform", sampling="uniform", aug="none", loss="ce"),
+    "b": dict(label="real, oversampled (class-balanced)", sampling="balanced", aug="none", loss="ce"),
+    "c": dict(label="real, oversampled + affine", sampling="balanced", aug="affine", loss="ce"),
+    "c-elastic": dict(label="real, oversampled + affine + elastic", sampling="balanced", aug="affine+elastic",
+                      loss="ce"),
+    "la": dict(label="real, uniform + affine, logit-adjusted loss", sampling="uniform", aug="affine", loss="la"),
+    "la-elastic": dict(label="real, uniform + affine + elastic, logit-adjusted loss", sampling="uniform",
+                       aug="affine+elastic", loss="la"),
+}
+C_PLUS_CANDIDATES = ("c", "c-elastic", "la", "la-elastic")
+# BalancedDataset on top of a classic recipe: (synthetic share per small class, loss weight of a synthetic sample)
+BALANCED_VARIANTS = {"f25": (0.25, 1.0), "f50": (0.5, 1.0), "f25w": (0.25, 0.5), "f50w": (0.5, 0.5)}
+QUICK = {"classic": ("a", "c", "c-elastic", "la"), "balanced": ("f25", "f25w")}  # --quick: a smoke run's subset
+DEFAULT_STRATEGY = "f25"  # what BalancedDataset's defaults do (share 0.25, every sample weighted 1)
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -133,11 +161,11 @@ def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, 
     from augment_gan.training import TrainConfig
 
     judge_steps = judge_steps if judge_steps is not None else EvalConfig.judge_steps
-    out: dict = {"steps": steps, "n_critic": 2, "batch_size": 64,
-                 "eval_samples_per_class": eval_samples, "judge_steps": judge_steps, "seed": seed}
     every = max(steps // 2, 1)
-    cfg = TrainConfig(steps=steps, checkpoint_every=every, seed=seed, n_critic=2, batch_size=64,
+    cfg = TrainConfig(steps=steps, checkpoint_every=every, seed=seed,  # the library's defaults otherwise
                       **({"diffaugment": diffaugment} if diffaugment is not None else {}))
+    out: dict = {"steps": steps, "n_critic": cfg.n_critic, "batch_size": cfg.batch_size,
+                 "eval_samples_per_class": eval_samples, "judge_steps": judge_steps, "seed": seed}
     thresholds = GateThresholds()
     # the toolkit's own pipeline: train with evaluation at every checkpoint but step 0, gate, promote
     result = run_pipeline(train_dir, "mnist-imbalanced", models_dir=models_dir, net=dict(g_width=16, d_width=16),
@@ -179,6 +207,23 @@ def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, 
     return out
 
 
+def save_gan_grid(model_dir: Path, images: np.ndarray, train_split: dict, path: Path, title: str) -> dict:
+    """10 samples per class from a promoted model (seed 0) beside 5 of the class's TRAINING
+    images (upscaled to the model's size), so copies of a small class's few images show."""
+    from PIL import Image
+
+    from augment_gan.runtime.generator import OnnxGenerator
+    from quality import save_grid  # benchmarks/quality.py imports this module: imported late
+
+    gen = OnnxGenerator.load(model_dir, providers=["CPUExecutionProvider"], intra_op_threads=1)
+    fakes = np.stack([gen.generate(c, 10, seed=0)[..., 0] for c in CLASSES])
+    side = fakes.shape[-1]
+    reals = np.stack([[np.asarray(Image.fromarray(images[i]).resize((side, side), Image.Resampling.BILINEAR))
+                       for i in train_split[int(c)][:5]] for c in CLASSES])
+    saved = save_grid(path, fakes, reals, CLASSES, title, real_label="real (training)")
+    return {"path": str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path), **saved}
+
+
 # --- the classifier -----------------------------------------------------------------------
 def make_cnn():
     import torch.nn as nn
@@ -190,49 +235,74 @@ def make_cnn():
     )
 
 
-def transforms_for(affine: bool):
+# Elastic distortion as Simard et al. 2003 used it on MNIST (alpha 34, sigma 4, in pixels).
+ELASTIC = dict(alpha=34.0, sigma=4.0)
+
+
+def transforms_for(aug: str):
+    """'none', 'affine' or 'affine+elastic' on 28x28 gray PIL images, then to [-1, 1] tensors."""
     from torchvision import transforms as T
 
     steps = [T.Grayscale(1)]
-    if affine:
+    if aug in ("affine", "affine+elastic"):
         steps.append(T.RandomAffine(10, translate=(0.1, 0.1), scale=(0.9, 1.1)))
+    if aug == "affine+elastic":
+        steps.append(T.ElasticTransform(**ELASTIC))
+    elif aug not in ("none", "affine"):
+        raise ValueError(f"unknown augmentation {aug!r}")
     steps += [T.ToTensor(), T.Normalize((0.5,), (0.5,))]
     return T.Compose(steps)
 
 
-def class_balanced_sampler(targets: list[int], n: int, generator):
+def natural_weights(balanced_weights, targets: list[int], real_counts: list[int]):
+    """BalancedDataset's per-sample weights (equal mass per class) rescaled so that each class
+    has the mass of its real images in the folder, as uniform sampling would give it; the
+    synthetic share within a class is kept. How synthetic samples go on top of a recipe that
+    samples uniformly (the logit-adjusted loss)."""
     import torch
-    from torch.utils.data import WeightedRandomSampler
 
     t = torch.tensor(targets)
-    counts = torch.bincount(t, minlength=10).double()
-    return WeightedRandomSampler((1.0 / counts)[t], num_samples=n, replacement=True, generator=generator)
+    counts = torch.tensor(real_counts, dtype=torch.float64)
+    return balanced_weights * (counts / counts.sum() * len(real_counts))[t]
+
+
+def class_prior(weights, targets: list[int]):
+    """The class distribution a sampler with these per-sample weights draws from."""
+    import torch
+
+    prior = torch.zeros(10, dtype=torch.float64).index_add_(0, torch.tensor(targets), weights.double())
+    return (prior / prior.sum()).float()
 
 
 def build_data(strategy: dict, dirs: dict, n_samples: int, seed: int):
-    """(dataset, sampler) for one strategy."""
+    """(dataset, sampler, class prior of the sampler) for one strategy."""
     import torch
-    from torch.utils.data import RandomSampler
+    from torch.utils.data import WeightedRandomSampler
     from torchvision.datasets import ImageFolder
 
     g = torch.Generator().manual_seed(10_000 + seed)
-    tf = transforms_for(strategy["affine"])
+    tf = transforms_for(strategy["aug"])
     if strategy["kind"] == "balanced":
         from augment_gan import BalancedDataset
 
         real = ImageFolder(str(dirs["train"]), transform=tf)
         # one onnxruntime thread: with num_workers=0 the default ("auto", all cores) fights torch for the 2 cores
         ds = BalancedDataset(real, strategy["model"], target="max", synthetic_share=strategy["share"], seed=seed,
-                             intra_op_threads=1)
+                             intra_op_threads=1, mark_synthetic=True)
         strategy.setdefault("synthetic_counts", dict(ds.synthetic_counts))
         strategy.setdefault("skipped_classes", dict(ds.skipped_classes))
-        return ds, ds.sampler(num_samples=n_samples, generator=g)
-    ds = ImageFolder(str(dirs[strategy["folder"]]), transform=tf)
-    if ds.classes != CLASSES:
-        raise RuntimeError(f"{dirs[strategy['folder']]} has classes {ds.classes}, expected {CLASSES}")
-    if strategy["sampling"] == "uniform":
-        return ds, RandomSampler(ds, replacement=True, num_samples=n_samples, generator=g)
-    return ds, class_balanced_sampler(ds.targets, n_samples, g)
+        weights = ds.sample_weights()
+        if strategy["sampling"] == "uniform":
+            weights = natural_weights(weights, ds.targets, [ds.real_counts[c] for c in ds.classes])
+    else:
+        ds = ImageFolder(str(dirs[strategy["folder"]]), transform=tf)
+        if ds.classes != CLASSES:
+            raise RuntimeError(f"{dirs[strategy['folder']]} has classes {ds.classes}, expected {CLASSES}")
+        t = torch.tensor(ds.targets)
+        weights = (torch.ones(len(t), dtype=torch.float64) if strategy["sampling"] == "uniform"
+                   else (1.0 / torch.bincount(t, minlength=10).double())[t])
+    sampler = WeightedRandomSampler(weights, num_samples=n_samples, replacement=True, generator=g)
+    return ds, sampler, class_prior(weights, ds.targets)
 
 
 def evaluate_clf(model, x, y) -> dict:
@@ -253,30 +323,46 @@ def evaluate_clf(model, x, y) -> dict:
 
 
 def train_clf(strategy: dict, dirs: dict, steps: int, seed: int, val, test) -> dict:
+    """One classifier: ``steps`` Adam steps at batch 64 on the strategy's data and loss.
+
+    ``loss`` "la" is the logit-adjusted cross-entropy of Menon et al. 2021 (tau 1): the log
+    of the sampler's class prior is added to the logits while training, so a class seen
+    rarely is not predicted rarely. ``synthetic_weight`` weights synthetic samples in the
+    loss (augment_gan.synthetic_weighted_loss)."""
     import torch
+    from torch.nn import functional as F
     from torch.utils.data import DataLoader
 
+    from augment_gan import synthetic_weighted_loss
+
     torch.manual_seed(seed)
-    ds, sampler = build_data(strategy, dirs, steps * 64, seed)
+    ds, sampler, prior = build_data(strategy, dirs, steps * 64, seed)
     loader = DataLoader(ds, batch_size=64, sampler=sampler, num_workers=0, drop_last=True)
     model = make_cnn()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = torch.nn.CrossEntropyLoss()
+    adjust = prior.clamp_min(1e-12).log() if strategy["loss"] == "la" else torch.zeros(10)
     t0 = time.perf_counter()
     seen = torch.zeros(10, dtype=torch.long)
+    synthetic_seen = 0
     done = 0
     model.train()
-    for xb, yb in loader:
+    for batch in loader:
+        xb, yb = batch[0], batch[1]
+        synthetic = batch[2] if len(batch) > 2 else torch.zeros(len(yb), dtype=torch.bool)
+        per_sample = F.cross_entropy(model(xb) + adjust, yb, reduction="none")
+        loss = synthetic_weighted_loss(per_sample, synthetic, strategy.get("synthetic_weight", 1.0))
         opt.zero_grad(set_to_none=True)
-        loss_fn(model(xb), yb).backward()
+        loss.backward()
         opt.step()
         seen += torch.bincount(yb, minlength=10)
+        synthetic_seen += int(synthetic.sum())
         done += 1
         if done >= steps:
             break
     seconds = time.perf_counter() - t0
     return {"seed": seed, "steps": done, "seconds": round(seconds, 2),
             "minority_share_seen": round(float(seen[list(MINORITY)].sum() / seen.sum()), 4),
+            "synthetic_share_seen": round(synthetic_seen / float(seen.sum()), 4),
             "val": evaluate_clf(model, *val), "test": evaluate_clf(model, *test)}
 
 
@@ -323,43 +409,40 @@ def fmt(s: dict) -> str:
     return f"{s['mean']:.4f} ± {s['std']:.4f}" if s["std"] is not None else f"{s['mean']:.4f}"
 
 
+def pick_c_plus(runs: dict[str, list[dict]]) -> str:
+    """(c+): the classic candidate with the best mean VALIDATION macro-F1 (never test)."""
+    candidates = [k for k in C_PLUS_CANDIDATES if k in runs]
+    return max(candidates, key=lambda k: statistics.fmean(r["val"]["macro_f1"] for r in runs[k]))
+
+
 def tabulate(result: dict, strategies: dict, runs: dict) -> None:
-    """result["strategies"] and result["best_vs_c"] from the runs so far."""
+    """result["strategies"], ["best_by_val"] and ["paired_vs_baselines"] from the runs so far."""
     table = {}
     for key, s in strategies.items():
+        if not runs.get(key):
+            continue
         table[key] = {
-            "label": s["label"], "augment_gan": bool(s.get("gan")),
+            "label": s["label"], "augment_gan": bool(s.get("gan")), "on_top_of": s.get("base"),
+            "recipe": {k: s.get(k) for k in ("kind", "sampling", "aug", "loss", "share", "synthetic_weight")},
             "synthetic_counts": s.get("synthetic_counts"), "skipped_classes": s.get("skipped_classes"),
             "test": summarise(runs[key], "test"), "val": summarise(runs[key], "val"),
             "mean_seconds": round(statistics.fmean(r["seconds"] for r in runs[key]), 1),
             "minority_share_seen": round(statistics.fmean(r["minority_share_seen"] for r in runs[key]), 4),
+            "synthetic_share_seen": round(statistics.fmean(r.get("synthetic_share_seen", 0.0) for r in runs[key]), 4),
             "runs": runs[key],
         }
     result["strategies"] = table
+    baselines = tuple(dict.fromkeys([BASELINE, result.get("c_plus", BASELINE)]))
     # the best augment-gan strategy, chosen on VALIDATION macro-F1 (gated and bypassed separately)
-    comparisons = {}
+    best = {}
     for group, keys in (("gated", [k for k in table if table[k]["augment_gan"] and "*" not in k]),
                         ("gate_bypassed", [k for k in table if table[k]["augment_gan"] and "*" in k])):
-        if not keys:
-            continue
-        best = max(keys, key=lambda k: table[k]["val"]["macro_f1"]["mean"])
-        comp = {"best_by_val_macro_f1": best}
-        for m in METRICS:
-            b, c = table[best]["test"][m], table[BASELINE]["test"][m]
-            diff = b["mean"] - c["mean"]
-            if b["std"] is not None and c["std"] is not None:
-                pooled = math.sqrt((b["std"] ** 2 + c["std"] ** 2) / 2)
-                z = diff / pooled if pooled > 0 else None
-                z_c = diff / c["std"] if c["std"] > 0 else None
-            else:
-                pooled, z, z_c = None, None, None
-            comp[m] = {"diff": diff, "pooled_seed_std": pooled, "diff_in_pooled_std": z, "diff_in_c_std": z_c,
-                       "beats_c_by_2std": bool(z is not None and z > 2)}
-        comparisons[group] = comp
-    result["best_vs_c"] = comparisons
+        if keys:
+            best[group] = max(keys, key=lambda k: table[k]["val"]["macro_f1"]["mean"])
+    result["best_by_val"] = best
     gan_keys = [k for k in table if table[k]["augment_gan"]]
-    result["paired_vs_baselines"] = paired_table(runs, gan_keys, PAIRED_BASELINES)
-
+    complete = [k for k in gan_keys if len(runs[k]) == len(runs[BASELINE])]
+    result["paired_vs_baselines"] = paired_table(runs, complete, baselines)
 
 
 def main() -> None:
@@ -390,7 +473,8 @@ def main() -> None:
     n_test = a.n_test if a.n_test is not None else (100 if q else 300)
     eval_samples = a.eval_samples if a.eval_samples is not None else (100 if q else 200)
     judge_steps = a.judge_steps if a.judge_steps is not None else (100 if q else None)
-    out_path = a.out or REPO / "benchmarks" / "results" / ("utility-quick.json" if q else "utility.json")
+    regime = "" if a.n_minor == 15 else f"-minor{a.n_minor}"  # utility.json: the 15-image regime
+    out_path = a.out or REPO / "benchmarks" / "results" / ("utility-quick.json" if q else f"utility{regime}.json")
     start = time.perf_counter()
 
     def log(msg: str) -> None:
@@ -418,7 +502,7 @@ def main() -> None:
         "timings_s": {},
     }
     try:
-        dirs = {"train": work / "train", "filled": work / "train-filled", "filled_bypassed": work / "train-filled-bypassed"}
+        dirs = {"train": work / "train"}
         t0 = time.perf_counter()
         write_folder(dirs["train"], images, split["train"])
         val, test = as_tensor(images, split["val"]), as_tensor(images, split["test"])
@@ -439,54 +523,82 @@ def main() -> None:
             if not gan["gate"][str(d)]["passed"]:
                 log(f"  class {d} fails: {'; '.join(gan['gate'][str(d)]['reasons'])}")
 
+        grids = {}
+        for tag, mdir, what in (("", model_dir, "gated"), ("-bypassed", lenient_dir, "gate bypassed")):
+            if mdir is not None:
+                path = out_path.parent / "utility" / f"{out_path.stem}{tag}.png"
+                grids[what] = save_gan_grid(mdir, images, split["train"], path,
+                                            f"GAN {what}, minority {a.n_minor} images (*)")
+        result["gan_grids"] = grids
+
         from augment_gan.augment import augment_folder
 
+        # the `augment` CLI's two uses: fill small classes to the top, or write them up to a capped share
         t0 = time.perf_counter()
         fills = {}
-        for key, mdir in (("filled", model_dir), ("filled_bypassed", lenient_dir)):
+        models = [("", model_dir, "gated"), ("*", lenient_dir, "GATE BYPASSED")]
+        for tag, mdir, _ in models:
             if mdir is None:
                 continue
-            shutil.copytree(dirs["train"], dirs[key])
-            summary = augment_folder(dirs[key], mdir, target="max", seed=0)
-            fills[key] = {c: n for c, n in summary.written.items()}
+            for use, options in (("filled", dict(target="max")), ("capped", dict(target="max", max_share=0.5))):
+                dirs[use + tag] = work / f"train-{use}{'-bypassed' if tag else ''}"
+                shutil.copytree(dirs["train"], dirs[use + tag])
+                summary = augment_folder(dirs[use + tag], mdir, seed=0, **options)
+                fills[use + tag] = {c: n for c, n in summary.written.items()}
         result["augment_folder_written"] = fills
         result["timings_s"]["augment_folder"] = round(time.perf_counter() - t0, 1)
-        log(f"augment_folder(target='max') wrote {fills}")
+        log(f"augment_folder wrote {fills}")
 
-        strategies: dict[str, dict] = {
-            "a": dict(label="real only, uniform", kind="folder", folder="train", sampling="uniform", affine=False),
-            "b": dict(label="real, oversampled (class-balanced)", kind="folder", folder="train", sampling="balanced",
-                      affine=False),
-            "c": dict(label="real, oversampled + affine", kind="folder", folder="train", sampling="balanced",
-                      affine=True),
-        }
-        for tag, mdir, folder, note in (("", model_dir, "filled", "gated"),
-                                        ("*", lenient_dir, "filled_bypassed", "GATE BYPASSED")):
+        classic = QUICK["classic"] if q else tuple(CLASSIC)
+        balanced_variants = {k: BALANCED_VARIANTS[k] for k in (QUICK["balanced"] if q else BALANCED_VARIANTS)}
+        strategies: dict[str, dict] = {k: dict(kind="folder", folder="train", **CLASSIC[k]) for k in classic}
+        runs: dict[str, list[dict]] = {}
+
+        def run_all(keys: list[str], phase: str) -> None:
+            t0 = time.perf_counter()
+            for seed in range(seeds):  # seeds outermost: a partial run still covers every strategy
+                for key in keys:
+                    r = train_clf(strategies[key], dirs, clf_steps, seed, val, test)
+                    runs.setdefault(key, []).append(r)
+                    log(f"  {key:14s} seed {seed}: test macro-F1 {r['test']['macro_f1']:.4f}  bal-acc "
+                        f"{r['test']['balanced_accuracy']:.4f}  minority recall {r['test']['minority_recall']:.4f}  "
+                        f"({r['seconds']:.0f}s)")
+                result["timings_s"][phase] = round(time.perf_counter() - t0, 1)
+                result["seeds_completed"] = {**result.get("seeds_completed", {}), phase: seed + 1}
+                tabulate(result, strategies, runs)
+                out_path.parent.mkdir(parents=True, exist_ok=True)
+                out_path.write_text(json.dumps(result, indent=2, default=str) + "\n")  # partial results survive
+
+        # phase 1: the classic recipes; (c+) is picked among them on validation
+        run_all(list(classic), "classic")
+        result["c_plus"] = c_plus = pick_c_plus(runs)
+        log(f"(c+) = {c_plus}: {CLASSIC[c_plus]['label']} (best validation macro-F1 of {', '.join(C_PLUS_CANDIDATES)})")
+
+        # phase 2: augment-gan on top of (c) and (c+)
+        if model_dir is not None and not any(gan["minority_passed_gate"].values()):
+            # BalancedDataset and augment add samples to gated classes below the target only: with no
+            # minority class passed, every gated strategy would train on the real images alone
+            models[0] = ("", None, "gated")
+            result["gated_strategies"] = ("not run: the gate passed no minority class, so every gated strategy "
+                                          "would train on the real images alone")
+            log(result["gated_strategies"])
+        for tag, mdir, note in models:
             if mdir is None:
                 continue
-            strategies["d" + tag] = dict(label=f"real + augment_folder(max), uniform [{note}]", kind="folder",
-                                         folder=folder, sampling="uniform", affine=False, gan=True)
-            strategies["e" + tag] = dict(label=f"real + augment_folder(max), uniform + affine [{note}]", kind="folder",
-                                         folder=folder, sampling="uniform", affine=True, gan=True)
-            for share in (0.25, 0.5):
-                strategies[f"f{int(share * 100)}{tag}"] = dict(
-                    label=f"BalancedDataset share {share} + affine [{note}]", kind="balanced", model=mdir,
-                    share=share, affine=True, gan=True)
-
-        runs: dict[str, list[dict]] = {k: [] for k in strategies}
-        t0 = time.perf_counter()
-        for seed in range(seeds):  # seeds outermost: a partial run still covers every strategy
-            for key, s in strategies.items():
-                r = train_clf(s, dirs, clf_steps, seed, val, test)
-                runs[key].append(r)
-                log(f"  {key:5s} seed {seed}: test macro-F1 {r['test']['macro_f1']:.4f}  bal-acc "
-                    f"{r['test']['balanced_accuracy']:.4f}  minority recall {r['test']['minority_recall']:.4f}  "
-                    f"({r['seconds']:.0f}s)")
-            result["timings_s"]["classifiers"] = round(time.perf_counter() - t0, 1)
-            result["seeds_completed"] = seed + 1
-            tabulate(result, strategies, runs)
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            out_path.write_text(json.dumps(result, indent=2, default=str) + "\n")  # partial results survive a kill
+            strategies["e" + tag] = dict(label=f"augment_folder(max) files, uniform + affine [{note}]", kind="folder",
+                                         folder="filled" + tag, sampling="uniform", aug="affine", loss="ce", gan=True,
+                                         base="c")
+            strategies["g" + tag] = dict(label=f"augment_folder(max_share 0.5) files, oversampled + affine [{note}]",
+                                         kind="folder", folder="capped" + tag, sampling="balanced", aug="affine",
+                                         loss="ce", gan=True, base="c")
+            for base in dict.fromkeys(["c", c_plus]):
+                for name, (share, weight) in balanced_variants.items():
+                    recipe = {k: CLASSIC[base][k] for k in ("sampling", "aug", "loss")}
+                    strategies[f"{name}{tag}@{base}"] = dict(
+                        label=f"BalancedDataset share {share}, synthetic loss weight {weight}, on ({base}) [{note}]",
+                        kind="balanced", model=mdir, share=share, synthetic_weight=weight, gan=True, base=base,
+                        **recipe)
+        run_all([k for k in strategies if k not in classic], "augment_gan")
         result["timings_s"]["total"] = round(time.perf_counter() - start, 1)
     finally:
         try:
@@ -501,13 +613,14 @@ def main() -> None:
 
     print()
     print(f"test split ({n_test}/class), {seeds} seed(s), classifier {clf_steps} steps, GAN {gan_steps} steps")
-    print(f"{'':6s}{'strategy':58s} {'macro-F1':>17s} {'balanced acc':>17s} {'minority recall':>17s}")
+    print(f"{'':15s}{'strategy':75s} {'macro-F1':>17s} {'balanced acc':>17s} {'minority recall':>17s}")
     for key, row in result["strategies"].items():
         t = row["test"]
-        print(f"{key:6s}{row['label']:58s} {fmt(t['macro_f1']):>17s} {fmt(t['balanced_accuracy']):>17s} "
+        print(f"{key:15s}{row['label']:75s} {fmt(t['macro_f1']):>17s} {fmt(t['balanced_accuracy']):>17s} "
               f"{fmt(t['minority_recall']):>17s}")
-    for group, comp in result["best_vs_c"].items():
-        print(f"best augment-gan [{group}] by val macro-F1 = {comp['best_by_val_macro_f1']}")
+    print(f"(c+) = {result['c_plus']} (by validation macro-F1)")
+    for group, key in result["best_by_val"].items():
+        print(f"best augment-gan [{group}] by val macro-F1 = {key}")
     print("paired test-set differences vs the baselines (mean [95 % CI]; * = the interval excludes 0):")
     for cand, by_base in result["paired_vs_baselines"].items():
         for base, diffs in by_base.items():
@@ -516,7 +629,7 @@ def main() -> None:
                 d = diffs[m]
                 ci = "" if d["ci95"] is None else f" [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
                 cells.append(f"{m} {d['mean']:+.4f}{ci}{'*' if d['significant'] else ''}")
-            print(f"  {cand:5s} - {base}: " + ", ".join(cells))
+            print(f"  {cand:14s} - {base:10s}: " + ", ".join(cells))
     print(f"wrote {out_path} (total {result['timings_s']['total']:.0f}s)")
 
 

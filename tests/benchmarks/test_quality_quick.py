@@ -58,7 +58,7 @@ def test_variants_differ_from_the_defaults_only_in_their_ablation():
 
     defaults = TrainConfig().to_dict()
     budget = {"steps": 700, "checkpoint_every": 350, "seed": 0}
-    assert {"default", "no-diffaugment", "no-ema"} <= set(bench.VARIANTS)
+    assert {"default", "diffaugment", "n-critic-2", "no-ema"} <= set(bench.VARIANTS)
     for name, ablation in bench.VARIANTS.items():
         train = {k: v for k, v in ablation.items() if k not in bench.NET_OPTIONS}
         cfg = bench.variant_config(name, 700, 0).to_dict()
@@ -67,7 +67,9 @@ def test_variants_differ_from_the_defaults_only_in_their_ablation():
         assert bench.variant_net(name) == {**bench.NET, **{k: ablation[k] for k in bench.NET_OPTIONS if k in ablation}}
     assert bench.variant_net("old-default")["minibatch_std"] == "batch"
     assert bench.variant_config("old-default", 700, 0).class_balance == 0.5
-    assert bench.variant_config("default", 700, 0).diffaugment == "color,translation,cutout"
+    assert bench.variant_config("default", 700, 0).diffaugment == "none"
+    assert bench.variant_config("diffaugment", 700, 0).diffaugment == "color,translation,cutout"
+    assert (bench.variant_config("default", 700, 0).n_critic, bench.variant_config("n-critic-2", 700, 0).n_critic) == (1, 2)
     assert math.isclose(bench.variant_config("default", 700, 0).ema_decay, 0.999)
 
 

@@ -45,3 +45,27 @@ def test_paired_difference_ci_from_per_seed_differences():
     assert tie["ci95"][0] < 0 < tie["ci95"][1] and not tie["significant"]
     with pytest.raises(ValueError, match="same seeds"):
         bench.paired_difference([0.9], [0.9, 0.8])
+
+
+def test_natural_weights_give_classes_their_real_mass_and_keep_the_synthetic_share():
+    import torch
+
+    bench = _bench()
+    # class 0: 3 real; class 1: 1 real + 1 synthetic at share 0.5 (BalancedDataset's weights: 1/2 per class)
+    targets = [0, 0, 0, 1, 1]
+    balanced = torch.tensor([1 / 6, 1 / 6, 1 / 6, 0.25, 0.25], dtype=torch.float64)
+    real_counts = [3, 1] + [0] * 8
+    w = bench.natural_weights(balanced, targets, real_counts)
+    prior = bench.class_prior(w, targets)
+    assert prior[:2].tolist() == pytest.approx([0.75, 0.25]) and prior[2:].sum() == 0
+    assert (w[4] / w[3:].sum()).item() == pytest.approx(0.5)  # the synthetic share within class 1
+
+
+def test_c_plus_is_picked_on_validation_never_test():
+    bench = _bench()
+
+    def runs(val: float, test: float) -> list[dict]:
+        return [{"val": {"macro_f1": val}, "test": {"macro_f1": test}}] * 2
+
+    picked = bench.pick_c_plus({"c": runs(0.90, 0.99), "c-elastic": runs(0.95, 0.80), "la": runs(0.93, 0.99)})
+    assert picked == "c-elastic"
