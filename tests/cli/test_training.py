@@ -82,12 +82,12 @@ def test_train_resume_refuses_every_option_that_differs_from_the_run(digits_fold
     assert _train(digits_folder, tmp_path, *TINY).exit_code == 0
     run_dir = _only_run(tmp_path)
     before = (_config(run_dir), _checkpoints(run_dir))
-    result = _train(digits_folder, tmp_path, *TINY, "--steps", "4", "--resume", "--diffaugment", "none",
+    result = _train(digits_folder, tmp_path, *TINY, "--steps", "4", "--resume", "--diffaugment", "translation",
                     "--lr-g", "0.001", "--holdout", "0.2")
     assert result.exit_code == 1, result.output
     (line,) = error_lines(result)
     assert line.startswith("error:") and "resume" in line
-    for named in ("--diffaugment none (run: color,translation,cutout)", "--lr-g 0.001 (run: 0.0002)",
+    for named in ("--diffaugment translation (run: none)", "--lr-g 0.001 (run: 0.0002)",
                   "--holdout 0.2 (run: 0.1)"):
         assert named in line
     assert "--steps" not in line and "--g-width" not in line  # a new budget, and an unchanged value

@@ -47,9 +47,9 @@ def test_train_resume_names_each_setting_that_differs(digits_folder, tmp_path) -
     run_dir = train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, progress=False).run_dir
     with pytest.raises(SettingsChanged) as caught:
         train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, resume=True,
-              train={**TINY_TRAIN, "steps": 5, "lr_g": 1e-3, "diffaugment": "none"}, channels="3")
+              train={**TINY_TRAIN, "steps": 5, "lr_g": 1e-3, "diffaugment": "translation"}, channels="3")
     assert caught.value.run_dir == run_dir
-    assert caught.value.changes == [("lr_g", 1e-3, 2e-4), ("diffaugment", "none", "color,translation,cutout"),
+    assert caught.value.changes == [("lr_g", 1e-3, 2e-4), ("diffaugment", "translation", "none"),
                                     ("channels", "3", "auto")]
     assert "lr_g 0.001 (run: 0.0002)" in str(caught.value)
     assert [s for s, _ in RunDir(run_dir).checkpoints()] == [0, 1, 2]  # refused before training
