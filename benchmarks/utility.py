@@ -459,6 +459,8 @@ def main() -> None:
     p.add_argument("--eval-samples", type=int, default=None, help="GAN eval samples per class (default 200; quick 100)")
     p.add_argument("--judge-steps", type=int, default=None,
                    help="steps of the evaluation's domain judge (default: the library's 400; quick 100)")
+    p.add_argument("--balanced", default=None,
+                   help=f"BalancedDataset variants to run, comma-separated (default all: {','.join(BALANCED_VARIANTS)})")
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--gan-seed", type=int, default=0)
     p.add_argument("--diffaugment", default=None, help="the GAN's DiffAugment policy (default: the library's)")
@@ -550,7 +552,8 @@ def main() -> None:
         log(f"augment_folder wrote {fills}")
 
         classic = QUICK["classic"] if q else tuple(CLASSIC)
-        balanced_variants = {k: BALANCED_VARIANTS[k] for k in (QUICK["balanced"] if q else BALANCED_VARIANTS)}
+        chosen = a.balanced.split(",") if a.balanced else (QUICK["balanced"] if q else BALANCED_VARIANTS)
+        balanced_variants = {k: BALANCED_VARIANTS[k] for k in chosen}
         strategies: dict[str, dict] = {k: dict(kind="folder", folder="train", **CLASSIC[k]) for k in classic}
         runs: dict[str, list[dict]] = {}
 

@@ -126,3 +126,21 @@ def test_c_plus_is_picked_on_validation_never_test(bench):
                                bench.classic_keys("rgb"))
     assert picked == "c-trivial"
     assert bench.classic_keys("digits") == ["c", "c-elastic", "la"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("dataset", ["digits", "rgb"])
+def test_quick_run_writes_its_json(dataset, tmp_path):
+    """The script still runs end to end (figures of a --quick run mean nothing)."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.benchmarks.helpers import BENCHMARKS
+
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / "utility_check.py"), "--quick", "--data", dataset,
+                           "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=580, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads((tmp_path / f"utility-{dataset}-quick.json").read_text())
+    assert result["dataset"] == dataset and result["strategies"] and "c_plus" in result
