@@ -120,13 +120,14 @@ def make_split(labels: np.ndarray, n_major: int, n_minor: int, n_val: int, n_tes
     return split
 
 
-def write_folder(root: Path, images: np.ndarray, split_part: dict) -> None:
+def write_folder(root: Path, images: np.ndarray, split_part: dict, name: str = "t10k-{:05d}.png") -> None:
+    """Gray images ``images[i]`` as ``root/<class>/<name.format(i)>``, for each class's indices."""
     from PIL import Image
 
     for d, indices in split_part.items():
         (root / str(d)).mkdir(parents=True, exist_ok=True)
         for i in indices:
-            Image.fromarray(images[i], mode="L").save(root / str(d) / f"t10k-{i:05d}.png")
+            Image.fromarray(images[i], mode="L").save(root / str(d) / name.format(i))
 
 
 def as_tensor(images: np.ndarray, split_part: dict):
@@ -266,11 +267,11 @@ def natural_weights(balanced_weights, targets: list[int], real_counts: list[int]
     return balanced_weights * (counts / counts.sum() * len(real_counts))[t]
 
 
-def class_prior(weights, targets: list[int]):
+def class_prior(weights, targets: list[int], n_classes: int = 10):
     """The class distribution a sampler with these per-sample weights draws from."""
     import torch
 
-    prior = torch.zeros(10, dtype=torch.float64).index_add_(0, torch.tensor(targets), weights.double())
+    prior = torch.zeros(n_classes, dtype=torch.float64).index_add_(0, torch.tensor(targets), weights.double())
     return (prior / prior.sum()).float()
 
 
@@ -409,10 +410,10 @@ def fmt(s: dict) -> str:
     return f"{s['mean']:.4f} ± {s['std']:.4f}" if s["std"] is not None else f"{s['mean']:.4f}"
 
 
-def pick_c_plus(runs: dict[str, list[dict]]) -> str:
+def pick_c_plus(runs: dict[str, list[dict]], candidates=C_PLUS_CANDIDATES) -> str:
     """(c+): the classic candidate with the best mean VALIDATION macro-F1 (never test)."""
-    candidates = [k for k in C_PLUS_CANDIDATES if k in runs]
-    return max(candidates, key=lambda k: statistics.fmean(r["val"]["macro_f1"] for r in runs[k]))
+    return max([k for k in candidates if runs.get(k)],
+               key=lambda k: statistics.fmean(r["val"]["macro_f1"] for r in runs[k]))
 
 
 def tabulate(result: dict, strategies: dict, runs: dict) -> None:

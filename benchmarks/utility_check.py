@@ -86,7 +86,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when imported by the tests
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
-from utility import LENIENT, METRICS, fmt, log_gates, natural_weights, paired_table, summarise  # noqa: E402
+from utility import (LENIENT, METRICS, class_prior, fmt, log_gates, natural_weights, paired_table,  # noqa: E402
+                     pick_c_plus, summarise, write_folder)
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = "c"
@@ -137,12 +138,7 @@ def make_digits_split(labels: np.ndarray, n_val: int = DIGITS_VAL, n_test: int =
 
 def write_digits_split(root: Path, images: np.ndarray, train: dict) -> None:
     """The train split as ``root/<digit>/digit-XXXX.png``, the files write_digits_folder writes."""
-    from PIL import Image
-
-    for d, indices in train.items():
-        (root / str(d)).mkdir(parents=True, exist_ok=True)
-        for i in indices:
-            Image.fromarray(images[i], mode="L").save(root / str(d) / f"digit-{i:04d}.png")
+    write_folder(root, images, train, name="digit-{:04d}.png")
 
 
 def strip_rows(height: int) -> list[tuple[int, int]]:
@@ -340,14 +336,6 @@ def as_tensor(spec: dict, images_by_class: dict[int, np.ndarray]):
     return torch.stack(xs), torch.tensor(ys, dtype=torch.long)
 
 
-def class_prior(weights, targets: list[int], n_classes: int):
-    """The class distribution a sampler with these per-sample weights draws from."""
-    import torch
-
-    prior = torch.zeros(n_classes, dtype=torch.float64).index_add_(0, torch.tensor(targets), weights.double())
-    return (prior / prior.sum()).float()
-
-
 def build_data(spec: dict, strategy: dict, train_dir: Path, n_samples: int, seed: int):
     """(dataset, sampler, class prior of the sampler) for one strategy."""
     import torch
@@ -440,12 +428,6 @@ def train_clf(spec: dict, strategy: dict, train_dir: Path, steps: int, seed: int
 
 
 # --- reporting ----------------------------------------------------------------------------
-def pick_c_plus(runs: dict[str, list[dict]], candidates: list[str]) -> str:
-    """(c+): the classic candidate with the best mean VALIDATION macro-F1 (never test)."""
-    return max([k for k in candidates if runs.get(k)],
-               key=lambda k: statistics.fmean(r["val"]["macro_f1"] for r in runs[k]))
-
-
 def tabulate(result: dict, strategies: dict, runs: dict) -> None:
     """result["strategies"] and ["paired_vs_baselines"] from the runs so far."""
     table = {}
