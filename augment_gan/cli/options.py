@@ -43,7 +43,7 @@ AUGMENT, SERVE = defaults(Augmentation.prepare), defaults(serve_plan)
 GATE = GateThresholds()
 
 
-def thresholds(gate_file: Optional[Path] = None, **overrides: Optional[float]) -> GateThresholds:
+def thresholds(gate_file: Optional[Path] = None, **overrides: Optional[float | bool]) -> GateThresholds:
     """The gate: GateThresholds' defaults, or the TOML file's, with the options given on top."""
     base = GateThresholds.from_toml(gate_file) if gate_file else GateThresholds()
     return base.with_overrides(**overrides)
@@ -112,12 +112,15 @@ MinCoverage = Annotated[Optional[float], opt("Gate: min per-class coverage.")]
 MinConsistency = Annotated[Optional[float], opt("Gate: min class consistency (judge agrees).")]
 MaxCopyRate = Annotated[Optional[float], opt("Gate: max share of memorised copies.")]
 MaxOverallFid = Annotated[Optional[float], opt("Gate: max overall FID.")]
+Calibrated = Annotated[Optional[bool], opt("Gate: judge each class against what real images of its size score "
+                                           "(the default; --no-calibrated: the fixed thresholds alone).",
+                                           show_default=False)]
 
 GATE_OPTIONS = {
     "gate_file": (GateFile, None), "max_fid": (MaxFid, None), "max_kid": (MaxKid, None),
     "min_precision": (MinPrecision, None), "min_recall": (MinRecall, None), "min_coverage": (MinCoverage, None),
     "min_consistency": (MinConsistency, None), "max_copy_rate": (MaxCopyRate, None),
-    "max_overall_fid": (MaxOverallFid, None),
+    "max_overall_fid": (MaxOverallFid, None), "calibrated": (Calibrated, None),
 }
 # --gate-file and the thresholds on top of it: the command is called with `gate`, a GateThresholds
 gate_options = option_group(GATE_OPTIONS, lambda gate_file, min_consistency, **values: {

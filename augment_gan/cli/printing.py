@@ -37,11 +37,14 @@ def print_eval_table(report: dict[str, Any]) -> None:
                       f(r["class_consistency"]), f(r["copy_rate"]), verdict)
     console.print(table)
     fid_min = (gate or {}).get("thresholds", {}).get("fid_min_reference", GateThresholds.fid_min_reference)
-    console.print("n ref: real images compared against (* = all real images of the class, too few held out); "
-                  f"the gate skips FID below {fid_min}.", style="dim")
+    console.print("n ref: real images compared against (* = the class's images the judge did not train on; "
+                  f"too few held out); the gate skips FID below {fid_min}. Thresholds are calibrated by what real "
+                  "images of each class's size score (the band in each reason).", style="dim")
     for name, g in (gate or {}).get("per_class", {}).items():
         if not g["passed"]:
             console.print(f"  [red]{name}[/]: " + "; ".join(g["reasons"]), highlight=False)
+        for warning in g.get("warnings", []):
+            console.print(f"  [yellow]{name}[/]: {warning}", highlight=False)
     o, j = report["overall"], report["judge"]
     console.print(f"overall: FID {f(o['fid'])}, KID {f(o['kid'])} ± {f(o['kid_std'])}, P {f(o['precision'])}, "
                   f"R {f(o['recall'])} (n={o['n_real']} real, {o['n_fake']} generated); judge accuracy on held-out "

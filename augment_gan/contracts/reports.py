@@ -20,7 +20,7 @@ class ClassRecord(TypedDict):
     n_holdout: int
     n_fake: int
     n_reference: int
-    reference: Literal["holdout", "all-real"]  # what the class's samples were compared against
+    reference: Literal["holdout", "judge-unseen", "all-real"]  # what the samples were compared with ("all-real": older reports)
     fid: float
     kid: float
     kid_std: float
@@ -29,10 +29,11 @@ class ClassRecord(TypedDict):
     recall: float | None
     density: float | None
     coverage: float | None
-    copy_rate: float
-    copy_threshold: float
-    copy_reference: Literal["holdout", "train-leave-one-out"]
+    copy_rate: float | None  # None: fewer than two training images
+    copy_threshold: float  # the ratio (older reports: a distance)
+    copy_reference: Literal["ratio", "holdout", "train-leave-one-out"]  # the last two: older reports
     class_consistency: float  # share of the class's samples the judge assigns to the class
+    band: NotRequired[dict[str, Any] | None]  # real-vs-real band (evaluation/calibration.py); None: too few images
 
 
 class OverallRecord(TypedDict):
@@ -50,7 +51,7 @@ class OverallRecord(TypedDict):
 
 
 class JudgeRecord(TypedDict):
-    """The domain judge's accuracy on held-out real images."""
+    """The domain judge's accuracy on real images it did not train on."""
 
     accuracy: float
     n: int
@@ -60,12 +61,14 @@ class JudgeRecord(TypedDict):
 class ClassDecision(TypedDict):
     passed: bool
     reasons: list[str]  # empty when passed; else one "metric value > threshold (n=…)" each
+    warnings: NotRequired[list[str]]  # metrics that cannot tell at this size, not gated
+    calibrated: NotRequired[bool]  # judged against real-vs-real bands
 
 
 class GateDecision(TypedDict):
     ran: Literal[True]
     step: int
-    thresholds: dict[str, float]
+    thresholds: dict[str, float | bool]
     overall: ClassDecision
     per_class: dict[str, ClassDecision]
     passed_classes: list[str]

@@ -13,6 +13,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
         "extractors": ("FeatureExtractor", "available_extractors", "extract_features", "get_extractor", "register_extractor"),
-        "metrics": ("copy_check", "feature_statistics", "fid", "frechet_distance", "kid", "manifold_metrics", "prdc", "precision_recall"),
+        "metrics": ("copy_check", "copy_ratio_check", "feature_statistics", "fid", "frechet_distance", "kid", "manifold_metrics", "prdc", "precision_recall"),
     },
 )

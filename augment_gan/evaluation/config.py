@@ -12,12 +12,15 @@ class EvalConfig:
     features: str = "domain"
     samples_per_class: int = 500
     min_holdout_reference: int = 50
-    min_holdout_copy: int = 5
     kid_subsets: int = 50
     kid_subset_size: int = 1000
     pr_k: int = 3
     dc_k: int = 5
-    copy_percentile: float = 1.0
+    copy_ratio: float = 0.5  # a sample nearer a training image than this x its own nearest real: a copy
     seed: int = 0
     inception_weights: str | None = None
     judge_steps: int = JUDGE_STEPS
+    # Real-vs-real bands (calibration.py): draws per class (0: none, the gate uses its fixed
+    # thresholds alone), and the share of real sets the bands may reject, all metrics together.
+    band_draws: int = 100
+    band_false_rejection: float = 0.03

@@ -5,7 +5,7 @@ One import point for the metrics; each lives in its own module:
 * :mod:`~augment_gan.evaluation.fid` — ``feature_statistics``, ``frechet_distance``, ``fid``;
 * :mod:`~augment_gan.evaluation.kid` — ``kid``;
 * :mod:`~augment_gan.evaluation.manifold` — ``precision_recall``, ``prdc``, ``manifold_metrics``;
-* :mod:`~augment_gan.evaluation.memorisation` — ``copy_check``.
+* :mod:`~augment_gan.evaluation.memorisation` — ``copy_ratio_check``, ``copy_check``.
 
 All of them validate their inputs (``ValueError`` with the offending argument's name), run
 on the CPU with memory bounded by chunking, and return plain floats, tuples or dicts.
@@ -22,12 +22,13 @@ from augment_gan.evaluation.manifold import (
     prdc,
     precision_recall,
 )
-from augment_gan.evaluation.memorisation import copy_check
+from augment_gan.evaluation.memorisation import copy_check, copy_ratio_check
 
 __all__ = [
     "DENSITY_COVERAGE_K",
     "PRECISION_RECALL_K",
     "copy_check",
+    "copy_ratio_check",
     "feature_statistics",
     "fid",
     "frechet_distance",

@@ -108,6 +108,8 @@ def build_report(
             d = decision["per_class"][name]
             verdict = ("<span class='pass'>pass</span>" if d["passed"] else
                        f"<span class='fail'>fail</span> <span class='small'>{html.escape('; '.join(d['reasons']))}</span>")
+            if d.get("warnings"):
+                verdict += f" <span class='small'>(warning: {html.escape('; '.join(d['warnings']))})</span>"
         fake_grid = make_grid(fakes[c * k : (c + 1) * k][:10], rows=1)
         real_grid = make_grid(reals[c][:10], rows=1) if len(reals[c]) else None
         parts.append(f"<div class='row'><b>{html.escape(name)}</b><img src='{_png(fake_grid, 2)}'>"
@@ -119,16 +121,22 @@ def build_report(
             "recall", "density", "coverage", "class_consistency", "copy_rate", "copy_reference"]
     parts.append("<h2>Metrics per class</h2><p class='small'>Every number with its sample size: "
                  "n_reference real images, n_pr per side for precision/recall/density/coverage, "
-                 f"{report['classes'][classes[0]]['n_fake']} generated samples per class.</p><table><tr><th class='l'>class</th>"
-                 + "".join(f"<th>{c}</th>" for c in cols) + "<th>gate</th></tr>")
+                 f"{report['classes'][classes[0]]['n_fake']} generated samples per class. Below each gated "
+                 "metric, in grey: the range real images of the class's size reach (its real-vs-real band).</p>"
+                 "<table><tr><th class='l'>class</th><th>gate</th>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>")
     for name in classes:
         rec = report["classes"][name]
         gate = "" if decision is None else (
             "<span class='pass'>pass</span>" if decision["per_class"][name]["passed"] else "<span class='fail'>fail</span>")
-        parts.append(f"<tr><td class='l'>{html.escape(name)}</td>" + "".join(f"<td>{_fmt(rec[c])}</td>" for c in cols)
-                     + f"<td>{gate}</td></tr>")
+        bands = (rec.get("band") or {}).get("metrics", {})
+        parts.append(f"<tr><td class='l'>{html.escape(name)}</td><td>{gate}</td>"
+                     + "".join(f"<td>{_fmt(rec[c])}{_band_cell(bands.get(c))}</td>" for c in cols) + "</tr>")
     parts.append("</table>")
     return "\n".join(parts)
+
+
+def _band_cell(band: dict | None) -> str:
+    return "" if band is None else f"<br><span class='small'>{_fmt(band['lo'])}–{_fmt(band['hi'])}</span>"
 
 
 def real_examples(images: torch.Tensor, labels: np.ndarray, num_classes: int, k: int = 10) -> list[torch.Tensor]:

@@ -34,7 +34,8 @@ def test_eval_every_writes_reports_and_best(run_dir: Path) -> None:
     report = json.loads((run_dir / "eval" / "step-0000002.json").read_text())
     assert set(report["classes"]) == {"0", "1", "2"}
     record = report["classes"]["2"]
-    assert record["n_fake"] == 12 and record["n_reference"] == 6 and record["reference"] == "all-real"
+    # 6 images: 1 held out, 2 of the other 5 train the judge; the other 4 are the reference
+    assert record["n_fake"] == 12 and record["n_reference"] == 4 and record["reference"] == "judge-unseen"
     assert "gate" in report and "best_step" in open(run_dir / "metrics.jsonl").read()
     assert json.loads((run_dir / "eval" / "best.json").read_text())["step"] in (0, 1, 2)
 

@@ -46,20 +46,19 @@ def test_a_class_of_copies_fails_the_copy_rate() -> None:
     train, holdout = _class(rng)
     fake = train[rng.integers(0, len(train), 300)] + 1e-6 * rng.normal(size=(300, 8))
     record = class_metrics(reference=holdout, train=train, holdout=holdout, fake=fake, cfg=CFG)
-    assert record["copy_rate"] == 1.0 and record["copy_reference"] == "holdout"
+    assert record["copy_rate"] == 1.0 and record["copy_reference"] == "ratio"
     gate = _gate(record)
     assert not gate["passed"] and any(r.startswith("copy_rate 1 >") for r in gate["reasons"])
 
 
-def test_tiny_class_uses_leave_one_out_copy_reference() -> None:
+def test_the_copy_test_needs_no_held_out_images_and_reads_the_same_in_a_tiny_class() -> None:
     rng = np.random.default_rng(3)
-    train, holdout = _class(rng, n_train=12, n_holdout=2)
-    copies = class_metrics(reference=np.concatenate([train, holdout]), train=train, holdout=holdout,
-                           fake=np.repeat(train, 10, axis=0), cfg=CFG)
-    assert copies["copy_reference"] == "train-leave-one-out" and copies["copy_rate"] == 1.0
-    fresh = class_metrics(reference=np.concatenate([train, holdout]), train=train, holdout=holdout,
-                          fake=rng.normal(size=(120, 8)), cfg=CFG)
-    assert fresh["copy_rate"] < 0.3  # 12 training images make a coarse threshold
+    train, holdout = _class(rng, n_train=12, n_holdout=0)
+    copies = class_metrics(reference=train, train=train, holdout=holdout,
+                           fake=np.repeat(train, 10, axis=0) + 1e-6 * rng.normal(size=(120, 8)), cfg=CFG)
+    assert copies["copy_reference"] == "ratio" and copies["copy_rate"] == 1.0
+    fresh = class_metrics(reference=train, train=train, holdout=holdout, fake=rng.normal(size=(120, 8)), cfg=CFG)
+    assert fresh["copy_rate"] < 0.05
 
 
 def test_too_small_for_precision_recall_is_reported_not_faked() -> None:
@@ -103,3 +102,14 @@ def test_gate_file_and_overrides(tmp_path) -> None:
     path.write_text("[gate]\nmax_fid = 12.5\nmin_recall = 0.1\n")
     t = GateThresholds.from_toml(path).with_overrides(min_recall=0.2, max_kid=None)
     assert (t.max_fid, t.min_recall, t.max_kid) == (12.5, 0.2, GateThresholds().max_kid)
+
+
+def test_the_judge_trains_on_half_of_each_class_and_the_same_half_every_time() -> None:
+    from augment_gan.evaluation.evaluate import judge_split
+
+    labels = np.array([0] * 13 + [1] * 40 + [2] * 1)
+    train_idx = np.arange(len(labels))[::-1].copy()
+    chosen = judge_split(train_idx, labels, seed=0)
+    assert np.bincount(labels[chosen]).tolist() == [6, 20, 1]
+    assert np.array_equal(chosen, np.sort(chosen)) and np.array_equal(chosen, judge_split(train_idx, labels, seed=0))
+    assert not np.array_equal(chosen, judge_split(train_idx, labels, seed=1))
