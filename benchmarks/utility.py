@@ -188,7 +188,8 @@ def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, 
     }
     out["overall_fid"] = rep["overall"]["fid"]
     decision = apply_gate(rep, thresholds)
-    out["gate"] = {c: {"passed": r["passed"], "reasons": r["reasons"]} for c, r in decision["per_class"].items()}
+    out["gate"] = {c: {"passed": r["passed"], "reasons": r["reasons"], "warnings": r.get("warnings", [])}
+                   for c, r in decision["per_class"].items()}
     out["gate_passed_classes"] = decision["passed_classes"]
     log_gates("GAN", reports, log)
     model_dir = result.model_dir
@@ -406,6 +407,27 @@ def paired_table(runs: dict[str, list[dict]], candidates: list[str], baselines: 
             for cand in candidates}
 
 
+def agreement(gate: dict, runs: dict[str, list[dict]], classes=MINORITY, baseline: str = BASELINE) -> dict:
+    """The gate's verdict per small class beside what its samples measurably do: the paired
+    test-recall change of that class under ``DEFAULT_STRATEGY`` on (c) against (c), with the
+    samples of the gate-bypassed model when there is one (so every class has samples), else
+    of the gated one. ``effect``: helps / hurts (the 95 % CI excludes 0) or tie. The counts
+    are the gate's confusion: a class that helps should pass, one that hurts should fail."""
+    candidate = next((k for k in (f"{DEFAULT_STRATEGY}*@{baseline}", f"{DEFAULT_STRATEGY}@{baseline}")
+                      if len(runs.get(k, [])) == len(runs.get(baseline, [])) > 0), None)
+    if candidate is None:
+        return {"candidate": None}
+    rows, counts = {}, {}
+    for d in classes:
+        diff = paired_difference([r["test"]["recall_per_class"][d] for r in runs[candidate]],
+                                 [r["test"]["recall_per_class"][d] for r in runs[baseline]])
+        effect = "tie" if not diff["significant"] else ("helps" if diff["mean"] > 0 else "hurts")
+        verdict = "pass" if gate[str(d)]["passed"] else "fail"
+        rows[str(d)] = {"gate": verdict, "reasons": gate[str(d)]["reasons"], "recall_change": diff, "effect": effect}
+        counts[f"{verdict}/{effect}"] = counts.get(f"{verdict}/{effect}", 0) + 1
+    return {"candidate": candidate, "baseline": baseline, "classes": rows, "counts": counts}
+
+
 def fmt(s: dict) -> str:
     return f"{s['mean']:.4f} ± {s['std']:.4f}" if s["std"] is not None else f"{s['mean']:.4f}"
 
@@ -603,6 +625,7 @@ def main() -> None:
                         kind="balanced", model=mdir, share=share, synthetic_weight=weight, gan=True, base=base,
                         **recipe)
         run_all([k for k in strategies if k not in classic], "augment_gan")
+        result["gate_agreement"] = agreement(gan["gate"], runs)
         result["timings_s"]["total"] = round(time.perf_counter() - start, 1)
     finally:
         try:
@@ -634,6 +657,12 @@ def main() -> None:
                 ci = "" if d["ci95"] is None else f" [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
                 cells.append(f"{m} {d['mean']:+.4f}{ci}{'*' if d['significant'] else ''}")
             print(f"  {cand:14s} - {base:10s}: " + ", ".join(cells))
+    agree = result.get("gate_agreement", {})
+    for d, row in agree.get("classes", {}).items():
+        ci = row["recall_change"]["ci95"]
+        print(f"gate vs utility, class {d}: gate {row['gate']}; recall {agree['candidate']} - {agree['baseline']} "
+              f"{row['recall_change']['mean']:+.4f}" + (f" [{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else "")
+              + f": {row['effect']}")
     print(f"wrote {out_path} (total {result['timings_s']['total']:.0f}s)")
 
 

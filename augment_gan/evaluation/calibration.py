@@ -21,6 +21,12 @@ A metric's band is the range real images reach at a *joint* level: its quantiles
 so that at most ``false_rejection`` of the draws fall outside any metric's band (six
 correlated metrics at a per-metric 95 % would reject about one real set in five).
 
+The copy rate's band is widened, when a class's own real images trip the ratio test more
+often than the pooled draws do (some classes have near-duplicates: MNIST's 1s), to what
+samples at that rate would score. Class consistency has a band too, from the judge itself: its accuracy on the class's real
+images it did not train on, down to a Wilson lower bound (a judge that knows a 15-image
+class from 7 images recognises fresh ones less often than 0.8).
+
 Each band also records what a clearly bad set scores at the same sizes: images of another
 class (for FID, KID and precision), one image repeated (recall, coverage), training images
 repeated (copy rate). When a metric's threshold admits that value the metric cannot tell a
@@ -30,8 +36,10 @@ failing on it (``gate.py``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -40,7 +48,7 @@ import numpy as np
 DIRECTION = {"fid": -1, "kid": -1, "precision": 1, "recall": 1, "coverage": 1, "copy_rate": -1}
 BAD_SET = {"fid": "another class", "kid": "another class", "precision": "another class",
            "recall": "one image repeated", "coverage": "one image repeated",
-           "copy_rate": "training images repeated"}
+           "copy_rate": "training images repeated", "class_consistency": "another class"}
 BAND_KID_SUBSETS = 10  # KID subsets per draw (the evaluation's own KID uses EvalConfig.kid_subsets)
 POWER_DRAWS = 8  # draws that also score the bad sets (only their median is kept)
 JITTER = 1e-3  # bad sets of repeated images get this much noise (x feature std), so k-NN ties break
@@ -164,6 +172,60 @@ def _bad_sets(by_class: list[np.ndarray], donor: int, train: np.ndarray, fake: n
     copies = score(train[rng.integers(0, len(train), m)] + jitter)
     out["copy_rate"] = copies["copy_rate"]
     return out
+
+
+def consistency_band(predicted: np.ndarray, labels: np.ndarray, own: int, level: float) -> dict[str, Any] | None:
+    """Class consistency's band: the judge's accuracy on real images of the class that it
+    did not train on (``predicted``/``labels``: those images of every class), down to its
+    Wilson lower bound at ``level``; ``bad`` is how often it calls another class's images
+    this class. None without such images."""
+    mine = labels == own
+    n = int(mine.sum())
+    if n == 0:
+        return None
+    p = float(np.mean(predicted[mine] == own))
+    z = NormalDist().inv_cdf(1 - level)
+    centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    others = ~mine
+    bad = float(np.mean(predicted[others] == own)) if others.any() else None
+    return {"lo": max(0.0, (centre - half) / (1 + z * z / n)), "hi": p, "bad": bad,
+            "bad_set": BAD_SET["class_consistency"]}
+
+
+def binomial_upper(p: float, m: int, level: float) -> float:
+    """The share of m draws at rate p that at most ``level`` of sets exceed (normal approximation)."""
+    z = NormalDist().inv_cdf(1 - level)
+    return min(1.0, p + z * math.sqrt(p * (1 - p) / max(m, 1)))
+
+
+def own_copy_rate(train: np.ndarray, holdout: np.ndarray, ratio: float, *, cap: int = 1000,
+                  seed: int = 0) -> tuple[int, int]:
+    """(k, n): how many of the class's n real images the ratio test calls copies of another
+    training image. Training images are tested against the others (leave-one-out: their
+    nearest other image's own nearest neighbour excludes them too), held-out ones against
+    all. Some classes have near-duplicates of their own (MNIST's 1s): real images trip the
+    test more often there than in a pooled band, and so may samples. At most ``cap``
+    training images are used (a seeded subset)."""
+    if len(train) > cap:
+        train = train[np.random.default_rng(seed).permutation(len(train))[:cap]]
+    if len(train) < 3:
+        return 0, 0
+    d = np.sqrt(np.maximum(((train[:, None, :] - train[None, :, :]) ** 2).sum(-1), 0.0))
+    np.fill_diagonal(d, np.inf)
+    order = np.argsort(d, axis=1)[:, :2]  # each image's two nearest others
+    k = 0
+    for i in range(len(train)):
+        j = order[i, 0]
+        own_j = d[j, order[j, 1]] if order[j, 0] == i else d[j, order[j, 0]]
+        k += bool(own_j > 0 and d[i, j] < ratio * own_j)
+    n = len(train)
+    if len(holdout):
+        dh = np.sqrt(np.maximum(((holdout[:, None, :] - train[None, :, :]) ** 2).sum(-1), 0.0))
+        j = dh.argmin(1)
+        own = d[np.arange(len(train)), order[:, 0]]
+        k += int(np.sum((own[j] > 0) & (dh[np.arange(len(holdout)), j] < ratio * own[j])))
+        n += len(holdout)
+    return k, n
 
 
 def joint_level(badness: dict[str, np.ndarray], false_rejection: float) -> float:

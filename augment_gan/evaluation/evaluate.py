@@ -33,7 +33,8 @@ import torch
 from augment_gan.contracts.reports import EvalReport
 from augment_gan.contracts.run_dir import RunDir, read_run_config
 from augment_gan.data import ImageData
-from augment_gan.evaluation.calibration import BAND_KID_SUBSETS, Sizes, real_band
+from augment_gan.evaluation.calibration import (BAND_KID_SUBSETS, Sizes, binomial_upper, consistency_band,
+                                                own_copy_rate, real_band)
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.domain import JudgeConfig, load_or_train_judge, per_class_accuracy
 from augment_gan.evaluation.extractors import extract_features, get_extractor
@@ -130,6 +131,7 @@ class RunEvaluator:
             self.feature_scale = 1.0 / max(spread, 1e-12) ** 0.5
             self.real_features = self.real_features * self.feature_scale
         self.labels = labels.numpy()
+        self.real_predicted = self.judge.predict(images)
         self.is_train = np.zeros(len(labels), dtype=bool)
         self.is_train[train_idx.numpy()] = True
         self.bands: dict[int, dict[str, Any] | None] = {}  # class -> real-vs-real band, made on first use
@@ -210,9 +212,23 @@ class RunEvaluator:
             # Fewer KID subsets per draw (cost): the band's KID is then a little noisier than
             # the evaluation's, so its band a little wider; lenient, never stricter.
             cfg = replace(self.cfg, kid_subsets=min(self.cfg.kid_subsets, BAND_KID_SUBSETS))
-            self.bands[c] = real_band(
+            band = real_band(
                 unseen, seen, c, sizes, lambda **sets: class_metrics(**sets, cfg=cfg),
                 draws=cfg.band_draws, false_rejection=cfg.band_false_rejection, seed=cfg.seed + c)
+            if band is not None:
+                held = ~self.is_judge
+                consistency = consistency_band(self.real_predicted[held], self.labels[held], c, band["level"])
+                if consistency is not None:
+                    band["metrics"]["class_consistency"] = consistency
+                in_class = self.labels == c
+                k, n = own_copy_rate(self.real_features[in_class & self.is_train],
+                                     self.real_features[in_class & ~self.is_train], cfg.copy_ratio, seed=cfg.seed)
+                copies = band["metrics"].get("copy_rate")
+                if copies is not None and n:
+                    # this class's own near-duplicate rate, at the samples' count
+                    own_hi = binomial_upper(k / n, record["n_fake"], band["level"])
+                    copies.update(hi=max(copies["hi"], own_hi), own_rate=k / n, own_n=n)
+            self.bands[c] = band
         return self.bands[c]
 
     def _reference(self, c: int) -> tuple[np.ndarray, str]:

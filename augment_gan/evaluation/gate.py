@@ -6,9 +6,9 @@ the reasons (metric, value, threshold, sample size), so augment can say why it s
 
 Calibrated (the default, when the report carries real-vs-real bands, ``calibration.py``):
 
-* fidelity (FID, KID, precision) and the copy rate pass when they are better than the
-  fixed bar *or* inside the band real images of the class's size reach: a small class is
-  never asked for more than real data of that size can show;
+* fidelity (FID, KID, precision, class consistency) and the copy rate pass when they are
+  better than the fixed bar *or* inside the band real images of the class's size reach: a
+  small class is never asked for more than real data of that size can show;
 * diversity (recall, coverage) must reach a share (``min_recall_vs_real``,
   ``min_coverage_vs_real``) of the low end of real images' band at that size, so a
   collapsed class fails whatever its size;

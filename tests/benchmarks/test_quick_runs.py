@@ -24,6 +24,7 @@ SCRIPTS = {
     "utility.py": ([], ["strategies"]),
     "quality.py": ([], ["variants"]),
     "time_to_quality.py": (["--variants", "old-default,default"], ["variants", "real_floor"]),
+    "gate_calibration.py": ([], ["sizes", "samples_per_class"]),
 }
 
 
@@ -31,7 +32,7 @@ SCRIPTS = {
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_quick_run_writes_its_json(script: str, tmp_path: Path) -> None:
-    if script in ("utility.py", "quality.py", "time_to_quality.py") and not (MNIST / "t10k-labels-idx1-ubyte.gz").is_file():
+    if script in ("utility.py", "quality.py", "time_to_quality.py", "gate_calibration.py") and not (MNIST / "t10k-labels-idx1-ubyte.gz").is_file():
         pytest.skip(f"MNIST t10k not found at {MNIST}")
     args, keys = SCRIPTS[script]
     out = tmp_path / "result.json"

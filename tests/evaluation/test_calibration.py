@@ -136,3 +136,27 @@ def test_bands_are_deterministic() -> None:
     sizes = Sizes(n_train=10, n_reference=5, n_fake=40)
     one = real_band(unseen, seen, 2, sizes, metrics, draws=20, false_rejection=0.05, seed=3)
     assert one == real_band(unseen, seen, 2, sizes, metrics, draws=20, false_rejection=0.05, seed=3)
+
+
+def test_class_consistency_band_is_the_judges_own_accuracy_with_its_uncertainty() -> None:
+    from augment_gan.evaluation.calibration import consistency_band
+
+    labels = np.array([0] * 9 + [1] * 100)
+    predicted = np.array([0] * 7 + [1] * 2 + [1] * 98 + [0] * 2)  # 7/9 right; 2 % of class 1 called 0
+    band = consistency_band(predicted, labels, 0, level=0.01)
+    assert band["hi"] == pytest.approx(7 / 9) and 0.3 < band["lo"] < 0.6 and band["bad"] == pytest.approx(0.02)
+    wider = consistency_band(predicted, labels, 0, level=0.001)
+    assert wider["lo"] < band["lo"]
+    assert consistency_band(predicted, labels, 2, level=0.01) is None
+
+
+def test_own_copy_rate_counts_real_near_duplicates_leave_one_out() -> None:
+    from augment_gan.evaluation.calibration import binomial_upper, own_copy_rate
+
+    rng = np.random.default_rng(5)
+    spread = rng.normal(size=(20, DIM))
+    assert own_copy_rate(spread, spread[:0], 0.5) == (0, 20)
+    twins = np.concatenate([spread, spread[:5] + 1e-3 * rng.normal(size=(5, DIM))])  # 5 near-duplicate pairs
+    k, n = own_copy_rate(twins, rng.normal(size=(4, DIM)), 0.5)
+    assert (k, n) == (10, 29)  # both members of each pair, by leave-one-out; no held-out image
+    assert binomial_upper(0.0, 500, 0.01) == 0.0 and 0.2 < binomial_upper(0.2, 500, 0.01) < 0.25
