@@ -179,8 +179,11 @@ def main() -> None:
             real = sum(trials[-1]["real"][str(c)]["calibrated"]["passed"] for c in small)
             print(f"[{time.perf_counter() - t0:7.1f}s] n={n} trial {t} (small {small}): real passes {real}/3 "
                   f"({time.perf_counter() - s0:.0f}s)", flush=True)
+        # the JSON keeps each trial's decisions for its small classes only (the summary counts all)
+        kept = [{name: {c: r for c, r in by_class.items() if int(c) in small} for name, by_class in t.items()}
+                for t, small in zip(trials, small_of)]
         result["sizes"][str(n)] = {"summary": summarise(trials, small_of), "small_classes": small_of,
-                                   "trials": trials}
+                                   "trials": kept}
         for key, s in result["sizes"][str(n)]["summary"].items():
             print(f"  n={n:<4} {key:20s} pass {s['pass_rate']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}] "
                   f"of {s['classes']}; fixed thresholds {s['fixed_pass_rate']:.3f}; failing {s['failing_metrics']}",
