@@ -205,31 +205,34 @@ class RunEvaluator:
         if self.cfg.band_draws <= 0:
             return None
         if c not in self.bands:
-            in_class = [self.labels == k for k in range(len(self.classes))]
-            unseen = [self.real_features[m & ~self.is_judge] for m in in_class]
-            seen = [self.real_features[m & self.is_judge] for m in in_class]
-            sizes = Sizes(record["n_train"], record["n_reference"], record["n_fake"])
-            # Fewer KID subsets per draw (cost): the band's KID is then a little noisier than
-            # the evaluation's, so its band a little wider; lenient, never stricter.
-            cfg = replace(self.cfg, kid_subsets=min(self.cfg.kid_subsets, BAND_KID_SUBSETS))
-            band = real_band(
-                unseen, seen, c, sizes, lambda **sets: class_metrics(**sets, cfg=cfg),
-                draws=cfg.band_draws, false_rejection=cfg.band_false_rejection, seed=cfg.seed + c)
-            if band is not None:
-                held = ~self.is_judge
-                consistency = consistency_band(self.real_predicted[held], self.labels[held], c, band["level"])
-                if consistency is not None:
-                    band["metrics"]["class_consistency"] = consistency
-                in_class = self.labels == c
-                k, n = own_copy_rate(self.real_features[in_class & self.is_train],
-                                     self.real_features[in_class & ~self.is_train], cfg.copy_ratio, seed=cfg.seed)
-                copies = band["metrics"].get("copy_rate")
-                if copies is not None and n:
-                    # this class's own near-duplicate rate, at the samples' count
-                    own_hi = binomial_upper(k / n, record["n_fake"], band["level"])
-                    copies.update(hi=max(copies["hi"], own_hi), own_rate=k / n, own_n=n)
-            self.bands[c] = band
+            self.bands[c] = self._make_band(c, Sizes(record["n_train"], record["n_reference"], record["n_fake"]))
         return self.bands[c]
+
+    def _make_band(self, c: int, sizes: Sizes) -> dict[str, Any] | None:
+        # Fewer KID subsets per draw (cost): the band's KID is then a little noisier than the
+        # evaluation's, so its band a little wider; lenient, never stricter.
+        cfg = replace(self.cfg, kid_subsets=min(self.cfg.kid_subsets, BAND_KID_SUBSETS))
+        classes = [self.labels == k for k in range(len(self.classes))]
+        band = real_band(
+            [self.real_features[m & ~self.is_judge] for m in classes],
+            [self.real_features[m & self.is_judge] for m in classes],
+            c, sizes, lambda **sets: class_metrics(**sets, cfg=cfg),
+            draws=cfg.band_draws, false_rejection=cfg.band_false_rejection, seed=cfg.seed + c)
+        if band is None:
+            return None
+        unseen = ~self.is_judge
+        consistency = consistency_band(self.real_predicted[unseen], self.labels[unseen], c, band["level"])
+        if consistency is not None:
+            band["metrics"]["class_consistency"] = consistency
+        # the copy band widens to this class's own near-duplicate rate, at the samples' count
+        mine = classes[c]
+        k, n = own_copy_rate(self.real_features[mine & self.is_train], self.real_features[mine & ~self.is_train],
+                             cfg.copy_ratio, seed=cfg.seed)
+        copies = band["metrics"].get("copy_rate")
+        if copies is not None and n:
+            copies.update(hi=max(copies["hi"], binomial_upper(k / n, sizes.n_fake, band["level"])),
+                          own_rate=k / n, own_n=n)
+        return band
 
     def _reference(self, c: int) -> tuple[np.ndarray, str]:
         holdout = (self.labels == c) & ~self.is_train
