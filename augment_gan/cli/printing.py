@@ -46,7 +46,9 @@ def print_eval_table(report: dict[str, Any]) -> None:
         for warning in g.get("warnings", []):
             console.print(f"  [yellow]{name}[/]: {warning}", highlight=False)
     o, j = report["overall"], report["judge"]
-    console.print(f"overall: FID {f(o['fid'])}, KID {f(o['kid'])} ± {f(o['kid_std'])}, P {f(o['precision'])}, "
-                  f"R {f(o['recall'])} (n={o['n_real']} real, {o['n_fake']} generated); judge accuracy on held-out "
-                  f"real images {f(j['accuracy'])} (n={j['n']}); {report['classes'][name]['n_fake']} samples per class.",
-                  highlight=False)
+    inception = f", IS {f(o['inception_score'])}" if "inception_score" in o else ""
+    judge_is = f"; judge IS {f(o['judge_is'])} of {len(report['classes'])}" if "judge_is" in o else ""
+    console.print(f"overall: FID {f(o['fid'])}{inception}, KID {f(o['kid'])} ± {f(o['kid_std'])}, P {f(o['precision'])}, "
+                  f"R {f(o['recall'])} (n={o['n_real']} real, {o['n_fake']} generated); judge accuracy on real "
+                  f"images it did not train on {f(j['accuracy'])} (n={j['n']}){judge_is}; "
+                  f"{report['classes'][name]['n_fake']} samples per class.", highlight=False)

@@ -33,6 +33,7 @@ class ClassRecord(TypedDict):
     copy_threshold: float  # the ratio (older reports: a distance)
     copy_reference: Literal["ratio", "holdout", "train-leave-one-out"]  # the last two: older reports
     class_consistency: float  # share of the class's samples the judge assigns to the class
+    judge_confidence: NotRequired[float]  # the judge's mean probability for the class, over its samples
     band: NotRequired[dict[str, Any] | None]  # real-vs-real band (evaluation/calibration.py); None: too few images
 
 
@@ -46,6 +47,9 @@ class OverallRecord(TypedDict):
     coverage: float
     class_consistency: float
     copy_rate: float
+    judge_is: NotRequired[float]  # Inception Score in the judge's classes (at most the class count)
+    inception_score: NotRequired[float]  # with --features inception: IS beside FID
+    inception_score_std: NotRequired[float]
     n_real: int
     n_fake: int
 

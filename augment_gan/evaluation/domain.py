@@ -59,13 +59,17 @@ class DomainJudge(FeatureExtractor):
         return self.head(self.body(self._prepare(images_uint8)))
 
     @torch.inference_mode()
-    def predict(self, images_uint8: torch.Tensor, batch_size: int = 256) -> np.ndarray:
-        """Predicted class index per image."""
+    def predict_logits(self, images_uint8: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        """Class logits per image (N x num_classes, float32, on the CPU)."""
         self.eval()
         device = next(self.parameters()).device
-        out = [self.logits(images_uint8[i : i + batch_size].to(device)).argmax(1).cpu()
+        out = [self.logits(images_uint8[i : i + batch_size].to(device)).float().cpu()
                for i in range(0, len(images_uint8), batch_size)]
-        return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.int64)
+        return torch.cat(out) if out else torch.zeros(0, self.num_classes)
+
+    def predict(self, images_uint8: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+        """Predicted class index per image."""
+        return self.predict_logits(images_uint8, batch_size).argmax(1).numpy()
 
 
 @dataclass(frozen=True)

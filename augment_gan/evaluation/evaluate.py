@@ -38,6 +38,7 @@ from augment_gan.evaluation.calibration import (BAND_KID_SUBSETS, Sizes, binomia
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.domain import JudgeConfig, load_or_train_judge, per_class_accuracy
 from augment_gan.evaluation.extractors import extract_features, get_extractor
+from augment_gan.evaluation.inception_score import inception_score
 from augment_gan.evaluation.metrics import copy_ratio_check, fid, kid, manifold_metrics
 from augment_gan.nets import Generator, NetConfig
 from augment_gan.training.checkpoint import load_checkpoint, resolve_checkpoint
@@ -151,7 +152,9 @@ class RunEvaluator:
         fake_labels = np.repeat(np.arange(net_cfg.num_classes), n)
         fake_features = extract_features(self.extractor, fakes) * self.feature_scale
         self.last_fakes = fakes  # kept for the report's sample strips
-        predicted = self.judge.predict(fakes)
+        judge_logits = self.judge.predict_logits(fakes)
+        predicted = judge_logits.argmax(1).numpy()
+        confidence = judge_logits.softmax(dim=1)[torch.arange(len(fake_labels)), torch.from_numpy(fake_labels)].numpy()
 
         per_class, overall_real, overall_fake = {}, [], []
         total_reference = sum(self._reference(c)[0].sum() for c in range(len(self.classes)))
@@ -169,6 +172,8 @@ class RunEvaluator:
             record["reference"] = ref_kind
             record["band"] = self.band(c, record)
             record["class_consistency"] = float((predicted[fake_labels == c] == c).mean())
+            # the judge's mean probability for the class asked for: an IS-like confidence per class
+            record["judge_confidence"] = float(confidence[fake_labels == c].mean())
             per_class[name] = record
             # overall: fakes in the reference's class proportions, so FID does not punish
             # the (deliberately) uniform class mix of the generated set
@@ -185,7 +190,10 @@ class RunEvaluator:
             "kid_std": kid_std,
             **manifold_metrics(real_all, fake_all[: len(real_all)], pr_k=cfg.pr_k, dc_k=cfg.dc_k),
             "class_consistency": float(np.mean([r["class_consistency"] for r in per_class.values()])),
+            # Inception Score of all samples in the judge's classes (at most the class count)
+            "judge_is": inception_score(judge_logits, splits=min(10, len(judge_logits)))[0],
             "copy_rate": float(np.mean([r["copy_rate"] for r in per_class.values()])),
+            **self._inception_score(fake_features),
             "n_real": int(len(real_all)),
             "n_fake": int(len(fake_all)),
         }
@@ -199,6 +207,15 @@ class RunEvaluator:
             "classes": per_class,
             "seconds": time.perf_counter() - t0,
         }
+
+    def _inception_score(self, fake_features: np.ndarray) -> dict[str, float]:
+        """IS beside FID with ``--features inception`` (torch-fidelity's estimator, on the same weights)."""
+        if self.cfg.features != "inception":
+            return {}
+        from augment_gan.evaluation.inception import unbiased_logits
+
+        mean, std = inception_score(unbiased_logits(self.extractor, fake_features), splits=min(10, len(fake_features)))
+        return {"inception_score": mean, "inception_score_std": std}
 
     def band(self, c: int, record: dict[str, Any]) -> dict[str, Any] | None:
         """Class c's real-vs-real band at its sizes (the same for every checkpoint)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torchvision.models.inception import Inception3, InceptionA, InceptionC, InceptionE
@@ -147,6 +148,12 @@ class InceptionV3Features(FeatureExtractor):
         for name in _POOL3_LAYERS:
             x = getattr(self.net, name)(x)
         return torch.flatten(x, 1)
+
+
+def unbiased_logits(extractor: InceptionV3Features, pool3_features: np.ndarray) -> torch.Tensor:
+    """The 1008-class logits without the fc bias, from pool3 features: the layer
+    torch-fidelity computes its Inception Score on (``logits_unbiased``)."""
+    return torch.from_numpy(np.asarray(pool3_features, dtype=np.float32)) @ extractor.net.fc.weight.detach().t()
 
 
 def _missing_weights_message(looked_at: Path | None) -> str:

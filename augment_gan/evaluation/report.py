@@ -118,7 +118,7 @@ def build_report(
     if curves is not None:
         parts.append(f"<h2>Over training steps</h2><img src='{_png(curves)}' style='max-width:100%'>")
     cols = ["n_train", "n_holdout", "reference", "n_reference", "fid", "kid", "kid_std", "n_pr", "precision",
-            "recall", "density", "coverage", "class_consistency", "copy_rate", "copy_reference"]
+            "recall", "density", "coverage", "class_consistency", "judge_confidence", "copy_rate", "copy_reference"]
     parts.append("<h2>Metrics per class</h2><p class='small'>Every number with its sample size: "
                  "n_reference real images, n_pr per side for precision/recall/density/coverage, "
                  f"{report['classes'][classes[0]]['n_fake']} generated samples per class. Below each gated "
@@ -130,7 +130,7 @@ def build_report(
             "<span class='pass'>pass</span>" if decision["per_class"][name]["passed"] else "<span class='fail'>fail</span>")
         bands = (rec.get("band") or {}).get("metrics", {})
         parts.append(f"<tr><td class='l'>{html.escape(name)}</td><td>{gate}</td>"
-                     + "".join(f"<td>{_fmt(rec[c])}{_band_cell(bands.get(c))}</td>" for c in cols) + "</tr>")
+                     + "".join(f"<td>{_fmt(rec.get(c))}{_band_cell(bands.get(c))}</td>" for c in cols) + "</tr>")
     parts.append("</table>")
     return "\n".join(parts)
 

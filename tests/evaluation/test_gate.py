@@ -81,15 +81,19 @@ def test_every_class_carries_its_band(setting) -> None:
 
 def test_fresh_real_images_pass(setting) -> None:
     evaluator, banks = setting
-    _, decision = _decide(evaluator, Bank(banks["fresh"]))
+    report, decision = _decide(evaluator, Bank(banks["fresh"]))
     assert all(d["passed"] for d in decision.values()), {c: d["reasons"] for c, d in decision.items()}
+    # the judge recognises them, evenly over the 3 classes: its IS nears the class count
+    assert all(r["judge_confidence"] > 0.7 for r in report["classes"].values())
+    assert 2.0 < report["overall"]["judge_is"] <= 3.0
 
 
 def test_an_untrained_generator_fails_every_class(setting) -> None:
     evaluator, _ = setting
     torch.manual_seed(0)
     untrained = Generator(NetConfig(num_classes=3, resolution=32, channels=1, **NET))
-    _, decision = _decide(evaluator, untrained)
+    report, decision = _decide(evaluator, untrained)
+    assert report["overall"]["judge_is"] < 1.5  # noise lands in one class, confidently or not
     for c, d in decision.items():
         assert not d["passed"] and {"kid", "precision"} <= _failed(d), (c, d["reasons"])
     # the judge calls noise one class, so every other class fails consistency too
