@@ -107,8 +107,10 @@ MaxFid = Annotated[Optional[float],
                    opt(f"Gate: max per-class FID (classes with >= {GATE.fid_min_reference} reference images).")]
 MaxKid = Annotated[Optional[float], opt("Gate: max per-class KID.")]
 MinPrecision = Annotated[Optional[float], opt("Gate: min per-class precision.")]
-MinRecall = Annotated[Optional[float], opt("Gate: min per-class recall.")]
-MinCoverage = Annotated[Optional[float], opt("Gate: min per-class coverage.")]
+MinRecall = Annotated[Optional[float], opt("Gate: min per-class recall where a class has no real-vs-real band "
+                                            "(with one: min_recall_vs_real x the band's low end, gate-file key).")]
+MinCoverage = Annotated[Optional[float], opt("Gate: min per-class coverage where a class has no real-vs-real band "
+                                             "(with one: min_coverage_vs_real x the band's low end, gate-file key).")]
 MinConsistency = Annotated[Optional[float], opt("Gate: min class consistency (judge agrees).")]
 MaxCopyRate = Annotated[Optional[float], opt("Gate: max share of memorised copies.")]
 MaxOverallFid = Annotated[Optional[float], opt("Gate: max overall FID.")]
