@@ -52,6 +52,7 @@ def plan(
     workers: int = 1,
     threads: int | None = None,
     allow_ungated: bool = False,
+    select: bool = True,
     environ: Mapping[str, str] = os.environ,
     repo: Path = REPO,
 ) -> ServePlan:
@@ -68,6 +69,7 @@ def plan(
     env.pop("AUGMENT_GAN_ALLOW_UNGATED", None)
     if allow_ungated:
         env["AUGMENT_GAN_ALLOW_UNGATED"] = "1"
+    env["AUGMENT_GAN_SELECT"] = "1" if select else "0"
     if threads is not None:
         env["AUGMENT_GAN_THREADS"] = str(threads)
     cmd = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--working-dir", str(repo), "--host", host, "--port", str(port)]
@@ -104,7 +106,7 @@ def serve(
     on_start: Callable[[ServePlan], None] | None = None,
     **options: Any,
 ) -> int:
-    """:func:`plan` (``options``: host, port, workers, threads, allow_ungated), then :func:`run`.
+    """:func:`plan` (``options``: host, port, workers, threads, allow_ungated, select), then :func:`run`.
 
     ``on_start(plan)`` is called just before the server starts (the CLI prints the address).
     """

@@ -26,7 +26,9 @@ VALIDATION macro-F1. Then augment-gan on top of (c) and of (c+):
   g           files from ``augment_folder(target="max", max_share=0.5)``, oversampled + affine
   f25@B ...   ``BalancedDataset`` on top of recipe B (its sampling, augmentation and loss):
               synthetic share 0.25 or 0.5 of each small class, each synthetic sample
-              weighted 1 (f25, f50) or 0.5 (f25w, f50w) in the loss
+              weighted 1 (f25, f50) or 0.5 (f25w, f50w) in the loss; every one with per-sample
+              selection (the default), and f25ns the same as f25 with it off (``select=False``),
+              so ``selection_effect`` is the paired difference f25 - f25ns on each base
 
 Strategies marked * use the GAN promoted with the gate bypassed (only when the gate
 rejected a minority class). Reported on the real test split: macro-F1, balanced accuracy,
@@ -82,7 +84,9 @@ CLASSIC: dict[str, dict] = {
 }
 C_PLUS_CANDIDATES = ("c", "c-elastic", "la", "la-elastic")
 # BalancedDataset on top of a classic recipe: (synthetic share per small class, loss weight of a synthetic sample)
-BALANCED_VARIANTS = {"f25": (0.25, 1.0), "f50": (0.5, 1.0), "f25w": (0.25, 0.5), "f50w": (0.5, 0.5)}
+# (share, synthetic loss weight, per-sample selection); f25ns is f25 with selection off
+BALANCED_VARIANTS = {"f25": (0.25, 1.0, True), "f50": (0.5, 1.0, True), "f25w": (0.25, 0.5, True),
+                     "f50w": (0.5, 0.5, True), "f25ns": (0.25, 1.0, False)}
 QUICK = {"classic": ("a", "c", "c-elastic", "la"), "balanced": ("f25", "f25w")}  # --quick: a smoke run's subset
 DEFAULT_STRATEGY = "f25"  # what BalancedDataset's defaults do (share 0.25, every sample weighted 1)
 
@@ -191,6 +195,7 @@ def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, 
     out["gate"] = {c: {"passed": r["passed"], "reasons": r["reasons"], "warnings": r.get("warnings", [])}
                    for c, r in decision["per_class"].items()}
     out["gate_passed_classes"] = decision["passed_classes"]
+    out["selection"] = selection_summary(result.model_dir)
     log_gates("GAN", reports, log)
     model_dir = result.model_dir
     out["gated_model"] = str(model_dir.relative_to(models_dir)) if model_dir else None
@@ -204,9 +209,19 @@ def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, 
         lenient = GateThresholds(**LENIENT)
         lenient_dir, ldec = promote_checkpoint(run_dir, final, lenient, models_dir=models_dir / "gate-bypassed")
         out["lenient_model_dir"] = lenient_dir
-        out["lenient"] = {"step": final, "thresholds": LENIENT, "passed_classes": ldec["passed_classes"]}
+        out["lenient"] = {"step": final, "thresholds": LENIENT, "passed_classes": ldec["passed_classes"],
+                          "selection": selection_summary(lenient_dir)}
     out["seconds"]["lenient_promote"] = time.perf_counter() - t0
     return out
+
+
+def selection_summary(model_dir: Path | None) -> dict | None:
+    """Per-sample selection's acceptance per class, from a model dir's card."""
+    if model_dir is None:
+        return None
+    card = json.loads((Path(model_dir) / "card.json").read_text())
+    return {c: {k: round(v, 3) if isinstance(v, float) else v for k, v in e.items()}
+            for c, e in card.get("selection", {}).get("per_class", {}).items()}
 
 
 def save_gan_grid(model_dir: Path, images: np.ndarray, train_split: dict, path: Path, title: str) -> dict:
@@ -290,7 +305,7 @@ def build_data(strategy: dict, dirs: dict, n_samples: int, seed: int):
         real = ImageFolder(str(dirs["train"]), transform=tf)
         # one onnxruntime thread: with num_workers=0 the default ("auto", all cores) fights torch for the 2 cores
         ds = BalancedDataset(real, strategy["model"], target="max", synthetic_share=strategy["share"], seed=seed,
-                             intra_op_threads=1, mark_synthetic=True)
+                             intra_op_threads=1, mark_synthetic=True, select=strategy.get("select", True))
         strategy.setdefault("synthetic_counts", dict(ds.synthetic_counts))
         strategy.setdefault("skipped_classes", dict(ds.skipped_classes))
         weights = ds.sample_weights()
@@ -446,7 +461,7 @@ def tabulate(result: dict, strategies: dict, runs: dict) -> None:
             continue
         table[key] = {
             "label": s["label"], "augment_gan": bool(s.get("gan")), "on_top_of": s.get("base"),
-            "recipe": {k: s.get(k) for k in ("kind", "sampling", "aug", "loss", "share", "synthetic_weight")},
+            "recipe": {k: s.get(k) for k in ("kind", "sampling", "aug", "loss", "share", "synthetic_weight", "select")},
             "synthetic_counts": s.get("synthetic_counts"), "skipped_classes": s.get("skipped_classes"),
             "test": summarise(runs[key], "test"), "val": summarise(runs[key], "val"),
             "mean_seconds": round(statistics.fmean(r["seconds"] for r in runs[key]), 1),
@@ -466,6 +481,11 @@ def tabulate(result: dict, strategies: dict, runs: dict) -> None:
     gan_keys = [k for k in table if table[k]["augment_gan"]]
     complete = [k for k in gan_keys if len(runs[k]) == len(runs[BASELINE])]
     result["paired_vs_baselines"] = paired_table(runs, complete, baselines)
+    # per-sample selection on vs off, same everything else, seed by seed
+    result["selection_effect"] = {
+        f"{on} - {off}": paired_table(runs, [on], (off,))[on][off]
+        for on in complete if on.split("@")[0].rstrip("*") == "f25" and (off := on.replace("f25", "f25ns", 1)) in complete
+    }
 
 
 def main() -> None:
@@ -618,11 +638,13 @@ def main() -> None:
                                          kind="folder", folder="capped" + tag, sampling="balanced", aug="affine",
                                          loss="ce", gan=True, base="c")
             for base in dict.fromkeys(["c", c_plus]):
-                for name, (share, weight) in balanced_variants.items():
+                for name, (share, weight, select) in balanced_variants.items():
                     recipe = {k: CLASSIC[base][k] for k in ("sampling", "aug", "loss")}
                     strategies[f"{name}{tag}@{base}"] = dict(
-                        label=f"BalancedDataset share {share}, synthetic loss weight {weight}, on ({base}) [{note}]",
-                        kind="balanced", model=mdir, share=share, synthetic_weight=weight, gan=True, base=base,
+                        label=(f"BalancedDataset share {share}, synthetic loss weight {weight}"
+                               f"{'' if select else ', selection off'}, on ({base}) [{note}]"),
+                        kind="balanced", model=mdir, share=share, synthetic_weight=weight, select=select, gan=True,
+                        base=base,
                         **recipe)
         run_all([k for k in strategies if k not in classic], "augment_gan")
         result["gate_agreement"] = agreement(gan["gate"], runs)
@@ -649,14 +671,16 @@ def main() -> None:
     for group, key in result["best_by_val"].items():
         print(f"best augment-gan [{group}] by val macro-F1 = {key}")
     print("paired test-set differences vs the baselines (mean [95 % CI]; * = the interval excludes 0):")
-    for cand, by_base in result["paired_vs_baselines"].items():
-        for base, diffs in by_base.items():
-            cells = []
-            for m in METRICS:
-                d = diffs[m]
-                ci = "" if d["ci95"] is None else f" [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
-                cells.append(f"{m} {d['mean']:+.4f}{ci}{'*' if d['significant'] else ''}")
-            print(f"  {cand:14s} - {base:10s}: " + ", ".join(cells))
+    pairs = [(cand, base, diffs) for cand, by_base in result["paired_vs_baselines"].items()
+             for base, diffs in by_base.items()]
+    pairs += [(*key.split(" - "), diffs) for key, diffs in result.get("selection_effect", {}).items()]
+    for cand, base, diffs in pairs:
+        cells = []
+        for m in METRICS:
+            d = diffs[m]
+            ci = "" if d["ci95"] is None else f" [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
+            cells.append(f"{m} {d['mean']:+.4f}{ci}{'*' if d['significant'] else ''}")
+        print(f"  {cand:14s} - {base:10s}: " + ", ".join(cells))
     agree = result.get("gate_agreement", {})
     for d, row in agree.get("classes", {}).items():
         ci = row["recall_change"]["ci95"]

@@ -81,4 +81,6 @@ def model_info(gen: OnnxGenerator) -> dict[str, Any]:
             },
         },
         "metrics_overall": card.get("metrics", {}).get("overall"),
+        # per-sample selection: on for this service?, and the card's acceptance rates per class
+        "selection": {"on": gen.selecting, **card.get("selection", {})},
     }

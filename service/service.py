@@ -20,6 +20,7 @@ from bentoml.exceptions import InvalidArgument
 
 from augment_gan.errors import AugmentGanError
 from augment_gan.runtime.generator import OnnxGenerator
+from augment_gan.runtime.latents import retry_latent
 from service.encoding import batch_payload, generate_payload, grid_png
 from service.middleware import ServiceMiddleware
 from service.schemas import (
@@ -105,7 +106,9 @@ class AugmentGanService:
         seeds = [draw_seed(item.seed) for item in items]
         indices = [gen.class_index(item.label) for item in items]  # validated per request already
         z = np.concatenate([gen.latents(1, s) for s in seeds]) if items else np.zeros((0, gen.latent_dim), np.float32)
-        images = gen.generate_from_latents(z, np.asarray(indices, dtype=np.int64))
+        # item i is generate(label_i, 1, seed=seed_i): the same candidates under per-sample selection
+        retry = lambda row, attempt: retry_latent(seeds[row], indices[row], 0, attempt, gen.latent_dim, stream=1)  # noqa: E731
+        images = gen.selected(z, np.asarray(indices, dtype=np.int64), retry)
         return batch_payload(gen, indices, seeds, images)
 
 

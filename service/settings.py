@@ -9,6 +9,8 @@
   (its card says the gate did not run). Without it such a model is refused at startup:
   ``bentoml serve`` exits 1 with a message before starting workers (a worker that still
   meets such a model, or any model it cannot load, stays unready and answers 503 with why).
+- ``AUGMENT_GAN_SELECT`` (default 1): per-sample selection when the model dir has a judge
+  (:mod:`augment_gan.runtime.selection`); ``0`` serves unselected samples.
 - ``AUGMENT_GAN_WORKERS`` (default 1) and ``AUGMENT_GAN_THREADS`` (onnxruntime intra-op
   threads per worker; default: onnxruntime's choice with 1 worker, else cores / workers).
 - ``AUGMENT_GAN_GPU``: ``1`` requests a GPU from BentoML (``resources={"gpu": 1}``), ``0``
@@ -68,6 +70,7 @@ class Settings:
     model: str | None = None
     models_dir: Path = Path("models")
     allow_ungated: bool = False
+    select: bool = True
     workers: int = 1
     threads: int | None = None
     gpu: bool | None = None
@@ -80,6 +83,7 @@ class Settings:
             model=environ.get("AUGMENT_GAN_MODEL") or None,
             models_dir=Path(environ.get("AUGMENT_GAN_MODELS_DIR", "models")),
             allow_ungated=bool(env_flag(environ.get("AUGMENT_GAN_ALLOW_UNGATED"))),
+            select=env_flag(environ.get("AUGMENT_GAN_SELECT")) is not False,
             workers=_workers(environ.get("AUGMENT_GAN_WORKERS")),
             threads=_threads(environ.get("AUGMENT_GAN_THREADS")),
             gpu=env_flag(environ.get("AUGMENT_GAN_GPU")),

@@ -36,7 +36,8 @@ def preflight(settings: Settings) -> Path:
 def load_generator(settings: Settings) -> OnnxGenerator:
     """The model ``settings`` name, sha256-verified, its session open; AugmentGanError if it cannot be served."""
     gen = OnnxGenerator.load(settings.model_ref(), models_dir=settings.models_dir,
-                             intra_op_threads=settings.intra_op_threads(), allow_ungated=True)
+                             intra_op_threads=settings.intra_op_threads(), allow_ungated=True,
+                             select=settings.select)
     settings.check_gated(gen.model_dir, gen.card)
     return gen
 

@@ -71,13 +71,14 @@ class Augmentation:
         max_share: float | None = None,
         allow_ungated: bool = False,
         batch_size: int = 64,
+        select: bool = True,
     ) -> Augmentation:
         """Scan, load the model, read the manifest and plan; nothing is written.
 
         Raises ConfigError (bad option), DataError (bad folder or manifest), ModelError
         (no such model, tampered, or ungated without ``allow_ungated``).
         """
-        opts = Options.parse(target, max_share, fmt, size, seed, batch_size, allow_ungated)
+        opts = Options.parse(target, max_share, fmt, size, seed, batch_size, allow_ungated, select)
         return cls(prepare_run(data_dir, model, models_dir, classes, out, opts))
 
     def run(self, on_file: OnFile | None = None) -> AugmentSummary:

@@ -27,10 +27,11 @@ class Options:
     seed: int
     batch_size: int
     allow_ungated: bool
+    select: bool = True
 
     @classmethod
     def parse(cls, target: str | int, max_share: float | None, fmt: str, size: str, seed: int, batch_size: int,
-              allow_ungated: bool) -> Options:
+              allow_ungated: bool, select: bool = True) -> Options:
         """ConfigError (one line, naming the option) for a bad value."""
         tgt, share = parse_target(target), parse_max_share(max_share)
         if fmt not in writer.FORMATS:
@@ -41,7 +42,7 @@ class Options:
             raise ConfigError(f"--seed must be a non-negative integer, got {seed!r}.")
         if batch_size < 1:
             raise ConfigError(f"batch size must be at least 1, got {batch_size}.")
-        return cls(tgt, share, fmt, size, int(seed), batch_size, allow_ungated)
+        return cls(tgt, share, fmt, size, int(seed), batch_size, allow_ungated, bool(select))
 
 
 @dataclass(frozen=True)

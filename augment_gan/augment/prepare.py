@@ -78,7 +78,7 @@ def prepare_run(data_dir: str | Path, model: str | Path | OnnxGenerator, models_
     scan = scan_folder(data_dir, include_synthetic=True)
     out_root = output_root(scan.root, out)
     selected = selected_classes(classes, scan)
-    gen = load_generator(model, models_dir, opts.allow_ungated)
+    gen = load_generator(model, models_dir, opts.allow_ungated, opts.select)
     card = gen.card
     stream = Stream(str(card.get("name", gen.model_dir.parent.name)), card.get("version", "0"), opts.seed, opts.fmt)
     found = read_folder(scan, out_root, in_place=out is None)
@@ -114,8 +114,11 @@ def selected_classes(classes: Iterable[str] | str | None, scan: FolderScan) -> l
     return selected
 
 
-def load_generator(model: str | Path | OnnxGenerator, models_dir: str | Path, allow_ungated: bool) -> OnnxGenerator:
-    gen = model if isinstance(model, OnnxGenerator) else OnnxGenerator.load(model, models_dir=models_dir, lazy=True)
+def load_generator(model: str | Path | OnnxGenerator, models_dir: str | Path, allow_ungated: bool,
+                   select: bool = True) -> OnnxGenerator:
+    """The model; a given OnnxGenerator keeps its own ``select``."""
+    gen = (model if isinstance(model, OnnxGenerator)
+           else OnnxGenerator.load(model, models_dir=models_dir, lazy=True, select=select))
     if not allow_ungated:
         require_gated(gen.model_dir, gen.card, "--allow-ungated")
     return gen

@@ -31,7 +31,6 @@ from PIL import Image
 from augment_gan.data.decode import is_gray_mode
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.images import to_pil
-from augment_gan.runtime.latents import sample_latents
 
 FORMATS = {"png": "PNG", "jpg": "JPEG"}
 JPEG_QUALITY = 95
@@ -97,9 +96,9 @@ def sha256_bytes(data: bytes) -> str:
 
 def render(gen: OnnxGenerator, seed: int, class_index: int, indices: Sequence[int], mode: str,
            size: tuple[int, int], fmt: str, batch_size: int) -> list[bytes]:
-    """The file bytes of samples ``indices`` of one class: latent ``default_rng([seed, c, i])``."""
-    arrays = gen.generate_from_latents(sample_latents(seed, class_index, list(indices), gen.latent_dim),
-                                       np.full(len(indices), class_index), batch_size=batch_size)
+    """The file bytes of samples ``indices`` of one class: sample i on the per-sample stream
+    (latent ``default_rng([seed, c, i])``, or its next candidates under per-sample selection)."""
+    arrays = gen.samples(class_index, seed, list(indices), batch_size=batch_size)
     return [encode(to_output(array, mode, size), fmt) for array in arrays]
 
 

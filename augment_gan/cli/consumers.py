@@ -36,6 +36,9 @@ def augment(
         AUGMENT.max_share),
     allow_ungated: Annotated[bool, typer.Option(help="Use a model exported without the quality gate (every "
                                                      "class, unchecked).")] = AUGMENT.allow_ungated,
+    select: Annotated[bool, typer.Option(help="Per-sample selection: keep only samples the judge assigns to "
+                                              "their class, that copy no training image and lie in the real "
+                                              "data's support (when the model dir has a judge).")] = AUGMENT.select,
     dry_run: Annotated[bool, typer.Option(help="Print the plan and write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan (and summary) as JSON.")] = False,
     batch_size: Annotated[int, typer.Option(help="Images generated per batch.")] = AUGMENT.batch_size,
@@ -49,7 +52,7 @@ def augment(
             summary = stage.augment(
                 data_dir, model, dry_run=dry_run, on_plan=shown.plan, on_file=shown.file, models_dir=models_dir,
                 target=target, classes=None if classes is None else classes.split(","), out=out, fmt=fmt, size=size,
-                seed=seed, max_share=max_share, allow_ungated=allow_ungated, batch_size=batch_size,
+                seed=seed, max_share=max_share, allow_ungated=allow_ungated, batch_size=batch_size, select=select,
             )
     except stage.AugmentInterrupted as e:
         err_console.print(f"interrupted: {e.written} file(s) written, all recorded in {e.manifest}; "
@@ -208,6 +211,7 @@ def serve(
     threads: Annotated[Optional[int], typer.Option(min=1, help="onnxruntime threads per worker [default: cores / workers].",
                                                    show_default=False)] = SERVE.threads,
     allow_ungated: Annotated[bool, typer.Option("--allow-ungated", help="Serve a model dir written by `augment-gan export` (no quality gate).")] = SERVE.allow_ungated,
+    select: Annotated[bool, typer.Option(help="Per-sample selection (when the model dir has a judge).")] = SERVE.select,
 ) -> None:
     """Serve a model over HTTP (BentoML): POST /generate, /generate_grid, /generate_batch; GET /model."""
     from augment_gan.serve import serve as serve_model
@@ -217,7 +221,7 @@ def serve(
                       "Ctrl-C stops.", highlight=False)
 
     rc = serve_model(model, models_dir, host=host, port=port, workers=workers, threads=threads,
-                     allow_ungated=allow_ungated, on_start=announce)
+                     allow_ungated=allow_ungated, select=select, on_start=announce)
     raise typer.Exit(rc)
 
 

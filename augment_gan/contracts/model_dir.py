@@ -3,6 +3,9 @@
 ::
 
     models/<name>/v<k>/generator.onnx   the exported generator (uint8 images out)
+    models/<name>/v<k>/judge.onnx       the domain judge (per-sample selection; promote writes it)
+    models/<name>/v<k>/selection.npz    per class: training pixels/features, support features, radii, tau
+    models/<name>/v<k>/selection.png    per class: accepted samples beside rejected ones (colour = reason)
     models/<name>/v<k>/card.json        classes, resolution, metrics, gate decision, sha256 of each file
     models/<name>/v<k>/samples.png      the promoted step's sample grid
     models/<name>/v<k>/report.html      the run's report for that step
@@ -33,6 +36,9 @@ from augment_gan.fileio import atomic_write_bytes, atomic_write_json, read_stamp
 CARD_FORMAT = 1
 CARD_NAME = "card.json"
 ONNX_NAME = "generator.onnx"
+JUDGE_NAME = "judge.onnx"  # the domain judge, for per-sample selection (runtime/selection.py)
+SELECTION_NAME = "selection.npz"  # the reference arrays per-sample selection compares with
+SELECTION_SHEET_NAME = "selection.png"  # accepted beside rejected samples, one row per class
 SAMPLES_NAME = "samples.png"
 REPORT_NAME = "report.html"
 PROMOTED_NAME = "PROMOTED"

@@ -90,6 +90,42 @@ def judge_split(train_idx: np.ndarray, labels: np.ndarray, seed: int) -> np.ndar
     return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
 
 
+def run_judge(run_dir: Path, data: ImageData, cfg: EvalConfig) -> tuple[torch.Tensor, torch.Tensor, np.ndarray, Any]:
+    """(train indices, held-out indices, judge-training mask, judge) of a run: the split the
+    GAN trained on and the domain judge for it (trained once, then read from the cache)."""
+    train_idx, hold_idx = split_indices(run_dir, data)
+    judge_idx = judge_split(train_idx.numpy(), data.labels.numpy(), cfg.seed)
+    judge = load_or_train_judge(
+        data.images[judge_idx], data.labels[judge_idx], len(data.classes),
+        dataset_key=data.key, train_paths=[data.paths[i] for i in judge_idx],
+        cfg=JudgeConfig(steps=cfg.judge_steps, seed=cfg.seed),
+    )
+    is_judge = np.zeros(len(data.labels), dtype=bool)
+    is_judge[judge_idx] = True
+    return train_idx, hold_idx, is_judge, judge
+
+
+def selection_inputs(run_dir: Path, cfg: EvalConfig, data: ImageData | None = None) -> tuple[Any, list[dict[str, Any]]]:
+    """What per-sample selection is built from (``runtime/selection.py``'s ``build_reference``):
+    the run's judge and, per class, its GAN-training images (uint8 NHWC) with their judge
+    features (and which of them the judge never trained on), and the judge features of its
+    real images the judge never trained on."""
+    data = data if data is not None else load_run_data(run_dir)
+    train_idx, _, is_judge, judge = run_judge(run_dir, data, cfg)
+    features = extract_features(judge, data.images)
+    labels = data.labels.numpy()
+    is_train = np.zeros(len(labels), dtype=bool)
+    is_train[train_idx.numpy()] = True
+    per_class = []
+    for c in range(len(data.classes)):
+        train = np.flatnonzero((labels == c) & is_train)
+        per_class.append({"train_images": data.images[torch.from_numpy(train)].permute(0, 2, 3, 1).numpy(),
+                          "train_features": features[train],
+                          "train_unseen": ~is_judge[train],
+                          "support_features": features[(labels == c) & ~is_judge]})
+    return judge, per_class
+
+
 class RunEvaluator:
     """Everything shared by the checkpoints of one run: data, split, judge, real features.
 
@@ -103,17 +139,9 @@ class RunEvaluator:
         self.config = read_run_config(run_dir)
         self.data = data if data is not None else load_run_data(run_dir, progress=progress)
         self.classes = self.data.classes
-        train_idx, hold_idx = split_indices(run_dir, self.data)
+        train_idx, hold_idx, self.is_judge, self.judge = run_judge(run_dir, self.data, cfg)
         self.train_idx, self.hold_idx = train_idx, hold_idx
         images, labels = self.data.images, self.data.labels
-        judge_idx = judge_split(train_idx.numpy(), labels.numpy(), cfg.seed)
-        self.judge = load_or_train_judge(
-            images[judge_idx], labels[judge_idx], len(self.classes),
-            dataset_key=self.data.key, train_paths=[self.data.paths[i] for i in judge_idx],
-            cfg=JudgeConfig(steps=cfg.judge_steps, seed=cfg.seed),
-        )
-        self.is_judge = np.zeros(len(labels), dtype=bool)
-        self.is_judge[judge_idx] = True
         unseen = torch.from_numpy(np.flatnonzero(~self.is_judge))
         self.judge_report = per_class_accuracy(self.judge, images[unseen], labels[unseen], len(self.classes))
         if cfg.features == "domain":

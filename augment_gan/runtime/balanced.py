@@ -79,8 +79,10 @@ class BalancedDataset(Dataset):
         providers: str | Sequence[ProviderSpec] = "auto",
         intra_op_threads: int | None = None,
         mark_synthetic: bool = False,
+        select: bool = True,
     ) -> None:
-        gen = as_generator(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads)
+        gen = as_generator(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads,
+                           select=select)
         if not 0.0 <= float(synthetic_share) < 1.0:
             raise ConfigError(f"synthetic_share must be in [0, 1), got {synthetic_share}.")
         if not allow_ungated:

@@ -21,6 +21,7 @@ Example::
 from __future__ import annotations
 
 import bisect
+import copy
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,7 +35,6 @@ from augment_gan.errors import ConfigError
 from augment_gan.runtime.providers import CPU, ProviderSpec
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.images import to_pil
-from augment_gan.runtime.latents import sample_latent
 
 ModelLike = str | Path | OnnxGenerator
 
@@ -45,14 +45,21 @@ def as_generator(
     models_dir: str | Path = "models",
     providers: str | Sequence[ProviderSpec] = "auto",
     intra_op_threads: int | None = None,
+    select: bool = True,
 ) -> OnnxGenerator:
-    """A OnnxGenerator from a loaded one, an Augmenter, a model dir path or a model name (lazy)."""
-    if isinstance(model, OnnxGenerator):
-        return model
+    """A OnnxGenerator from a loaded one, an Augmenter, a model dir path or a model name (lazy).
+
+    ``select=False`` turns per-sample selection off (a loaded generator is copied, not changed)."""
     inner = getattr(model, "generator", None)
     if isinstance(inner, OnnxGenerator):  # an Augmenter
-        return inner
-    return OnnxGenerator.load(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads, lazy=True)
+        model = inner
+    if isinstance(model, OnnxGenerator):
+        if not select and model.select:
+            model = copy.copy(model)
+            model.select = False
+        return model
+    return OnnxGenerator.load(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads,
+                              lazy=True, select=select)
 
 
 class LazyGenerator:
@@ -73,8 +80,7 @@ class LazyGenerator:
                 gen.intra_op_threads = 1
             if gen.requested_providers == "auto":
                 gen.requested_providers = [CPU]
-        z = sample_latent(seed, class_index, ordinal, gen.latent_dim)
-        return gen.generate_from_latents(z, [class_index])[0]  # (H, W, C) uint8
+        return gen.samples(class_index, seed, [ordinal])[0]  # (H, W, C) uint8, selected unless gen.select is off
 
 
 def check_seed(seed: int) -> int:
@@ -112,8 +118,10 @@ class SyntheticDataset(Dataset):
         models_dir: str | Path = "models",
         providers: str | Sequence[ProviderSpec] = "auto",
         intra_op_threads: int | None = None,
+        select: bool = True,
     ) -> None:
-        gen = as_generator(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads)
+        gen = as_generator(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads,
+                           select=select)
         if (per_class is None) == (n_per_class is None):
             raise ConfigError("give exactly one of per_class (a dict of counts) and n_per_class (one count for all).")
         if per_class is None:

@@ -27,7 +27,8 @@ import numpy as np
 
 from augment_gan.errors import AugmentGanError, ConfigError
 from augment_gan.runtime.images import to_pil
-from augment_gan.runtime.latents import request_latents
+from augment_gan.runtime.latents import request_latents, retry_latent, sample_latents
+from augment_gan.runtime.selection import MAX_ATTEMPTS, SampleSelector, SelectionStats
 from augment_gan.runtime.providers import ProviderSpec, open_session
 from augment_gan.contracts.model_dir import (
     ONNX_NAME,
@@ -63,6 +64,7 @@ class OnnxGenerator:
         providers: str | Sequence[ProviderSpec] = "auto",
         intra_op_threads: int | None = None,
         inter_op_threads: int | None = None,
+        select: bool = True,
     ) -> None:
         missing = [k for k in _REQUIRED if k not in card]
         if missing:
@@ -75,6 +77,9 @@ class OnnxGenerator:
         self.inter_op_threads = inter_op_threads
         self._session: ort.InferenceSession | None = None
         self._session_pid: int | None = None
+        self.select = bool(select)
+        self._selector: SampleSelector | None | bool = False  # False: not loaded yet
+        self.stats = SelectionStats()
 
     @classmethod
     def load(
@@ -87,6 +92,7 @@ class OnnxGenerator:
         inter_op_threads: int | None = None,
         allow_ungated: bool = True,
         lazy: bool = False,
+        select: bool = True,
     ) -> OnnxGenerator:
         """Load a model dir (a path, or a model name -> its PROMOTED version under ``models_dir``).
 
@@ -94,6 +100,8 @@ class OnnxGenerator:
         truncated). ``providers``: "auto" (CUDA when really usable, else CPU) or a list for
         onnxruntime. ``allow_ungated=False`` refuses a model exported without the quality
         gate. ``lazy=True`` defers opening the session to the first generation.
+        ``select=False`` turns per-sample selection off (it is on whenever the model dir has
+        a judge; see :mod:`augment_gan.runtime.selection`).
 
         Example::
 
@@ -102,7 +110,10 @@ class OnnxGenerator:
         model_dir = resolve_model_dir(model, Path(models_dir))
         card = read_card(model_dir)
         verify_file(model_dir, card, ONNX_NAME)
-        gen = cls(model_dir, card, providers=providers, intra_op_threads=intra_op_threads, inter_op_threads=inter_op_threads)
+        gen = cls(model_dir, card, providers=providers, intra_op_threads=intra_op_threads,
+                  inter_op_threads=inter_op_threads, select=select)
+        if select:
+            gen.selector  # noqa: B018 - verify judge.onnx and selection.npz now
         if not allow_ungated:
             require_gated(model_dir, card, "allow_ungated=True")
         if not lazy:
@@ -191,6 +202,21 @@ class OnnxGenerator:
         """The providers the session actually uses, best first."""
         return list(self.session.get_providers())
 
+    @property
+    def selector(self) -> SampleSelector | None:
+        """The model dir's per-sample selector (sha256-checked on first use); None if it has none."""
+        if self._selector is False:
+            self._selector = SampleSelector.load(self.model_dir, self.card)
+        selector = self._selector
+        if isinstance(selector, SampleSelector) and not selector.session_open:  # e.g. in a DataLoader worker
+            selector.providers, selector.intra_op_threads = self.requested_providers, self.intra_op_threads
+        return selector  # type: ignore[return-value]
+
+    @property
+    def selecting(self) -> bool:
+        """Whether generation keeps only samples that pass per-sample selection."""
+        return self.select and self.selector is not None
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_session"] = None  # never pickled: each process opens its own
@@ -218,12 +244,65 @@ class OnnxGenerator:
             out[start:stop] = images.transpose(0, 2, 3, 1)  # NCHW -> NHWC for image consumers
         return out
 
+    def selected(self, z: np.ndarray, labels: np.ndarray | Sequence[int], retry: Any, *,
+                 batch_size: int = 256, select: bool | None = None) -> np.ndarray:
+        """Images for latents ``z``; under selection, row i's rejected candidates are replaced
+        by ``retry(i, attempt)`` (a (1, latent_dim) latent) for attempt 1, 2, ... until one
+        passes, or the least-bad of :data:`MAX_ATTEMPTS` is used."""
+        labels = np.ascontiguousarray(labels, dtype=np.int64).reshape(-1)
+        images = self.generate_from_latents(z, labels, batch_size=batch_size)
+        if not (self.selecting if select is None else select and self.selecting):
+            return images
+        selector = self.selector
+        assert selector is not None
+        checks = selector.check(images, labels)
+        ok, best, best_score = checks.accepted.copy(), images.copy(), checks.score.copy()
+        self._count(labels, ok)
+        for attempt in range(1, MAX_ATTEMPTS):
+            rows = np.flatnonzero(~ok)
+            if not rows.size:
+                break
+            zr = np.concatenate([retry(int(r), attempt) for r in rows])
+            candidates = self.generate_from_latents(zr, labels[rows], batch_size=batch_size)
+            checks = selector.check(candidates, labels[rows])
+            passed = checks.accepted
+            self._count(labels[rows], passed)
+            images[rows[passed]] = candidates[passed]
+            ok[rows[passed]] = True
+            better = ~passed & (checks.score > best_score[rows])
+            best[rows[better]], best_score[rows[better]] = candidates[better], checks.score[better]
+        images[~ok] = best[~ok]
+        self.stats.fallbacks += int((~ok).sum())
+        return images
+
+    def _count(self, labels: np.ndarray, passed: np.ndarray) -> None:
+        self.stats.candidates += len(labels)
+        self.stats.accepted += int(passed.sum())
+        for c, p in zip(labels.tolist(), passed.tolist()):
+            entry = self.stats.per_class.setdefault(c, [0, 0])
+            entry[0] += 1
+            entry[1] += int(p)
+
+    def samples(self, class_index: int, seed: int, ordinals: Sequence[int], *, batch_size: int = 256,
+                select: bool | None = None) -> np.ndarray:
+        """Samples ``ordinals`` of one class on the per-sample stream (what ``augment`` and the
+        Datasets use): uint8 (len(ordinals), H, W, C), each a pure function of (seed, class, ordinal)."""
+        ordinals = [int(j) for j in ordinals]
+        z = sample_latents(seed, class_index, ordinals, self.latent_dim)
+        retry = lambda row, attempt: retry_latent(seed, class_index, ordinals[row], attempt, self.latent_dim)  # noqa: E731
+        return self.selected(z, np.full(len(ordinals), class_index), retry, batch_size=batch_size, select=select)
+
     def latents(self, n: int, seed: int | None = None) -> np.ndarray:
         """The (n, latent_dim) float32 noise that ``generate(..., n, seed=seed)`` uses."""
         return request_latents(n, seed, self.latent_dim)
 
-    def generate(self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256) -> np.ndarray:
+    def generate(self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256,
+                 select: bool | None = None) -> np.ndarray:
         """``n`` images of one class as uint8 (n, H, W, C); the same seed gives the same images.
+
+        Under per-sample selection (default when the model dir has a judge; ``select=False``
+        or ``load(select=False)`` turns it off) each rejected image is replaced by its next
+        candidate, so the result still has ``n`` images.
 
         Example::
 
@@ -232,11 +311,16 @@ class OnnxGenerator:
         index = self.class_index(label)
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ConfigError(f"n must be a positive integer, got {n!r}.")
-        return self.generate_from_latents(self.latents(int(n), seed), np.full(int(n), index), batch_size=batch_size)
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**63))
+        retry = lambda row, attempt: retry_latent(seed, index, row, attempt, self.latent_dim, stream=1)  # noqa: E731
+        return self.selected(self.latents(int(n), seed), np.full(int(n), index), retry, batch_size=batch_size,
+                             select=select)
 
-    def generate_pil(self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256) -> list[Image.Image]:
+    def generate_pil(self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256,
+                     select: bool | None = None) -> list[Image.Image]:
         """Like :meth:`generate`, as PIL images (mode L for 1 channel, RGB for 3)."""
-        return [to_pil(a) for a in self.generate(label, n, seed=seed, batch_size=batch_size)]
+        return [to_pil(a) for a in self.generate(label, n, seed=seed, batch_size=batch_size, select=select)]
 
     def __repr__(self) -> str:
         return f"OnnxGenerator({str(self.model_dir)!r}, classes={self.classes}, resolution={self.resolution}, channels={self.channels})"

@@ -334,3 +334,31 @@ def test_augment_shows_the_plan_and_a_dry_run_writes_nothing(digits_folder, mode
     assert sorted(p.relative_to(digits_folder).as_posix() for p in digits_folder.rglob("*")) == before
     summary = augment(digits_folder, model_dir, on_plan=plans.append)
     assert len(plans) == 2 and plans[0].to_generate == plans[1].to_generate == summary.total > 0
+
+
+def test_selection_is_on_by_default_and_no_select_writes_the_unselected_stream(digits_folder, tmp_path) -> None:
+    """With a judge in the model dir, file i of class c is selected sample i (the Datasets'
+    sample i); ``select=False`` writes the raw stream."""
+    import numpy as np
+
+    from augment_gan.runtime.generator import OnnxGenerator
+    from augment_gan.runtime.latents import sample_latents
+    from tests.export.helpers import write_selecting_model
+
+    model = write_selecting_model(tmp_path / "models", ["0", "1", "2"])
+    gen = OnnxGenerator.load(model, providers=["CPUExecutionProvider"], intra_op_threads=1)
+
+    def written(out: Path, select: bool) -> np.ndarray:
+        augment_folder(digits_folder, model, models_dir=tmp_path / "models", out=out, size="model", seed=5,
+                       select=select)
+        files = sorted((out / "2").glob("synthetic-*.png"))
+        return np.stack([np.asarray(Image.open(f)) for f in files])
+
+    on, off = written(tmp_path / "on", True), written(tmp_path / "off", False)
+    n = len(on)
+    assert n == len(off) == 6  # class 2 has 6 real images, filled to 12
+    assert np.array_equal(on, gen.samples(2, 5, range(n))[..., 0])
+    raw = gen.generate_from_latents(sample_latents(5, 2, list(range(n)), gen.latent_dim), np.full(n, 2))[..., 0]
+    assert np.array_equal(off, raw)
+    kept = gen.selector.check(raw[..., None], np.full(n, 2)).accepted
+    assert np.array_equal(on[kept], raw[kept]) and not np.array_equal(on[~kept], raw[~kept])

@@ -1,15 +1,22 @@
-"""Builders shared by the export, runtime and dataset tests: a tiny generator and its model dir."""
+"""Builders shared by the export, runtime and dataset tests: a tiny generator and its model dir,
+and a per-sample selector built on real digits."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from PIL import Image
+from sklearn.datasets import load_digits
 
+from augment_gan.contracts.model_dir import JUDGE_NAME, SELECTION_NAME, read_card, write_model_dir
+from augment_gan.evaluation.domain import JudgeConfig, train_judge
+from augment_gan.export.judge_export import export_judge_onnx
 from augment_gan.export.onnx_export import check_parity, export_generator_onnx, export_metadata
+from augment_gan.runtime.selection import SampleSelector, build_reference, reference_bytes
 from augment_gan.nets import Generator, NetConfig
-from augment_gan.contracts.model_dir import write_model_dir
 from augment_gan.training.ema import recalibrate_batchnorm
 
 CLASSES = ["cat", "dog", "eel"]
@@ -73,3 +80,56 @@ def write_tiny_model(
         "onnx_opset": 17,
     }
     return write_model_dir(models_dir, name, {"generator.onnx": onnx_bytes}, card, promote=True)
+
+
+# --- per-sample selection -------------------------------------------------------------
+N_TRAIN = 40  # "GAN-training" images per class in make_selector; the judge trains on the first half
+
+
+def digits_32(digit: int) -> np.ndarray:
+    """Real digits of one class in a fixed random order, uint8 (N, 32, 32, 1) (8x8 scaled up, bilinear)."""
+    data = load_digits()
+    images = data.images[data.target == digit]
+    images = images[np.random.default_rng(digit).permutation(len(images))]  # the file order follows the writers
+    up = [np.asarray(Image.fromarray((im * 255 / 16).astype(np.uint8)).resize((32, 32), Image.Resampling.BILINEAR))
+          for im in images]
+    return np.stack(up)[..., None]
+
+
+def make_selector(per_class_images: list[np.ndarray]) -> tuple[SampleSelector, list[np.ndarray]]:
+    """A selector built like promote builds one: the judge on half the training images,
+    the support from the images it never saw. Returns it and each class's held-out images."""
+    train = [im[:N_TRAIN] for im in per_class_images]
+    judge_images = torch.from_numpy(np.concatenate([t[: N_TRAIN // 2] for t in train]).transpose(0, 3, 1, 2).copy())
+    judge_labels = torch.cat([torch.full((N_TRAIN // 2,), c) for c in range(len(train))])
+    torch.manual_seed(0)
+    judge = train_judge(judge_images, judge_labels, len(train), JudgeConfig(steps=150, width=8))
+    onnx_bytes = export_judge_onnx(judge, judge_images[:8])
+    _, features = SampleSelector(onnx_bytes, {"tau": np.zeros(len(train))}).judge(np.concatenate(train))
+    reference = build_reference([
+        {"train_images": t, "train_features": features[c * N_TRAIN:(c + 1) * N_TRAIN],
+         "train_unseen": np.arange(N_TRAIN) >= N_TRAIN // 2,
+         "support_features": features[c * N_TRAIN + N_TRAIN // 2:(c + 1) * N_TRAIN]}
+        for c, t in enumerate(train)])
+    return SampleSelector(onnx_bytes, reference, providers=["CPUExecutionProvider"]), [im[N_TRAIN:] for im in
+                                                                                         per_class_images]
+
+
+def write_selecting_model(models_dir: Path, classes: list[str] | None = None, name: str = "tiny-selecting") -> Path:
+    """The tiny generator's model dir with a selector whose 'real' images are the generator's
+    own samples (other latents): its candidates then pass often but not always."""
+    classes = classes or CLASSES
+    cfg = tiny_config(num_classes=len(classes))
+    G, onnx_bytes, _ = export_tiny(cfg, classes)
+    own = []
+    for c in range(len(classes)):
+        z = torch.from_numpy(np.random.default_rng([99, c]).standard_normal((80, cfg.latent_dim)).astype(np.float32))
+        with torch.no_grad():
+            out = G(z, torch.full((80,), c))
+        own.append(((out.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy())
+    selector, _ = make_selector(own)
+    model_dir = write_tiny_model(models_dir, onnx_bytes, cfg, classes, name=name)
+    card = read_card(model_dir)
+    card["selection"] = {"format": 1, "per_class": {}}
+    files = {"generator.onnx": onnx_bytes, JUDGE_NAME: selector._judge, SELECTION_NAME: reference_bytes(selector.reference)}
+    return write_model_dir(models_dir, name, files, card)

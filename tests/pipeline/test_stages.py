@@ -82,7 +82,20 @@ def test_promote_returns_the_decision_and_writes_only_when_a_class_passes(evalua
     assert not (RunDir(evaluated_run).models_dir / "d" / "PROMOTED").exists()
     promoted = promote(evaluated_run, 2, thresholds=LENIENT)
     assert promoted.decision["passed_classes"] == ["0", "1", "2"]
-    assert read_card(promoted.model_dir)["source"]["step"] == 2
+    card = read_card(promoted.model_dir)
+    assert card["source"]["step"] == 2
+    # per-sample selection travels with the generator, sha256-listed, its acceptance in the card
+    assert {"judge.onnx", "selection.npz", "selection.png"} <= set(card["files"])
+    per_class = card["selection"]["per_class"]
+    assert set(per_class) == {"0", "1", "2"}
+    for entry in per_class.values():
+        assert 0.0 <= entry["acceptance"] <= 1.0 and entry["n_candidates"] == card["selection"]["n_candidates"]
+        rejected = max(entry["rejected_class"], entry["rejected_copy"], entry["rejected_support"])
+        assert 1.0 - entry["acceptance"] >= rejected - 1e-9  # each reason's share is part of the rejected share
+    from augment_gan.runtime.generator import OnnxGenerator
+
+    gen = OnnxGenerator.load(promoted.model_dir)
+    assert gen.selecting and gen.generate("1", 5, seed=0).shape == (5, 32, 32, 1)
 
 
 def test_export_writes_an_ungated_model_dir(evaluated_run: Path, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ def test_plan_names_the_model_and_configures_the_service(tmp_path: Path):
     p = plan(None, tmp_path, host="0.0.0.0", port=8080, workers=2, environ=environ)
     assert p.model_dir == model.resolve() and p.url == "http://0.0.0.0:8080" and p.workers == 2
     assert p.env == {"PATH": "/bin", "AUGMENT_GAN_MODEL": str(model.resolve()), "AUGMENT_GAN_WORKERS": "2",
-                     "AUGMENT_GAN_THREADS": "9"}  # an inherited ALLOW_UNGATED is dropped
+                     "AUGMENT_GAN_THREADS": "9", "AUGMENT_GAN_SELECT": "1"}  # an inherited ALLOW_UNGATED is dropped
     assert p.cmd == [sys.executable, "-m", "bentoml", "serve", SERVICE, "--working-dir", str(REPO),
                      "--host", "0.0.0.0", "--port", "8080"]
     assert plan("m", tmp_path, threads=3, environ={}).env["AUGMENT_GAN_THREADS"] == "3"
@@ -33,6 +33,7 @@ def test_plan_refuses_an_ungated_model_unless_allowed(tmp_path: Path):
     with pytest.raises(ModelError, match="--allow-ungated"):
         plan(model, environ={})
     assert plan(model, allow_ungated=True, environ={}).env["AUGMENT_GAN_ALLOW_UNGATED"] == "1"
+    assert plan(model, allow_ungated=True, select=False, environ={}).env["AUGMENT_GAN_SELECT"] == "0"
 
 
 def test_plan_needs_the_service_code(tmp_path: Path):

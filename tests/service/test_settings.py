@@ -18,16 +18,16 @@ from service.settings import Settings, env_flag  # noqa: E402
 
 def test_defaults_when_nothing_is_set():
     assert Settings.from_env({}) == Settings(model=None, models_dir=Path("models"), allow_ungated=False,
-                                             workers=1, threads=None, gpu=None)
+                                             workers=1, threads=None, gpu=None, select=True)
 
 
 def test_every_variable_is_read():
     settings = Settings.from_env({
         "AUGMENT_GAN_MODEL": "digits", "AUGMENT_GAN_MODELS_DIR": "/srv/models", "AUGMENT_GAN_ALLOW_UNGATED": "yes",
-        "AUGMENT_GAN_WORKERS": "4", "AUGMENT_GAN_THREADS": "3", "AUGMENT_GAN_GPU": "off",
+        "AUGMENT_GAN_WORKERS": "4", "AUGMENT_GAN_THREADS": "3", "AUGMENT_GAN_GPU": "off", "AUGMENT_GAN_SELECT": "0",
     })
     assert settings == Settings(model="digits", models_dir=Path("/srv/models"), allow_ungated=True,
-                                workers=4, threads=3, gpu=False)
+                                workers=4, threads=3, gpu=False, select=False)
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.workers = 2  # type: ignore[misc]
 

@@ -1,0 +1,87 @@
+"""Export the domain judge to ONNX, so per-sample selection runs in every consumer without torch.
+
+The graph::
+
+    images    uint8   (N, C, H, W)        the generator's own output
+    logits    float32 (N, num_classes)    class logits
+    features  float32 (N, feature_dim)    the penultimate layer (the evaluation features, unscaled)
+
+N is dynamic. :func:`export_judge_onnx` checks the export against PyTorch on a batch of
+real images (logits and features within ``atol``) and raises :class:`ExportError` if not.
+
+Example::
+
+    data = export_judge_onnx(judge, images[:32])      # bytes for judge.onnx
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import warnings
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+
+from augment_gan.evaluation.domain import DomainJudge
+from augment_gan.export.onnx_export import DEFAULT_OPSET, ExportError
+
+INPUT_NAME = "images"
+OUTPUT_NAMES = ("logits", "features")
+
+
+class _JudgeGraph(nn.Module):
+    def __init__(self, judge: DomainJudge) -> None:
+        super().__init__()
+        self.judge = judge
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.judge(images)
+        return self.judge.head(features), features
+
+
+def export_judge_onnx(judge: DomainJudge, parity_images: torch.Tensor, *, atol: float = 1e-3) -> bytes:
+    """Serialized ONNX of ``judge`` (eval mode, a CPU copy), parity-checked on ``parity_images``
+    (uint8 N x C x H x W, a few real images)."""
+    graph = _JudgeGraph(copy.deepcopy(judge).cpu().eval()).eval()
+    example = parity_images[:2].cpu()
+    buffer = io.BytesIO()
+    batch = {0: "batch"}
+    try:
+        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            torch.onnx.export(graph, (example,), buffer, input_names=[INPUT_NAME], output_names=list(OUTPUT_NAMES),
+                              dynamic_axes={INPUT_NAME: batch, **{k: batch for k in OUTPUT_NAMES}},
+                              opset_version=DEFAULT_OPSET, do_constant_folding=True, dynamo=False)
+    except Exception as e:
+        raise ExportError(f"exporting the domain judge to ONNX failed ({type(e).__name__}: {e}).") from e
+    model = onnx.load_from_string(buffer.getvalue())
+    model.doc_string = ("augment-gan domain judge. Input: images uint8 (N, C, H, W). Outputs: logits float32 "
+                        "(N, classes), features float32 (N, feature_dim).")
+    model.producer_name = "augment-gan"
+    onnx.checker.check_model(model, full_check=True)
+    data = model.SerializeToString()
+    _check_parity(data, graph, parity_images, atol)
+    return data
+
+
+def _check_parity(data: bytes, graph: nn.Module, images: torch.Tensor, atol: float) -> None:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    x = images.cpu()
+    with torch.no_grad():
+        expected = [t.numpy() for t in graph(x)]
+    got = session.run(list(OUTPUT_NAMES), {INPUT_NAME: x.numpy()})
+    single = session.run(list(OUTPUT_NAMES), {INPUT_NAME: x[:1].numpy()})
+    for name, e, g, s in zip(OUTPUT_NAMES, expected, got, single):
+        diff = max(float(np.abs(e - g).max()), float(np.abs(e[:1] - s).max()))
+        scale = max(1.0, float(np.abs(e).max()))
+        if not diff <= atol * scale:
+            raise ExportError(f"the judge's ONNX {name} differ from PyTorch by {diff:.2g} (allowed {atol * scale:.2g}).")
