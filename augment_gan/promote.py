@@ -13,12 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
-from augment_gan.contracts.model_dir import (JUDGE_NAME, ONNX_NAME, REPORT_NAME, SAMPLES_NAME, SELECTION_NAME,
-                                             SELECTION_SHEET_NAME,
-                                             next_version, write_model_dir)
+from augment_gan.contracts.model_dir import ONNX_NAME, REPORT_NAME, SAMPLES_NAME, next_version, write_model_dir
 from augment_gan.contracts.reports import EvalReport, GateDecision
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.errors import AugmentGanError
@@ -26,10 +21,8 @@ from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.evaluate import selection_inputs
 from augment_gan.evaluation.gate import GateThresholds, apply_gate
 from augment_gan.evaluation.runs import best_step
-from augment_gan.export.judge_export import export_judge_onnx
 from augment_gan.export.onnx_export import export_checkpoint
-from augment_gan.runtime.providers import open_session
-from augment_gan.runtime.selection import SampleSelector, acceptance, build_reference, reference_bytes
+from augment_gan.export.selection_export import selection_files
 from augment_gan.training.checkpoint import resolve_checkpoint
 
 
@@ -65,8 +58,8 @@ def promote_checkpoint(
     _, checkpoint = resolve_checkpoint(run_dir, step)
     onnx_bytes, fields = export_checkpoint(checkpoint, config, name=name, version=version)
     files = {ONNX_NAME: onnx_bytes}
-    selection = selection_files(run_dir, report, onnx_bytes, fields)
-    files |= selection.pop("files")
+    chosen = selection(run_dir, report, onnx_bytes, fields)
+    files |= chosen.pop("files")
     for fname, source in ((SAMPLES_NAME, run.sample_grid(step)), (REPORT_NAME, run.report_path)):
         if source.is_file():
             files[fname] = source.read_bytes()
@@ -75,7 +68,7 @@ def promote_checkpoint(
         "source": {"run_dir": str(run_dir.resolve()), "step": step, "checkpoint": str(checkpoint.resolve()),
                    "data_root": config["data"]["root"], "data_key": config["data"]["key"]},
         "gate": decision,
-        "selection": selection,
+        "selection": chosen,
         "metrics": {"features": report["features"], "judge": report["judge"], "overall": report["overall"],
                     "per_class": report["classes"]},
     }
@@ -83,21 +76,11 @@ def promote_checkpoint(
     return model_dir, decision
 
 
-def selection_files(run_dir: Path, report: EvalReport, onnx_bytes: bytes, fields: dict[str, Any]) -> dict[str, Any]:
-    """judge.onnx and selection.npz for per-sample selection, and the card's ``selection``
-    (acceptance per class, measured on the exported generator): ``{"files": {...}, ...}``."""
+def selection(run_dir: Path, report: EvalReport, onnx_bytes: bytes, fields: dict[str, Any]) -> dict[str, Any]:
+    """judge.onnx, selection.npz and selection.png for per-sample selection, and the card's
+    ``selection`` (acceptance per class, measured on the exported generator): ``{"files": {...}, ...}``."""
     known = {f.name for f in dataclasses.fields(EvalConfig)}
     cfg = EvalConfig(**{k: v for k, v in report.get("config", {}).items() if k in known})
     judge, per_class = selection_inputs(run_dir, cfg)
-    parity = np.concatenate([c["train_images"][:4] for c in per_class if len(c["train_images"])])
-    judge_bytes = export_judge_onnx(judge, torch.from_numpy(parity.transpose(0, 3, 1, 2).copy()))
-    reference = build_reference(per_class)
-    selector = SampleSelector(judge_bytes, reference, providers=["CPUExecutionProvider"])
-    session = open_session(onnx_bytes, providers=["CPUExecutionProvider"])
-
-    def generate(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        return session.run(["images"], {"z": z, "label": labels})[0].transpose(0, 2, 3, 1)
-
-    card, sheet = acceptance(generate, selector, fields["classes"], int(fields["latent_dim"]))
-    files = {JUDGE_NAME: judge_bytes, SELECTION_NAME: reference_bytes(reference), SELECTION_SHEET_NAME: sheet}
+    files, card = selection_files(judge, per_class, onnx_bytes, fields["classes"], int(fields["latent_dim"]))
     return {"files": files, **card}

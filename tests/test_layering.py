@@ -34,6 +34,7 @@ RULES: dict[str, set[str]] = {
     "augment_gan.contracts.model_dir": {"torch", *_pkg(*STAGES)},
     "augment_gan.contracts.manifest": {"torch", *_pkg(*STAGES)},
     "augment_gan.contracts.reports": {"torch", *_pkg(*STAGES)},
+    "augment_gan.contracts.selection": {"torch", *_pkg(*STAGES)},
     "augment_gan.data": {"torch", *above("data")},  # the names resolve lazily
     "augment_gan.data.images": above("data"),
     "augment_gan.data.folder": {"torch", *above("data")},
@@ -43,6 +44,7 @@ RULES: dict[str, set[str]] = {
     "augment_gan.evaluation.runs": above("evaluation"),
     "augment_gan.export": above("export"),
     "augment_gan.runtime": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment")},
+    "augment_gan.runtime.selection": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment")},
     "augment_gan.runtime.augmenter": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment")},
     "augment_gan.runtime.datasets": _pkg("data", "nets", "training", "evaluation", "export", "augment"),
     "augment_gan.runtime.balanced": _pkg("data", "nets", "training", "evaluation", "export", "augment"),

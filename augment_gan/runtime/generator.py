@@ -28,7 +28,8 @@ import numpy as np
 from augment_gan.errors import AugmentGanError, ConfigError
 from augment_gan.runtime.images import to_pil
 from augment_gan.runtime.latents import request_latents, retry_latent, sample_latents
-from augment_gan.runtime.selection import MAX_ATTEMPTS, SampleSelector, SelectionStats
+from augment_gan.contracts.selection import MAX_ATTEMPTS
+from augment_gan.runtime.selection import SampleSelector, SelectionStats
 from augment_gan.runtime.providers import ProviderSpec, open_session
 from augment_gan.contracts.model_dir import (
     ONNX_NAME,

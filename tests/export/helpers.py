@@ -15,7 +15,8 @@ from augment_gan.contracts.model_dir import JUDGE_NAME, SELECTION_NAME, read_car
 from augment_gan.evaluation.domain import JudgeConfig, train_judge
 from augment_gan.export.judge_export import export_judge_onnx
 from augment_gan.export.onnx_export import check_parity, export_generator_onnx, export_metadata
-from augment_gan.runtime.selection import SampleSelector, build_reference, reference_bytes
+from augment_gan.contracts.selection import build_reference, reference_bytes
+from augment_gan.runtime.selection import SampleSelector
 from augment_gan.nets import Generator, NetConfig
 from augment_gan.training.ema import recalibrate_batchnorm
 

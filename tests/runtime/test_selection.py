@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from augment_gan.contracts.model_dir import SELECTION_NAME, ModelError
+from augment_gan.contracts.selection import SUPPORT_QUANTILE, copy_ratios, nearest_other, realism, support_radii
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.latents import sample_latents
-from augment_gan.runtime.selection import (SUPPORT_QUANTILE, SampleSelector, copy_ratios, nearest_other, realism,
-                                           support_radii)
+from augment_gan.runtime.selection import SampleSelector
 from tests.export.helpers import N_TRAIN, digits_32, make_selector, write_selecting_model
 
 
