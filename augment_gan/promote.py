@@ -13,16 +13,18 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from augment_gan.contracts.model_dir import ONNX_NAME, REPORT_NAME, SAMPLES_NAME, next_version, write_model_dir
+from augment_gan.contracts.model_dir import (ONNX_NAME, REPORT_NAME, SAMPLES_NAME, SELECTION_SHEET_NAME, next_version,
+                                             write_model_dir)
 from augment_gan.contracts.reports import EvalReport, GateDecision
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.errors import AugmentGanError
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.evaluate import selection_inputs
 from augment_gan.evaluation.gate import GateThresholds, apply_gate
+from augment_gan.evaluation.report import SELECTION_MARK
 from augment_gan.evaluation.runs import best_step
 from augment_gan.export.onnx_export import export_checkpoint
-from augment_gan.export.selection_export import selection_files
+from augment_gan.export.selection_export import report_section, selection_files
 from augment_gan.training.checkpoint import resolve_checkpoint
 
 
@@ -63,6 +65,9 @@ def promote_checkpoint(
     for fname, source in ((SAMPLES_NAME, run.sample_grid(step)), (REPORT_NAME, run.report_path)):
         if source.is_file():
             files[fname] = source.read_bytes()
+    if REPORT_NAME in files:  # the run's report, with what selection keeps and rejects where it belongs
+        section = report_section(chosen, files[SELECTION_SHEET_NAME])
+        files[REPORT_NAME] = files[REPORT_NAME].decode().replace(SELECTION_MARK, section, 1).encode()
     card = {
         **fields,
         "source": {"run_dir": str(run_dir.resolve()), "step": step, "checkpoint": str(checkpoint.resolve()),

@@ -1,7 +1,11 @@
 """report.html: a self-contained page (images inlined) to judge a run by looking.
 
-Per class: generated samples beside real images of that class and the gate's verdict
-with its reasons; then metric curves over training steps and the full metric table.
+Per class, first: the gate's verdict and its reasons, then generated samples beside real
+images of that class; then (in a model dir, added by promote) per-sample selection's
+accepted and rejected samples; then metric curves over training steps and the metric table,
+each gated metric with its real-vs-real band. Laid out to fit a 1300 px wide window with no
+sideways scrolling (strips scale down, the table wraps its cells); ``tests/evaluation``
+checks that in headless Chromium when it is installed.
 """
 
 from __future__ import annotations
@@ -20,12 +24,15 @@ from augment_gan.contracts.run_dir import RunDir
 from augment_gan.training.samples import make_grid
 
 _STYLE = """
-body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
-table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
-th{background:#f4f4f4}td.l,th.l{text-align:left}.pass{color:#070;font-weight:bold}.fail{color:#b00;font-weight:bold}
-.row{display:flex;gap:24px;align-items:center;margin:6px 0}.row img{image-rendering:pixelated}
-.small{color:#666;font-size:12px}
+body{font-family:system-ui,sans-serif;margin:1.5em;max-width:1200px;color:#222}
+table{border-collapse:collapse;font-size:12px;width:100%}td,th{padding:3px 5px;border-bottom:1px solid #ddd;
+text-align:right;vertical-align:top}th{background:#f4f4f4}td.l,th.l{text-align:left}
+.pass{color:#070;font-weight:bold}.fail{color:#b00;font-weight:bold}
+.row{display:grid;grid-template-columns:170px minmax(0,1fr) minmax(0,1fr);gap:12px;align-items:center;margin:6px 0}
+.row img,.sheet{image-rendering:pixelated;max-width:100%;height:auto}.verdict{font-size:13px;overflow-wrap:anywhere}
+.small{color:#666;font-size:11px}
 """
+SELECTION_MARK = "<!-- augment-gan: selection -->"  # promote puts per-sample selection's section here
 
 
 def _png(image: Image.Image, scale: int = 1) -> str:
@@ -101,36 +108,50 @@ def build_report(
                      + ("" if decision["overall"]["passed"] else
                         f"; <span class='fail'>{html.escape('; '.join(decision['overall']['reasons']))}</span>")
                      + ".</p>")
-    parts.append("<h2>Samples per class: generated (left) and real (right)</h2>")
+    parts.append("<h2>Per class: the verdict, generated samples (middle), real images (right)</h2>")
     for c, name in enumerate(classes):
-        verdict = ""
+        verdict = "<span class='small'>not gated</span>"
         if decision is not None:
             d = decision["per_class"][name]
             verdict = ("<span class='pass'>pass</span>" if d["passed"] else
-                       f"<span class='fail'>fail</span> <span class='small'>{html.escape('; '.join(d['reasons']))}</span>")
+                       f"<span class='fail'>fail</span><br><span class='small'>{html.escape('; '.join(d['reasons']))}</span>")
             if d.get("warnings"):
-                verdict += f" <span class='small'>(warning: {html.escape('; '.join(d['warnings']))})</span>"
+                verdict += f"<br><span class='small'>warning: {html.escape('; '.join(d['warnings']))}</span>"
         fake_grid = make_grid(fakes[c * k : (c + 1) * k][:10], rows=1)
         real_grid = make_grid(reals[c][:10], rows=1) if len(reals[c]) else None
-        parts.append(f"<div class='row'><b>{html.escape(name)}</b><img src='{_png(fake_grid, 2)}'>"
-                     + (f"<img src='{_png(real_grid, 2)}'>" if real_grid else "") + f"<div>{verdict}</div></div>")
+        parts.append(f"<div class='row'><div class='verdict'><b>{html.escape(name)}</b> {verdict}</div>"
+                     f"<img src='{_png(fake_grid, 2)}' alt='generated {html.escape(name)}'>"
+                     + (f"<img src='{_png(real_grid, 2)}' alt='real {html.escape(name)}'>" if real_grid else "<div></div>")
+                     + "</div>")
+    parts.append(SELECTION_MARK)
     curves = metric_curves(RunDir(run_dir))
     if curves is not None:
         parts.append(f"<h2>Over training steps</h2><img src='{_png(curves)}' style='max-width:100%'>")
-    cols = ["n_train", "n_holdout", "reference", "n_reference", "fid", "kid", "kid_std", "n_pr", "precision",
-            "recall", "density", "coverage", "class_consistency", "judge_confidence", "copy_rate", "copy_reference"]
-    parts.append("<h2>Metrics per class</h2><p class='small'>Every number with its sample size: "
-                 "n_reference real images, n_pr per side for precision/recall/density/coverage, "
-                 f"{report['classes'][classes[0]]['n_fake']} generated samples per class. Below each gated "
-                 "metric, in grey: the range real images of the class's size reach (its real-vs-real band).</p>"
-                 "<table><tr><th class='l'>class</th><th>gate</th>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>")
+    cols = {"fid": "FID", "kid": "KID", "precision": "precision", "recall": "recall", "density": "density",
+            "coverage": "coverage", "class_consistency": "consistency", "judge_confidence": "judge conf.",
+            "copy_rate": "copies"}
+    first = report["classes"][classes[0]]
+    parts.append("<h2>Metrics per class</h2><p class='small'>Every number with its sample size: the real images "
+                 "column gives the class's training images and the reference set (held-out images, or those the "
+                 "judge never trained on) with its size; precision/recall/density/coverage use n_pr per side; "
+                 f"{first['n_fake']} generated samples per class; copies by the {_fmt(first.get('copy_reference'))} "
+                 "test. Below each gated metric, in grey: the range real images of the class's size reach (its "
+                 "real-vs-real band).</p>"
+                 "<table><tr><th class='l'>class</th><th class='l'>gate</th><th class='l'>real images</th>"
+                 + "".join(f"<th>{label}</th>" for label in cols.values()) + "</tr>")
     for name in classes:
         rec = report["classes"][name]
         gate = "" if decision is None else (
             "<span class='pass'>pass</span>" if decision["per_class"][name]["passed"] else "<span class='fail'>fail</span>")
         bands = (rec.get("band") or {}).get("metrics", {})
-        parts.append(f"<tr><td class='l'>{html.escape(name)}</td><td>{gate}</td>"
-                     + "".join(f"<td>{_fmt(rec.get(c))}{_band_cell(bands.get(c))}</td>" for c in cols) + "</tr>")
+        real = (f"train {_fmt(rec.get('n_train'))}, {_fmt(rec.get('reference'))} {_fmt(rec.get('n_reference'))}"
+                f"<br><span class='small'>n_pr {_fmt(rec.get('n_pr'))}</span>")
+        cells = []
+        for c in cols:
+            value = _fmt(rec.get(c)) + (f" ± {_fmt(rec.get('kid_std'))}" if c == "kid" and rec.get("kid_std") else "")
+            cells.append(f"<td>{value}{_band_cell(bands.get(c))}</td>")
+        parts.append(f"<tr><td class='l'>{html.escape(name)}</td><td class='l'>{gate}</td><td class='l'>{real}</td>"
+                     + "".join(cells) + "</tr>")
     parts.append("</table>")
     return "\n".join(parts)
 

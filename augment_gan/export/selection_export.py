@@ -7,6 +7,7 @@ onnxruntime exactly as the consumers run them, on the unselected stream's first 
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -116,3 +117,25 @@ def _sheet(rows: list[tuple[str, np.ndarray, Checks]], show: int) -> bytes:
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def report_section(card: dict[str, Any], sheet: bytes) -> str:
+    """The model dir's report.html section on per-sample selection: acceptance per class and
+    the sheet of accepted beside rejected samples."""
+    import base64
+
+    rows = "".join(
+        f"<tr><td class='l'>{html.escape(name)}</td><td>{e['acceptance']:.0%}</td><td>{e['rejected_class']:.0%}</td>"
+        f"<td>{e['rejected_copy']:.0%}</td><td>{e['rejected_support']:.0%}</td>"
+        f"<td>{e['n_train']}</td><td>{e['n_support']}</td></tr>"
+        for name, e in card["per_class"].items())
+    return (
+        "<h2>Per-sample selection: accepted and rejected samples</h2>"
+        f"<p class='small'>Of {card['n_candidates']} unselected samples per class, the share every consumer keeps "
+        "(the judge assigns it to its class, it copies no training image in pixels or judge features, and it is at "
+        f"least as typical as {1 - card['support_quantile']:.0%} of the class's real images), and the share failing "
+        "each test (a sample can fail several). Rejected samples are replaced by the next candidate.</p>"
+        "<table><tr><th class='l'>class</th><th>accepted</th><th>wrong class</th><th>copy</th><th>outside support"
+        "</th><th>training images</th><th>support images</th></tr>" + rows + "</table>"
+        f"<p><img class='sheet' src='data:image/png;base64,{base64.b64encode(sheet).decode()}' "
+        "alt='accepted (left) and rejected (right) samples per class'></p>")
