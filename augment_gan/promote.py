@@ -4,14 +4,14 @@ Nothing is written unless at least one class passes the gate and the ONNX export
 its parity check; then ``models/<name>/v<k>/`` is written whole and PROMOTED points at it.
 Beside the generator go the domain judge (``judge.onnx``, parity-checked) and the reference
 arrays of per-sample selection (``selection.npz``); the card's ``selection`` records each
-class's acceptance rate, measured on the exported generator.
+class's acceptance rate, measured on the exported generator. The utility check runs on the
+classes the gate passed, with their selected samples (``evaluation/utility.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 from augment_gan.contracts.model_dir import (ONNX_NAME, REPORT_NAME, SAMPLES_NAME, SELECTION_SHEET_NAME, next_version,
                                              write_model_dir)
@@ -22,7 +22,10 @@ from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.evaluate import selection_inputs
 from augment_gan.evaluation.gate import GateThresholds, apply_gate
 from augment_gan.evaluation.report import SELECTION_MARK
+from augment_gan.evaluation.runs import write_run_report
+from augment_gan.evaluation.utility import UtilityConfig, run_utility_check
 from augment_gan.evaluation.runs import best_step
+from augment_gan.training.run import load_run_data
 from augment_gan.export.onnx_export import export_checkpoint
 from augment_gan.export.selection_export import report_section, selection_files
 from augment_gan.training.checkpoint import resolve_checkpoint
@@ -44,10 +47,19 @@ def load_eval(run_dir: Path, step: int) -> EvalReport:
     return RunDir(run_dir).read_eval_report(step)
 
 
+DEFAULT_UTILITY = UtilityConfig()  # what ``utility=True`` runs (the tests swap in a tiny one)
+
+
 def promote_checkpoint(
-    run_dir: Path, step: int, thresholds: GateThresholds, models_dir: Path | None = None
+    run_dir: Path, step: int, thresholds: GateThresholds, models_dir: Path | None = None, *,
+    utility: bool | UtilityConfig = True,
 ) -> tuple[Path, GateDecision]:
-    """Gate the evaluated ``step`` and, if any class passes, write and promote a model dir."""
+    """Gate the evaluated ``step`` and, if any class passes, write and promote a model dir.
+
+    With ``utility`` (True: :data:`DEFAULT_UTILITY`; False skips it; or a config) the classes the gate passed also go through
+    the utility check (``evaluation/utility.py``) on the run's held-out images, and a class
+    whose selected samples make a classifier significantly worse fails; the run's report is
+    rewritten with the final verdicts."""
     run_dir, run = Path(run_dir), RunDir(run_dir)
     config = run.read_config()
     name = config["name"]
@@ -59,9 +71,17 @@ def promote_checkpoint(
     version = next_version(models_dir, name)
     _, checkpoint = resolve_checkpoint(run_dir, step)
     onnx_bytes, fields = export_checkpoint(checkpoint, config, name=name, version=version)
-    files = {ONNX_NAME: onnx_bytes}
-    chosen = selection(run_dir, report, onnx_bytes, fields)
-    files |= chosen.pop("files")
+    data = load_run_data(run_dir)
+    known = {f.name for f in dataclasses.fields(EvalConfig)}
+    judge, per_class = selection_inputs(run_dir, EvalConfig(**{k: v for k, v in report.get("config", {}).items()
+                                                               if k in known}), data)
+    files, chosen, selected = selection_files(judge, per_class, onnx_bytes, fields["classes"], int(fields["latent_dim"]))
+    if utility is not False:
+        decision = run_utility_check(run_dir, data, decision, selected, DEFAULT_UTILITY if utility is True else utility)
+        write_run_report(run_dir, {**report, "gate": decision}, decision, data)
+        if not decision["passed_classes"]:
+            raise PromotionRejected(step, decision)
+    files[ONNX_NAME] = onnx_bytes
     for fname, source in ((SAMPLES_NAME, run.sample_grid(step)), (REPORT_NAME, run.report_path)):
         if source.is_file():
             files[fname] = source.read_bytes()
@@ -79,13 +99,3 @@ def promote_checkpoint(
     }
     model_dir = write_model_dir(models_dir, name, files, card, promote=True, version=version)
     return model_dir, decision
-
-
-def selection(run_dir: Path, report: EvalReport, onnx_bytes: bytes, fields: dict[str, Any]) -> dict[str, Any]:
-    """judge.onnx, selection.npz and selection.png for per-sample selection, and the card's
-    ``selection`` (acceptance per class, measured on the exported generator): ``{"files": {...}, ...}``."""
-    known = {f.name for f in dataclasses.fields(EvalConfig)}
-    cfg = EvalConfig(**{k: v for k, v in report.get("config", {}).items() if k in known})
-    judge, per_class = selection_inputs(run_dir, cfg)
-    files, card = selection_files(judge, per_class, onnx_bytes, fields["classes"], int(fields["latent_dim"]))
-    return {"files": files, **card}

@@ -23,6 +23,15 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(autouse=True)
+def _tiny_utility_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """promote's utility check with 2 seeds of 20 steps: its arithmetic, at a test's cost."""
+    from augment_gan import promote
+    from augment_gan.evaluation.utility import UtilityConfig
+
+    monkeypatch.setattr(promote, "DEFAULT_UTILITY", UtilityConfig(seeds=2, steps=20, batch_size=16, width=4))
+
+
+@pytest.fixture(autouse=True)
 def _few_threads() -> None:
     torch.set_num_threads(1)  # tiny nets: threading overhead dominates
 

@@ -46,13 +46,16 @@ def evaluate(
 def promote(
     run_dir: RunDirArg,
     checkpoint: Annotated[str, opt("best (the best evaluated step, by the gate) or a step number.")] = "best",
+    utility: Annotated[bool, opt("Run the utility check: a class whose selected samples make a small classifier "
+                                 "significantly worse on held-out real images fails (about a minute on 2 CPU cores "
+                                 "for 10 classes).")] = True,
     *,
     gate: GateThresholds,
 ) -> None:
     """Apply the gate to an evaluated checkpoint; if any class passes, export it and write a model dir."""
     from augment_gan import pipeline
 
-    result = pipeline.promote(run_dir, checkpoint, thresholds=gate)
+    result = pipeline.promote(run_dir, checkpoint, thresholds=gate, utility=utility)
     print_eval_table(result.report)
     if result.model_dir is None:
         err_console.print(f"[bold red]not promoted:[/] no class of step {result.step} passed the gate; "

@@ -90,14 +90,17 @@ def _random_shift(x: torch.Tensor, g: torch.Generator, max_shift: int) -> torch.
     return torch.stack([padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(n)])
 
 
-def train_judge(images: torch.Tensor, labels: torch.Tensor, num_classes: int, cfg: JudgeConfig) -> DomainJudge:
-    """Train on uint8 images with class-balanced batches (small classes matter most here)."""
+def train_judge(images: torch.Tensor, labels: torch.Tensor, num_classes: int, cfg: JudgeConfig,
+                weights: torch.Tensor | None = None) -> DomainJudge:
+    """Train on uint8 images with class-balanced batches (small classes matter most here), or
+    batches drawn with the given per-image sampling ``weights``."""
     g = torch.Generator().manual_seed(cfg.seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         judge = DomainJudge(num_classes, images.shape[1], cfg.width)
-    counts = torch.bincount(labels, minlength=num_classes).clamp(min=1).double()
-    weights = 1.0 / counts[labels]
+    if weights is None:
+        counts = torch.bincount(labels, minlength=num_classes).clamp(min=1).double()
+        weights = 1.0 / counts[labels]
     opt = torch.optim.Adam(judge.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
     judge.train()

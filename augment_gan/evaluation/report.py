@@ -117,6 +117,7 @@ def build_report(
                        f"<span class='fail'>fail</span><br><span class='small'>{html.escape('; '.join(d['reasons']))}</span>")
             if d.get("warnings"):
                 verdict += f"<br><span class='small'>warning: {html.escape('; '.join(d['warnings']))}</span>"
+            verdict += _utility_line(decision.get("utility", {}).get("per_class", {}).get(name))
         fake_grid = make_grid(fakes[c * k : (c + 1) * k][:10], rows=1)
         real_grid = make_grid(reals[c][:10], rows=1) if len(reals[c]) else None
         parts.append(f"<div class='row'><div class='verdict'><b>{html.escape(name)}</b> {verdict}</div>"
@@ -154,6 +155,19 @@ def build_report(
                      + "".join(cells) + "</tr>")
     parts.append("</table>")
     return "\n".join(parts)
+
+
+def _utility_line(entry: dict | None) -> str:
+    """The utility check's verdict for one class, with its recall change and evidence."""
+    if entry is None:
+        return ""
+    change = entry.get("f1_change")
+    if change is None:
+        return f"<br><span class='small'>utility check: not run ({html.escape(entry.get('why', ''))})</span>"
+    ci = change.get("ci95")
+    interval = "" if ci is None else f" [{ci[0]:+.2f}, {ci[1]:+.2f}]"
+    return (f"<br><span class='small'>utility check: {html.escape(entry['effect'])}, F1 {change['mean']:+.2f}"
+            f"{interval} on {entry['n_held_out']} held-out images</span>")
 
 
 def _band_cell(band: dict | None) -> str:

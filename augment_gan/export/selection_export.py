@@ -23,9 +23,11 @@ from augment_gan.export.judge_export import INPUT_NAME, OUTPUT_NAMES, export_jud
 
 
 def selection_files(judge: DomainJudge, per_class: list[dict[str, np.ndarray]], onnx_bytes: bytes,
-                    classes: Sequence[str], latent_dim: int) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """(files for the model dir, the card's ``selection``) from the run's judge and
-    :func:`~augment_gan.evaluation.evaluate.selection_inputs`' ``per_class``."""
+                    classes: Sequence[str], latent_dim: int) -> tuple[dict[str, bytes], dict[str, Any], Any]:
+    """(files for the model dir, the card's ``selection``, ``selected(c, n)``) from the run's
+    judge and :func:`~augment_gan.evaluation.evaluate.selection_inputs`' ``per_class``.
+    ``selected(c, n)`` returns ``n`` selected samples of class c (uint8 NHWC), as a consumer
+    would get them, for the utility check."""
     parity = np.concatenate([c["train_images"][:4] for c in per_class if len(c["train_images"])])
     judge_bytes = export_judge_onnx(judge, torch.from_numpy(parity.transpose(0, 3, 1, 2).copy()))
     reference = build_reference(per_class)
@@ -39,9 +41,21 @@ def selection_files(judge: DomainJudge, per_class: list[dict[str, np.ndarray]], 
         logits, features = judge_session.run(list(OUTPUT_NAMES), {INPUT_NAME: x})
         return logits, features
 
+    def selected(c: int, n: int, seed: int = 1) -> np.ndarray:
+        rng, kept, rejected = np.random.default_rng([seed, c]), [], []
+        for _ in range(MAX_ATTEMPTS):
+            labels = np.full(n, c, dtype=np.int64)
+            images = generate(rng.standard_normal((n, latent_dim), dtype=np.float32), labels)
+            ok = verdicts(*run_judge(images), pixel_vectors(images), labels, reference).accepted
+            kept.append(images[ok])
+            rejected.append(images[~ok])
+            if sum(map(len, kept)) >= n:
+                break
+        return np.concatenate(kept + rejected)[:n]  # rejected ones only if too few passed
+
     card, sheet = acceptance(generate, run_judge, reference, classes, latent_dim)
     files = {JUDGE_NAME: judge_bytes, SELECTION_NAME: reference_bytes(reference), SELECTION_SHEET_NAME: sheet}
-    return files, card
+    return files, card, selected
 
 
 def _session(data: bytes) -> Any:

@@ -151,18 +151,19 @@ class Promoted:
 
 
 def promote(run_dir: str | Path, checkpoint: str | int = "best", *,
-            thresholds: GateThresholds = GateThresholds()) -> Promoted:
+            thresholds: GateThresholds = GateThresholds(), utility: bool = True) -> Promoted:
     """Gate an evaluated step (``best``: by eval/best.json) and, if any class passes, export it
-    to ONNX and write the next model dir, promoted (``augment-gan promote``)."""
+    to ONNX and write the next model dir, promoted (``augment-gan promote``). ``utility=False``
+    skips the utility check (``evaluation/utility.py``)."""
     run_dir = Path(run_dir)
     step = resolve_step(run_dir, str(checkpoint))
     report = load_eval(run_dir, step)
     report["gate"] = apply_gate(report, thresholds)
     report_path = write_run_report(run_dir, report, report["gate"])
     try:
-        model_dir, _ = promote_checkpoint(run_dir, step, thresholds)
-    except PromotionRejected:
-        model_dir = None
+        model_dir, report["gate"] = promote_checkpoint(run_dir, step, thresholds, utility=utility)
+    except PromotionRejected as e:
+        model_dir, report["gate"] = None, e.decision
     return Promoted(step, report, report_path, model_dir)
 
 

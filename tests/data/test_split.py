@@ -14,6 +14,8 @@ from augment_gan.errors import ConfigError
         (10, 0.2, 2, 2),
         (10, 0.25, 2, 3),  # 2.5 rounds half up
         (10, 0.15, 2, 2),  # 1.5 rounds half up
+        (15, 0.1, 2, 3),  # 1.5 -> 2, but at least MIN_HOLDOUT (3) ...
+        (11, 0.1, 2, 2),  # ... and at most a quarter of the class for it
         (4, 0.1, 2, 1),  # round(0.4) = 0, but at least 1 once n >= min_train + 2
         (4, 0.9, 2, 2),  # capped at n - min_train
         (3, 0.5, 2, 0),  # n < min_train + 2: nothing held out

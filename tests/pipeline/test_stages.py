@@ -37,7 +37,7 @@ def test_train_then_resume_report_where_they_ended(digits_folder, tmp_path) -> N
                     progress=False)
     assert isinstance(trained, Trained) and (trained.start, trained.step, trained.best) == (0, 2, None)
     assert trained.samples == RunDir(trained.run_dir).sample_grid(2) and trained.samples.is_file()
-    assert events.seen == [("started", ([10, 6, 5], 0, 1))]  # 12, 8, 6 images less the held-out 2, 2, 1
+    assert events.seen == [("started", ([9, 6, 5], 0, 1))]  # 12, 8, 6 images less the held-out 3, 2, 1
 
     resumed = resume(trained.run_dir, steps=3, progress=False)
     assert (resumed.run_dir, resumed.start, resumed.step) == (trained.run_dir, 2, 3)
