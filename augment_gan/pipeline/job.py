@@ -25,6 +25,7 @@ from typing import Any
 from rich.console import Console
 
 from augment_gan.augment import AugmentSummary, augment_folder
+from augment_gan.contracts.model_dir import read_card
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.data import ImageData, format_summary_table, load_image_folder, summarize
 from augment_gan.errors import ConfigError
@@ -121,12 +122,15 @@ def run(
     try:
         result.model_dir, decision = promote_checkpoint(run_dir, step, thresholds)
     except PromotionRejected as e:
+        reports[step]["gate"] = e.decision  # with the utility check's verdicts, when it ran
         say.print(f"[red]nothing promoted:[/] no class of step {e.step} passed the gate.")
         return result
     finally:
         seconds["promote"] = time.perf_counter() - t0
     say.print(f"promoted step {step} to {result.model_dir}: classes {', '.join(decision['passed_classes'])} pass",
               highlight=False)
+    reports[step]["gate"] = decision
+    say.print(promotion_summary(result.model_dir, decision), highlight=False)
     if balance is not None:
         say.rule(f"5. balance the folder (target {balance.target}, synthetic share capped at {balance.max_share})")
         balance_folder(result, balance)
@@ -162,3 +166,20 @@ def _evaluation_hook(evaluator: RunEvaluator, thresholds: GateThresholds, train:
             hook(trainer)
 
     return on_checkpoint
+
+
+def promotion_summary(model_dir: Path, decision: dict) -> str:
+    """Two lines: per-sample selection's acceptance range and the utility check's verdicts."""
+    card = read_card(Path(model_dir))
+    rates = [e["acceptance"] for e in card.get("selection", {}).get("per_class", {}).values()]
+    lines = []
+    if rates:
+        lines.append(f"per-sample selection keeps {min(rates):.0%}-{max(rates):.0%} of candidates per class "
+                     f"(accepted beside rejected: {Path(model_dir) / 'selection.png'})")
+    effects: dict[str, list[str]] = {}
+    for name, entry in decision.get("utility", {}).get("per_class", {}).items():
+        effects.setdefault(entry["effect"], []).append(name)
+    if effects:
+        lines.append("utility check (classifier with vs without the samples, held-out images): "
+                     + "; ".join(f"{effect} {', '.join(names)}" for effect, names in sorted(effects.items())))
+    return "\n".join(lines)
