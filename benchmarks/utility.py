@@ -191,9 +191,12 @@ def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, 
         for c in rep["classes"]
     }
     out["overall_fid"] = rep["overall"]["fid"]
-    decision = apply_gate(rep, thresholds)
-    out["gate"] = {c: {"passed": r["passed"], "reasons": r["reasons"], "warnings": r.get("warnings", [])}
+    # the final decision: the gate's checks, then promote's utility check on the passed classes
+    decision = result.decision if result.model_dir is not None else apply_gate(rep, thresholds)
+    out["gate"] = {c: {"passed": r["passed"], "reasons": r["reasons"], "warnings": r.get("warnings", []),
+                       "utility": r.get("utility")}
                    for c, r in decision["per_class"].items()}
+    out["utility_check"] = decision.get("utility")
     out["gate_passed_classes"] = decision["passed_classes"]
     out["selection"] = selection_summary(result.model_dir)
     log_gates("GAN", reports, log)

@@ -67,6 +67,7 @@ class ClassDecision(TypedDict):
     reasons: list[str]  # empty when passed; else one "metric value > threshold (n=…)" each
     warnings: NotRequired[list[str]]  # metrics that cannot tell at this size, not gated
     calibrated: NotRequired[bool]  # judged against real-vs-real bands
+    utility: NotRequired[str]  # the utility check's verdict: helps / hurts / tie / untested
 
 
 class GateDecision(TypedDict):
@@ -76,6 +77,7 @@ class GateDecision(TypedDict):
     overall: ClassDecision
     per_class: dict[str, ClassDecision]
     passed_classes: list[str]
+    utility: NotRequired[dict[str, Any]]  # promote's utility check: config, macro_f1_change, per_class (by name)
 
 
 class NoGate(TypedDict):
@@ -110,3 +112,4 @@ class ModelCard(TypedDict):
     onnx_opset: NotRequired[int]
     parity_max_diff: NotRequired[float]  # largest pixel difference ONNX vs PyTorch at export
     metrics: NotRequired[dict[str, Any]]  # features, judge, overall, per_class (promoted models)
+    selection: NotRequired[dict[str, Any]]  # per-sample selection: its settings and, per class, acceptance etc.
