@@ -73,6 +73,7 @@ class AugmentSummary:
     dropped_gone: int = 0
     temp_removed: int = 0
     collisions: int = 0  # indices skipped because a file of that name appeared meanwhile
+    selection: dict[str, int] | None = None  # per-sample selection: candidates, accepted, fallbacks (None: off)
 
     @property
     def total(self) -> int:
@@ -87,7 +88,8 @@ class AugmentSummary:
                                  "share": round(n_syn / total, 4) if total else 0.0}
         return {"written": self.total, "seconds": round(self.seconds, 3), "manifest": str(self.plan.manifest_path),
                 "adopted": self.adopted, "manifest_files_dropped": self.dropped_gone,
-                "temp_files_removed": self.temp_removed, "collisions": self.collisions, "classes": per_class}
+                "temp_files_removed": self.temp_removed, "collisions": self.collisions, "selection": self.selection,
+                "classes": per_class}
 
 
 def plan_warnings(plan: AugmentPlan) -> list[str]:

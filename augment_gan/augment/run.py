@@ -50,6 +50,8 @@ class Runner:
     def run(self, on_file: OnFile | None) -> AugmentSummary:
         plan, m = self.p.plan, self.p.manifest
         t0 = time.perf_counter()
+        stats = self.p.generator.stats
+        before = (stats.candidates, stats.accepted, stats.fallbacks)
         if not (plan.to_generate or plan.gone or self.p.adopt or m.journal_pending):
             return AugmentSummary(plan, self.written, time.perf_counter() - t0)
         try:
@@ -71,8 +73,12 @@ class Runner:
                 if replacement is None:
                     raise
                 raise replacement from None
+        selection = (dict(zip(("candidates", "accepted", "fallbacks"),
+                              (stats.candidates - before[0], stats.accepted - before[1], stats.fallbacks - before[2])))
+                     if self.p.generator.selecting else None)
         return AugmentSummary(plan, self.written, time.perf_counter() - t0, adopted=len(self.p.adopt),
-                              dropped_gone=len(plan.gone), temp_removed=temp_removed, collisions=self.collisions)
+                              dropped_gone=len(plan.gone), temp_removed=temp_removed, collisions=self.collisions,
+                              selection=selection)
 
     # --- before and after -----------------------------------------------------------------
     def _remove_leftover_temps(self) -> int:

@@ -153,6 +153,12 @@ def _print_augment_summary(summary) -> None:
             else "nothing to write: every class has what the plan asks for")
     console.print(done + (f"; synthetic per class: {shares}" if shares else "") + f"; manifest {plan.manifest_path}",
                   highlight=False)
+    if summary.selection and summary.selection["candidates"]:
+        s = summary.selection
+        console.print(f"per-sample selection kept {s['accepted']} of {s['candidates']} candidates "
+                      f"({s['accepted'] / s['candidates']:.0%})"
+                      + (f"; {s['fallbacks']} file(s) are the least-bad of 16 candidates" if s["fallbacks"] else ""),
+                      highlight=False)
     if summary.collisions:
         err_console.print(f"[yellow]warning:[/] {summary.collisions} file name(s) appeared on disk meanwhile; "
                           "they were left as they are and the next indices used.", highlight=False)

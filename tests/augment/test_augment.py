@@ -349,8 +349,13 @@ def test_selection_is_on_by_default_and_no_select_writes_the_unselected_stream(d
     gen = OnnxGenerator.load(model, providers=["CPUExecutionProvider"], intra_op_threads=1)
 
     def written(out: Path, select: bool) -> np.ndarray:
-        augment_folder(digits_folder, model, models_dir=tmp_path / "models", out=out, size="model", seed=5,
-                       select=select)
+        summary = augment_folder(digits_folder, model, models_dir=tmp_path / "models", out=out, size="model", seed=5,
+                                 select=select)
+        if select:  # what selection did is in the summary: more candidates than files, some rejected
+            s = summary.selection
+            assert s["candidates"] > s["accepted"] >= summary.total - s["fallbacks"] > 0
+        else:
+            assert summary.selection is None
         files = sorted((out / "2").glob("synthetic-*.png"))
         return np.stack([np.asarray(Image.open(f)) for f in files])
 
