@@ -17,8 +17,6 @@ Example::
 from __future__ import annotations
 
 import copy
-import io
-import warnings
 
 import numpy as np
 import onnx
@@ -26,7 +24,7 @@ import torch
 from torch import nn
 
 from augment_gan.evaluation.domain import DomainJudge
-from augment_gan.export.onnx_export import DEFAULT_OPSET, ExportError
+from augment_gan.export.onnx_export import ExportError, cpu_session, trace_to_onnx
 
 INPUT_NAME = "images"
 OUTPUT_NAMES = ("logits", "features")
@@ -46,19 +44,7 @@ def export_judge_onnx(judge: DomainJudge, parity_images: torch.Tensor, *, atol: 
     """Serialized ONNX of ``judge`` (eval mode, a CPU copy), parity-checked on ``parity_images``
     (uint8 N x C x H x W, a few real images)."""
     graph = _JudgeGraph(copy.deepcopy(judge).cpu().eval()).eval()
-    example = parity_images[:2].cpu()
-    buffer = io.BytesIO()
-    batch = {0: "batch"}
-    try:
-        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            torch.onnx.export(graph, (example,), buffer, input_names=[INPUT_NAME], output_names=list(OUTPUT_NAMES),
-                              dynamic_axes={INPUT_NAME: batch, **{k: batch for k in OUTPUT_NAMES}},
-                              opset_version=DEFAULT_OPSET, do_constant_folding=True, dynamo=False)
-    except Exception as e:
-        raise ExportError(f"exporting the domain judge to ONNX failed ({type(e).__name__}: {e}).") from e
-    model = onnx.load_from_string(buffer.getvalue())
+    model = trace_to_onnx(graph, (parity_images[:2].cpu(),), [INPUT_NAME], list(OUTPUT_NAMES))
     model.doc_string = ("augment-gan domain judge. Input: images uint8 (N, C, H, W). Outputs: logits float32 "
                         "(N, classes), features float32 (N, feature_dim).")
     model.producer_name = "augment-gan"
@@ -69,12 +55,7 @@ def export_judge_onnx(judge: DomainJudge, parity_images: torch.Tensor, *, atol: 
 
 
 def _check_parity(data: bytes, graph: nn.Module, images: torch.Tensor, atol: float) -> None:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    session = cpu_session(data)
     x = images.cpu()
     with torch.no_grad():
         expected = [t.numpy() for t in graph(x)]

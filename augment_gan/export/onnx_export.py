@@ -77,28 +77,7 @@ def export_generator_onnx(
         raise TypeError(f"metadata keys and values must be str; not: {bad}")
     wrapped = _UInt8Generator(copy.deepcopy(generator).cpu()).eval()
     example = (torch.zeros(2, net_cfg.latent_dim), torch.arange(2, dtype=torch.int64) % net_cfg.num_classes)
-    buffer = io.BytesIO()
-    batch = {0: "batch"}
-    try:
-        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
-            # The TorchScript exporter is deprecated in favour of the dynamo one, which needs
-            # onnxscript (not a dependency); for this small static graph the old path is exact.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            torch.onnx.export(
-                wrapped,
-                example,
-                buffer,
-                input_names=list(INPUT_NAMES),
-                output_names=[OUTPUT_NAME],
-                dynamic_axes={"z": batch, "label": batch, OUTPUT_NAME: batch},
-                opset_version=opset,
-                do_constant_folding=True,
-                dynamo=False,
-            )
-    except Exception as e:  # an unsupported op or opset is a bug or a bad --opset, not a crash
-        raise ExportError(f"ONNX export failed at opset {opset} ({type(e).__name__}: {e}); try the default opset.") from e
-    model = onnx.load_from_string(buffer.getvalue())
+    model = trace_to_onnx(wrapped, example, list(INPUT_NAMES), [OUTPUT_NAME], opset)
     inputs = [i.name for i in model.graph.input]
     if inputs != list(INPUT_NAMES):  # the exporter drops inputs the module ignores
         raise ExportError(f"the exported graph takes {inputs}, not {list(INPUT_NAMES)}; the generator must use z and label.")
@@ -117,6 +96,38 @@ def export_generator_onnx(
     return model.SerializeToString()
 
 
+def trace_to_onnx(module: nn.Module, example: tuple[torch.Tensor, ...], inputs: list[str], outputs: list[str],
+                  opset: int = DEFAULT_OPSET) -> onnx.ModelProto:
+    """``module`` traced to ONNX with a dynamic batch axis on every input and output.
+
+    The TorchScript exporter is deprecated in favour of the dynamo one, which needs
+    onnxscript (not a dependency); for these small static graphs the old path is exact.
+    """
+    buffer = io.BytesIO()
+    batch = {0: "batch"}
+    try:
+        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            torch.onnx.export(module, example, buffer, input_names=inputs, output_names=outputs,
+                              dynamic_axes={name: batch for name in [*inputs, *outputs]}, opset_version=opset,
+                              do_constant_folding=True, dynamo=False)
+    except Exception as e:  # an unsupported op or opset is a bug or a bad --opset, not a crash
+        raise ExportError(f"ONNX export failed at opset {opset} ({type(e).__name__}: {e}); try the default opset.") from e
+    return onnx.load_from_string(buffer.getvalue())
+
+
+def cpu_session(onnx_bytes: bytes) -> Any:
+    """A one-thread CPU onnxruntime session: for parity batches and promote's own checks,
+    which are small and must not compete with training jobs."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = 1
+    return ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+
+
 def read_metadata(onnx_bytes: bytes) -> dict[str, str]:
     """The metadata_props of a serialized ONNX model as a dict."""
     return {p.key: p.value for p in onnx.load_from_string(onnx_bytes).metadata_props}
@@ -131,13 +142,7 @@ def parity_batch(net_cfg: NetConfig, batch: int, seed: int) -> tuple[np.ndarray,
 
 
 def _run_onnx(onnx_bytes: bytes, z: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = 1  # a parity batch is tiny; do not compete with training jobs
-    session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
-    return session.run([OUTPUT_NAME], {"z": z, "label": labels})[0]
+    return cpu_session(onnx_bytes).run([OUTPUT_NAME], {"z": z, "label": labels})[0]
 
 
 def check_parity(

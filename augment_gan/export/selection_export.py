@@ -20,6 +20,7 @@ from augment_gan.contracts.selection import (COPY_QUANTILE, COPY_RATIO, MAX_ATTE
                                              SUPPORT_QUANTILE, Checks, build_reference, pixel_vectors, reference_bytes, verdicts)
 from augment_gan.evaluation.domain import DomainJudge
 from augment_gan.export.judge_export import INPUT_NAME, OUTPUT_NAMES, export_judge_onnx
+from augment_gan.export.onnx_export import cpu_session
 
 
 def selection_files(judge: DomainJudge, per_class: list[dict[str, np.ndarray]], onnx_bytes: bytes,
@@ -31,7 +32,7 @@ def selection_files(judge: DomainJudge, per_class: list[dict[str, np.ndarray]], 
     parity = np.concatenate([c["train_images"][:4] for c in per_class if len(c["train_images"])])
     judge_bytes = export_judge_onnx(judge, torch.from_numpy(parity.transpose(0, 3, 1, 2).copy()))
     reference = build_reference(per_class)
-    generator, judge_session = _session(onnx_bytes), _session(judge_bytes)
+    generator, judge_session = cpu_session(onnx_bytes), cpu_session(judge_bytes)
 
     def generate(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
         return generator.run(["images"], {"z": z, "label": labels})[0].transpose(0, 2, 3, 1)
@@ -56,14 +57,6 @@ def selection_files(judge: DomainJudge, per_class: list[dict[str, np.ndarray]], 
     card, sheet = acceptance(generate, run_judge, reference, classes, latent_dim)
     files = {JUDGE_NAME: judge_bytes, SELECTION_NAME: reference_bytes(reference), SELECTION_SHEET_NAME: sheet}
     return files, card, selected
-
-
-def _session(data: bytes) -> Any:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
 
 
 REASON_COLOURS = {"judged another class": (220, 40, 40), "near-copy of a training image": (240, 160, 0),
