@@ -251,7 +251,8 @@ def run_variant(name: str, train_dir: Path, models_dir: Path, test, steps: int, 
     eval_cfg = EvalConfig(samples_per_class=eval_samples, seed=seed, judge_steps=judge_steps)
     thresholds = GateThresholds()
     result = run_pipeline(train_dir, f"mnist-{name}", models_dir=models_dir, net=variant_net(name), train=cfg,
-                          evaluation=eval_cfg, thresholds=thresholds, eval_every=cfg.checkpoint_every)
+                          evaluation=eval_cfg, thresholds=thresholds, eval_every=cfg.checkpoint_every,
+                          utility=False)  # sample quality only: the utility check is utility.py's business
     seconds = dict(result.seconds)
     run_dir, data, reports, step = result.run_dir, result.data, result.reports, result.best_step
     promoted = str(result.model_dir.relative_to(models_dir)) if result.model_dir else None

@@ -156,12 +156,16 @@ def log_gates(tag: str, reports: dict[int, dict], log) -> None:
             f"({','.join(passed) or '-'})")
 
 
+QUICK_UTILITY_CHECK = dict(seeds=2, steps=20)  # --quick: promote's utility check, smoke-sized
+
+
 def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, seed: int, log,
-              judge_steps: int | None = None, diffaugment: str | None = None) -> dict:
+              judge_steps: int | None = None, diffaugment: str | None = None, quick: bool = False) -> dict:
     from augment_gan.contracts.run_dir import RunDir
     from augment_gan.evaluation.evaluate import EvalConfig
     from augment_gan.evaluation.gate import GateThresholds, apply_gate
     from augment_gan.pipeline import run as run_pipeline
+    from augment_gan.evaluation.utility import UtilityConfig
     from augment_gan.promote import promote_checkpoint
     from augment_gan.training import TrainConfig
 
@@ -176,7 +180,8 @@ def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, 
     result = run_pipeline(train_dir, "mnist-imbalanced", models_dir=models_dir, net=dict(g_width=16, d_width=16),
                           train=cfg, evaluation=EvalConfig(samples_per_class=eval_samples, seed=seed,
                                                            judge_steps=judge_steps),
-                          thresholds=thresholds, eval_every=every)
+                          thresholds=thresholds, eval_every=every,
+                          utility=UtilityConfig(**QUICK_UTILITY_CHECK) if quick else True)
     run_dir, reports, step = result.run_dir, result.reports, result.best_step
     out["diffaugment"] = cfg.diffaugment
     out["net"], out["train_config"] = RunDir(run_dir).read_config()["net"], cfg.to_dict()
@@ -210,7 +215,8 @@ def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, 
     if not minority_ok:
         final = max(reports)
         lenient = GateThresholds(**LENIENT)
-        lenient_dir, ldec = promote_checkpoint(run_dir, final, lenient, models_dir=models_dir / "gate-bypassed")
+        lenient_dir, ldec = promote_checkpoint(run_dir, final, lenient, models_dir=models_dir / "gate-bypassed",
+                                               utility=False)  # bypassed: every check, the utility check too
         out["lenient_model_dir"] = lenient_dir
         out["lenient"] = {"step": final, "thresholds": LENIENT, "passed_classes": ldec["passed_classes"],
                           "selection": selection_summary(lenient_dir)}
@@ -560,7 +566,7 @@ def main() -> None:
         log(f"training the GAN for {gan_steps} steps (demo nets) ...")
         t0 = time.perf_counter()
         gan = train_gan(dirs["train"], work / "models", gan_steps, eval_samples, a.gan_seed, log, judge_steps,
-                        a.diffaugment)
+                        a.diffaugment, quick=q)
         result["timings_s"]["gan_total"] = round(time.perf_counter() - t0, 1)
         result["timings_s"]["gan_parts"] = {k: round(v, 1) for k, v in gan["seconds"].items()}
         model_dir, lenient_dir = gan.pop("model_dir"), gan.pop("lenient_model_dir")

@@ -230,7 +230,7 @@ def classic_keys(dataset: str) -> list[str]:
 
 # --- the GAN ------------------------------------------------------------------------------
 def train_gan(train_dir: Path, models_dir: Path, name: str, minority: list[str], steps: int, eval_samples: int,
-              judge_steps: int | None, seed: int, log) -> dict:
+              judge_steps: int | None, seed: int, log, quick: bool = False) -> dict:
     """``utility.train_gan`` for any folder: the toolkit's pipeline (train with evaluation at
     every checkpoint, gate, promote), then a lenient promotion of the last step if a minority
     class failed the gate."""
@@ -238,6 +238,7 @@ def train_gan(train_dir: Path, models_dir: Path, name: str, minority: list[str],
     from augment_gan.evaluation.evaluate import EvalConfig
     from augment_gan.evaluation.gate import GateThresholds, apply_gate
     from augment_gan.pipeline import run as run_pipeline
+    from augment_gan.evaluation.utility import UtilityConfig
     from augment_gan.promote import promote_checkpoint
     from augment_gan.training import TrainConfig
 
@@ -247,7 +248,8 @@ def train_gan(train_dir: Path, models_dir: Path, name: str, minority: list[str],
     thresholds = GateThresholds()
     result = run_pipeline(train_dir, name, models_dir=models_dir, net=dict(g_width=16, d_width=16), train=cfg,
                           evaluation=EvalConfig(samples_per_class=eval_samples, seed=seed, judge_steps=judge_steps),
-                          thresholds=thresholds, eval_every=every)
+                          thresholds=thresholds, eval_every=every,
+                          utility=UtilityConfig(seeds=2, steps=20) if quick else True)  # --quick: smoke-sized
     run_dir, reports, step = result.run_dir, result.reports, result.best_step
     out: dict = {"steps": steps, "eval_samples_per_class": eval_samples, "judge_steps": judge_steps, "seed": seed,
                  "net": RunDir(run_dir).read_config()["net"], "train_config": cfg.to_dict(),
@@ -269,7 +271,7 @@ def train_gan(train_dir: Path, models_dir: Path, name: str, minority: list[str],
     t0 = time.perf_counter()
     if not all(out["minority_passed_gate"].values()):
         final = max(reports)
-        lenient_dir, ldec = promote_checkpoint(run_dir, final, GateThresholds(**LENIENT),
+        lenient_dir, ldec = promote_checkpoint(run_dir, final, GateThresholds(**LENIENT), utility=False,
                                                models_dir=models_dir / "gate-bypassed")
         out["lenient_model_dir"] = lenient_dir
         out["lenient"] = {"step": final, "thresholds": LENIENT, "passed_classes": ldec["passed_classes"],
@@ -550,7 +552,7 @@ def run_dataset(dataset: str, a: argparse.Namespace, out_path: Path, log) -> dic
         log(f"[{dataset}] training the GAN for {gan_steps} steps (demo nets) ...")
         t0 = time.perf_counter()
         gan = train_gan(train_dir, work / "models", f"{dataset}-check", spec["minority"], gan_steps, eval_samples,
-                        judge_steps, a.gan_seed, log)
+                        judge_steps, a.gan_seed, log, quick=q)
         result["timings_s"]["gan_total"] = round(time.perf_counter() - t0, 1)
         result["timings_s"]["gan_parts"] = {k: round(v, 1) for k, v in gan.pop("seconds").items()}
         model_dir, lenient_dir = gan.pop("model_dir"), gan.pop("lenient_model_dir")

@@ -32,6 +32,7 @@ from augment_gan.errors import ConfigError
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.evaluate import RunEvaluator
 from augment_gan.evaluation.gate import GateThresholds
+from augment_gan.evaluation.utility import UtilityConfig
 from augment_gan.evaluation.runs import EvalDuringTraining, best_step, load_reports, write_run_report
 from augment_gan.nets import NetConfig
 from augment_gan.pipeline.options import MODELS_DIR, Balance
@@ -72,6 +73,7 @@ def run(
     eval_step0: bool = False,
     balance: Balance | None = None,
     console: Console | None = None,
+    utility: bool | UtilityConfig = True,
 ) -> PipelineResult:
     """Load ``data_dir``, train a run of ``name``, evaluate and gate it, promote the best step,
     and (with ``balance``) fill the folder's small classes.
@@ -80,6 +82,7 @@ def run(
     ``eval_every``: evaluate every N steps (a multiple of ``train.checkpoint_every``) and at
     the last step; None: at the last step only. ``eval_step0`` also evaluates the untrained
     step 0 (a reference point that always fails the gate). ``console``: print each stage.
+    ``utility``: promote's utility check (True: the default config; False skips it).
     """
     say = console or Console(quiet=True)
     seconds: dict[str, float] = {}
@@ -120,7 +123,7 @@ def run(
     say.rule("4. promote: export the gated generator to ONNX")
     t0 = time.perf_counter()
     try:
-        result.model_dir, decision = promote_checkpoint(run_dir, step, thresholds)
+        result.model_dir, decision = promote_checkpoint(run_dir, step, thresholds, utility=utility)
     except PromotionRejected as e:
         reports[step]["gate"] = e.decision  # with the utility check's verdicts, when it ran
         say.print(f"[red]nothing promoted:[/] no class of step {e.step} passed the gate.")
