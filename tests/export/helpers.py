@@ -116,7 +116,8 @@ def make_selector(per_class_images: list[np.ndarray]) -> tuple[SampleSelector, l
                                                                                          per_class_images]
 
 
-def write_selecting_model(models_dir: Path, classes: list[str] | None = None, name: str = "tiny-selecting") -> Path:
+def write_selecting_model(models_dir: Path, classes: list[str] | None = None, name: str = "tiny-selecting",
+                          gate_block: dict[str, Any] | None = None) -> Path:
     """The tiny generator's model dir with a selector whose 'real' images are the generator's
     own samples (other latents): its candidates then pass often but not always."""
     classes = classes or CLASSES
@@ -129,7 +130,7 @@ def write_selecting_model(models_dir: Path, classes: list[str] | None = None, na
             out = G(z, torch.full((80,), c))
         own.append(((out.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy())
     selector, _ = make_selector(own)
-    model_dir = write_tiny_model(models_dir, onnx_bytes, cfg, classes, name=name)
+    model_dir = write_tiny_model(models_dir, onnx_bytes, cfg, classes, name=name, gate_block=gate_block)
     card = read_card(model_dir)
     card["selection"] = {"format": 1, "per_class": {}}
     files = {"generator.onnx": onnx_bytes, JUDGE_NAME: selector._judge, SELECTION_NAME: reference_bytes(selector.reference)}

@@ -25,6 +25,7 @@ from tests.export.helpers import (
     export_tiny,
     gate,
     tiny_config,
+    write_selecting_model,
     write_tiny_model,
 )
 
@@ -131,10 +132,10 @@ def tiny_onnx():
 
 
 @pytest.fixture(scope="module")
-def gated_model(tiny_onnx, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cfg, data = tiny_onnx
+def gated_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """With a judge: every endpoint serves selected samples (rejected ones replaced)."""
     root = tmp_path_factory.mktemp("svc-models")
-    return write_tiny_model(root, data, cfg, CLASSES, gate_block=gate(CLASSES, failed={REJECTED: ["fid 80 > 40 (n=50)"]}))
+    return write_selecting_model(root, CLASSES, name="tiny", gate_block=gate(CLASSES, failed={REJECTED: ["fid 80 > 40 (n=50)"]}))
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,7 @@ def test_model_matches_card(server, gated_model: Path):
     assert (info["resolution"], info["channels"], info["latent_dim"]) == (card["resolution"], card["channels"], card["latent_dim"])
     assert info["version"] == card["version"] and info["name"] == card["name"]
     assert info["max_count"] == MAX_COUNT
+    assert info["selection"]["on"] is True  # the model dir has a judge: per-sample selection serves
     assert info["gate"]["ran"] is True and info["gate"]["thresholds"] == card["gate"]["thresholds"]
     for c in CLASSES:
         assert info["gate"]["per_class"][c]["passed"] == card["gate"]["per_class"][c]["passed"]
@@ -83,6 +84,15 @@ def test_generate_png_deterministic_and_matches_runtime(server, gated_model: Pat
     assert [im["png"] for im in by_index["images"]] == [im["png"] for im in ra["images"]]
     other = post(server, "/generate", {"label": "dog", "count": 3, "seed": 124}).json()
     assert [im["png"] for im in other["images"]] != [im["png"] for im in ra["images"]]
+
+
+def test_the_service_serves_selected_samples(server, gated_model: Path):
+    served = post(server, "/generate", {"label": "dog", "count": 16, "seed": 5, "format": "npy"}).json()
+    images = np.load(io.BytesIO(base64.b64decode(served["npy"])))
+    selected = OnnxGenerator.load(gated_model, providers=["CPUExecutionProvider"])
+    plain = OnnxGenerator.load(gated_model, providers=["CPUExecutionProvider"], select=False).generate("dog", 16, seed=5)
+    np.testing.assert_array_equal(images, selected.generate("dog", 16, seed=5))
+    assert not np.array_equal(images, plain)  # some first candidates were rejected and replaced
 
 
 def test_generate_without_seed_returns_a_reproducible_seed(server):
