@@ -452,6 +452,16 @@ def agreement(gate: dict, runs: dict[str, list[dict]], classes=MINORITY, baselin
     return {"candidate": candidate, "baseline": baseline, "classes": rows, "counts": counts}
 
 
+def diff_cells(diffs: dict) -> str:
+    """One paired comparison per metric: mean [95 % CI], starred when the interval excludes 0."""
+    cells = []
+    for m in METRICS:
+        d = diffs[m]
+        ci = "" if d["ci95"] is None else f" [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
+        cells.append(f"{m} {d['mean']:+.4f}{ci}{'*' if d['significant'] else ''}")
+    return ", ".join(cells)
+
+
 def fmt(s: dict) -> str:
     return f"{s['mean']:.4f} ± {s['std']:.4f}" if s["std"] is not None else f"{s['mean']:.4f}"
 
@@ -684,12 +694,7 @@ def main() -> None:
              for base, diffs in by_base.items()]
     pairs += [(*key.split(" - "), diffs) for key, diffs in result.get("selection_effect", {}).items()]
     for cand, base, diffs in pairs:
-        cells = []
-        for m in METRICS:
-            d = diffs[m]
-            ci = "" if d["ci95"] is None else f" [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
-            cells.append(f"{m} {d['mean']:+.4f}{ci}{'*' if d['significant'] else ''}")
-        print(f"  {cand:14s} - {base:10s}: " + ", ".join(cells))
+        print(f"  {cand:14s} - {base:10s}: " + diff_cells(diffs))
     agree = result.get("gate_agreement", {})
     for d, row in agree.get("classes", {}).items():
         ci = row["recall_change"]["ci95"]

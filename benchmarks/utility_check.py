@@ -86,7 +86,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when imported by the tests
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
-from utility import (LENIENT, METRICS, class_prior, fmt, log_gates, natural_weights, paired_table,  # noqa: E402
+from utility import (LENIENT, class_prior, diff_cells, fmt, log_gates, natural_weights, paired_table,  # noqa: E402
                      pick_c_plus, summarise, write_folder)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -468,12 +468,7 @@ def print_table(result: dict) -> None:
     print("paired test-set differences (mean [95 % CI]; * = the interval excludes 0):")
     for cand, by_base in result.get("paired_vs_baselines", {}).items():
         for base, diffs in by_base.items():
-            cells = []
-            for m in METRICS:
-                d = diffs[m]
-                ci = "" if d["ci95"] is None else f" [{d['ci95'][0]:+.4f}, {d['ci95'][1]:+.4f}]"
-                cells.append(f"{m} {d['mean']:+.4f}{ci}{'*' if d['significant'] else ''}")
-            print(f"  {cand:18s} - {base:10s}: " + ", ".join(cells))
+            print(f"  {cand:18s} - {base:10s}: " + diff_cells(diffs))
 
 
 # --- one dataset --------------------------------------------------------------------------
