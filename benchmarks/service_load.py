@@ -1,6 +1,6 @@
 """Service load: the BentoML server over loopback vs in-process onnxruntime, same work.
 
-Starts ``bentoml serve service.service:AugmentGanService`` (1 worker) on a free loopback
+Starts ``bentoml serve augment_gan.service.app:AugmentGanService`` (1 worker) on a free loopback
 port, then sends a bounded number of ``POST /generate`` requests (``--count`` images each,
 PNG format, fixed seeds) at concurrency 1, 8 and 32 (threads + one ``requests.Session``
 per thread), recording errors, images/s and p50/p99 latency per level. Next to each level,
@@ -76,7 +76,7 @@ def start_server(model: Path, threads: int, log: Path) -> tuple[subprocess.Popen
            "AUGMENT_GAN_GPU": "0", "BENTOML_DO_NOT_TRACK": "True", "PYTHONPATH": str(REPO)}
     out = open(log, "wb")  # noqa: SIM115 - handed to the child, closed here right after
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bentoml", "serve", "service.service:AugmentGanService", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "bentoml", "serve", "augment_gan.service.app:AugmentGanService", "--host", "127.0.0.1", "--port", str(port)],
         cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
     )
     out.close()

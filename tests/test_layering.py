@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-STAGES = ("data", "nets", "training", "evaluation", "export", "runtime", "augment", "promote", "pipeline",
+STAGES = ("data", "nets", "training", "evaluation", "export", "runtime", "augment", "service", "promote", "pipeline",
           "demo", "cli")
 
 
@@ -43,16 +43,16 @@ RULES: dict[str, set[str]] = {
     "augment_gan.training.run": above("training"),
     "augment_gan.evaluation.runs": above("evaluation"),
     "augment_gan.export": above("export"),
-    "augment_gan.runtime": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment")},
-    "augment_gan.runtime.selection": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment")},
-    "augment_gan.runtime.augmenter": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment")},
-    "augment_gan.runtime.datasets": _pkg("data", "nets", "training", "evaluation", "export", "augment"),
-    "augment_gan.runtime.balanced": _pkg("data", "nets", "training", "evaluation", "export", "augment"),
-    "augment_gan.augment": {"torch", *_pkg("nets", "training", "evaluation", "export", "promote", "pipeline")},
+    "augment_gan.runtime": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service")},
+    "augment_gan.runtime.selection": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service")},
+    "augment_gan.runtime.augmenter": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service")},
+    "augment_gan.runtime.datasets": _pkg("data", "nets", "training", "evaluation", "export", "augment", "service"),
+    "augment_gan.runtime.balanced": _pkg("data", "nets", "training", "evaluation", "export", "augment", "service"),
+    "augment_gan.augment": {"torch", *_pkg("nets", "training", "evaluation", "export", "service", "promote", "pipeline")},
     "augment_gan.promote": _pkg("runtime", "augment", "pipeline", "cli"),
     "augment_gan.cli": {"torch", "bentoml"},  # a command imports its stage when it runs
     "augment_gan.pipeline.options": {"torch"},
-    "augment_gan.serve": {"torch", "bentoml", *_pkg("data", "nets", "training", "evaluation", "export")},
+    "augment_gan.service": {"torch", "bentoml", *_pkg("data", "nets", "training", "evaluation", "export")},
 }
 
 
@@ -75,7 +75,7 @@ def test_imports_point_downstream(module: str) -> None:
 
 @pytest.mark.slow
 def test_the_service_imports_no_torch() -> None:
-    loaded = imported_by("service.service")
+    loaded = imported_by("augment_gan.service.app")
     assert forbidden_hits(loaded, {"torch", *_pkg("data", "nets", "training", "evaluation", "export")}) == []
 
 

@@ -9,7 +9,7 @@
 ``export``    :func:`augment_gan.pipeline.export`
 ``augment``   :meth:`augment_gan.augment.Augmentation.prepare`, then ``.run``
 ``clean``     :func:`augment_gan.augment.clean_folder`
-``serve``     :func:`augment_gan.serve.serve`
+``serve``     :func:`augment_gan.service.serve`
 ``run``       :func:`augment_gan.pipeline.run`
 ``demo``      :func:`augment_gan.demo.demo`
 ============  ==============================================================

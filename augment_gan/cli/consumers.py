@@ -1,5 +1,5 @@
 """``augment``, ``clean`` and ``serve``: the consumers of a model dir, the commands of
-:func:`augment_gan.augment.augment`, :func:`augment_gan.augment.clean` and :func:`augment_gan.serve.serve`."""
+:func:`augment_gan.augment.augment`, :func:`augment_gan.augment.clean` and :func:`augment_gan.service.serve`."""
 
 from __future__ import annotations
 
@@ -220,7 +220,7 @@ def serve(
     select: Annotated[bool, typer.Option(help="Per-sample selection (when the model dir has a judge).")] = SERVE.select,
 ) -> None:
     """Serve a model over HTTP (BentoML): POST /generate, /generate_grid, /generate_batch; GET /model."""
-    from augment_gan.serve import serve as serve_model
+    from augment_gan.service.launch import serve as serve_model
 
     def announce(plan) -> None:
         console.print(f"serving {plan.model_dir} on {plan.url} ({plan.workers} worker{'s' if plan.workers > 1 else ''}); "

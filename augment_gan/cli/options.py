@@ -21,7 +21,7 @@ from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.gate import GateThresholds
 from augment_gan.nets.config import NetConfig
 from augment_gan.pipeline.options import Balance, Runtime, TrainEval
-from augment_gan.serve import plan as serve_plan
+from augment_gan.service.launch import plan as serve_plan
 from augment_gan.training.config import LOSSES, TrainConfig
 
 

@@ -14,7 +14,7 @@ from augment_gan.cli import app
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.nets import NetConfig
 from augment_gan.pipeline import Balance, Runtime, TrainEval
-from augment_gan.serve import plan as serve_plan
+from augment_gan.service.launch import plan as serve_plan
 from augment_gan.training import TrainConfig
 
 COMMANDS = typer.main.get_command(app).commands

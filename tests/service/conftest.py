@@ -1,6 +1,6 @@
 """Start the real BentoML server (``bentoml serve``) as a subprocess on a free loopback port.
 
-The server runs from the repository root (``service.service:AugmentGanService``) with one
+The server runs from the repository root (``augment_gan.service.app:AugmentGanService``) with one
 worker, in its own process group, so teardown kills it and its workers even when a test
 fails. Tests skip only when bentoml itself cannot be imported (environment, not code).
 """
@@ -30,7 +30,7 @@ from tests.export.helpers import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICE = "service.service:AugmentGanService"
+SERVICE = "augment_gan.service.app:AugmentGanService"
 READY_TIMEOUT_S = 90.0
 REJECTED = "eel"  # the class the fixture's gate rejects
 

@@ -15,7 +15,7 @@ from tests.export.helpers import CLASSES, gate
 
 pytest.importorskip("bentoml", reason="bentoml is not installed in this environment")
 
-from service.encoding import batch_payload, generate_payload, grid_png  # noqa: E402
+from augment_gan.service.encoding import batch_payload, generate_payload, grid_png  # noqa: E402
 
 GEN = OnnxGenerator(Path("m/v1"), {"classes": CLASSES, "resolution": 4, "channels": 1, "latent_dim": 8, "gate": gate(CLASSES)})
 

@@ -14,9 +14,9 @@ from tests.service.conftest import REJECTED
 
 pytest.importorskip("bentoml", reason="bentoml is not installed in this environment")
 
-from service.middleware import ServiceMiddleware, error_message  # noqa: E402
-from service.schemas import MAX_BODY_BYTES  # noqa: E402
-from service.state import ModelState  # noqa: E402
+from augment_gan.service.middleware import ServiceMiddleware, error_message  # noqa: E402
+from augment_gan.service.schemas import MAX_BODY_BYTES  # noqa: E402
+from augment_gan.service.state import ModelState  # noqa: E402
 
 
 async def _unreachable(scope, receive, send):  # the API must not run without a model

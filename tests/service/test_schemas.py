@@ -12,9 +12,9 @@ from tests.export.helpers import CLASSES, gate
 
 pytest.importorskip("bentoml", reason="bentoml is not installed in this environment")
 
-from service import schemas  # noqa: E402
-from service.schemas import MAX_COUNT, MAX_SEED, BatchRequest, GenerateRequest, GridRequest, check_label, draw_seed  # noqa: E402
-from service.state import ModelState  # noqa: E402
+from augment_gan.service import schemas  # noqa: E402
+from augment_gan.service.schemas import MAX_COUNT, MAX_SEED, BatchRequest, GenerateRequest, GridRequest, check_label, draw_seed  # noqa: E402
+from augment_gan.service.state import ModelState  # noqa: E402
 
 CARD = {"classes": CLASSES, "resolution": 32, "channels": 1, "latent_dim": 8}
 

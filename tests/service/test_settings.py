@@ -13,7 +13,7 @@ from tests.service.conftest import card_only_model
 
 pytest.importorskip("bentoml", reason="bentoml is not installed in this environment")
 
-from service.settings import Settings, env_flag  # noqa: E402
+from augment_gan.service.settings import Settings, env_flag  # noqa: E402
 
 
 def test_defaults_when_nothing_is_set():

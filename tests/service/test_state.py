@@ -15,8 +15,8 @@ from tests.service.conftest import REPO
 
 pytest.importorskip("bentoml", reason="bentoml is not installed in this environment")
 
-from service.settings import Settings  # noqa: E402
-from service.state import ModelState, current_state, preflight  # noqa: E402
+from augment_gan.service.settings import Settings  # noqa: E402
+from augment_gan.service.state import ModelState, current_state, preflight  # noqa: E402
 
 CARD = {"classes": CLASSES, "resolution": 32, "channels": 1, "latent_dim": 8}
 
@@ -56,13 +56,13 @@ def test_importing_the_service_checks_no_model(tmp_path: Path):
     """Even as `bentoml serve` (argv) and with an unservable model, the import itself exits 0."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "AUGMENT_GAN_MODEL": str(model_dir(tmp_path, {"ran": False})),
            "AUGMENT_GAN_GPU": "0", "BENTOML_DO_NOT_TRACK": "True"}
-    code = "import sys; sys.argv = ['bentoml', 'serve']; import service.service as s; print(s.AugmentGanService.name)"
+    code = "import sys; sys.argv = ['bentoml', 'serve']; import augment_gan.service.app as s; print(s.AugmentGanService.name)"
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "augment_gan", proc.stderr
 
 
 def test_the_deployment_hook_refuses_an_unservable_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import service.service as svc
+    import augment_gan.service.app as svc
 
     hook = svc.AugmentGanService.inner.refuse_unservable_model
     assert getattr(hook, "__bentoml_deployment_hook__", False)  # BentoML runs it in `bentoml serve`, once

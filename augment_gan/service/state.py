@@ -19,7 +19,7 @@ from bentoml.exceptions import BentoMLException
 from augment_gan.contracts.model_dir import ONNX_NAME, read_card, resolve_model_dir, verify_file
 from augment_gan.errors import AugmentGanError
 from augment_gan.runtime.generator import OnnxGenerator
-from service.settings import Settings
+from augment_gan.service.settings import Settings
 
 log = logging.getLogger("augment_gan.service")
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.images import grid, npy_bytes, png_bytes
-from service.schemas import MAX_COUNT
+from augment_gan.service.schemas import MAX_COUNT
 
 
 def b64(data: bytes) -> str:

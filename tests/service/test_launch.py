@@ -1,4 +1,4 @@
-"""augment_gan.serve: the model, command and environment it plans, and how it runs the server."""
+"""augment_gan.service.launch: the model, command and environment it plans, and how it runs the server."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from augment_gan.contracts.model_dir import ModelError
-from augment_gan.errors import ConfigError
-from augment_gan.serve import REPO, SERVICE, ServePlan, plan, run, serve
+from augment_gan.service.launch import SERVICE, ServePlan, plan, run, serve
 from tests.service.conftest import card_only_model
 
 
@@ -23,8 +22,7 @@ def test_plan_names_the_model_and_configures_the_service(tmp_path: Path):
     assert p.model_dir == model.resolve() and p.url == "http://0.0.0.0:8080" and p.workers == 2
     assert p.env == {"PATH": "/bin", "AUGMENT_GAN_MODEL": str(model.resolve()), "AUGMENT_GAN_WORKERS": "2",
                      "AUGMENT_GAN_THREADS": "9", "AUGMENT_GAN_SELECT": "1"}  # an inherited ALLOW_UNGATED is dropped
-    assert p.cmd == [sys.executable, "-m", "bentoml", "serve", SERVICE, "--working-dir", str(REPO),
-                     "--host", "0.0.0.0", "--port", "8080"]
+    assert p.cmd == [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", "0.0.0.0", "--port", "8080"]
     assert plan("m", tmp_path, threads=3, environ={}).env["AUGMENT_GAN_THREADS"] == "3"
 
 
@@ -36,10 +34,7 @@ def test_plan_refuses_an_ungated_model_unless_allowed(tmp_path: Path):
     assert plan(model, allow_ungated=True, select=False, environ={}).env["AUGMENT_GAN_SELECT"] == "0"
 
 
-def test_plan_needs_the_service_code(tmp_path: Path):
-    card_only_model(tmp_path)
-    with pytest.raises(ConfigError, match="source checkout"):
-        plan(None, tmp_path, repo=tmp_path / "site-packages")
+def test_serve_needs_a_promoted_model(tmp_path: Path):
     with pytest.raises(ModelError, match="no promoted models"):
         serve(None, tmp_path / "empty", on_start=lambda p: pytest.fail("started"))
 

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from augment_gan.runtime.generator import OnnxGenerator
-from service.state import current_state
+from augment_gan.service.state import current_state
 
 MAX_COUNT = 64
 """Most images per ``/generate`` or ``/generate_grid`` request, and items per ``/generate_batch`` request."""

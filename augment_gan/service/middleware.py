@@ -11,9 +11,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from service.encoding import model_info
-from service.schemas import MAX_BODY_BYTES, MAX_COUNT
-from service.state import ModelState, current_state
+from augment_gan.service.encoding import model_info
+from augment_gan.service.schemas import MAX_BODY_BYTES, MAX_COUNT
+from augment_gan.service.state import ModelState, current_state
 
 Message = dict[str, Any]
 Headers = list[tuple[bytes, bytes]]

@@ -1,13 +1,13 @@
-"""Serve a model over HTTP: ``bentoml serve service.service:AugmentGanService`` in a child process.
+"""Serve a model over HTTP: ``bentoml serve augment_gan.service.app:AugmentGanService`` in a child process.
 
-No torch here. :func:`plan` finds the model (the only promoted one by default), refuses an
+No torch and no bentoml import here (the child imports bentoml). :func:`plan` finds the model (the only promoted one by default), refuses an
 ungated one unless allowed, and builds the command and environment the service reads
-(``AUGMENT_GAN_*``, see ``service/settings.py``); :func:`run` starts it, forwards SIGTERM
+(``AUGMENT_GAN_*``, see :mod:`augment_gan.service.settings`); :func:`run` starts it, forwards SIGTERM
 and returns its exit code; :func:`serve` does both.
 
 Example::
 
-    from augment_gan.serve import serve
+    from augment_gan.service import serve
     raise SystemExit(serve("digits", port=3000, workers=2))
 """
 
@@ -24,11 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from augment_gan.contracts.model_dir import read_card, require_gated, resolve_model_dir, the_promoted_model
-from augment_gan.errors import ConfigError
 
-SERVICE = "service.service:AugmentGanService"
-REPO = Path(__file__).resolve().parents[1]
-"""The source checkout this package runs from: the service code lives in its ``service/``."""
+SERVICE = "augment_gan.service.app:AugmentGanService"
+"""Imported by module name, so an installed package serves from any working dir."""
 SHUTDOWN_GRACE_S = 30
 
 
@@ -54,12 +52,8 @@ def plan(
     allow_ungated: bool = False,
     select: bool = True,
     environ: Mapping[str, str] = os.environ,
-    repo: Path = REPO,
 ) -> ServePlan:
-    """Resolve and check the model; AugmentGanError (ModelError, ConfigError) if it cannot be served."""
-    if not (repo / "service" / "service.py").is_file():
-        raise ConfigError(f"the service code is not next to this install ({repo / 'service'} is missing); "
-                          "run from a source checkout (pip install -e .).")
+    """Resolve and check the model; ModelError if it cannot be served."""
     if model is None:
         model = the_promoted_model(models_dir)
     model_dir = resolve_model_dir(model, Path(models_dir)).resolve()
@@ -72,7 +66,7 @@ def plan(
     env["AUGMENT_GAN_SELECT"] = "1" if select else "0"
     if threads is not None:
         env["AUGMENT_GAN_THREADS"] = str(threads)
-    cmd = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--working-dir", str(repo), "--host", host, "--port", str(port)]
+    cmd = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", host, "--port", str(port)]
     return ServePlan(model_dir, f"http://{host}:{port}", workers, cmd, env)
 
 

@@ -1,0 +1,115 @@
+"""HTTP inference service (BentoML 1.4): a thin layer over the onnxruntime generator.
+
+No torch, no training code: each worker loads one model dir (``generator.onnx`` +
+``card.json``) with :class:`augment_gan.runtime.generator.OnnxGenerator` in the service's
+``__init__``. Endpoints and examples: ``service/README.md``; configuration (environment
+variables): :mod:`service.settings`; request limits: :mod:`service.schemas`; the error shape:
+:mod:`service.middleware`.
+
+Serve: ``bentoml serve augment_gan.service.app:AugmentGanService --host 127.0.0.1 --port 3000``
+(or ``augment-gan serve``); the Bento's entry point is ``service/service.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bentoml
+import numpy as np
+from bentoml.exceptions import InvalidArgument
+
+from augment_gan.errors import AugmentGanError
+from augment_gan.runtime.generator import OnnxGenerator
+from augment_gan.runtime.latents import retry_latent
+from augment_gan.service.encoding import batch_payload, generate_payload, grid_png
+from augment_gan.service.middleware import ServiceMiddleware
+from augment_gan.service.schemas import (
+    BATCH_MAX_LATENCY_MS,
+    BATCH_MAX_REQUESTS,
+    MAX_BODY_BYTES,
+    BatchItem,
+    BatchRequest,
+    GenerateRequest,
+    GridRequest,
+    check_label,
+    draw_seed,
+)
+from augment_gan.service.settings import Settings
+from augment_gan.service.state import ModelState, preflight
+
+SETTINGS = Settings.from_env()
+"""Read once per process, at import: ``@bentoml.service`` below needs the workers and the GPU request."""
+
+
+@bentoml.service(name="augment_gan", **SETTINGS.service_config())
+class AugmentGanService:
+    """Class-conditional image generation from one augment-gan model dir (onnxruntime)."""
+
+    @bentoml.on_deployment
+    def refuse_unservable_model() -> None:
+        """Fail fast, once, in the ``bentoml serve`` process before it starts any worker.
+
+        ``bentoml serve`` exits 1 with the message instead of starting workers that cannot
+        serve (a worker whose ``__init__`` raised would be restarted over and over). BentoML
+        runs this hook only when serving (not on import, not in ``bentoml build``, not in
+        the workers), so importing this module has no such side effect.
+        """
+        try:
+            preflight(SETTINGS)
+        except AugmentGanError as e:
+            raise SystemExit(f"augment-gan service: {e}") from None
+
+    def __init__(self) -> None:
+        self.state = ModelState.load(SETTINGS)
+
+    def __is_ready__(self) -> bool:
+        return self.state.ready
+
+    @property
+    def generator(self) -> OnnxGenerator:
+        return self.state.require()
+
+    def _images(self, label: str | int, count: int, seed: int) -> tuple[int, np.ndarray]:
+        try:
+            index = check_label(self.generator, label)
+        except ValueError as e:  # validated already; belt and braces
+            raise InvalidArgument(str(e)) from None
+        return index, self.generator.generate(index, count, seed=seed)
+
+    @bentoml.api(route="/generate", input_spec=GenerateRequest)
+    def generate(self, label: str | int, count: int, seed: int | None = None, format: str = "png") -> dict[str, Any]:
+        """``count`` images of one class as base64 PNGs (or one base64 ``.npy`` array)."""
+        seed = draw_seed(seed)
+        index, images = self._images(label, count, seed)
+        return generate_payload(self.generator, index, seed, images, format)
+
+    @bentoml.api(route="/generate_grid", input_spec=GridRequest)
+    def generate_grid(self, label: str | int, count: int, seed: int | None = None, nrow: int | None = None) -> Any:
+        """One PNG grid of ``count`` images of one class (image/png)."""
+        from starlette.responses import Response
+
+        seed = draw_seed(seed)
+        index, images = self._images(label, count, seed)
+        headers = {"X-Augment-Gan-Seed": str(seed), "X-Augment-Gan-Label": self.generator.classes[index]}
+        return Response(grid_png(images, nrow), media_type="image/png", headers=headers)
+
+    @bentoml.api(
+        route="/generate_batch",
+        input_spec=BatchRequest,
+        batchable=True,
+        max_batch_size=BATCH_MAX_REQUESTS,
+        max_latency_ms=BATCH_MAX_LATENCY_MS,
+    )
+    def generate_batch(self, items: list[BatchItem]) -> list[dict[str, Any]]:
+        """One PNG per item ``{"label", "seed"?}``; items of concurrent requests run together."""
+        gen = self.generator
+        seeds = [draw_seed(item.seed) for item in items]
+        indices = [gen.class_index(item.label) for item in items]  # validated per request already
+        z = np.concatenate([gen.latents(1, s) for s in seeds]) if items else np.zeros((0, gen.latent_dim), np.float32)
+        # item i is generate(label_i, 1, seed=seed_i): the same candidates under per-sample selection
+        retry = lambda row, attempt: retry_latent(seeds[row], indices[row], 0, attempt, gen.latent_dim, stream=1)  # noqa: E731
+        images = gen.selected(z, np.asarray(indices, dtype=np.int64), retry)
+        return batch_payload(gen, indices, seeds, images)
+
+
+AugmentGanService.add_asgi_middleware(ServiceMiddleware, max_body=MAX_BODY_BYTES)
