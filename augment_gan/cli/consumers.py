@@ -218,6 +218,9 @@ def serve(
                                                    show_default=False)] = SERVE.threads,
     allow_ungated: Annotated[bool, typer.Option("--allow-ungated", help="Serve a model dir written by `augment-gan export` (no quality gate).")] = SERVE.allow_ungated,
     select: Annotated[bool, typer.Option(help="Per-sample selection (when the model dir has a judge).")] = SERVE.select,
+    token_file: Annotated[Optional[Path], typer.Option(
+        help="Require 'Authorization: Bearer <token>' (the file's one line) on the generation and model endpoints.",
+        show_default=False)] = SERVE.token_file,
 ) -> None:
     """Serve a model over HTTP (BentoML): POST /generate, /generate_grid, /generate_batch; GET /model."""
     from augment_gan.service.launch import serve as serve_model
@@ -227,7 +230,7 @@ def serve(
                       "Ctrl-C stops.", highlight=False)
 
     rc = serve_model(model, models_dir, host=host, port=port, workers=workers, threads=threads,
-                     allow_ungated=allow_ungated, select=select, on_start=announce)
+                     allow_ungated=allow_ungated, select=select, token_file=token_file, on_start=announce)
     raise typer.Exit(rc)
 
 

@@ -112,4 +112,4 @@ class AugmentGanService:
         return batch_payload(gen, indices, seeds, images)
 
 
-AugmentGanService.add_asgi_middleware(ServiceMiddleware, max_body=MAX_BODY_BYTES)
+AugmentGanService.add_asgi_middleware(ServiceMiddleware, max_body=MAX_BODY_BYTES, auth=SETTINGS.auth)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from augment_gan.contracts.model_dir import read_card, require_gated, resolve_model_dir, the_promoted_model
+from augment_gan.service.auth import read_token_file
 
 SERVICE = "augment_gan.service.app:AugmentGanService"
 """Imported by module name, so an installed package serves from any working dir."""
@@ -51,9 +52,14 @@ def plan(
     threads: int | None = None,
     allow_ungated: bool = False,
     select: bool = True,
+    token_file: Path | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> ServePlan:
-    """Resolve and check the model; ModelError if it cannot be served."""
+    """Resolve and check the model and the token file; ModelError or ConfigError if it cannot be served.
+
+    ``token_file``: require its token (:mod:`augment_gan.service.auth`); the child gets the
+    file's path, never the token.
+    """
     if model is None:
         model = the_promoted_model(models_dir)
     model_dir = resolve_model_dir(model, Path(models_dir)).resolve()
@@ -66,6 +72,10 @@ def plan(
     env["AUGMENT_GAN_SELECT"] = "1" if select else "0"
     if threads is not None:
         env["AUGMENT_GAN_THREADS"] = str(threads)
+    if token_file is not None:
+        read_token_file(token_file)
+        env.pop("AUGMENT_GAN_API_TOKEN", None)
+        env["AUGMENT_GAN_API_TOKEN_FILE"] = str(Path(token_file).resolve())
     cmd = [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", host, "--port", str(port)]
     return ServePlan(model_dir, f"http://{host}:{port}", workers, cmd, env)
 
@@ -100,7 +110,7 @@ def serve(
     on_start: Callable[[ServePlan], None] | None = None,
     **options: Any,
 ) -> int:
-    """:func:`plan` (``options``: host, port, workers, threads, allow_ungated, select), then :func:`run`.
+    """:func:`plan` (``options``: host, port, workers, threads, allow_ungated, select, token_file), then :func:`run`.
 
     ``on_start(plan)`` is called just before the server starts (the CLI prints the address).
     """

@@ -1,6 +1,6 @@
-"""Pure ASGI middleware around BentoML's app: body limit, ``GET /model``, and one error shape.
+"""Pure ASGI middleware around BentoML's app: the API token, body limit, ``GET /model``, and one error shape.
 
-Every 4xx body becomes ``{"error": "<what to fix>"}`` (validation errors also keep BentoML's
+401 without the API token when one is set (:mod:`augment_gan.service.auth`). Every 4xx body becomes ``{"error": "<what to fix>"}`` (validation errors also keep BentoML's
 ``"detail"`` list); 413 for a body over ``MAX_BODY_BYTES``; 503 (with why) while this worker
 has no model. The full list: ``service/README.md``, Errors.
 """
@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from augment_gan.service.auth import CHALLENGE, UNAUTHORIZED, ApiToken
 from augment_gan.service.encoding import model_info
 from augment_gan.service.schemas import MAX_BODY_BYTES, MAX_COUNT
 from augment_gan.service.state import ModelState, current_state
@@ -67,19 +68,24 @@ def _as_json(scope: Message) -> Message:
 
 
 class ServiceMiddleware:
-    """413 for bodies over ``max_body``, ``GET /model``, 503 without a model, and ``{"error"}`` for every 4xx.
+    """401 without the token, 413 for bodies over ``max_body``, ``GET /model``, 503 without a model, ``{"error"}`` for every 4xx.
 
     ``state`` returns this worker's :class:`ModelState` (default: the service instance's).
     """
 
-    def __init__(self, app: Any, max_body: int = MAX_BODY_BYTES, state: Callable[[], ModelState] = current_state) -> None:
+    def __init__(self, app: Any, max_body: int = MAX_BODY_BYTES, state: Callable[[], ModelState] = current_state,
+                 auth: ApiToken = ApiToken()) -> None:
         self.app = app
         self.max_body = max_body
         self.state = state
+        self.auth = auth
 
     async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if self.auth.protects(scope.get("method", ""), scope.get("path", "")) and not self.auth.allows(scope.get("headers") or []):
+            await _send(send, *json_response(401, {"error": UNAUTHORIZED}, [CHALLENGE]))
             return
         if scope.get("path", "").rstrip("/") == "/model":
             await self._model(scope, send)

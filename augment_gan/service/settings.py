@@ -13,6 +13,9 @@
   (:mod:`augment_gan.runtime.selection`); ``0`` serves unselected samples.
 - ``AUGMENT_GAN_WORKERS`` (default 1) and ``AUGMENT_GAN_THREADS`` (onnxruntime intra-op
   threads per worker; default: onnxruntime's choice with 1 worker, else cores / workers).
+- ``AUGMENT_GAN_API_TOKEN_FILE`` (or ``AUGMENT_GAN_API_TOKEN``): require ``Authorization:
+  Bearer <token>`` on the generation and model endpoints (:mod:`augment_gan.service.auth`);
+  ``AUGMENT_GAN_TOKEN_PROBES=1`` requires it on ``/livez``, ``/readyz`` and ``/metrics`` too.
 - ``AUGMENT_GAN_GPU``: ``1`` requests a GPU from BentoML (``resources={"gpu": 1}``), ``0``
   never; unset: requested only when an NVIDIA GPU is present. onnxruntime uses CUDA when
   it really starts, else CPU (the runtime's own selection).
@@ -31,6 +34,7 @@ from typing import Any
 from augment_gan.contracts.model_dir import require_gated, the_promoted_model
 from augment_gan.errors import ConfigError
 from augment_gan.runtime.providers import cuda_plausible
+from augment_gan.service.auth import ApiToken, read_token_file
 
 ALLOW_UNGATED_HINT = "AUGMENT_GAN_ALLOW_UNGATED=1 (augment-gan serve --allow-ungated)"
 """How to serve an ungated model anyway, as the refusal message names it."""
@@ -54,6 +58,12 @@ def _workers(value: str | None) -> int:
         return 1
 
 
+def _token(environ: Mapping[str, str]) -> ApiToken:
+    path = environ.get("AUGMENT_GAN_API_TOKEN_FILE")
+    token = read_token_file(path) if path else (environ.get("AUGMENT_GAN_API_TOKEN") or "").strip() or None
+    return ApiToken(token, protect_probes=bool(env_flag(environ.get("AUGMENT_GAN_TOKEN_PROBES"))))
+
+
 def _threads(value: str | None) -> int | None:
     if not value:
         return None
@@ -75,10 +85,11 @@ class Settings:
     threads: int | None = None
     gpu: bool | None = None
     """True/False: request a GPU or not; None: request one when an NVIDIA GPU seems present."""
+    auth: ApiToken = ApiToken()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        """Read the ``AUGMENT_GAN_*`` variables; ConfigError for an unreadable ``AUGMENT_GAN_THREADS``."""
+        """Read the ``AUGMENT_GAN_*`` variables; ConfigError for an unreadable ``AUGMENT_GAN_THREADS`` or token file."""
         return cls(
             model=environ.get("AUGMENT_GAN_MODEL") or None,
             models_dir=Path(environ.get("AUGMENT_GAN_MODELS_DIR", "models")),
@@ -87,6 +98,7 @@ class Settings:
             workers=_workers(environ.get("AUGMENT_GAN_WORKERS")),
             threads=_threads(environ.get("AUGMENT_GAN_THREADS")),
             gpu=env_flag(environ.get("AUGMENT_GAN_GPU")),
+            auth=_token(environ),
         )
 
     def model_ref(self) -> str:

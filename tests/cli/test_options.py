@@ -47,7 +47,7 @@ EXPECTED = {
     "augment": _keyword_defaults(Augmentation.prepare, ("models_dir", "target", "classes", "out", "fmt", "size", "seed",
                                                         "max_share", "allow_ungated", "batch_size")),
     "serve": _keyword_defaults(serve_plan, ("model", "models_dir", "host", "port", "workers", "threads",
-                                            "allow_ungated")),
+                                            "allow_ungated", "select", "token_file")),
 }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from augment_gan.contracts.model_dir import ModelError
+from augment_gan.errors import ConfigError
 from augment_gan.service.launch import SERVICE, ServePlan, plan, run, serve
 from tests.service.conftest import card_only_model
 
@@ -60,3 +61,17 @@ def test_run_forwards_sigterm_and_counts_it_as_a_clean_stop():
         assert received == [] and signal.getsignal(signal.SIGTERM) is ours  # handled by run, then restored
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_plan_passes_the_token_file_not_the_token(tmp_path: Path):
+    model = card_only_model(tmp_path)
+    token = tmp_path / "token"
+    token.write_text("s3cret-token\n")
+    p = plan(model, token_file=token, environ={"AUGMENT_GAN_API_TOKEN": "old"})
+    assert p.env["AUGMENT_GAN_API_TOKEN_FILE"] == str(token.resolve()) and "AUGMENT_GAN_API_TOKEN" not in p.env
+    assert not any("s3cret" in part for part in [*p.cmd, *p.env.values()])
+    token.write_text("  \n")
+    with pytest.raises(ConfigError, match="is empty"):
+        plan(model, token_file=token, environ={})
+    with pytest.raises(ConfigError, match="cannot read"):
+        plan(model, token_file=tmp_path / "missing", environ={})

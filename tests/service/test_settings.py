@@ -13,6 +13,7 @@ from tests.service.conftest import card_only_model
 
 pytest.importorskip("bentoml", reason="bentoml is not installed in this environment")
 
+from augment_gan.service.auth import ApiToken  # noqa: E402
 from augment_gan.service.settings import Settings, env_flag  # noqa: E402
 
 
@@ -25,9 +26,10 @@ def test_every_variable_is_read():
     settings = Settings.from_env({
         "AUGMENT_GAN_MODEL": "digits", "AUGMENT_GAN_MODELS_DIR": "/srv/models", "AUGMENT_GAN_ALLOW_UNGATED": "yes",
         "AUGMENT_GAN_WORKERS": "4", "AUGMENT_GAN_THREADS": "3", "AUGMENT_GAN_GPU": "off", "AUGMENT_GAN_SELECT": "0",
+        "AUGMENT_GAN_API_TOKEN": " t0k ", "AUGMENT_GAN_TOKEN_PROBES": "1",
     })
     assert settings == Settings(model="digits", models_dir=Path("/srv/models"), allow_ungated=True,
-                                workers=4, threads=3, gpu=False, select=False)
+                                workers=4, threads=3, gpu=False, select=False, auth=ApiToken("t0k", protect_probes=True))
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.workers = 2  # type: ignore[misc]
 
@@ -37,6 +39,14 @@ def test_every_variable_is_read():
 ])
 def test_env_flag(value, expected):
     assert env_flag(value) is expected
+
+
+def test_the_token_file_wins_over_the_variable(tmp_path: Path):
+    (tmp_path / "token").write_text("from-file\n")
+    environ = {"AUGMENT_GAN_API_TOKEN": "from-env", "AUGMENT_GAN_API_TOKEN_FILE": str(tmp_path / "token")}
+    assert Settings.from_env(environ).auth.token == "from-file"
+    with pytest.raises(ConfigError, match="cannot read the API token file"):
+        Settings.from_env({"AUGMENT_GAN_API_TOKEN_FILE": str(tmp_path / "missing")})
 
 
 def test_unreadable_numbers():
