@@ -26,9 +26,6 @@ import io
 import json
 import os
 import platform
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,65 +43,11 @@ from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.images import to_pil  # noqa: E402
 
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py; scripts run from this folder)
+from server import Server, default_model  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "service_load.json"
-DEMO_MODEL = Path("/tmp/demo_run/digits/v1")
 LEVELS = (1, 8, 32)
 
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def tiny_model(root: Path) -> Path:
-    import torch
-
-    from tests.export.helpers import CLASSES, export_tiny, tiny_config, write_tiny_model
-
-    torch.set_num_threads(1)
-    cfg = tiny_config(channels=1)
-    _, data, _ = export_tiny(cfg, CLASSES)
-    return write_tiny_model(root, data, cfg, CLASSES)
-
-
-def start_server(model: Path, threads: int, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "AUGMENT_GAN_MODEL": str(model), "AUGMENT_GAN_WORKERS": "1", "AUGMENT_GAN_THREADS": str(threads),
-           "AUGMENT_GAN_GPU": "0", "BENTOML_DO_NOT_TRACK": "True", "PYTHONPATH": str(REPO)}
-    out = open(log, "wb")  # noqa: SIM115 - handed to the child, closed here right after
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bentoml", "serve", "augment_gan.service.app:AugmentGanService", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    out.close()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return proc, url
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    stop(proc)
-    raise TimeoutError(f"server not ready in 120 s: {log.read_text()[-2000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-            proc.wait(15)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -184,10 +127,11 @@ def main() -> None:
     n_requests = 40 if args.quick else args.requests
 
     with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
-        model = args.model or (DEMO_MODEL if (DEMO_MODEL / "card.json").is_file() else tiny_model(Path(tmp) / "models"))
+        model = args.model or default_model(Path(tmp))
         gen = OnnxGenerator.load(model, providers=["CPUExecutionProvider"], intra_op_threads=args.threads, allow_ungated=True)
         label = next((c for c in gen.classes if gen.gate_passed(c)), gen.classes[0])
-        proc, url = start_server(model, args.threads, Path(tmp) / "server.log")
+        server = Server(model, Path(tmp) / "server.log", threads=args.threads)
+        url = server.url
         levels = []
         try:
             for c in LEVELS:
@@ -216,7 +160,7 @@ def main() -> None:
             if sums and counts and counts[0]:
                 batch_level["mean_requests_per_batch"] = round(sums[0] / counts[0], 2)
         finally:
-            stop(proc)
+            server.stop()
 
     import bentoml
     import onnxruntime

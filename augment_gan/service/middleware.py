@@ -1,6 +1,7 @@
-"""Pure ASGI middleware around BentoML's app: the API token, body limit, ``GET /model``, and one error shape.
+"""Pure ASGI middleware around BentoML's app: the API token, body limit, ``GET /model``, the OpenAPI document, one error shape.
 
-401 without the API token when one is set (:mod:`augment_gan.service.auth`). Every 4xx body becomes ``{"error": "<what to fix>"}`` (validation errors also keep BentoML's
+401 without the API token when one is set (:mod:`augment_gan.service.auth`). ``GET /docs.json``
+is this service's own document (:mod:`augment_gan.service.openapi`), not BentoML's. Every 4xx body becomes ``{"error": "<what to fix>"}`` (validation errors also keep BentoML's
 ``"detail"`` list); 413 for a body over ``MAX_BODY_BYTES``; 503 (with why) while this worker
 has no model. The full list: ``service/README.md``, Errors.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from augment_gan.service.auth import CHALLENGE, UNAUTHORIZED, ApiToken
 from augment_gan.service.encoding import model_info
+from augment_gan.service.openapi import document
 from augment_gan.service.schemas import MAX_BODY_BYTES, MAX_COUNT
 from augment_gan.service.state import ModelState, current_state
 
@@ -79,6 +81,7 @@ class ServiceMiddleware:
         self.max_body = max_body
         self.state = state
         self.auth = auth
+        self._document: tuple[Any, tuple[Message, Message]] | None = None
 
     async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -87,8 +90,9 @@ class ServiceMiddleware:
         if self.auth.protects(scope.get("method", ""), scope.get("path", "")) and not self.auth.allows(scope.get("headers") or []):
             await _send(send, *json_response(401, {"error": UNAUTHORIZED}, [CHALLENGE]))
             return
-        if scope.get("path", "").rstrip("/") == "/model":
-            await self._model(scope, send)
+        path = scope.get("path", "").rstrip("/")
+        if path in ("/model", "/docs.json"):
+            await self._get(scope, send, path)
             return
         if scope.get("method") != "POST":
             await self.app(scope, receive, self._errors(send))
@@ -145,15 +149,21 @@ class ServiceMiddleware:
 
         return wrapped
 
-    async def _model(self, scope: Message, send: Any) -> None:
+    async def _get(self, scope: Message, send: Any, path: str) -> None:
+        """``GET /model`` or ``GET /docs.json``: both describe the loaded model."""
         if scope.get("method") not in ("GET", "HEAD"):
-            await _send(send, *json_response(405, {"error": "use GET /model."}, [(b"allow", b"GET")]))
+            await _send(send, *json_response(405, {"error": f"use GET {path}."}, [(b"allow", b"GET, HEAD")]))
             return
         state = self.state()
         if state.generator is None:
             await _send(send, *json_response(503, {"error": state.not_loaded_message()}))
             return
-        await _send(send, *json_response(200, model_info(state.generator)))
+        if path == "/model":
+            await _send(send, *json_response(200, model_info(state.generator)))
+            return
+        if self._document is None or self._document[0] is not state.generator:
+            self._document = (state.generator, json_response(200, document(state.generator, self.auth)))
+        await _send(send, *self._document[1])
 
 
 def _replay(body: bytes, receive: Any) -> Any:

@@ -2,7 +2,9 @@
 
 A label is a class name or a 0-based class index; an unknown class, or one the quality gate
 rejected, fails validation, so it is a 400 for that request alone (before adaptive batching
-merges requests). Unknown fields are refused.
+merges requests). Unknown fields are refused. Integers are JSON Schema's: ``2`` and ``2.0``
+are the same integer (what the OpenAPI document promises), ``2.5``, ``"2"`` and ``true`` are
+not integers.
 """
 
 from __future__ import annotations
@@ -51,11 +53,20 @@ def draw_seed(seed: int | None) -> int:
     return secrets.randbits(63) if seed is None else int(seed)
 
 
+def _whole(value: Any) -> Any:
+    """A JSON number with no fractional part (``2.0``) is the integer 2; anything else is left to validation."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _label_type(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         # ValueError, not TypeError: pydantic turns only ValueError into a validation error (a 400).
         raise ValueError(f"label must be a class name (string) or a class index (integer), got {value!r}")  # noqa: TRY004
-    return value
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"label must be a class name (string) or a class index (integer), got {value!r}")
+    return _whole(value)
 
 
 Label = Annotated[
@@ -63,10 +74,10 @@ Label = Annotated[
     BeforeValidator(_label_type),
     Field(description="Class name, or class index (0-based) as an integer.", examples=["3"]),
 ]
-Count = Annotated[StrictInt, Field(ge=1, le=MAX_COUNT, description=f"Number of images, 1-{MAX_COUNT}.")]
+Count = Annotated[StrictInt, BeforeValidator(_whole), Field(ge=1, le=MAX_COUNT, description=f"Number of images, 1-{MAX_COUNT}.")]
 Seed = Annotated[
-    StrictInt | None,
-    Field(ge=0, le=MAX_SEED, description="Non-negative seed; the same seed gives the same pixels. Omitted: the server draws one and returns it."),
+    Annotated[StrictInt, BeforeValidator(_whole), Field(ge=0, le=MAX_SEED)] | None,
+    Field(description="Non-negative seed; the same seed gives the same pixels. Omitted: the server draws one and returns it."),
 ]
 
 
@@ -91,7 +102,7 @@ class GridRequest(_Strict):
     label: Label
     count: Count
     seed: Seed = None
-    nrow: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] | None = Field(None, description="Images per row (default ceil(sqrt(count))).")
+    nrow: Annotated[StrictInt, BeforeValidator(_whole), Field(ge=1, le=MAX_COUNT)] | None = Field(None, description="Images per row (default ceil(sqrt(count))).")
 
 
 class BatchItem(_Strict):

@@ -14,6 +14,7 @@ from tests.service.conftest import REJECTED
 
 pytest.importorskip("bentoml", reason="bentoml is not installed in this environment")
 
+from augment_gan.service.auth import ApiToken  # noqa: E402
 from augment_gan.service.middleware import ServiceMiddleware, error_message  # noqa: E402
 from augment_gan.service.schemas import MAX_BODY_BYTES  # noqa: E402
 from augment_gan.service.state import ModelState  # noqa: E402
@@ -81,7 +82,24 @@ def test_get_model_describes_the_loaded_model(loaded: ModelState):
     assert status == 200 and info["classes"] == CLASSES and info["providers"] == ["CPUExecutionProvider"]
     assert info["gate"]["per_class"][REJECTED]["passed"] is False
     status, payload, headers = call(ServiceMiddleware(_unreachable, state=lambda: loaded), "POST", "/model")
-    assert status == 405 and payload == {"error": "use GET /model."} and headers[b"allow"] == b"GET"
+    assert status == 405 and payload == {"error": "use GET /model."} and headers[b"allow"] == b"GET, HEAD"
+
+
+def test_the_openapi_document_is_the_services_own(loaded: ModelState):
+    status, doc, _ = call(ServiceMiddleware(_unreachable, state=lambda: loaded), "GET", "/docs.json")
+    assert status == 200 and doc["openapi"] == "3.1.0" and "/model" in doc["paths"]
+    status, payload, _ = call(ServiceMiddleware(_unreachable, state=lambda: ModelState(error="no model")), "GET", "/docs.json")
+    assert status == 503 and "no model" in payload["error"]
+
+
+def test_a_token_guards_generation_and_the_model_before_anything_else(loaded: ModelState):
+    app = ServiceMiddleware(_unreachable, state=lambda: loaded, auth=ApiToken("t0k"))
+    for method, path in (("POST", "/generate"), ("GET", "/model"), ("POST", "/model")):
+        status, payload, headers = call(app, method, path, [b'{"label": "cat", "count": 1}'])
+        assert status == 401 and "API token" in payload["error"] and headers[b"www-authenticate"].startswith(b"Bearer")
+    with_token = [(b"content-type", b"application/json"), (b"authorization", b"Bearer t0k")]
+    status, info, _ = call(app, "GET", "/model", headers=with_token)
+    assert status == 200 and info["classes"] == CLASSES
 
 
 def test_bodies_over_the_limit_are_413_before_the_app(loaded: ModelState):

@@ -45,13 +45,17 @@ def test_valid_requests(worker_model):
     assert GenerateRequest(label="cat", count=MAX_COUNT).format == "png"
     assert GridRequest(label=1, count=4, seed=MAX_SEED, nrow=2).nrow == 2
     assert [i.label for i in BatchRequest(items=[{"label": "cat"}, {"label": 1, "seed": 0}]).items] == ["cat", 1]
+    whole = GridRequest(label=1.0, count=4.0, seed=7.0, nrow=2.0)  # JSON Schema's integers: 4.0 is 4
+    assert (whole.label, whole.count, whole.seed, whole.nrow) == (1, 4, 7, 2) and isinstance(whole.count, int)
 
 
 @pytest.mark.parametrize(("model", "data", "where"), [
     (GenerateRequest, {"label": "cat", "count": MAX_COUNT + 1}, ("count",)),
     (GenerateRequest, {"label": "cat", "count": "2"}, ("count",)),
     (GenerateRequest, {"label": True, "count": 2}, ("label",)),
-    (GenerateRequest, {"label": 1.0, "count": 2}, ("label",)),
+    (GenerateRequest, {"label": 1.5, "count": 2}, ("label",)),
+    (GenerateRequest, {"label": "cat", "count": 2.5}, ("count",)),
+    (GenerateRequest, {"label": "cat", "count": True}, ("count",)),
     (GenerateRequest, {"label": "cat", "count": 2, "seed": MAX_SEED + 1}, ("seed",)),
     (GenerateRequest, {"label": "cat", "count": 2, "format": "jpeg"}, ("format",)),
     (GenerateRequest, {"label": "cat", "count": 2, "cnt": 1}, ("cnt",)),

@@ -156,7 +156,7 @@ def test_generate_batch_matches_generate_and_mixes_classes(server):
         ("/generate", {"label": "cat", "count": "8"}, ["count", "integer"]),
         ("/generate", {"label": "cat", "count": 2.5}, ["count"]),
         ("/generate", {"label": "cat", "count": True}, ["count"]),
-        ("/generate", {"label": 1.0, "count": 2}, ["label"]),
+        ("/generate", {"label": 1.5, "count": 2}, ["label"]),
         ("/generate", {"label": True, "count": 2}, ["label"]),
         ("/generate", {"label": ["cat"], "count": 2}, ["label"]),
         ("/generate", {"label": None, "count": 2}, ["label"]),
