@@ -10,6 +10,7 @@
 ``augment``   :meth:`augment_gan.augment.Augmentation.prepare`, then ``.run``
 ``clean``     :func:`augment_gan.augment.clean_folder`
 ``serve``     :func:`augment_gan.service.serve`
+``bento``     ``save``: :func:`augment_gan.service.bento.save`; ``build``: :func:`augment_gan.service.bento.build`
 ``run``       :func:`augment_gan.pipeline.run`
 ``demo``      :func:`augment_gan.demo.demo`
 ============  ==============================================================
@@ -30,7 +31,7 @@ from typing import Any
 
 import typer
 
-from augment_gan.cli import consumers, data, evaluation, pipeline, training
+from augment_gan.cli import bento, consumers, data, evaluation, pipeline, training
 from augment_gan.cli.printing import err_console
 from augment_gan.errors import AugmentGanError
 
@@ -54,17 +55,23 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _command(fn: Callable[..., Any]) -> None:
-    """Register ``fn`` as a command whose user errors are one line (Typer reads ``fn``'s signature)."""
+def _command(fn: Callable[..., Any], group: typer.Typer = app) -> None:
+    """Register ``fn`` as a command of ``group`` whose user errors are one line (Typer reads ``fn``'s signature)."""
 
     @functools.wraps(fn)
     def command(*args: Any, **kwargs: Any) -> Any:
         with user_errors():
             return fn(*args, **kwargs)
 
-    app.command()(command)
+    group.command()(command)
 
 
 for _fn in (data.inspect, training.train, training.resume, evaluation.evaluate, evaluation.promote,
             evaluation.export, consumers.augment, consumers.clean, consumers.serve, pipeline.run, pipeline.demo):
     _command(_fn)
+
+bento_app = typer.Typer(name="bento", help="BentoML's model store and Bentos: save a model, build a Bento.",
+                        no_args_is_help=True)
+for _fn in (bento.save, bento.build):
+    _command(_fn, bento_app)
+app.add_typer(bento_app)

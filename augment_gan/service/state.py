@@ -16,17 +16,28 @@ from pathlib import Path
 import bentoml
 from bentoml.exceptions import BentoMLException
 
-from augment_gan.contracts.model_dir import ONNX_NAME, read_card, resolve_model_dir, verify_file
+from augment_gan.contracts.model_dir import ONNX_NAME, promoted_models, read_card, resolve_model_dir, verify_file
 from augment_gan.errors import AugmentGanError
 from augment_gan.runtime.generator import OnnxGenerator
+from augment_gan.service.bento import looks_like_tag, model_dir_of, the_stored_model
 from augment_gan.service.settings import Settings
 
 log = logging.getLogger("augment_gan.service")
 
 
+def locate_model(settings: Settings) -> Path:
+    """The model dir ``settings`` name: a path, a name under the models root, or a BentoML model store tag."""
+    if settings.model is None and not promoted_models(settings.models_dir):
+        stored = the_stored_model()  # a served Bento: the model it packs
+        if stored is not None:
+            return model_dir_of(stored)
+    ref = settings.model_ref()
+    return model_dir_of(ref) if looks_like_tag(ref) else resolve_model_dir(ref, settings.models_dir)
+
+
 def preflight(settings: Settings) -> Path:
     """Resolve the model dir, check its card and sha256 (no session); AugmentGanError if it cannot be served."""
-    model_dir = resolve_model_dir(settings.model_ref(), settings.models_dir)
+    model_dir = resolve_model_dir(locate_model(settings))
     card = read_card(model_dir)
     verify_file(model_dir, card, ONNX_NAME)
     settings.check_gated(model_dir, card)
@@ -35,8 +46,7 @@ def preflight(settings: Settings) -> Path:
 
 def load_generator(settings: Settings) -> OnnxGenerator:
     """The model ``settings`` name, sha256-verified, its session open; AugmentGanError if it cannot be served."""
-    gen = OnnxGenerator.load(settings.model_ref(), models_dir=settings.models_dir,
-                             intra_op_threads=settings.intra_op_threads(), allow_ungated=True,
+    gen = OnnxGenerator.load(locate_model(settings), intra_op_threads=settings.intra_op_threads(), allow_ungated=True,
                              select=settings.select)
     settings.check_gated(gen.model_dir, gen.card)
     return gen
