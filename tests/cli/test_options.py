@@ -60,8 +60,19 @@ def test_every_default_is_the_librarys(command: str) -> None:
 
 def test_every_command_has_help_and_the_new_ones_are_listed() -> None:
     assert list(COMMANDS) == ["inspect", "train", "resume", "evaluate", "promote", "export", "augment", "clean",
-                              "serve", "run", "demo"]
+                              "serve", "run", "demo", "bento"]
     assert all(command.help for command in COMMANDS.values())
+
+
+def test_the_bento_group_mirrors_the_library() -> None:
+    from augment_gan.service import bento
+
+    group = COMMANDS["bento"].commands
+    assert list(group) == ["save", "build"] and all(command.help for command in group.values())
+    for name, fn in (("save", bento.save), ("build", bento.build)):
+        shown = {p.name: p.default for p in group[name].params}
+        expected = {k: v.default for k, v in inspect.signature(fn).parameters.items() if k in ("models_dir", "allow_ungated", "project")}
+        assert {k: shown[k] for k in expected} == expected, name
 
 
 _HELP_IMPORTS = """
