@@ -100,3 +100,36 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    """The BentoML worker processes under ``server_pid`` (``_bentoml_impl.worker``), from /proc."""
+    children: dict[int, list[int]] = {}
+    cmdlines: dict[int, str] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdlines[int(proc.name)] = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(proc.name))
+    found, todo = [], [server_pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            todo.append(child)
+            if "_bentoml_impl.worker" in cmdlines.get(child, ""):
+                found.append(child)
+    return sorted(found)
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of ``pid`` in MiB (VmRSS from /proc); nan if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")

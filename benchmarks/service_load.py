@@ -1,33 +1,36 @@
-"""Service load: the BentoML server over loopback vs in-process onnxruntime, same work.
+"""Service load: the BentoML server over loopback vs in-process generation of the same bodies.
 
-Starts ``bentoml serve augment_gan.service.app:AugmentGanService`` (1 worker) on a free loopback
-port, then sends a bounded number of ``POST /generate`` requests (``--count`` images each,
-PNG format, fixed seeds) at concurrency 1, 8 and 32 (threads + one ``requests.Session``
-per thread), recording errors, images/s and p50/p99 latency per level. Next to each level,
-the same calls are made in-process on the same model with the same onnxruntime thread
-count: ``OnnxGenerator.generate`` alone, and generate + PNG + base64 (what the server does
-besides HTTP). The ratio service / in-process is what to read: the machine is shared and
-the load generator runs on the same cores as the server. One more level sends the same
-images through ``POST /generate_batch`` (``--count`` items per request, concurrency 32) and
-reads BentoML's adaptive batch size from ``/metrics``.
+Starts ``bentoml serve augment_gan.service.app:AugmentGanService`` (1 worker) on a free
+loopback port; a separate load-generator process (``load_worker``, threads + one
+``requests.Session`` per thread) sends ``POST /generate`` at concurrency 1, 8 and 32 with
+1, 16 and 64 images per request, in two formats: JSON with base64 PNGs (the default) and the
+raw ``.npy`` body (``Accept: application/x-npy``). Each cell records errors, images/s and
+p50/p99 latency. Next to each images-per-request size, this process makes the same bodies
+in-process on the same model with the same onnxruntime threads: ``OnnxGenerator.generate``
+plus :func:`augment_gan.service.encoding.encode_generate` (what the service runs besides
+HTTP), serially. ``ratio`` = service images/s / in-process images/s in the same format,
+measured in this run. The load generator shares the machine's cores with the server, which
+is what caps the ratio on a small machine (the JSON records the core count).
 
-Model: ``--model DIR`` if given, else ``/tmp/demo_run/digits/v1`` (the demo's promoted digits
-model) if present, else a tiny random model built here (torch, benchmark only). The label
-is the first class that passed the gate. Results: ``benchmarks/results/service_load.json``.
+Per-sample selection is on when the model has a judge, on both sides.
 
-    .venv/bin/python benchmarks/service_load.py [--quick] [--model DIR] [--requests 300] [--count 8]
+Model: ``--model DIR``, else the demo's ``/tmp/demo_run/digits/v1`` if present, else a tiny
+random model built here (torch, benchmark only). The label is the first class that passed
+the gate. Results: ``benchmarks/results/service_load.json``.
+
+    .venv/bin/python benchmarks/service_load.py [--quick] [--model DIR] [--images 2048]
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import io
 import json
+import multiprocessing
 import os
 import platform
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,157 +41,145 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-from augment_gan.runtime.generator import OnnxGenerator
-from augment_gan.runtime.images import to_pil  # noqa: E402
+from augment_gan.runtime.generator import OnnxGenerator  # noqa: E402
+from augment_gan.service.encoding import JSON, NPY, encode_generate  # noqa: E402
 
-from machine import cpu_model  # noqa: E402  (benchmarks/machine.py; scripts run from this folder)
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
 from server import Server, default_model  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "service_load.json"
 LEVELS = (1, 8, 32)
-
+COUNTS = (1, 16, 64)
+FORMATS = {"json-png": JSON, "npy": NPY}
 
 
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
-def load_level(url: str, label: str, count: int, n_requests: int, concurrency: int, *, batch: bool = False) -> dict[str, Any]:
-    sessions: dict[int, requests.Session] = {}
+def load_worker(url: str, label: str, count: int, media: str, n_requests: int, concurrency: int, out: Any) -> None:
+    """In the load-generator process: warm up, then ``n_requests`` at ``concurrency``; sends the summary on ``out``."""
+    local = threading.local()
+    headers = {"Accept": media}
 
     def one(k: int) -> tuple[float, bool, str]:
-        import threading
-
-        s = sessions.setdefault(threading.get_ident(), requests.Session())
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
         t0 = time.perf_counter()
         try:
-            if batch:  # /generate_batch: `count` items of one image each, merged across requests
-                items = [{"label": label, "seed": k * count + j} for j in range(count)]
-                r = s.post(f"{url}/generate_batch", json={"items": items}, timeout=120)
-                ok = r.status_code == 200 and len(r.json()) == count
+            r = session.post(f"{url}/generate", json={"label": label, "count": count, "seed": k}, headers=headers,
+                             timeout=120)
+            if media == NPY:
+                ok = r.status_code == 200 and r.headers.get("content-type") == NPY and len(r.content) > 128
             else:
-                r = s.post(f"{url}/generate", json={"label": label, "count": count, "seed": k}, timeout=120)
                 ok = r.status_code == 200 and len(r.json()["images"]) == count
             why = "" if ok else f"{r.status_code} {r.text[:200]}"
-        except requests.RequestException as e:
-            ok, why = False, repr(e)
+        except (requests.RequestException, ValueError, KeyError) as e:
+            ok, why = False, repr(e)[:200]
         return time.perf_counter() - t0, ok, why
 
-    with ThreadPoolExecutor(concurrency) as pool:  # warm-up: connections, dispatcher, caches
-        list(pool.map(one, range(10**6, 10**6 + concurrency)))
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(10**6, 10**6 + concurrency)))  # warm-up: connections, caches
         t0 = time.perf_counter()
         results = list(pool.map(one, range(n_requests)))
         wall = time.perf_counter() - t0
-    for s in sessions.values():
-        s.close()
     lat = [r[0] for r in results if r[1]]
     errors = [r[2] for r in results if not r[1]]
-    return {
-        "endpoint": "/generate_batch" if batch else "/generate",
-        "concurrency": concurrency,
-        "requests": n_requests,
-        "errors": len(errors),
-        "error_examples": errors[:3],
-        "wall_s": round(wall, 3),
-        "requests_per_s": round(len(lat) / wall, 2),
-        "images_per_s": round(len(lat) * count / wall, 1),
-        "p50_ms": round(percentile(lat, 50) * 1000, 1),
-        "p99_ms": round(percentile(lat, 99) * 1000, 1),
-    }
+    out.send({"requests": n_requests, "errors": len(errors), "error_examples": errors[:3], "wall_s": round(wall, 3),
+              "images_per_s": round(len(lat) * count / wall, 1), "p50_ms": round(percentile(lat, 50) * 1000, 1),
+              "p99_ms": round(percentile(lat, 99) * 1000, 1)})
 
 
-def inprocess(gen: OnnxGenerator, label: str, count: int, n_calls: int) -> dict[str, float]:
-    gen.generate(label, count, seed=0)  # warm-up
+def load_level(url: str, label: str, count: int, media: str, n_requests: int, concurrency: int) -> dict[str, Any]:
+    """One cell, its load generator in its own process (not this one, which measures in-process)."""
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=load_worker, args=(url, label, count, media, n_requests, concurrency, send))
+    proc.start()
+    result = receive.recv()
+    proc.join()
+    return {"concurrency": concurrency, **result}
+
+
+def inprocess(gen: OnnxGenerator, index: int, count: int, media: str, n_calls: int) -> float:
+    """Images/s of generate + the service's encoding of the same body, serially, here."""
+    encode_generate(gen, index, 0, gen.generate(index, count, seed=0), "png", media)  # warm-up
     t0 = time.perf_counter()
     for k in range(n_calls):
-        gen.generate(label, count, seed=k)
-    raw = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for k in range(n_calls):
-        for image in gen.generate(label, count, seed=k):
-            buf = io.BytesIO()
-            to_pil(image).save(buf, format="PNG")
-            base64.b64encode(buf.getvalue())
-    png = time.perf_counter() - t0
-    return {"generate_images_per_s": round(n_calls * count / raw, 1), "generate_png_images_per_s": round(n_calls * count / png, 1)}
+        encode_generate(gen, index, k, gen.generate(index, count, seed=k), "png", media)
+    return round(n_calls * count / (time.perf_counter() - t0), 1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--requests", type=int, default=300, help="requests per concurrency level")
-    parser.add_argument("--count", type=int, default=8, help="images per request")
+    parser.add_argument("--images", type=int, default=2048, help="images per cell (at least 40 requests)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="onnxruntime intra-op threads (both sides)")
-    parser.add_argument("--quick", action="store_true", help="40 requests per level: a smoke run")
+    parser.add_argument("--quick", action="store_true", help="64 images per cell, 1 and 16 per request: a smoke run")
     parser.add_argument("--out", type=Path, default=None, help="default results/service_load[-quick].json")
     args = parser.parse_args()
     args.out = args.out or (RESULTS.with_name("service_load-quick.json") if args.quick else RESULTS)
-    n_requests = 40 if args.quick else args.requests
+    images = 64 if args.quick else args.images
+    counts = COUNTS[:2] if args.quick else COUNTS
 
     with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
         model = args.model or default_model(Path(tmp))
         gen = OnnxGenerator.load(model, providers=["CPUExecutionProvider"], intra_op_threads=args.threads, allow_ungated=True)
         label = next((c for c in gen.classes if gen.gate_passed(c)), gen.classes[0])
-        server = Server(model, Path(tmp) / "server.log", threads=args.threads)
-        url = server.url
+        index = gen.class_index(label)
         levels = []
-        try:
-            for c in LEVELS:
-                base = inprocess(gen, label, args.count, max(20, n_requests // 4))
-                level = load_level(url, label, args.count, n_requests, c)
-                level["inprocess"] = base
-                level["ratio_vs_inprocess_generate"] = round(level["images_per_s"] / base["generate_images_per_s"], 3)
-                level["ratio_vs_inprocess_generate_png"] = round(level["images_per_s"] / base["generate_png_images_per_s"], 3)
-                levels.append(level)
-                print(f"concurrency {c:>2}: {level['images_per_s']:>8.1f} img/s  p50 {level['p50_ms']:>7.1f} ms  "
-                      f"p99 {level['p99_ms']:>7.1f} ms  errors {level['errors']}  | in-process {base['generate_images_per_s']:.1f} "
-                      f"img/s (with PNG {base['generate_png_images_per_s']:.1f}) -> ratio {level['ratio_vs_inprocess_generate']:.3f}",
-                      flush=True)
-            base = inprocess(gen, label, args.count, max(20, n_requests // 4))
-            batch_level = load_level(url, label, args.count, n_requests, LEVELS[-1], batch=True)
-            batch_level["inprocess"] = base
-            batch_level["ratio_vs_inprocess_generate"] = round(batch_level["images_per_s"] / base["generate_images_per_s"], 3)
-            print(f"/generate_batch, concurrency {LEVELS[-1]}: {batch_level['images_per_s']:.1f} img/s  "
-                  f"p50 {batch_level['p50_ms']:.1f} ms  p99 {batch_level['p99_ms']:.1f} ms  errors {batch_level['errors']}  "
-                  f"-> ratio {batch_level['ratio_vs_inprocess_generate']:.3f}", flush=True)
-            metrics = requests.get(f"{url}/metrics", timeout=10).text
-            sums = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-                    if line.startswith("bentoml_service_adaptive_batch_size_sum") and "generate_batch" in line]
-            counts = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
-                      if line.startswith("bentoml_service_adaptive_batch_size_count") and "generate_batch" in line]
-            if sums and counts and counts[0]:
-                batch_level["mean_requests_per_batch"] = round(sums[0] / counts[0], 2)
-        finally:
-            server.stop()
+        with Server(model, Path(tmp) / "server.log", threads=args.threads) as server:
+            for fmt, media in FORMATS.items():
+                for count in counts:
+                    n_requests = max(40 if not args.quick else 8, images // count)
+                    base = inprocess(gen, index, count, media, max(4, n_requests // 4))
+                    for c in LEVELS:
+                        level = {"format": fmt, "count": count, **load_level(server.url, label, count, media, n_requests, c),
+                                 "inprocess_images_per_s": base}
+                        level["ratio"] = round(level["images_per_s"] / base, 3)
+                        levels.append(level)
+                        print(f"{fmt:>8} {count:>2}/req c={c:>2}: {level['images_per_s']:>7.1f} img/s  "
+                              f"p50 {level['p50_ms']:>7.1f} ms  p99 {level['p99_ms']:>7.1f} ms  errors {level['errors']}  "
+                              f"| in-process {base:.1f} img/s -> ratio {level['ratio']:.3f}", flush=True)
 
     import bentoml
     import onnxruntime
 
+    def cell(fmt: str, count: int, c: int) -> dict[str, Any] | None:
+        return next((lv for lv in levels if (lv["format"], lv["count"], lv["concurrency"]) == (fmt, count, c)), None)
+
+    target = cell("json-png", 16, 32)
+    c8 = cell("json-png", 16, 8)
     result = {
         "benchmark": "service_load",
-        "endpoint": "POST /generate (format png)",
-        "model": str(model) if str(model).startswith("/tmp/demo_run") or args.model else "tiny random model (built here)",
+        "endpoint": "POST /generate",
+        "model": str(model) if args.model or str(model).startswith("/tmp/demo_run") else "tiny random model (built here)",
         "model_card": {k: gen.card.get(k) for k in ("name", "version", "resolution", "channels", "latent_dim")},
+        "selection": gen.selecting,
         "label": label,
-        "count_per_request": args.count,
-        "requests_per_level": n_requests,
+        "images_per_cell": images,
         "workers": 1,
         "onnxruntime_threads": args.threads,
         "quick": args.quick,
         "levels": levels,
-        "batch_level": batch_level,
-        "total_errors": sum(level["errors"] for level in levels) + batch_level["errors"],
+        "done_when": {
+            "json_png_16_per_request_c32_ratio": target and target["ratio"],
+            "json_png_16_per_request_c8_p99_over_p50": c8 and round(c8["p99_ms"] / c8["p50_ms"], 2),
+            "errors": sum(level["errors"] for level in levels),
+        },
         "machine": {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "python": platform.python_version(),
                     "bentoml": bentoml.__version__, "onnxruntime": onnxruntime.__version__},
-        "note": "loopback; the load generator shares the CPU with the server; in-process = same model, threads and "
-                "images per call, called serially in this process. Ratios are what to read on shared machines.",
+        "note": "loopback; the load generator (its own process) shares the CPU with the server; in-process = same model, "
+                "threads, images per call and encoding, called serially in this process between cells.",
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result["done_when"]))
     print(f"wrote {args.out}")
-    if result["total_errors"]:
+    if result["done_when"]["errors"]:
         sys.exit(1)
 
 

@@ -17,11 +17,12 @@ from typing import Any
 import bentoml
 import numpy as np
 from bentoml.exceptions import InvalidArgument
+from starlette.responses import Response
 
 from augment_gan.errors import AugmentGanError
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.latents import retry_latent
-from augment_gan.service.encoding import batch_payload, generate_payload, grid_png
+from augment_gan.service.encoding import batch_payload, encode_generate, grid_png, image_headers, negotiate
 from augment_gan.service.middleware import ServiceMiddleware
 from augment_gan.service.schemas import (
     BATCH_MAX_LATENCY_MS,
@@ -77,21 +78,21 @@ class AugmentGanService:
         return index, self.generator.generate(index, count, seed=seed)
 
     @bentoml.api(route="/generate", input_spec=GenerateRequest)
-    def generate(self, label: str | int, count: int, seed: int | None = None, format: str = "png") -> dict[str, Any]:
-        """``count`` images of one class as base64 PNGs (or one base64 ``.npy`` array)."""
+    def generate(self, label: str | int, count: int, ctx: bentoml.Context, seed: int | None = None,
+                 format: str = "png") -> Any:
+        """``count`` images of one class: JSON (base64 PNGs or ``.npy``), or raw ``.npy`` / a zip by ``Accept``."""
         seed = draw_seed(seed)
         index, images = self._images(label, count, seed)
-        return generate_payload(self.generator, index, seed, images, format)
+        media = negotiate(ctx.request.headers.get("accept", ""))
+        body, media_type, headers = encode_generate(self.generator, index, seed, images, format, media)
+        return Response(body, media_type=media_type, headers=headers)
 
     @bentoml.api(route="/generate_grid", input_spec=GridRequest)
     def generate_grid(self, label: str | int, count: int, seed: int | None = None, nrow: int | None = None) -> Any:
         """One PNG grid of ``count`` images of one class (image/png)."""
-        from starlette.responses import Response
-
         seed = draw_seed(seed)
         index, images = self._images(label, count, seed)
-        headers = {"X-Augment-Gan-Seed": str(seed), "X-Augment-Gan-Label": self.generator.classes[index]}
-        return Response(grid_png(images, nrow), media_type="image/png", headers=headers)
+        return Response(grid_png(images, nrow), media_type="image/png", headers=image_headers(self.generator, index, seed))
 
     @bentoml.api(
         route="/generate_batch",

@@ -1,14 +1,21 @@
-"""Response bodies: generated uint8 images as base64 PNG / ``.npy`` payloads, a PNG grid, and ``GET /model``.
+"""Response bodies: generated uint8 images as JSON (base64 PNG / ``.npy``), raw ``.npy``, a zip of PNGs, a grid, ``GET /model``.
 
-The image codecs are :mod:`augment_gan.runtime.images`; this module only shapes the JSON.
+The image codecs are :mod:`augment_gan.runtime.images`; this module only shapes the bodies.
+``POST /generate`` answers by its ``Accept`` header (:func:`negotiate`): JSON by default,
+``application/x-npy`` (or ``application/octet-stream``) for the raw ``np.save`` bytes, and
+``application/zip`` for one PNG per image, the bulk formats with no base64 and no JSON around
+the pixels.
 """
 
 from __future__ import annotations
 
 import base64
+import io
+import json
 import math
+import zipfile
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -34,6 +41,53 @@ def generate_payload(gen: OnnxGenerator, index: int, seed: int, images: np.ndarr
     else:
         out["images"] = [{"index": k, "label": name, "seed": seed, "png": b64(png_bytes(image))} for k, image in enumerate(images)]
     return out
+
+
+JSON = "application/json"
+NPY = "application/x-npy"
+ZIP = "application/zip"
+_ACCEPTED = {JSON: JSON, "application/*": JSON, "*/*": JSON, NPY: NPY, "application/octet-stream": NPY, ZIP: ZIP}
+
+
+class Encoded(NamedTuple):
+    """A response: its body, media type and headers."""
+
+    body: bytes
+    media_type: str
+    headers: dict[str, str]
+
+
+def negotiate(accept: str) -> str:
+    """The media type ``POST /generate`` answers with: the first one ``accept`` lists that it has (JSON otherwise)."""
+    for part in accept.split(","):
+        media = part.split(";", 1)[0].strip().lower()
+        if media in _ACCEPTED:
+            return _ACCEPTED[media]
+    return JSON
+
+
+def image_headers(gen: OnnxGenerator, index: int, seed: int) -> dict[str, str]:
+    return {"X-Augment-Gan-Seed": str(seed), "X-Augment-Gan-Label": gen.classes[index],
+            "X-Augment-Gan-Class-Index": str(index)}
+
+
+def zip_of_pngs(images: np.ndarray) -> bytes:
+    """``000.png``, ``001.png``, ... (stored, not deflated: PNG is compressed already)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
+        for k, image in enumerate(images):
+            archive.writestr(zipfile.ZipInfo(f"{k:03d}.png", date_time=(1980, 1, 1, 0, 0, 0)), png_bytes(image))
+    return buf.getvalue()
+
+
+def encode_generate(gen: OnnxGenerator, index: int, seed: int, images: np.ndarray, format: str, media: str) -> Encoded:
+    """``POST /generate`` in ``media`` (see :func:`negotiate`); ``format`` chooses png or npy inside JSON."""
+    headers = image_headers(gen, index, seed)
+    if media == NPY:
+        return Encoded(npy_bytes(images), NPY, headers)
+    if media == ZIP:
+        return Encoded(zip_of_pngs(images), ZIP, headers)
+    return Encoded(json.dumps(generate_payload(gen, index, seed, images, format)).encode(), JSON, headers)
 
 
 def grid_png(images: np.ndarray, nrow: int | None = None) -> bytes:

@@ -119,10 +119,12 @@ MODEL = {
         "selection": {"type": "object", "required": ["on"]},
     },
 }
-GRID_HEADERS = {
+IMAGE_HEADERS = {
     "X-Augment-Gan-Seed": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}},
     "X-Augment-Gan-Label": {"required": True, "schema": {"type": "string"}},
+    "X-Augment-Gan-Class-Index": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}},
 }
+BINARY = {"type": "string", "contentMediaType": "application/octet-stream"}
 
 
 def errors(auth: ApiToken, *, body: bool) -> dict[str, Any]:
@@ -165,11 +167,18 @@ def document(gen: OnnxGenerator, auth: ApiToken) -> dict[str, Any]:
     paths = {
         "/generate": {"post": _operation(
             "count images of one class: base64 PNGs, or one base64 .npy array", auth, True,
-            {"200": _json("The images and what made them (the seed reproduces them).", GENERATED), **errors(auth, body=True)},
+            {"200": {"description": "The images and what made them (the seed reproduces them), in the media type the "
+                                    "Accept header asks for: JSON (default), application/x-npy (np.save bytes of a "
+                                    "uint8 (count, H, W, C) array; application/octet-stream gives the same), or "
+                                    "application/zip (000.png, 001.png, ...).",
+                     "headers": IMAGE_HEADERS,
+                     "content": {JSON: {"schema": GENERATED}, "application/x-npy": {"schema": BINARY},
+                                 "application/octet-stream": {"schema": BINARY}, "application/zip": {"schema": BINARY}}},
+             **errors(auth, body=True)},
             generate)},
         "/generate_grid": {"post": _operation(
             "one PNG grid of count images of one class", auth, True,
-            {"200": {"description": "The grid.", "headers": GRID_HEADERS,
+            {"200": {"description": "The grid.", "headers": IMAGE_HEADERS,
                      "content": {"image/png": {"schema": {"type": "string", "contentMediaType": "image/png"}}}},
              **errors(auth, body=True)},
             grid)},

@@ -16,7 +16,15 @@ from pathlib import Path
 import bentoml
 from bentoml.exceptions import BentoMLException
 
-from augment_gan.contracts.model_dir import ONNX_NAME, promoted_models, read_card, resolve_model_dir, verify_file
+from augment_gan.contracts.model_dir import (
+    JUDGE_NAME,
+    ONNX_NAME,
+    SELECTION_NAME,
+    promoted_models,
+    read_card,
+    resolve_model_dir,
+    verify_file,
+)
 from augment_gan.errors import AugmentGanError
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.service.bento import looks_like_tag, model_dir_of, the_stored_model
@@ -39,7 +47,9 @@ def preflight(settings: Settings) -> Path:
     """Resolve the model dir, check its card and sha256 (no session); AugmentGanError if it cannot be served."""
     model_dir = resolve_model_dir(locate_model(settings))
     card = read_card(model_dir)
-    verify_file(model_dir, card, ONNX_NAME)
+    for name in (ONNX_NAME, JUDGE_NAME, SELECTION_NAME):  # what the workers load
+        if name == ONNX_NAME or (settings.select and name in card.get("files", {})):
+            verify_file(model_dir, card, name)
     settings.check_gated(model_dir, card)
     return model_dir
 

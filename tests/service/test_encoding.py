@@ -15,7 +15,16 @@ from tests.export.helpers import CLASSES, gate
 
 pytest.importorskip("bentoml", reason="bentoml is not installed in this environment")
 
-from augment_gan.service.encoding import batch_payload, generate_payload, grid_png  # noqa: E402
+from augment_gan.service.encoding import (  # noqa: E402
+    JSON,
+    NPY,
+    ZIP,
+    batch_payload,
+    encode_generate,
+    generate_payload,
+    grid_png,
+    negotiate,
+)
 
 GEN = OnnxGenerator(Path("m/v1"), {"classes": CLASSES, "resolution": 4, "channels": 1, "latent_dim": 8, "gate": gate(CLASSES)})
 
@@ -62,3 +71,26 @@ def test_batch_payload_keeps_the_item_order():
     out = batch_payload(GEN, [2, 0, 2], [9, 8, 7], batch)
     assert [(o["label"], o["class_index"], o["seed"]) for o in out] == [("eel", 2, 9), ("cat", 0, 8), ("eel", 2, 7)]
     np.testing.assert_array_equal(np.stack([png_pixels(o["png"]) for o in out]), batch)
+
+
+@pytest.mark.parametrize(("accept", "media"), [
+    ("", JSON), ("*/*", JSON), ("application/json", JSON), ("application/x-npy", NPY), ("application/octet-stream", NPY),
+    ("application/zip", ZIP), ("text/html, application/zip;q=0.5", ZIP), ("image/png", JSON), ("APPLICATION/X-NPY", NPY),
+])
+def test_negotiate(accept: str, media: str):
+    assert negotiate(accept) == media
+
+
+def test_binary_bodies_hold_the_same_pixels():
+    import json
+    import zipfile
+
+    batch = images(3)
+    npy = encode_generate(GEN, 2, 9, batch, "png", NPY)
+    assert npy.media_type == NPY and npy.headers == {"X-Augment-Gan-Seed": "9", "X-Augment-Gan-Label": "eel",
+                                                     "X-Augment-Gan-Class-Index": "2"}
+    np.testing.assert_array_equal(np.load(io.BytesIO(npy.body), allow_pickle=False), batch)
+    with zipfile.ZipFile(io.BytesIO(encode_generate(GEN, 2, 9, batch, "png", ZIP).body)) as archive:
+        pngs = [np.asarray(Image.open(io.BytesIO(archive.read(n))))[:, :, None] for n in archive.namelist()]
+    np.testing.assert_array_equal(np.stack(pngs), batch)
+    assert json.loads(encode_generate(GEN, 2, 9, batch, "npy", JSON).body) == generate_payload(GEN, 2, 9, batch, "npy")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -109,6 +110,24 @@ def test_generate_npy(server, gated_model: Path):
     assert arr.shape == tuple(body["shape"]) == (4, 32, 32, 1) and arr.dtype == np.uint8
     png = post(server, "/generate", {"label": "cat", "count": 4, "seed": 7}).json()
     np.testing.assert_array_equal(arr, np.stack([decode_png(im["png"]) for im in png["images"]]))
+
+
+def test_generate_answers_bulk_clients_in_binary_by_accept(server):
+    json_body = post(server, "/generate", {"label": "dog", "count": 3, "seed": 11}).json()
+    pixels = np.stack([decode_png(im["png"]) for im in json_body["images"]])
+    for accept in ("application/x-npy", "application/octet-stream", "image/webp, application/x-npy;q=0.9"):
+        r = post(server, "/generate", {"label": "dog", "count": 3, "seed": 11}, headers={"Accept": accept})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/x-npy", (accept, r.headers)
+        assert (r.headers["x-augment-gan-seed"], r.headers["x-augment-gan-label"]) == ("11", "dog")
+        np.testing.assert_array_equal(np.load(io.BytesIO(r.content), allow_pickle=False), pixels)
+    r = post(server, "/generate", {"label": "dog", "count": 3, "seed": 11}, headers={"Accept": "application/zip"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+        assert archive.namelist() == ["000.png", "001.png", "002.png"]
+        np.testing.assert_array_equal(np.stack([decode_png(base64.b64encode(archive.read(n))) for n in archive.namelist()]),
+                                      pixels)
+    assert post(server, "/generate", {"label": "dog", "count": 1}, headers={"Accept": "*/*"}).headers["content-type"] == (
+        "application/json")
 
 
 def test_generate_grid(server):
