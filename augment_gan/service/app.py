@@ -2,7 +2,8 @@
 
 No torch, no training code: each worker loads one model dir (``generator.onnx`` +
 ``card.json``) with :class:`augment_gan.runtime.generator.OnnxGenerator` in the service's
-``__init__``. Endpoints and examples: ``service/README.md``; configuration (environment
+``__init__``; its generation runs on one inference thread that batches concurrent requests
+(:mod:`augment_gan.service.batching`). Endpoints and examples: ``service/README.md``; configuration (environment
 variables): :mod:`service.settings`; request limits: :mod:`service.schemas`; the error shape:
 :mod:`service.middleware`.
 
@@ -21,7 +22,7 @@ from starlette.responses import Response
 
 from augment_gan.errors import AugmentGanError
 from augment_gan.runtime.generator import OnnxGenerator
-from augment_gan.runtime.latents import retry_latent
+from augment_gan.service.batching import RequestBatcher
 from augment_gan.service.encoding import batch_payload, encode_generate, grid_png, image_headers, negotiate
 from augment_gan.service.middleware import ServiceMiddleware
 from augment_gan.service.schemas import (
@@ -62,6 +63,8 @@ class AugmentGanService:
 
     def __init__(self) -> None:
         self.state = ModelState.load(SETTINGS)
+        gen = self.state.generator
+        self.batcher = RequestBatcher(gen) if gen is not None else None  # without a model the middleware answers 503
 
     def __is_ready__(self) -> bool:
         return self.state.ready
@@ -75,7 +78,8 @@ class AugmentGanService:
             index = check_label(self.generator, label)
         except ValueError as e:  # validated already; belt and braces
             raise InvalidArgument(str(e)) from None
-        return index, self.generator.generate(index, count, seed=seed)
+        assert self.batcher is not None
+        return index, self.batcher.generate(index, count, seed)
 
     @bentoml.api(route="/generate", input_spec=GenerateRequest)
     def generate(self, label: str | int, count: int, ctx: bentoml.Context, seed: int | None = None,
@@ -104,12 +108,13 @@ class AugmentGanService:
     def generate_batch(self, items: list[BatchItem]) -> list[dict[str, Any]]:
         """One PNG per item ``{"label", "seed"?}``; items of concurrent requests run together."""
         gen = self.generator
+        assert self.batcher is not None
         seeds = [draw_seed(item.seed) for item in items]
         indices = [gen.class_index(item.label) for item in items]  # validated per request already
-        z = np.concatenate([gen.latents(1, s) for s in seeds]) if items else np.zeros((0, gen.latent_dim), np.float32)
-        # item i is generate(label_i, 1, seed=seed_i): the same candidates under per-sample selection
-        retry = lambda row, attempt: retry_latent(seeds[row], indices[row], 0, attempt, gen.latent_dim, stream=1)  # noqa: E731
-        images = gen.selected(z, np.asarray(indices, dtype=np.int64), retry)
+        # item i is generate(label_i, 1, seed=seed_i): the same latent and candidates under per-sample selection
+        futures = [self.batcher.submit(index, 1, seed) for index, seed in zip(indices, seeds, strict=True)]
+        images = np.concatenate([f.result() for f in futures]) if futures else np.zeros(
+            (0, gen.resolution, gen.resolution, gen.channels), np.uint8)
         return batch_payload(gen, indices, seeds, images)
 
 
