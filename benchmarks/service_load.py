@@ -8,8 +8,9 @@ raw ``.npy`` body (``Accept: application/x-npy``). Each cell records errors, ima
 p50/p99 latency. Next to each images-per-request size, this process makes the same bodies
 in-process on the same model with the same onnxruntime threads: ``OnnxGenerator.generate``
 plus :func:`augment_gan.service.encoding.encode_generate` (what the service runs besides
-HTTP), serially. ``ratio`` = service images/s / in-process images/s in the same format,
-measured in this run. The load generator shares the machine's cores with the server, which
+HTTP), serially, for the same requests as one cell, before, between and after its three
+concurrency levels (the mean of the four rounds is the reference: the machine drifts). ``ratio`` = service images/s / in-process images/s in
+the same format, measured in this run. The load generator shares the machine's cores with the server, which
 is what caps the ratio on a small machine (the JSON records the core count).
 
 Per-sample selection is on when the model has a judge, on both sides.
@@ -134,15 +135,18 @@ def main() -> None:
             for fmt, media in FORMATS.items():
                 for count in counts:
                     n_requests = max(40 if not args.quick else 8, images // count)
-                    base = inprocess(gen, index, count, media, max(4, n_requests // 4))
-                    for c in LEVELS:
-                        level = {"format": fmt, "count": count, **load_level(server.url, label, count, media, n_requests, c),
-                                 "inprocess_images_per_s": base}
-                        level["ratio"] = round(level["images_per_s"] / base, 3)
+                    rounds, cells = [inprocess(gen, index, count, media, n_requests)], []
+                    for c in LEVELS:  # in-process before, between and after the cells: the machine drifts
+                        cells.append({"format": fmt, "count": count, **load_level(server.url, label, count, media, n_requests, c)})
+                        rounds.append(inprocess(gen, index, count, media, n_requests))
+                    base = round(float(np.mean(rounds)), 1)
+                    for level in cells:
+                        level.update(inprocess_images_per_s=base, inprocess_rounds=rounds,
+                                     ratio=round(level["images_per_s"] / base, 3))
                         levels.append(level)
-                        print(f"{fmt:>8} {count:>2}/req c={c:>2}: {level['images_per_s']:>7.1f} img/s  "
+                        print(f"{fmt:>8} {count:>2}/req c={level['concurrency']:>2}: {level['images_per_s']:>7.1f} img/s  "
                               f"p50 {level['p50_ms']:>7.1f} ms  p99 {level['p99_ms']:>7.1f} ms  errors {level['errors']}  "
-                              f"| in-process {base:.1f} img/s -> ratio {level['ratio']:.3f}", flush=True)
+                              f"| in-process {base:.1f} img/s {rounds} -> ratio {level['ratio']:.3f}", flush=True)
 
     import bentoml
     import onnxruntime

@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from augment_gan.errors import AugmentGanError
 from augment_gan.runtime.generator import OnnxGenerator
+from augment_gan.service import bentoml_fix
 from augment_gan.service.batching import RequestBatcher
 from augment_gan.service.encoding import batch_payload, encode_generate, grid_png, image_headers, negotiate
 from augment_gan.service.middleware import ServiceMiddleware
@@ -39,6 +40,7 @@ from augment_gan.service.schemas import (
 from augment_gan.service.settings import Settings
 from augment_gan.service.state import ModelState, preflight
 
+bentoml_fix.apply()  # BentoML 1.4.39's per-request timer keeps every request's span for 120 s
 SETTINGS = Settings.from_env()
 """Read once per process, at import: ``@bentoml.service`` below needs the workers and the GPU request."""
 
