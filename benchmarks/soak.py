@@ -8,7 +8,7 @@ has a judge), each on its own copy of the model dir:
    Errors (anything but the expected 200), and the worker's RSS every 250 requests; the growth
    that counts is from the 1,000th request on (warm-up allocations come before it). (It found
    BentoML 1.4.39's per-request timer that kept each request's span for 120 s:
-   :mod:`augment_gan.service.bentoml_fix`.)
+   :mod:`augment_gan.service.bentoml_fixes`.)
 2. **Worker killed**: the same load for ``--fault-requests`` requests; after a quarter of
    them the worker gets SIGKILL. Failed requests, seconds until the first success after the
    kill, seconds until ``/readyz`` is 200 again (polled from the kill on), and whether a new

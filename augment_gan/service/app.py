@@ -13,6 +13,9 @@ Serve: ``bentoml serve augment_gan.service.app:AugmentGanService --host 127.0.0.
 
 from __future__ import annotations
 
+import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import bentoml
@@ -22,7 +25,7 @@ from starlette.responses import Response
 
 from augment_gan.errors import AugmentGanError
 from augment_gan.runtime.generator import OnnxGenerator
-from augment_gan.service import bentoml_fix
+from augment_gan.service import bentoml_fixes
 from augment_gan.service.batching import RequestBatcher
 from augment_gan.service.encoding import batch_payload, encode_generate, grid_png, image_headers, negotiate
 from augment_gan.service.middleware import ServiceMiddleware
@@ -40,7 +43,7 @@ from augment_gan.service.schemas import (
 from augment_gan.service.settings import Settings
 from augment_gan.service.state import ModelState, preflight
 
-bentoml_fix.apply()  # BentoML 1.4.39's per-request timer keeps every request's span for 120 s
+bentoml_fixes.apply()  # BentoML 1.4.39's per-request timer keeps every request's span for 120 s
 SETTINGS = Settings.from_env()
 """Read once per process, at import: ``@bentoml.service`` below needs the workers and the GPU request."""
 
@@ -67,6 +70,7 @@ class AugmentGanService:
         self.state = ModelState.load(SETTINGS)
         gen = self.state.generator
         self.batcher = RequestBatcher(gen) if gen is not None else None  # without a model the middleware answers 503
+        self.encoder = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="augment-gan-encode")
 
     def __is_ready__(self) -> bool:
         return self.state.ready
@@ -75,23 +79,33 @@ class AugmentGanService:
     def generator(self) -> OnnxGenerator:
         return self.state.require()
 
-    def _images(self, label: str | int, count: int, seed: int) -> tuple[int, np.ndarray]:
+    def _index(self, label: str | int) -> int:
         try:
-            index = check_label(self.generator, label)
+            return check_label(self.generator, label)
         except ValueError as e:  # validated already; belt and braces
             raise InvalidArgument(str(e)) from None
+
+    def _images(self, label: str | int, count: int, seed: int) -> tuple[int, np.ndarray]:
+        index = self._index(label)
         assert self.batcher is not None
         return index, self.batcher.generate(index, count, seed)
 
     @bentoml.api(route="/generate", input_spec=GenerateRequest)
-    def generate(self, label: str | int, count: int, ctx: bentoml.Context, seed: int | None = None,
-                 format: str = "png") -> Any:
-        """``count`` images of one class: JSON (base64 PNGs or ``.npy``), or raw ``.npy`` / a zip by ``Accept``."""
+    async def generate(self, label: str | int, count: int, ctx: bentoml.Context, seed: int | None = None,
+                       format: str = "png") -> Any:
+        """``count`` images of one class: JSON (base64 PNGs or ``.npy``), or raw ``.npy`` / a zip by ``Accept``.
+
+        Async: the request waits for the inference thread without holding a thread, and the
+        encoding runs on a pool of one thread per core (the hot path; no thread per request).
+        """
         seed = draw_seed(seed)
-        index, images = self._images(label, count, seed)
+        index = self._index(label)
+        assert self.batcher is not None
+        images = await asyncio.wrap_future(self.batcher.submit(index, count, seed))
         media = negotiate(ctx.request.headers.get("accept", ""))
-        body, media_type, headers = encode_generate(self.generator, index, seed, images, format, media)
-        return Response(body, media_type=media_type, headers=headers)
+        encoded = await asyncio.get_running_loop().run_in_executor(
+            self.encoder, encode_generate, self.generator, index, seed, images, format, media)
+        return Response(encoded.body, media_type=encoded.media_type, headers=encoded.headers)
 
     @bentoml.api(route="/generate_grid", input_spec=GridRequest)
     def generate_grid(self, label: str | int, count: int, seed: int | None = None, nrow: int | None = None) -> Any:

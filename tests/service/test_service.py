@@ -238,6 +238,8 @@ def test_huge_bodies_are_refused(server):
 def test_server_still_healthy_after_bad_input(server):
     assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
     assert post(server, "/generate", {"label": "cat", "count": MAX_COUNT, "seed": 0}).status_code == 200
+    log = server.log.read_text(errors="replace")
+    assert "400, 1 invalid field(s)" in log and "Traceback" not in log  # a bad request is one line, not a stack
 
 
 def test_ungated_model_refused_without_env(ungated_model: Path, tmp_path: Path):

@@ -11,7 +11,7 @@ pytest.importorskip("bentoml", reason="bentoml is not installed in this environm
 
 from bentoml._internal.server.http.traffic import TimeoutMiddleware  # noqa: E402
 
-from augment_gan.service import bentoml_fix  # noqa: E402
+from augment_gan.service import bentoml_fixes  # noqa: E402
 
 
 async def ok_app(scope, receive, send):
@@ -34,12 +34,12 @@ async def call(app, sent: list) -> None:
 
 
 def test_the_fix_applies_to_this_bentoml_and_once():
-    assert bentoml_fix.apply() and bentoml_fix.apply()
-    assert TimeoutMiddleware.__call__ is bentoml_fix._timeout_call
+    assert bentoml_fixes.apply() and bentoml_fixes.apply()
+    assert TimeoutMiddleware.__call__ is bentoml_fixes._timeout_call
 
 
 def test_no_timer_outlives_its_request():
-    bentoml_fix.apply()
+    bentoml_fixes.apply()
     middleware = TimeoutMiddleware(ok_app, timeout=120)
 
     async def many() -> int:
@@ -54,7 +54,39 @@ def test_no_timer_outlives_its_request():
 
 
 def test_a_slow_request_still_gets_504():
-    bentoml_fix.apply()
+    bentoml_fixes.apply()
     sent: list = []
     asyncio.run(call(TimeoutMiddleware(slow_app, timeout=0.05), sent))
     assert sent[0]["status"] == 504 and "0.05 seconds" in json.loads(sent[1]["body"])["error"]
+
+
+def test_a_400_is_one_warning_line_and_other_errors_keep_their_traceback():
+    import logging
+    import sys
+
+    from pydantic import BaseModel, ValidationError
+
+    class Body(BaseModel):
+        count: int
+
+    try:
+        Body.model_validate({"count": "many"})
+    except ValidationError:
+        client = sys.exc_info()
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError:
+        bug = sys.exc_info()
+    fix = bentoml_fixes.ClientErrorFilter()
+
+    def record(exc_info) -> logging.LogRecord:
+        return logging.LogRecord("x", logging.ERROR, __file__, 1, "Exception on %s [%s]", ("/generate", "POST"), exc_info)
+
+    quiet, loud = record(client), record(bug)
+    assert fix.filter(quiet) and fix.filter(loud)
+    assert quiet.levelname == "WARNING" and quiet.exc_info is None
+    assert quiet.getMessage().startswith("Exception on /generate [POST]: 400, 1 invalid field(s), first count:")
+    assert loud.levelname == "ERROR" and loud.exc_info is bug
+    bentoml_fixes.apply()
+    assert sum(isinstance(f, bentoml_fixes.ClientErrorFilter)
+               for f in logging.getLogger(bentoml_fixes.HTTP_APP_LOGGER).filters) == 1
