@@ -70,7 +70,8 @@ class AugmentGanService:
         self.state = ModelState.load(SETTINGS)
         gen = self.state.generator
         self.batcher = RequestBatcher(gen) if gen is not None else None  # without a model the middleware answers 503
-        self.encoder = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="augment-gan-encode")
+        cores = max(1, (os.cpu_count() or 1) // SETTINGS.workers)
+        self.encoder = ThreadPoolExecutor(max_workers=cores, thread_name_prefix="augment-gan-encode")
 
     def __is_ready__(self) -> bool:
         return self.state.ready
@@ -96,7 +97,8 @@ class AugmentGanService:
         """``count`` images of one class: JSON (base64 PNGs or ``.npy``), or raw ``.npy`` / a zip by ``Accept``.
 
         Async: the request waits for the inference thread without holding a thread, and the
-        encoding runs on a pool of one thread per core (the hot path; no thread per request).
+        encoding runs on a pool of one thread per core of this worker (the hot path; no
+        thread per request).
         """
         seed = draw_seed(seed)
         index = self._index(label)
