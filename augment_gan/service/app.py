@@ -23,7 +23,7 @@ import numpy as np
 from bentoml.exceptions import InvalidArgument
 from starlette.responses import Response
 
-from augment_gan.errors import AugmentGanError
+from augment_gan.errors import AugmentGanError, ConfigError
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.service import bentoml_fixes
 from augment_gan.service.batching import RequestBatcher
@@ -44,8 +44,11 @@ from augment_gan.service.settings import Settings
 from augment_gan.service.state import ModelState, preflight
 
 bentoml_fixes.apply()  # BentoML 1.4.39's per-request timer keeps every request's span for 120 s
-SETTINGS = Settings.from_env()
-"""Read once per process, at import: ``@bentoml.service`` below needs the workers and the GPU request."""
+try:
+    SETTINGS = Settings.from_env()
+    """Read once per process, at import: ``@bentoml.service`` below needs the workers and the GPU request."""
+except ConfigError as e:  # an unreadable token file or thread count: one line, not a traceback
+    raise SystemExit(f"augment-gan service: {e}") from None
 
 
 @bentoml.service(name="augment_gan", **SETTINGS.service_config())

@@ -76,3 +76,16 @@ def test_a_served_model_needs_the_token_and_never_logs_it(gated_model: Path, tmp
     log = srv.log.read_text(errors="replace")
     assert "/generate" in log  # the access log is on, so the check below could see the token
     assert TOKEN not in log
+
+
+@pytest.mark.slow
+def test_an_unreadable_token_file_stops_the_server_with_one_line(gated_model: Path, tmp_path: Path):
+    from tests.service.conftest import start_server
+
+    srv = start_server(gated_model, tmp_path / "bad-token.log", AUGMENT_GAN_API_TOKEN_FILE=str(tmp_path / "missing"))
+    try:
+        assert srv.proc.wait(60) != 0
+    finally:
+        srv.stop()
+    log = srv.log.read_text(errors="replace")
+    assert "augment-gan service: cannot read the API token file" in log and "Traceback" not in log
