@@ -11,6 +11,8 @@ from augment_gan.cli.options import ModelsDir
 from augment_gan.cli.printing import console
 
 Model = Annotated[str, typer.Argument(help="Model dir, or a model name under --models-dir (its PROMOTED version).")]
+# The defaults restate the library's (importing it here would load bentoml for `--help`);
+# tests/cli/test_options.py checks they agree.
 AllowUngated = Annotated[bool, typer.Option("--allow-ungated", help="Accept a model dir written by `augment-gan export`.")]
 
 

@@ -1,7 +1,8 @@
 """Pure ASGI middleware around BentoML's app: the API token, body limit, ``GET /model``, the OpenAPI document, one error shape.
 
 401 without the API token when one is set (:mod:`augment_gan.service.auth`). ``GET /docs.json``
-is this service's own document (:mod:`augment_gan.service.openapi`), not BentoML's. Every 4xx body becomes ``{"error": "<what to fix>"}`` (validation errors also keep BentoML's
+is this service's own document (:mod:`augment_gan.service.openapi`), not BentoML's. Every
+4xx body becomes ``{"error": "<what to fix>"}`` (validation errors also keep BentoML's
 ``"detail"`` list); 413 for a body over ``MAX_BODY_BYTES``; 503 (with why) while this worker
 has no model. The full list: ``service/README.md``, Errors.
 """
