@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated decode cache, a tiny real-digits folder, tiny nets."""
+"""Shared fixtures: an isolated decode cache, tiny real-digits and photo folders, tiny nets."""
 
 from __future__ import annotations
 
@@ -42,6 +42,25 @@ def make_digits_folder(parent: Path) -> Path:
     write_digits_folder(folder, minority={0: 12, 1: 8, 2: 6, **{c: 0 for c in range(3, 10)}})
     for c in range(3, 10):  # drop the emptied classes
         (folder / str(c)).rmdir()
+    return folder
+
+
+def make_photo_folder(parent: Path, counts: dict[str, int], size: int = 200, seed: int = 0) -> Path:
+    """Real photographs: per class (``china``, ``flower``: scikit-learn's two sample photos),
+    ``counts[class]`` random ``size`` x ``size`` crops of its photo, saved as JPEGs."""
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_sample_images
+
+    photos = dict(zip(("china", "flower"), load_sample_images().images))
+    rng = np.random.default_rng(seed)
+    folder = parent / "photos"
+    for name, n in counts.items():
+        photo = photos[name]
+        (folder / name).mkdir(parents=True)
+        for k in range(n):
+            y, x = rng.integers(0, photo.shape[0] - size), rng.integers(0, photo.shape[1] - size)
+            Image.fromarray(photo[y : y + size, x : x + size]).save(folder / name / f"crop-{k:03d}.jpg", quality=90)
     return folder
 
 

@@ -98,6 +98,7 @@ CheckpointEvery = Annotated[int, opt("Checkpoint and sample grid every N steps."
 Loss = Annotated[str, opt(f"{', '.join(LOSSES[:-1])} or {LOSSES[-1]}.")]
 GWidth = Annotated[int, opt("Generator width (channels of the last block).")]
 DWidth = Annotated[int, opt("Discriminator width (channels of the first block).")]
+Resolution = Annotated[int, opt("Training resolution: 32, 64, 128 or 256 (images are resized, centre-cropped).")]
 EvalSamples = Annotated[int, opt("Generated samples per class for --eval-every.")]
 
 # evaluation and the gate

@@ -11,7 +11,7 @@ import typer
 
 from augment_gan.cli.options import (
     BALANCE, NET, TRAIN, TRAIN_EVAL, BatchSize, CheckpointEvery, DataDir, DWidth, EvalSamples, GWidth, JudgeSteps,
-    ModelsDir, Name, Seed, Steps, defaults, gate_options, opt,
+    ModelsDir, Name, Resolution, Seed, Steps, defaults, gate_options, opt,
 )
 from augment_gan.cli.printing import console, err_console
 from augment_gan.contracts.run_dir import RunDir
@@ -33,6 +33,7 @@ def run(
     checkpoint_every: CheckpointEvery = TRAIN.checkpoint_every,
     g_width: GWidth = NET.g_width,
     d_width: DWidth = NET.d_width,
+    resolution: Resolution = NET.resolution,
     eval_every: Annotated[Optional[int], opt("Evaluate and gate every N steps too (a multiple of --checkpoint-every; "
                                              "default: the last step only).", show_default=False)] = None,
     eval_samples: EvalSamples = TRAIN_EVAL.samples_per_class,
@@ -51,7 +52,7 @@ def run(
     from augment_gan.training.config import TrainConfig
 
     result = pipeline.run(
-        data_dir, name, models_dir=models_dir, net={"g_width": g_width, "d_width": d_width},
+        data_dir, name, models_dir=models_dir, net={"g_width": g_width, "d_width": d_width, "resolution": resolution},
         train=TrainConfig(steps=steps, batch_size=batch_size, seed=seed, checkpoint_every=checkpoint_every),
         evaluation=EvalConfig(samples_per_class=eval_samples, judge_steps=judge_steps, seed=seed),
         thresholds=gate, eval_every=eval_every, console=console,

@@ -11,7 +11,7 @@ import typer
 
 from augment_gan.cli.options import (
     NET, RUNTIME, TRAIN, TRAIN_EVAL, BatchSize, CheckpointEvery, DataDir, DWidth, EvalSamples, GateFile, GWidth,
-    JudgeSteps, Loss, ModelsDir, Name, RunDirArg, Seed, Steps, Strict, chosen, opt, option_group, thresholds,
+    JudgeSteps, Loss, ModelsDir, Name, Resolution, RunDirArg, Seed, Steps, Strict, chosen, opt, option_group, thresholds,
 )
 from augment_gan.cli.printing import console, err_console, warn
 from augment_gan.errors import ConfigError
@@ -65,7 +65,7 @@ def train(
     models_dir: ModelsDir = MODELS_DIR,
     steps: Steps = TRAIN.steps,
     batch_size: BatchSize = TRAIN.batch_size,
-    resolution: Annotated[int, opt("Training resolution: 32 or 64.")] = NET.resolution,
+    resolution: Resolution = NET.resolution,
     channels: Annotated[str, opt("auto, 1 or 3 (auto: 1 when every image is gray).")] = "auto",
     loss: Loss = TRAIN.loss,
     seed: Seed = TRAIN.seed,

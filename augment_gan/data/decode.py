@@ -20,7 +20,7 @@ from PIL import Image, ImageChops, ImageFile, UnidentifiedImageError
 from augment_gan.errors import ConfigError
 
 DEFAULT_MAX_PIXELS = 40_000_000
-SUPPORTED_RESOLUTIONS = (32, 64)
+SUPPORTED_RESOLUTIONS = (32, 64, 128, 256)
 
 Channels = Literal["auto", 1, 3]
 
@@ -43,7 +43,8 @@ class DecodeOptions:
         # bool is an int subclass: channels=True would otherwise pass as 1.
         if isinstance(self.resolution, bool) or self.resolution not in SUPPORTED_RESOLUTIONS:
             raise ConfigError(
-                f"Resolution must be 32 or 64, got {self.resolution!r}; pick one of those."
+                f"Resolution must be one of {', '.join(map(str, SUPPORTED_RESOLUTIONS))}, got "
+                f"{self.resolution!r}; pick one of those."
             )
         if isinstance(self.channels, bool) or self.channels not in ("auto", 1, 3):
             raise ConfigError(

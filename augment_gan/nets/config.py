@@ -6,7 +6,13 @@ from dataclasses import asdict, dataclass
 
 from augment_gan.errors import ConfigError
 
-RESOLUTIONS = (32, 64)
+RESOLUTIONS = (32, 64, 128, 256)  # data/decode.py's SUPPORTED_RESOLUTIONS (tests keep them equal)
+# No layer is wider than these multiples of g_width / d_width: the widest a 64 px G and D
+# reach uncapped, so the 32 and 64 px nets are unchanged. Uncapped, a 128 px G would start at
+# 32 x 32 = 1,024 channels and its D end at 512 (D's 4x4 convs make that 9.5 M parameters); capped,
+# the default 128 px nets have 4.8 M (G) and 4.0 M (D) parameters, about 2x and 1.7x the 64 px ones.
+MAX_G_MULTIPLE = 16
+MAX_D_MULTIPLE = 8
 MINIBATCH_STD = ("class", "batch")
 
 
@@ -26,7 +32,7 @@ class NetConfig:
 
     def __post_init__(self) -> None:
         if self.resolution not in RESOLUTIONS:
-            raise ConfigError(f"resolution must be 32 or 64, got {self.resolution}.")
+            raise ConfigError(f"resolution must be one of {', '.join(map(str, RESOLUTIONS))}, got {self.resolution}.")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels must be 1 or 3, got {self.channels}.")
         if self.num_classes < 1:
@@ -38,17 +44,18 @@ class NetConfig:
 
     @property
     def num_blocks(self) -> int:
-        # 4x4 base doubled per block: 3 blocks for 32x32, 4 for 64x64.
-        return {32: 3, 64: 4}[self.resolution]
+        # 4x4 base doubled per block: 3 blocks for 32x32, 4 for 64x64, 5 for 128, 6 for 256.
+        return self.resolution.bit_length() - 3
 
     def generator_widths(self) -> list[int]:
-        """Channel widths from the 4x4 base to the last block, halving as the side doubles."""
+        """Channel widths from the 4x4 base to the last block, halving as the side doubles
+        (capped at MAX_G_MULTIPLE x g_width near the base)."""
         n = self.num_blocks
-        return [self.g_width * 2 ** (n - i) for i in range(n + 1)]
+        return [self.g_width * min(2 ** (n - i), MAX_G_MULTIPLE) for i in range(n + 1)]
 
     def discriminator_widths(self) -> list[int]:
-        """Channel widths after each down block, doubling as the side halves."""
-        return [self.d_width * 2**i for i in range(self.num_blocks)]
+        """Channel widths after each down block, doubling as the side halves (capped)."""
+        return [self.d_width * min(2**i, MAX_D_MULTIPLE) for i in range(self.num_blocks)]
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.helpers import LENIENT_TOML, error_lines, flat, invoke
+from tests.conftest import make_photo_folder
 
 TINY_RUN = ["--steps", "2", "--batch-size", "4", "--checkpoint-every", "1", "--g-width", "4", "--d-width", "4",
             "--eval-samples", "12", "--judge-steps", "5"]
@@ -51,3 +52,32 @@ def test_run_that_promotes_nothing_exits_1(digits_folder, tmp_path) -> None:
     assert result.exit_code == 1, result.output  # two steps never pass the default gate
     assert error_lines(result)[-1].startswith("not promoted: no class of step 2 passed the gate")
     assert not (tmp_path / "models" / "d" / "PROMOTED").exists()
+
+
+@pytest.mark.slow
+def test_run_at_128_px_on_rgb_photos_trains_evaluates_promotes_exports_and_augments(tmp_path, lenient) -> None:
+    """The whole job at 128 px on real photographs (crops of two photos), with tiny nets."""
+    import numpy as np
+    from PIL import Image
+
+    from augment_gan.runtime import OnnxGenerator
+
+    photos = make_photo_folder(tmp_path, {"china": 12, "flower": 6})
+    before, models, out = _tree(photos), tmp_path / "models", tmp_path / "synthetic"
+    result = invoke("run", photos, "--name", "p", "--models-dir", models, *TINY_RUN, "--resolution", "128",
+                    "--gate-file", lenient, "--out", out, "--max-share", "0.5")
+    assert result.exit_code == 0, result.output
+    (run_dir,) = (models / "p" / "runs").iterdir()
+    with Image.open(sorted((run_dir / "samples").glob("*.png"))[-1]) as grid:  # 2 rows of 128 px tiles
+        assert grid.mode == "RGB" and grid.size[1] == 2 * 130 + 2
+    model_dir = models / "p" / "v1"
+    assert (models / "p" / "PROMOTED").read_text().strip() == "v1"
+    gen = OnnxGenerator.load(model_dir)
+    assert (gen.resolution, gen.channels) == (128, 3)
+    images = gen.generate("flower", 3, seed=1)
+    assert images.shape == (3, 128, 128, 3) and images.dtype == np.uint8 and images.std() > 0
+    written = sorted((out / "flower").glob("synthetic-*"))
+    assert len(written) == 6 and not list((out / "china").glob("synthetic-*"))  # 6 real + 6: half synthetic
+    with Image.open(written[0]) as img:  # generated at 128 px, written at the folder's own size
+        assert (img.size, img.mode) == ((200, 200), "RGB")
+    assert _tree(photos) == before

@@ -172,8 +172,8 @@ def test_manifest_files_not_loaded(tmp_path: Path, solid) -> None:
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"resolution": 48}, "Resolution must be 32 or 64"),
-        ({"resolution": True}, "Resolution must be 32 or 64"),
+        ({"resolution": 48}, "Resolution must be one of 32, 64, 128, 256"),
+        ({"resolution": True}, "Resolution must be one of 32, 64, 128, 256"),
         ({"channels": 2}, "Channels must be 'auto', 1 or 3"),
         ({"channels": True}, "Channels must be 'auto', 1 or 3"),
         ({"channels": "rgb"}, "Channels must be 'auto', 1 or 3"),

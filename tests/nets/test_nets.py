@@ -6,7 +6,7 @@ from augment_gan.nets import Discriminator, Generator, NetConfig
 from augment_gan.nets.discriminator import class_minibatch_std, minibatch_std
 
 
-@pytest.mark.parametrize("resolution", [32, 64])
+@pytest.mark.parametrize("resolution", [32, 64, 128, 256])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_generator_and_discriminator_shapes(resolution: int, channels: int) -> None:
     cfg = NetConfig(num_classes=5, resolution=resolution, channels=channels, latent_dim=16, g_width=4, d_width=4)
@@ -76,6 +76,26 @@ def test_widths_follow_resolution() -> None:
     assert NetConfig(num_classes=1, resolution=32, g_width=8).generator_widths() == [64, 32, 16, 8]
     assert NetConfig(num_classes=1, resolution=64, g_width=8).generator_widths() == [128, 64, 32, 16, 8]
     assert NetConfig(num_classes=1, resolution=64, d_width=8).discriminator_widths() == [8, 16, 32, 64]
+    # past 64 px the widths stop growing: G at 16 x its base width, D at 8 x
+    assert NetConfig(num_classes=1, resolution=128, g_width=8).generator_widths() == [128, 128, 64, 32, 16, 8]
+    assert NetConfig(num_classes=1, resolution=256, d_width=8).discriminator_widths() == [8, 16, 32, 64, 64, 64]
+
+
+def test_nets_and_the_folder_loader_accept_the_same_resolutions() -> None:
+    from augment_gan.data import SUPPORTED_RESOLUTIONS
+    from augment_gan.nets.config import RESOLUTIONS
+
+    assert RESOLUTIONS == SUPPORTED_RESOLUTIONS
+
+
+@pytest.mark.parametrize("resolution", [32, 64, 128, 256])
+def test_default_nets_keep_a_sensible_parameter_count(resolution: int) -> None:
+    """The default widths at every size: the 32 and 64 px nets are those trained before 128
+    existed, and the caps keep 128/256 px within ~3x of the 64 px nets."""
+    cfg = NetConfig(num_classes=10, resolution=resolution)
+    count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
+    g, d = count(Generator(cfg)), count(Discriminator(cfg))
+    assert 0.5e6 < g < 10e6 and 0.5e6 < d < 10e6, (g, d)
 
 
 def test_class_minibatch_std_sees_a_collapsed_class_that_the_batch_std_misses() -> None:
