@@ -43,13 +43,16 @@ RUNNING_OPTIONS = {
                RUNTIME.nnodes),
     "rdzv_endpoint": (Annotated[Optional[str], opt("torchrun rendezvous HOST:PORT (any one node) for --nnodes > 1.")],
                       RUNTIME.rdzv_endpoint),
+    "log": (Annotated[str, opt("Live logs: none, or tensorboard (losses, metrics and sample grids in RUN_DIR/tensorboard; "
+                               "pip install 'augment-gan\\[tensorboard]').")], RUNTIME.log),
 }
 
 
 def _running(strict: bool, device: str, eval_every: int, eval_samples: int, judge_steps: int,
              gate_file: Optional[Path], precision: str, channels_last: Optional[bool], nproc_per_node: int,
-             nnodes: str, rdzv_endpoint: Optional[str]) -> dict[str, Any]:
-    runtime = Runtime(device, precision, channels_last, nproc_per_node, nnodes, rdzv_endpoint, argv=tuple(sys.argv))
+             nnodes: str, rdzv_endpoint: Optional[str], log: str) -> dict[str, Any]:
+    runtime = Runtime(device, precision, channels_last, nproc_per_node, nnodes, rdzv_endpoint, argv=tuple(sys.argv),
+                      log=log)
     return {"strict": strict, "runtime": runtime,
             "evaluation": TrainEval(eval_every, eval_samples, judge_steps, thresholds(gate_file))}
 

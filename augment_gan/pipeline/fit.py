@@ -21,6 +21,7 @@ from augment_gan.evaluation.runs import EvalDuringTraining, check_eval_every
 from augment_gan.pipeline.options import Runtime, TrainEval, TrainEvents
 from augment_gan.training import Trainer, TrainingInterrupted, pick_device
 from augment_gan.training.distributed import init_distributed, relaunch_train, shutdown_distributed
+from augment_gan.training.live_log import TensorBoardLog, open_live_log
 from augment_gan.training.run import load_run_data, make_trainer
 
 
@@ -97,7 +98,7 @@ def fit_run(
     """Train the run ``open_run()`` creates or finds (called on rank 0 only) to its step budget
     (``steps``: a new budget, saved with the run)."""
     dist, device = init_distributed(pick_device(runtime.device))
-    finished = False
+    finished, trainer = False, None
     try:
         run_dir, data = open_run() if dist.is_main else (None, None)
         run_dir = Path(dist.broadcast(str(run_dir)))
@@ -110,18 +111,36 @@ def fit_run(
         hook = None
         if evaluation.every and dist.is_main:
             hook = _evaluation_hook(trainer, data, evaluation, events)
-        if dist.is_main:
+        if dist.is_main:  # rank 0 alone logs
+            trainer.live_log = open_live_log(runtime.log, run_dir, data.classes, start)
             events.started(TrainStart.of(trainer, start))
         t0 = time.perf_counter()
         try:
-            trainer.fit(progress=progress, on_checkpoint=hook)
+            trainer.fit(progress=progress, on_checkpoint=_logged(hook, trainer.live_log))
         except TrainingInterrupted as e:  # the step is checkpointed; leave without waiting for the others
             return Trained(run_dir, start, e.step, time.perf_counter() - t0, interrupted=True, is_main=dist.is_main)
         best = RunDir(run_dir).read_best() if hook is not None else None
         finished = True
         return Trained(run_dir, start, trainer.step, time.perf_counter() - t0, best, is_main=dist.is_main)
     finally:
+        if trainer is not None and trainer.live_log is not None:
+            trainer.live_log.close()
         shutdown_distributed(synchronize=finished)
+
+
+def _logged(hook: EvalDuringTraining | None, live_log: TensorBoardLog | None) -> Callable[[Trainer], None] | None:
+    """``hook``, then its evaluation report (when it evaluated this step) to the live log."""
+    if hook is None or live_log is None:
+        return hook
+
+    def evaluate_and_log(trainer: Trainer) -> None:
+        hook(trainer)
+        run = RunDir(trainer.run_dir)
+        if run.eval_report(trainer.step).is_file():
+            report = run.read_eval_report(trainer.step)
+            live_log.evaluation(report, len(report["gate"]["passed_classes"]))
+
+    return evaluate_and_log
 
 
 def _evaluation_hook(

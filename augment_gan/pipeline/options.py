@@ -34,6 +34,7 @@ class Runtime:
     nnodes: str = "1"
     rdzv_endpoint: str | None = None
     argv: tuple[str, ...] = ()
+    log: str = "none"  # "tensorboard": live logs in <run dir>/tensorboard (the tensorboard extra)
 
 
 @dataclass(frozen=True)

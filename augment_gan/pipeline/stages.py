@@ -34,6 +34,7 @@ from augment_gan.pipeline.options import MODELS_DIR, Runtime, TrainEval
 from augment_gan.promote import PromotionRejected, load_eval, promote_checkpoint, resolve_step
 from augment_gan.training.checkpoint import resolve_checkpoint
 from augment_gan.training.distributed import launched_by_torchrun
+from augment_gan.training.live_log import check_live_log
 from augment_gan.training.run import check_unchanged, latest_run_on, load_run_data, start_run
 
 
@@ -63,6 +64,7 @@ def train(
     saved one, else :class:`~augment_gan.training.run.SettingsChanged` names each that
     differs. :func:`resume` does the same by run dir.
     """
+    check_live_log(runtime.log)
     resumed = None
     if resume:  # before anything starts, torchrun included
         resumed = latest_run_on(Path(models_dir), name, Path(data_dir))
@@ -96,6 +98,7 @@ def resume(
     Bit-for-bit the same weights as an uninterrupted run on CPU, with any number of
     processes (``runtime``). The folder must be unchanged since the run started."""
     read_run_config(Path(run_dir))  # is it a run dir? (before torchrun starts anything)
+    check_live_log(runtime.log)
     if runtime.nproc_per_node and not launched_by_torchrun():
         return relaunch(runtime, "resume")
     events = events or TrainEvents()

@@ -14,6 +14,7 @@ from augment_gan.errors import ConfigError
 LOSSES = ("hinge", "ns", "wgan-gp", "lsgan")  # by CLI name; training/losses.py's get_loss builds each
 DIFFAUGMENT_OPS = ("color", "translation", "cutout")  # training/diffaugment.py's AUGMENTS implements each
 FULL_POLICY = "color,translation,cutout"  # DiffAugment's published policy (Zhao et al. 2020)
+LIVE_LOGS = ("none", "tensorboard")  # --log; training/live_log.py writes each
 
 
 def parse_policy(policy: str) -> tuple[str, ...]:

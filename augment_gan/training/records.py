@@ -58,6 +58,8 @@ def window_record(trainer: Trainer, window: list[StepStats], sec_per_step: float
         "loss_g": loss_g,
         "d_real": d_real,
         "d_fake": d_fake,
+        "lr_g": trainer.opt_g.param_groups[0]["lr"],
+        "lr_d": trainer.opt_d.param_groups[0]["lr"],
         "sec_per_step": sec_per_step,
         "images_per_s": trainer.cfg.batch_size / sec_per_step,
         "time": time.time(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import torch
@@ -122,6 +123,8 @@ class Trainer:
         self.lecam_means = torch.zeros(2, device=self.device)  # running mean of D(real), D(fake)
         self.step = 0
         self._checkpointed_step = -1
+        # Gets every metrics.jsonl record too (rank 0): a live_log.TensorBoardLog with --log tensorboard.
+        self.live_log: Any = None
 
     # --- one step -------------------------------------------------------------------
     # Every draw is for the global batch, from the RNG all ranks share; a rank keeps its shard.
@@ -314,4 +317,6 @@ class Trainer:
 
     def _log(self, record: dict) -> None:
         self.files.append_metrics(record)
+        if self.live_log is not None:
+            self.live_log.record(record)
 

@@ -1,0 +1,103 @@
+"""A CPU-sized 128 px run on real photographs: the README's 128 px sample grid, and its cost.
+
+The folder: six classes of random 128-176 px crops of scikit-learn's two sample photographs
+(``load_sample_images``: china.jpg, flower.jpg), one class per vertical third of a photo
+(``china-left`` ... ``flower-right``), 200 crops per class but 25 for the minority classes
+``china-right`` and ``flower-left``. ``augment-gan train`` then trains at 128 px with the
+demo's nets (g/d width 16) at batch 32 for ``--steps`` steps, and the last checkpoint's
+sample grid (one row per class) is copied to ``docs/photos128-grid.png``.
+
+This shows what 128 px training produces in half an hour on two CPU cores; it is not a
+quality claim (no FID: the photos give too few disjoint crops for a fair test set).
+
+    .venv/bin/python benchmarks/photos_128.py [--steps 900] [--quick]
+
+JSON: ``benchmarks/results/photos_128.json`` (steps, seconds per step, where the grid is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
+
+REPO = Path(__file__).resolve().parent.parent
+PHOTOS = ("china", "flower")
+BANDS = ("left", "middle", "right")
+MINORITY = ("china-right", "flower-left")
+COUNTS = {"major": 200, "minor": 25}
+
+
+def write_photo_folder(root: Path, counts: dict[str, int], seed: int = 0) -> dict[str, int]:
+    """root/<photo>-<band>/crop-XXXX.jpg: random square crops (128-176 px) inside one third
+    of a photo. Returns the images per class."""
+    from PIL import Image
+    from sklearn.datasets import load_sample_images
+
+    written = {}
+    for photo_name, photo in zip(PHOTOS, load_sample_images().images):
+        height, width = photo.shape[:2]
+        edges = np.linspace(0, width, len(BANDS) + 1).astype(int)
+        for b, band in enumerate(BANDS):
+            name = f"{photo_name}-{band}"
+            n = counts["minor" if name in MINORITY else "major"]
+            rng = np.random.default_rng([seed, len(written)])
+            (root / name).mkdir(parents=True)
+            for k in range(n):
+                size = int(rng.integers(128, min(177, edges[b + 1] - edges[b] + 1)))
+                y = int(rng.integers(0, height - size + 1))
+                x = int(rng.integers(edges[b], edges[b + 1] - size + 1))
+                Image.fromarray(photo[y:y + size, x:x + size]).save(root / name / f"crop-{k:04d}.jpg", quality=92)
+            written[name] = n
+    return written
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--steps", type=int, default=900)
+    p.add_argument("--quick", action="store_true", help="smoke run: 2 steps, 8/4 crops, tiny nets, no README grid")
+    p.add_argument("--out", type=Path, default=None)
+    a = p.parse_args()
+    counts = {"major": 8, "minor": 4} if a.quick else COUNTS
+    steps = 2 if a.quick else a.steps
+    nets = ["--g-width", "4", "--d-width", "4"] if a.quick else ["--g-width", "16", "--d-width", "16"]
+    batch = 8 if a.quick else 32
+    out = a.out or REPO / "benchmarks" / "results" / f"photos_128{'-quick' if a.quick else ''}.json"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, models = Path(tmp) / "photos", Path(tmp) / "models"
+        per_class = write_photo_folder(folder, counts)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "augment_gan.cli", "train", str(folder), "--name", "photos",
+                        "--models-dir", str(models), "--resolution", "128", *nets, "--batch-size", str(batch),
+                        "--steps", str(steps), "--checkpoint-every", str(max(1, steps // 3)), "--eval-every", "0"],
+                       check=True, cwd=REPO)
+        seconds = time.perf_counter() - t0
+        (run_dir,) = (models / "photos" / "runs").iterdir()
+        records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        sec_per_step = [r["sec_per_step"] for r in records if "sec_per_step" in r]
+        grid = sorted((run_dir / "samples").glob("step-*.png"))[-1]
+        target = out.with_suffix(".png") if a.quick else REPO / "docs" / "photos128-grid.png"
+        shutil.copyfile(grid, target)
+    result = {
+        "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d"), "classes": per_class, "resolution": 128,
+        "nets": {"g_width": int(nets[1]), "d_width": int(nets[3])}, "batch_size": batch, "steps": steps,
+        "train_seconds": round(seconds, 1), "median_sec_per_step": round(float(np.median(sec_per_step)), 3),
+        "grid": str(target.relative_to(REPO)) if target.is_relative_to(REPO) else str(target),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
