@@ -152,6 +152,8 @@ def main() -> None:
     p.add_argument("--minutes", type=float, default=10.0,
                    help="CPU budget per variant; steps = minutes / the variant's seconds per step, "
                         f"estimated as {SEC_PER_UPDATE} s x (n_critic + 1)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="train every variant this many steps instead of a CPU budget (a GPU run: gpu_check.py)")
     p.add_argument("--every", type=int, default=200, help="measure every N steps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="smoke run: 20 steps, 100/10 images, 40 test images")
@@ -199,7 +201,7 @@ def main() -> None:
         for v in variants:
             n_critic = TrainConfig(**{k: val for k, val in VARIANTS[v].items()}).n_critic
             per_step = SEC_PER_UPDATE * (n_critic + 1)
-            steps = 20 if q else max(1, int(round(a.minutes * 60 / per_step / a.every))) * a.every
+            steps = 20 if q else a.steps or max(1, int(round(a.minutes * 60 / per_step / a.every))) * a.every
             every = 10 if q else a.every
             log(f"variant {v} {VARIANTS[v] or '(the defaults)'}: {steps} steps")
             result["variants"][v] = run_variant(v, work / "train", train_data, work / "models", test, steps, every, a.seed,

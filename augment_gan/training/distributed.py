@@ -42,7 +42,8 @@ class Dist:
 
     @property
     def enabled(self) -> bool:
-        return self.world_size > 1
+        """Under torchrun (a process group, even of one process: the DDP path runs), or several ranks."""
+        return self.world_size > 1 or self.backend is not None
 
     @property
     def is_main(self) -> bool:
@@ -91,10 +92,11 @@ def launched_by_torchrun() -> bool:
 def init_distributed(device: torch.device) -> tuple[Dist, torch.device]:
     """Join the process group torchrun set up; returns (Dist, this rank's device).
 
-    Without torchrun's environment (or with WORLD_SIZE=1) this is a no-op: ``Dist()``."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size <= 1:
+    Without torchrun's environment this is a no-op: ``Dist()``. Under torchrun with one
+    process the group is still made, so DDP, NCCL and SyncBatchNorm run (the GPU check)."""
+    if not launched_by_torchrun():
         return Dist(), device
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":
         if local_rank >= torch.cuda.device_count():

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from torch import nn
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def start_record(trainer: Trainer) -> dict:
         "lr_d": trainer.cfg.lr_d,
         "precision": trainer.precision,
         "channels_last": trainer.channels_last,
+        "sync_batchnorm": any(isinstance(m, nn.SyncBatchNorm) for m in trainer.G.modules()),
         "time": time.time(),
     }
 
