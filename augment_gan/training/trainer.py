@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
 
 import torch
@@ -21,6 +20,7 @@ from augment_gan.training.diffaugment import parse_policy
 from augment_gan.training.device import pick_device, resolve_precision
 from augment_gan.training.distributed import Dist
 from augment_gan.training.interrupt import deferred_interrupt
+from augment_gan.training.live_log import TensorBoardLog
 from augment_gan.training.ema import EMA, recalibrate_batchnorm
 from augment_gan.training.losses import get_loss, gradient_penalty, lecam_penalty, mode_seeking_penalty, topk_fraction
 from augment_gan.training.records import StepStats, progress_bar, start_record, window_record
@@ -123,8 +123,7 @@ class Trainer:
         self.lecam_means = torch.zeros(2, device=self.device)  # running mean of D(real), D(fake)
         self.step = 0
         self._checkpointed_step = -1
-        # Gets every metrics.jsonl record too (rank 0): a live_log.TensorBoardLog with --log tensorboard.
-        self.live_log: Any = None
+        self.live_log: TensorBoardLog | None = None  # gets every metrics.jsonl record too (--log tensorboard)
 
     # --- one step -------------------------------------------------------------------
     # Every draw is for the global batch, from the RNG all ranks share; a rank keeps its shard.
