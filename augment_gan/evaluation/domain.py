@@ -27,9 +27,14 @@ JUDGE_FORMAT = 1
 
 class DomainJudge(FeatureExtractor):
     """Three conv-BN-ReLU blocks (the first two stride 2), global average pool -> features
-    (4 x width) -> class logits. Strided convs instead of pooling keep it cheap on a CPU."""
+    (4 x width) -> class logits. Strided convs instead of pooling keep it cheap on a CPU.
+
+    Images larger than ``MAX_SIDE`` are average-pooled down to it first (inside the module,
+    so judge.onnx does the same): a 128 px judge would cost 4x a 64 px one per step (16x at
+    256) for classifying classes that differ at 64 px. 32 and 64 px judges are unchanged."""
 
     needs_rgb = False
+    MAX_SIDE = 64
 
     def __init__(self, num_classes: int, channels: int, width: int = 32) -> None:
         super().__init__()
@@ -47,9 +52,16 @@ class DomainJudge(FeatureExtractor):
         )
         self.head = nn.Linear(self.feature_dim, num_classes)
 
-    @staticmethod
-    def _prepare(images_uint8: torch.Tensor) -> torch.Tensor:
-        return images_uint8.float() / 127.5 - 1.0
+    @classmethod
+    def shrink(cls, images: torch.Tensor) -> torch.Tensor:
+        """Images over MAX_SIDE average-pooled to it (as float); others as they are."""
+        side = images.shape[-1]
+        return F.avg_pool2d(images.float(), side // cls.MAX_SIDE) if side > cls.MAX_SIDE else images
+
+    @classmethod
+    def _prepare(cls, images_uint8: torch.Tensor) -> torch.Tensor:
+        # shrink(x) / 127.5 - 1 equals shrinking after the scaling: pooling is linear
+        return cls.shrink(images_uint8).float() / 127.5 - 1.0
 
     def forward(self, images_uint8: torch.Tensor) -> torch.Tensor:
         """Penultimate features (N x feature_dim)."""
@@ -101,6 +113,7 @@ def train_judge(images: torch.Tensor, labels: torch.Tensor, num_classes: int, cf
     if weights is None:
         counts = torch.bincount(labels, minlength=num_classes).clamp(min=1).double()
         weights = 1.0 / counts[labels]
+    images = DomainJudge.shrink(images)  # once, not per batch; the shifts below are then at <= MAX_SIDE px
     opt = torch.optim.Adam(judge.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
     judge.train()

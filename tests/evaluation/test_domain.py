@@ -31,3 +31,25 @@ def test_judge_learns_two_easy_classes_and_is_cached(tmp_path) -> None:
     # a different split is a different judge
     load_or_train_judge(images, labels, 2, dataset_key="k", train_paths=["b"], cfg=cfg, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("judge-*.pt"))) == 2
+
+
+def test_a_judge_reads_images_over_64_px_average_pooled_to_64_px_and_exports_so() -> None:
+    """At 128 px the judge sees what a 64 px judge sees of the 2x2-averaged image (the cost of a
+    64 px judge), inside the module, so judge.onnx does the same; 32 and 64 px are untouched."""
+    from torch.nn import functional as F
+
+    from augment_gan.evaluation.domain import DomainJudge, train_judge
+    from augment_gan.export.judge_export import export_judge_onnx
+    from augment_gan.export.onnx_export import cpu_session
+
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (12, 3, 128, 128), dtype=torch.uint8, generator=g)
+    labels = torch.arange(12) % 2
+    judge = train_judge(images, labels, 2, JudgeConfig(steps=3, batch_size=4)).eval()
+    with torch.no_grad():
+        pooled = F.avg_pool2d(images.float(), 2)
+        assert torch.allclose(judge(images), judge(pooled), atol=1e-5)
+        small = images[:, :, :64, :64]
+        assert torch.equal(DomainJudge.shrink(small), small)  # 64 px: as it was
+    onnx_features = cpu_session(export_judge_onnx(judge, images[:4])).run(None, {"images": images[:4].numpy()})[1]
+    assert torch.allclose(torch.from_numpy(onnx_features), judge(images[:4]).detach(), atol=1e-3)
