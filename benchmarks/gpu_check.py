@@ -1,4 +1,5 @@
-"""The GPU check: every CUDA path of the toolkit, run and timed in one call (<= 8 min on a GPU).
+"""The GPU check: every CUDA path of the toolkit, run and timed in one call (sized for <= 8 min on
+a GPU; not yet timed on one).
 
 Five parts, each timed against the CPU in the same run (ratios, never figures from another
 machine), each written to ``<out>/<part>.json`` as soon as it ends, and a summary to
