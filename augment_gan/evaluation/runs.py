@@ -98,9 +98,10 @@ class EvalDuringTraining:
         check_eval_every(every, checkpoint_every)
         self.evaluator, self.thresholds, self.every = evaluator, thresholds, every
 
-    def __call__(self, trainer: Any) -> None:
+    def __call__(self, trainer: Any) -> EvalReport | None:
+        """The step's report, gate decision under ``"gate"`` (None: not a step to evaluate)."""
         if trainer.step % self.every and trainer.step != trainer.cfg.steps:
-            return
+            return None
         report = self.evaluator.evaluate(trainer.ema.shadow, trainer.net_cfg, trainer.step)
         report["gate"] = apply_gate(report, self.thresholds)
         run = RunDir(trainer.run_dir)
@@ -108,3 +109,4 @@ class EvalDuringTraining:
         best = update_best(trainer.run_dir, self.thresholds)
         run.append_metrics({"step": trainer.step, "event": "eval", "seconds": report["seconds"],
                             "classes_passing": len(report["gate"]["passed_classes"]), "best_step": best["step"]})
+        return report

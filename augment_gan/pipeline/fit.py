@@ -129,16 +129,14 @@ def fit_run(
 
 
 def _logged(hook: EvalDuringTraining | None, live_log: TensorBoardLog | None) -> Callable[[Trainer], None] | None:
-    """``hook``, then its evaluation report (when it evaluated this step) to the live log."""
+    """``hook``, then the report it made (when it evaluated this step) to the live log."""
     if hook is None or live_log is None:
         return hook
 
     def evaluate_and_log(trainer: Trainer) -> None:
-        hook(trainer)
-        run = RunDir(trainer.run_dir)
-        if run.eval_report(trainer.step).is_file():
-            report = run.read_eval_report(trainer.step)
-            live_log.evaluation(report, len(report["gate"]["passed_classes"]))
+        report = hook(trainer)
+        if report is not None:
+            live_log.evaluation(report)
 
     return evaluate_and_log
 

@@ -57,7 +57,7 @@ class TensorBoardLog:
             for name, p in zip(self.classes, record.get("augment_p", [])):
                 self.writer.add_scalar(f"augment_p/{name}", p, step)
 
-    def evaluation(self, report: EvalReport, classes_passing: int | None = None) -> None:
+    def evaluation(self, report: EvalReport) -> None:
         step = report["step"]
         for name, metrics in report["classes"].items():
             for metric in CLASS_METRICS:
@@ -66,8 +66,8 @@ class TensorBoardLog:
         for metric in CLASS_METRICS:
             if report["overall"].get(metric) is not None:
                 self.writer.add_scalar(f"eval_{metric}/all classes", report["overall"][metric], step)
-        if classes_passing is not None:
-            self.writer.add_scalar("gate/classes_passing", classes_passing, step)
+        if "gate" in report:
+            self.writer.add_scalar("gate/classes_passing", len(report["gate"]["passed_classes"]), step)
         self.writer.flush()
 
     def _grid(self, step: int) -> None:
