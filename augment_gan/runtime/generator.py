@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from PIL import Image
 
 _REQUIRED = ("classes", "resolution", "channels", "latent_dim")
-_FORKED_SESSIONS: list[Any] = []
 
 
 class OnnxGenerator:
@@ -174,11 +173,7 @@ class OnnxGenerator:
     def session(self) -> ort.InferenceSession:
         """The onnxruntime session of this process, opened on first use."""
         if self._session is None or self._session_pid != os.getpid():
-            if self._session is not None:
-                # Inherited through fork: its thread pool's threads do not exist here, and
-                # destroying it would join them. Keep it alive instead (copy-on-write memory).
-                _FORKED_SESSIONS.append(self._session)
-                self._session = None
+            self._session = None  # a copy inherited through fork stays pinned by open_session's fork hook
             path = self.model_dir / ONNX_NAME
             data = path.read_bytes()
             # Hash the very bytes we load, so a swap after verify_file cannot slip through.

@@ -8,6 +8,9 @@ node and a loadable driver library); only then are the CUDA/cuDNN libraries from
 onnxruntime's logger silenced. A GPU that is present but unusable costs one line through
 :mod:`logging`, and the session runs on CPU. No torch import here.
 
+Sessions opened here survive a fork (a DataLoader worker): the child keeps its copies of
+the parent's sessions alive instead of destroying them, and opens its own to run.
+
 Example::
 
     session = open_session(onnx_bytes)            # CUDA if really usable, else CPU
@@ -20,7 +23,9 @@ import contextlib
 import ctypes
 import io
 import logging
+import os
 import platform
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,8 @@ CUDA = "CUDAExecutionProvider"
 _ORT_DEFAULT_LOG_SEVERITY = 2  # onnxruntime's own default (warning)
 _SILENT = 4  # fatal only
 _preloaded = False
+_OPEN: weakref.WeakSet[Any] = weakref.WeakSet()  # every session opened here, in this process
+_INHERITED: list[Any] = []  # a forked child's copies of its parent's sessions: never destroyed
 
 ProviderSpec = str | tuple[str, dict[str, Any]]
 
@@ -97,16 +104,35 @@ def _provider_name(spec: ProviderSpec) -> str:
     return spec if isinstance(spec, str) else spec[0]
 
 
+def _keep_inherited_sessions() -> None:
+    """In a forked child: keep every session copied from the parent alive for good.
+
+    A copied session's thread pool refers to the parent's threads; destroying it in the child
+    joins threads that do not exist here (a SIGSEGV or a hang). The owner of such a copy
+    may be garbage the child's collector frees at any allocation (a DataLoader worker), so
+    the pin must come before any Python code runs. Its memory is shared copy-on-write.
+    """
+    _INHERITED.extend(_OPEN)
+    _OPEN.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_keep_inherited_sessions)
+
+
 def _create(model: bytes, options: ort.SessionOptions, providers: Sequence[ProviderSpec]) -> ort.InferenceSession:
     if all(_provider_name(p) == CPU for p in providers):
-        return ort.InferenceSession(model, options, providers=list(providers))
-    # A failed provider is reported through onnxruntime's process-wide default logger, not
-    # the session's, so silence that for the attempt (restored to onnxruntime's default).
-    ort.set_default_logger_severity(_SILENT)
-    try:
-        return ort.InferenceSession(model, options, providers=list(providers))
-    finally:
-        ort.set_default_logger_severity(_ORT_DEFAULT_LOG_SEVERITY)
+        session = ort.InferenceSession(model, options, providers=list(providers))
+    else:
+        # A failed provider is reported through onnxruntime's process-wide default logger, not
+        # the session's, so silence that for the attempt (restored to onnxruntime's default).
+        ort.set_default_logger_severity(_SILENT)
+        try:
+            session = ort.InferenceSession(model, options, providers=list(providers))
+        finally:
+            ort.set_default_logger_severity(_ORT_DEFAULT_LOG_SEVERITY)
+    _OPEN.add(session)
+    return session
 
 
 def open_session(

@@ -25,8 +25,6 @@ from augment_gan.contracts.model_dir import JUDGE_NAME, SELECTION_NAME, ModelErr
 from augment_gan.contracts.selection import Checks, pixel_vectors, read_reference, verdicts
 from augment_gan.runtime.providers import ProviderSpec, open_session
 
-_FORKED: list[Any] = []
-
 
 @dataclass
 class SelectionStats:
@@ -69,8 +67,6 @@ class SampleSelector:
     @property
     def session(self) -> Any:
         if self._session is None or self._pid != os.getpid():
-            if self._session is not None:
-                _FORKED.append(self._session)  # inherited through fork: never destroyed here
             data = self._judge if isinstance(self._judge, bytes) else Path(self._judge).read_bytes()
             if self._sha256 is not None and hashlib.sha256(data).hexdigest() != self._sha256:
                 raise ModelError(f"{self._judge} does not match the sha256 in card.json.")

@@ -119,7 +119,7 @@ def test_worker_sessions_default_to_cpu_and_one_thread(write_model, monkeypatch)
 def test_synthetic_dataset_in_two_workers(write_model) -> None:
     ds = SyntheticDataset(write_model(), n_per_class=4, transform=T.ToTensor(), providers=CPU)
     assert not ds.generator.session_open  # loaded lazily from a path
-    batches = list(DataLoader(ds, batch_size=3, num_workers=2))
+    batches = list(DataLoader(ds, batch_size=3, num_workers=2, timeout=60))
     images = torch.cat([b[0] for b in batches])
     labels = torch.cat([b[1] for b in batches])
     assert labels.tolist() == ds.targets
