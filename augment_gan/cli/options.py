@@ -99,6 +99,8 @@ Loss = Annotated[str, opt(f"{', '.join(LOSSES[:-1])} or {LOSSES[-1]}.")]
 GWidth = Annotated[int, opt("Generator width (channels of the last block).")]
 DWidth = Annotated[int, opt("Discriminator width (channels of the first block).")]
 Resolution = Annotated[int, opt("Training resolution: 32, 64, 128 or 256 (images are resized, centre-cropped).")]
+LiveLog = Annotated[str, opt("Live logs: none, or tensorboard (losses, metrics and sample grids in RUN_DIR/tensorboard; "
+                             "pip install 'augment-gan\\[tensorboard]').")]
 EvalSamples = Annotated[int, opt("Generated samples per class for --eval-every.")]
 
 # evaluation and the gate

@@ -10,8 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from augment_gan.cli.options import (
-    BALANCE, NET, TRAIN, TRAIN_EVAL, BatchSize, CheckpointEvery, DataDir, DWidth, EvalSamples, GWidth, JudgeSteps,
-    ModelsDir, Name, Resolution, Seed, Steps, defaults, gate_options, opt,
+    BALANCE, NET, RUNTIME, TRAIN, TRAIN_EVAL, BatchSize, CheckpointEvery, DataDir, DWidth, EvalSamples, GWidth,
+    JudgeSteps, LiveLog, ModelsDir, Name, Resolution, Seed, Steps, defaults, gate_options, opt,
 )
 from augment_gan.cli.printing import console, err_console
 from augment_gan.contracts.run_dir import RunDir
@@ -43,6 +43,7 @@ def run(
                                        show_default=False)] = BALANCE.out,
     target: Annotated[str, opt("With --out: max, N or ratio:R (as `augment --target`).")] = BALANCE.target,
     max_share: Annotated[Optional[float], opt("With --out: cap each class's synthetic share.")] = BALANCE.max_share,
+    log: LiveLog = RUNTIME.log,
     *,
     gate: GateThresholds,
 ) -> None:
@@ -55,7 +56,7 @@ def run(
         data_dir, name, models_dir=models_dir, net={"g_width": g_width, "d_width": d_width, "resolution": resolution},
         train=TrainConfig(steps=steps, batch_size=batch_size, seed=seed, checkpoint_every=checkpoint_every),
         evaluation=EvalConfig(samples_per_class=eval_samples, judge_steps=judge_steps, seed=seed),
-        thresholds=gate, eval_every=eval_every, console=console,
+        thresholds=gate, eval_every=eval_every, console=console, log=log,
         balance=None if out is None else pipeline.Balance(target=target, max_share=max_share, out=out, seed=seed),
     )
     console.rule("done")

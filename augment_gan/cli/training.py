@@ -11,7 +11,7 @@ import typer
 
 from augment_gan.cli.options import (
     NET, RUNTIME, TRAIN, TRAIN_EVAL, BatchSize, CheckpointEvery, DataDir, DWidth, EvalSamples, GateFile, GWidth,
-    JudgeSteps, Loss, ModelsDir, Name, Resolution, RunDirArg, Seed, Steps, Strict, chosen, opt, option_group, thresholds,
+    JudgeSteps, LiveLog, Loss, ModelsDir, Name, Resolution, RunDirArg, Seed, Steps, Strict, chosen, opt, option_group, thresholds,
 )
 from augment_gan.cli.printing import console, err_console, warn
 from augment_gan.errors import ConfigError
@@ -43,8 +43,7 @@ RUNNING_OPTIONS = {
                RUNTIME.nnodes),
     "rdzv_endpoint": (Annotated[Optional[str], opt("torchrun rendezvous HOST:PORT (any one node) for --nnodes > 1.")],
                       RUNTIME.rdzv_endpoint),
-    "log": (Annotated[str, opt("Live logs: none, or tensorboard (losses, metrics and sample grids in RUN_DIR/tensorboard; "
-                               "pip install 'augment-gan\\[tensorboard]').")], RUNTIME.log),
+    "log": (LiveLog, RUNTIME.log),
 }
 
 

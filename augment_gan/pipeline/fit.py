@@ -116,7 +116,7 @@ def fit_run(
             events.started(TrainStart.of(trainer, start))
         t0 = time.perf_counter()
         try:
-            trainer.fit(progress=progress, on_checkpoint=_logged(hook, trainer.live_log))
+            trainer.fit(progress=progress, on_checkpoint=with_live_log(hook, trainer.live_log))
         except TrainingInterrupted as e:  # the step is checkpointed; leave without waiting for the others
             return Trained(run_dir, start, e.step, time.perf_counter() - t0, interrupted=True, is_main=dist.is_main)
         best = RunDir(run_dir).read_best() if hook is not None else None
@@ -128,8 +128,11 @@ def fit_run(
         shutdown_distributed(synchronize=finished)
 
 
-def _logged(hook: EvalDuringTraining | None, live_log: TensorBoardLog | None) -> Callable[[Trainer], None] | None:
-    """``hook``, then the report it made (when it evaluated this step) to the live log."""
+def with_live_log(
+    hook: Callable[[Trainer], dict[str, Any] | None] | None, live_log: TensorBoardLog | None
+) -> Callable[[Trainer], None] | None:
+    """``hook`` (an on_checkpoint callback that returns its report when it evaluated), then that
+    report to the live log."""
     if hook is None or live_log is None:
         return hook
 

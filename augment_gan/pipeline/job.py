@@ -35,9 +35,11 @@ from augment_gan.evaluation.gate import GateThresholds
 from augment_gan.evaluation.utility import UtilityConfig
 from augment_gan.evaluation.runs import EvalDuringTraining, best_step, load_reports, write_run_report
 from augment_gan.nets import NetConfig
+from augment_gan.pipeline.fit import with_live_log
 from augment_gan.pipeline.options import MODELS_DIR, Balance
 from augment_gan.promote import PromotionRejected, promote_checkpoint
 from augment_gan.training import TrainConfig
+from augment_gan.training.live_log import check_live_log, open_live_log
 from augment_gan.training.run import make_trainer, new_run
 
 
@@ -74,6 +76,7 @@ def run(
     balance: Balance | None = None,
     console: Console | None = None,
     utility: bool | UtilityConfig = True,
+    log: str = "none",
 ) -> PipelineResult:
     """Load ``data_dir``, train a run of ``name``, evaluate and gate it, promote the best step,
     and (with ``balance``) fill the folder's small classes.
@@ -83,7 +86,9 @@ def run(
     the last step; None: at the last step only. ``eval_step0`` also evaluates the untrained
     step 0 (a reference point that always fails the gate). ``console``: print each stage.
     ``utility``: promote's utility check (True: the default config; False skips it).
+    ``log``: live training logs, ``none`` or ``tensorboard`` (in the run dir; the extra).
     """
+    check_live_log(log)
     say = console or Console(quiet=True)
     seconds: dict[str, float] = {}
     models_dir = Path(models_dir)
@@ -102,7 +107,12 @@ def run(
     seconds["judge"] = time.perf_counter() - t0
     hook = _evaluation_hook(evaluator, thresholds, train, eval_every, eval_step0)
     t0 = time.perf_counter()
-    trainer.fit(progress=console is not None, on_checkpoint=hook)
+    trainer.live_log = open_live_log(log, run_dir, data.classes)
+    try:
+        trainer.fit(progress=console is not None, on_checkpoint=with_live_log(hook, trainer.live_log))
+    finally:
+        if trainer.live_log is not None:
+            trainer.live_log.close()
     seconds["train+eval"] = time.perf_counter() - t0
     say.print(f"run dir {run_dir}; sample grids in {RunDir(run_dir).samples_dir}", highlight=False)
 
@@ -164,9 +174,9 @@ def _evaluation_hook(evaluator: RunEvaluator, thresholds: GateThresholds, train:
     else:
         hook = EvalDuringTraining(evaluator, thresholds, every=eval_every, checkpoint_every=train.checkpoint_every)
 
-    def on_checkpoint(trainer) -> None:
-        if trainer.step > 0 or eval_step0:
-            hook(trainer)
+    def on_checkpoint(trainer) -> dict[str, Any] | None:
+        """The report, when this step was evaluated."""
+        return hook(trainer) if trainer.step > 0 or eval_step0 else None
 
     return on_checkpoint
 

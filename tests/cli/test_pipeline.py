@@ -1,6 +1,7 @@
 """``augment-gan run``: the whole job on the user's folder (``augment-gan demo`` runs it on the digits)."""
 
 import hashlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,15 +37,30 @@ def test_run_with_out_promotes_and_balances_into_out(digits_folder, tmp_path, le
     assert f"undo with `augment-gan clean {out}`" in flat(result.output)
 
 
-def test_run_without_out_prints_the_augment_command(digits_folder, tmp_path, lenient) -> None:
+def test_run_without_out_prints_the_augment_command_and_logs_live(digits_folder, tmp_path, lenient) -> None:
+    from tests.training.test_live_log import read_events, steps_of
+
     before = _tree(digits_folder)
     result = invoke("run", digits_folder, "--name", "d", "--models-dir", tmp_path / "models", *TINY_RUN,
-                    "--gate-file", lenient)
+                    "--gate-file", lenient, "--log", "tensorboard")
     assert result.exit_code == 0, result.output
     model_dir = tmp_path / "models" / "d" / "v1"
     command = f"`augment-gan augment {digits_folder} --model {model_dir} --max-share 0.25 --out DIR`"
     assert command in flat(result.output)
     assert _tree(digits_folder) == before
+    events = read_events(next((tmp_path / "models" / "d" / "runs").iterdir()))
+    assert steps_of(events, "eval_fid/all classes") == [2]  # run evaluates the last step
+    assert [e.step for e in events.Images("samples")] == [0, 1, 2]
+
+
+def test_run_without_the_tensorboard_extra_is_refused_before_any_work(digits_folder, tmp_path, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # `import tensorboard` now raises ImportError
+    result = invoke("run", digits_folder, "--name", "d", "--models-dir", tmp_path / "models", *TINY_RUN,
+                    "--log", "tensorboard")
+    assert result.exit_code != 0
+    assert error_lines(result) == ["error: --log tensorboard needs the tensorboard package: "
+                                   "pip install 'augment-gan[tensorboard]'."]
+    assert not (tmp_path / "models").exists()
 
 
 def test_run_that_promotes_nothing_exits_1(digits_folder, tmp_path) -> None:
