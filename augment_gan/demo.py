@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.text import Text
 
 from augment_gan.data import scan_folder
 from augment_gan.data.digits import write_digits_folder
@@ -43,11 +44,11 @@ def demo(models_dir: Path, steps: int = 600, seed: int = 0, console: Console | N
     balance_folder(result, Balance(max_share=DEMO_MAX_SHARE, copy_to=copy, seed=seed))
     real = _count(scan_folder(copy).files, result.data.classes)
     total = _count(scan_folder(copy, include_synthetic=True).files, result.data.classes)
-    console.print(f"{copy}: wrote {result.balanced.total} files", highlight=False)
+    console.print(Text(f"{copy}: wrote {result.balanced.total} files"))
     for c in result.data.classes:
         added = total[c] - real[c]
-        console.print(f"  class {c}: {real[c]:4d} real -> {total[c]:4d} images"
-                      + (f" ({added} synthetic, {added / total[c]:.0%})" if added else ""), highlight=False)
+        console.print(Text(f"  class {c}: {real[c]:4d} real -> {total[c]:4d} images"
+                           + (f" ({added} synthetic, {added / total[c]:.0%})" if added else "")))
     console.print("undo with `augment-gan clean` on that folder; train on it with a class-balanced sampler "
                   "(or use BalancedDataset) rather than filling classes to the top.")
     return result

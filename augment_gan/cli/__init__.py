@@ -30,10 +30,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from rich.markup import escape
 
 from augment_gan.cli import bento, consumers, data, evaluation, pipeline, training
-from augment_gan.cli.printing import err_console
+from augment_gan.cli.printing import err_console, styled
 from augment_gan.errors import AugmentGanError
 
 app = typer.Typer(
@@ -52,7 +51,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except AugmentGanError as e:
-        err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
+        err_console.print(styled("error:", "bold red", f" {e}"), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 

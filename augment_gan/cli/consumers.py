@@ -13,7 +13,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from augment_gan.cli.options import AUGMENT, SERVE, DataDir, ModelsDir
-from augment_gan.cli.printing import console, err_console, warn
+from augment_gan.cli.printing import console, err_console, styled, warn
 
 
 def augment(
@@ -121,6 +121,7 @@ def _sigterm_as_ctrl_c() -> Iterator[None]:
 
 def _print_augment_plan(plan, dry_run: bool) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     where = f"into {plan.out_dir} (DATA_DIR untouched)" if plan.out_dir != plan.data_dir else f"into {plan.data_dir}"
     title = (f"{'dry run: ' if dry_run else ''}plan: target {plan.target} = {plan.target_count} per class, "
@@ -130,9 +131,9 @@ def _print_augment_plan(plan, dry_run: bool) -> None:
         table.add_column(col, justify="right" if col in ("real", "synthetic", "target", "generate", "share") else "left")
     for c in plan.classes:
         share = f"{c.share_after:.0%}"
-        share = f"[yellow]{share}[/]" if c.share_after > 0.5 else share
+        share = Text(share, "yellow") if c.share_after > 0.5 else share
         output = f"{c.size[0]}x{c.size[1]} {c.mode}" if c.size and c.generate else ""
-        why = f"[red]{c.skipped}[/]" if c.skipped else (c.note or "")
+        why = Text(c.skipped, "red") if c.skipped else (c.note or "")
         table.add_row(c.name, str(c.real), str(c.synthetic), str(c.target), str(c.generate), share, output, why)
     console.print(table)
     if plan.adoptable:
@@ -160,11 +161,10 @@ def _print_augment_summary(summary) -> None:
                       + (f"; {s['fallbacks']} file(s) are the least-bad of 16 candidates" if s["fallbacks"] else ""),
                       highlight=False)
     if summary.collisions:
-        err_console.print(f"[yellow]warning:[/] {summary.collisions} file name(s) appeared on disk meanwhile; "
-                          "they were left as they are and the next indices used.", highlight=False)
+        warn(f"{summary.collisions} file name(s) appeared on disk meanwhile; they were left as they are and the "
+             "next indices used.")
     if any(c.share_after > 0.5 for c in plan.classes):
-        err_console.print("[yellow]warning:[/] some classes are now more than half synthetic (see above); "
-                          "consider --max-share or BalancedDataset.", highlight=False)
+        warn("some classes are now more than half synthetic (see above); consider --max-share or BalancedDataset.")
     console.print(f"undo with `augment-gan clean {plan.out_dir}`.", highlight=False)
 
 
@@ -187,18 +187,18 @@ def clean(
     else:
         console.print(f"{verb} {len(result.removed)} generated file(s) from {result.root}.", highlight=False)
     if result.kept_edited:
-        err_console.print(f"[yellow]kept[/] {len(result.kept_edited)} generated file(s) edited since they were written "
-                          f"(still listed in the manifest, so they stay out of real counts): "
-                          + ", ".join(result.kept_edited), highlight=False, soft_wrap=True)
+        err_console.print(styled("kept", "yellow", f" {len(result.kept_edited)} generated file(s) edited since they "
+                                 "were written (still listed in the manifest, so they stay out of real counts): "
+                                 + ", ".join(result.kept_edited)), highlight=False, soft_wrap=True)
     if result.kept_other:
-        err_console.print(f"[yellow]kept[/] {len(result.kept_other)} listed path(s) that are not plain generated files: "
-                          + ", ".join(result.kept_other), highlight=False, soft_wrap=True)
+        err_console.print(styled("kept", "yellow", f" {len(result.kept_other)} listed path(s) that are not plain "
+                                 "generated files: " + ", ".join(result.kept_other)), highlight=False, soft_wrap=True)
     if result.gone:
         console.print(f"{len(result.gone)} listed file(s) were already gone: " + ", ".join(result.gone),
                       highlight=False, soft_wrap=True)
     if result.unrecorded:
-        err_console.print(f"[yellow]left[/] {len(result.unrecorded)} synthetic-named file(s) the manifest does not "
-                          "list (delete them by hand if unwanted): " + ", ".join(result.unrecorded),
+        err_console.print(styled("left", "yellow", f" {len(result.unrecorded)} synthetic-named file(s) the manifest "
+                                 "does not list (delete them by hand if unwanted): " + ", ".join(result.unrecorded)),
                           highlight=False, soft_wrap=True)
     if result.had_manifest:
         what = {"removed": "deleted", "rewritten": "rewritten to list only the kept files"}[result.manifest]

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.text import Text
 
 from augment_gan.cli.options import EVAL, JudgeSteps, RunDirArg, gate_options, opt
-from augment_gan.cli.printing import console, err_console, print_eval_table
+from augment_gan.cli.printing import console, err_console, print_eval_table, styled
 from augment_gan.evaluation.gate import GateThresholds
 
 
@@ -58,12 +59,13 @@ def promote(
     result = pipeline.promote(run_dir, checkpoint, thresholds=gate, utility=utility)
     print_eval_table(result.report)
     if result.model_dir is None:
-        err_console.print(f"[bold red]not promoted:[/] no class of step {result.step} passed the gate; "
-                          f"see {result.report_path}.", highlight=False)
+        err_console.print(styled("not promoted:", "bold red", f" no class of step {result.step} passed the gate; "
+                                 f"see {result.report_path}."), highlight=False)
         raise typer.Exit(1)
     passed = result.decision["passed_classes"]
-    console.print(f"promoted step {result.step} to [bold]{result.model_dir}[/] ({len(passed)} of "
-                  f"{len(result.decision['per_class'])} classes pass: {', '.join(passed)})", highlight=False)
+    console.print(Text.assemble(f"promoted step {result.step} to ", (str(result.model_dir), "bold"),
+                                f" ({len(passed)} of {len(result.decision['per_class'])} classes pass: "
+                                f"{', '.join(passed)})"))
 
 
 def export(

@@ -13,7 +13,7 @@ from augment_gan.cli.options import (
     BALANCE, NET, RUNTIME, TRAIN, TRAIN_EVAL, BatchSize, CheckpointEvery, DataDir, DWidth, EvalSamples, GWidth,
     JudgeSteps, LiveLog, ModelsDir, Name, Resolution, Seed, Steps, defaults, gate_options, opt,
 )
-from augment_gan.cli.printing import console, err_console
+from augment_gan.cli.printing import console, err_console, styled
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.demo import demo as demo_job
 from augment_gan.evaluation.gate import GateThresholds
@@ -61,8 +61,8 @@ def run(
     )
     console.rule("done")
     if result.model_dir is None:
-        err_console.print(f"[bold red]not promoted:[/] no class of step {result.best_step} passed the gate; "
-                          f"see {RunDir(result.run_dir).report_path}.", highlight=False, soft_wrap=True)
+        err_console.print(styled("not promoted:", "bold red", f" no class of step {result.best_step} passed the gate; "
+                                 f"see {RunDir(result.run_dir).report_path}."), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     if result.balanced is not None:
         console.print(f"wrote {result.balanced.total} synthetic file(s) into {result.balanced_dir} ({data_dir} "

@@ -1,4 +1,8 @@
-"""Where the CLI prints, and the printers more than one command uses."""
+"""Where the CLI prints, and the printers more than one command uses.
+
+Both consoles read no markup: paths and class names are the user's, and ``[...]`` in them
+must print as written (a ``[/x]`` used to crash rich). Colour comes from ``Text`` and
+:func:`styled` instead."""
 
 from __future__ import annotations
 
@@ -6,16 +10,22 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from augment_gan.evaluation.gate import GateThresholds
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
+
+
+def styled(label: str, style: str, rest: str = "") -> Text:
+    """``label`` in ``style``, then ``rest`` as plain text (never read as markup)."""
+    return Text.assemble((label, style), rest)
 
 
 def warn(message: str) -> None:
     """A warning line on stderr (stdout stays clean for --json)."""
-    err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(styled("warning:", "yellow", f" {message}"), soft_wrap=True)
 
 
 def print_eval_table(report: dict[str, Any]) -> None:
@@ -31,7 +41,7 @@ def print_eval_table(report: dict[str, Any]) -> None:
     for name, r in report["classes"].items():
         verdict = ""
         if gate:
-            verdict = "[green]pass[/]" if gate["per_class"][name]["passed"] else "[red]fail[/]"
+            verdict = Text("pass", "green") if gate["per_class"][name]["passed"] else Text("fail", "red")
         ref = f"{r['n_reference']}" + ("" if r["reference"] == "holdout" else "*")
         table.add_row(name, ref, f(r["fid"]), f(r["kid"]), f(r["precision"]), f(r["recall"]), f(r["coverage"]),
                       f(r["class_consistency"]), f(r["copy_rate"]), verdict)
@@ -42,9 +52,9 @@ def print_eval_table(report: dict[str, Any]) -> None:
                   "images of each class's size score (the band in each reason).", style="dim")
     for name, g in (gate or {}).get("per_class", {}).items():
         if not g["passed"]:
-            console.print(f"  [red]{name}[/]: " + "; ".join(g["reasons"]), highlight=False)
+            console.print(Text.assemble("  ", (name, "red"), ": " + "; ".join(g["reasons"])))
         for warning in g.get("warnings", []):
-            console.print(f"  [yellow]{name}[/]: {warning}", highlight=False)
+            console.print(Text.assemble("  ", (name, "yellow"), f": {warning}"))
     o, j = report["overall"], report["judge"]
     inception = f", IS {f(o['inception_score'])}" if "inception_score" in o else ""
     judge_is = f"; judge IS {f(o['judge_is'])} of {len(report['classes'])}" if "judge_is" in o else ""

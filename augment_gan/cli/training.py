@@ -156,7 +156,7 @@ class TrainPrinter(TrainEvents):
 
     def started(self, s: Any) -> None:
         console.print(
-            f"run dir [bold]{s.run_dir}[/]\ntraining on {sum(s.counts)} images in {len(s.counts)} classes "
+            f"run dir {s.run_dir}\ntraining on {sum(s.counts)} images in {len(s.counts)} classes "
             f"(per class {s.counts}), {s.resolution}x{s.resolution}, {s.channels} channel(s), device {s.device}, "
             f"{s.precision}" + (", channels_last" if s.channels_last else "")
             + (f", resuming at step {s.start}" if s.start else ""), highlight=False)

@@ -82,7 +82,7 @@ def format_summary_table(summary: dict[str, Any]) -> Group:
     classes.add_column("share", justify="left")
     for name, count in counts.items():
         width = round(_BAR_WIDTH * count / largest) if largest else 0
-        classes.add_row(name, str(count), Text("█" * width, style="cyan"))
+        classes.add_row(Text(name), str(count), Text("█" * width, style="cyan"))  # a name is not markup
 
     sizes = summary["sizes"]
     parts: list[Any] = [header, classes]
@@ -102,6 +102,6 @@ def format_summary_table(summary: dict[str, Any]) -> Group:
         skipped.add_column("file")
         skipped.add_column("reason")
         for item in summary["skipped"]:
-            skipped.add_row(item["path"], item["reason"])
+            skipped.add_row(Text(item["path"]), Text(item["reason"]))
         parts.append(skipped)
     return Group(*parts)

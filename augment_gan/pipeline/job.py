@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from augment_gan.augment import AugmentSummary, augment_folder
 from augment_gan.contracts.model_dir import read_card
@@ -114,20 +115,19 @@ def run(
         if trainer.live_log is not None:
             trainer.live_log.close()
     seconds["train+eval"] = time.perf_counter() - t0
-    say.print(f"run dir {run_dir}; sample grids in {RunDir(run_dir).samples_dir}", highlight=False)
+    say.print(Text(f"run dir {run_dir}; sample grids in {RunDir(run_dir).samples_dir}"))
 
     say.rule("3. pick the best checkpoint by the gate")
     reports = {r["step"]: r for r in load_reports(run_dir)}
     for s in sorted(reports):
         passed = reports[s]["gate"]["passed_classes"]
-        say.print(f"step {s}: {len(passed)} of {len(data.classes)} classes pass the gate"
-                  + (f" ({', '.join(passed)})" if passed else ""), highlight=False)
+        say.print(Text(f"step {s}: {len(passed)} of {len(data.classes)} classes pass the gate"
+                       + (f" ({', '.join(passed)})" if passed else "")))
     step = best_step(run_dir)
     t0 = time.perf_counter()
     write_run_report(run_dir, reports[step], reports[step]["gate"], data)
     seconds["report"] = time.perf_counter() - t0
-    say.print(f"report (samples beside real images, curves, the gate table): {RunDir(run_dir).report_path}",
-              highlight=False)
+    say.print(Text(f"report (samples beside real images, curves, the gate table): {RunDir(run_dir).report_path}"))
     result = PipelineResult(data, run_dir, reports, step, None, seconds=seconds)
 
     say.rule("4. promote: export the gated generator to ONNX")
@@ -136,14 +136,13 @@ def run(
         result.model_dir, decision = promote_checkpoint(run_dir, step, thresholds, utility=utility)
     except PromotionRejected as e:
         reports[step]["gate"] = e.decision  # with the utility check's verdicts, when it ran
-        say.print(f"[red]nothing promoted:[/] no class of step {e.step} passed the gate.")
+        say.print(Text.assemble(("nothing promoted:", "red"), f" no class of step {e.step} passed the gate."))
         return result
     finally:
         seconds["promote"] = time.perf_counter() - t0
-    say.print(f"promoted step {step} to {result.model_dir}: classes {', '.join(decision['passed_classes'])} pass",
-              highlight=False)
+    say.print(Text(f"promoted step {step} to {result.model_dir}: classes {', '.join(decision['passed_classes'])} pass"))
     reports[step]["gate"] = decision
-    say.print(promotion_summary(result.model_dir, decision), highlight=False)
+    say.print(Text(promotion_summary(result.model_dir, decision)))
     if balance is not None:
         say.rule(f"5. balance the folder (target {balance.target}, synthetic share capped at {balance.max_share})")
         balance_folder(result, balance)

@@ -29,3 +29,19 @@ def test_inspect_strict_fails_on_a_bad_file(digits_folder) -> None:
     result = invoke("inspect", digits_folder, "--strict")
     assert result.exit_code == 1
     assert "Traceback" not in result.output and "error:" in result.output
+
+
+def test_brackets_in_paths_and_class_names_print_as_written(digits_folder, tmp_path) -> None:
+    # The CLI's consoles read no markup: "[old]" used to vanish and "[/v2]" to crash rich.
+    import shutil
+
+    folder = tmp_path / "set [/v2]"
+    shutil.copytree(digits_folder, folder)
+    (folder / "1").rename(folder / "cat [old]")
+    (folder / "cat [old]" / "broken [b].png").write_bytes(b"not a png")
+    table = invoke("inspect", folder)
+    assert table.exit_code == 0, table.output
+    assert "set [/v2]" in table.stdout and "cat [old]" in table.stdout and "broken [b].png" in table.stdout
+    missing = invoke("inspect", tmp_path / "gone [/x]")
+    assert missing.exit_code != 0
+    assert "gone [/x]" in missing.output and "Traceback" not in missing.output
