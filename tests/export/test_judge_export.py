@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import onnxruntime as ort
 import pytest
 import torch
 
 from augment_gan.evaluation.domain import DomainJudge, JudgeConfig, train_judge
 from augment_gan.export.judge_export import OUTPUT_NAMES, export_judge_onnx
-from augment_gan.export.onnx_export import ExportError
+from augment_gan.export.onnx_export import ExportError, cpu_session
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +23,7 @@ def judge_and_images() -> tuple[DomainJudge, torch.Tensor]:
 def test_export_matches_pytorch_at_any_batch_size(judge_and_images) -> None:
     judge, images = judge_and_images
     data = export_judge_onnx(judge, images[:8])
-    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    session = cpu_session(data)  # one thread: nothing a later forked DataLoader worker could trip on
     logits, features = session.run(list(OUTPUT_NAMES), {"images": images.numpy()})
     with torch.no_grad():
         assert np.allclose(logits, judge.logits(images).numpy(), atol=1e-4)
