@@ -22,6 +22,10 @@ On a GPU machine (the repository root, the venv built)::
 
     .venv/bin/python benchmarks/gpu_check.py            # -> benchmarks/results/gpu/
 
+On the H200 this project is sometimes lent (its own Python 3.12 image: torch, but no BentoML
+and a CPU-only onnxruntime), ``benchmarks/device_prepare.sh`` here, then one device call of
+``benchmarks/device_gpu_check.sh`` (each script says how).
+
 ``--quick`` runs every part at toy sizes on whatever device there is (CPU in CI: bf16 and
 channels_last, which need CUDA, are listed as skipped), so the script is known to work
 before a GPU ever runs it.
@@ -215,8 +219,22 @@ def images_per_s(session: Any, latent_dim: int, batch: int, repeats: int) -> flo
     return round(batch * repeats / (time.perf_counter() - t0), 1)
 
 
+def onnxruntime_without_cuda(check: Check) -> dict[str, Any] | None:
+    """A skip record when a GPU is here but this onnxruntime build has no CUDA provider
+    (the CPU wheel, ``onnxruntime``, instead of ``onnxruntime-gpu``): nothing to measure."""
+    import onnxruntime
+
+    if check.cuda and "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+        return {"skipped": f"onnxruntime {onnxruntime.__version__} here is a CPU-only build (providers "
+                           f"{onnxruntime.get_available_providers()}); install onnxruntime-gpu to measure this part"}
+    return None
+
+
 def onnx_generation(check: Check) -> dict[str, Any]:
     from augment_gan.runtime.providers import CPU, open_session
+
+    if skip := onnxruntime_without_cuda(check):
+        return skip
 
     classes = [f"c{i}" for i in range(6)]
     batches = (1, 8) if check.quick else (1, 64, 1024)
@@ -244,6 +262,8 @@ def onnx_generation(check: Check) -> dict[str, Any]:
 
 # --- 4. the service ---------------------------------------------------------------------------
 def service(check: Check) -> dict[str, Any]:
+    if skip := onnxruntime_without_cuda(check):
+        return skip
     import requests
     from server import Server  # benchmarks/server.py
     from service_load import JSON, inprocess, load_level

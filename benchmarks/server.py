@@ -51,8 +51,9 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
+        path = os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))  # keeps e.g. a --target dir
         full_env = {**os.environ, "AUGMENT_GAN_MODEL": str(model), "AUGMENT_GAN_WORKERS": "1", "AUGMENT_GAN_GPU": "0",
-                    "BENTOML_DO_NOT_TRACK": "True", "PYTHONPATH": str(REPO), **env}
+                    "BENTOML_DO_NOT_TRACK": "True", "PYTHONPATH": path, **env}
         if threads is not None:
             full_env["AUGMENT_GAN_THREADS"] = str(threads)
         with open(log, "wb") as out:
