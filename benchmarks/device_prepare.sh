@@ -3,12 +3,13 @@
 # fills .device/ (git-ignored) with what the check needs there and cannot fetch itself.
 #   .device/wheels/       BentoML and the packages the device's image lacks (cp312 wheels)
 #   .device/mnist-t10k/   the MNIST test set, for the time_to_quality part
+# DEVICE_PYTHON=3.11 fetches cp311 wheels instead, to rehearse the device call on this machine.
 # Then one device call runs the check (benchmarks/device_gpu_check.sh says how).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MNIST="${1:-../shared/datasets/mnist-t10k}"
 rm -rf .device && mkdir -p .device/wheels
-python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+python3 -m pip download -q --no-deps --only-binary=:all: --python-version "${DEVICE_PYTHON:-3.12}" --implementation cp \
   --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
   --platform manylinux2014_x86_64 --platform manylinux1_x86_64 \
   -d .device/wheels -r benchmarks/device-requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
