@@ -4,7 +4,10 @@
 # It installs the carried wheels beside the image's own packages (its python3 has torch), then
 # runs the GPU check from the source tree; the JSON comes back under $OUT/gpu/ (copy it into
 # benchmarks/results/gpu/ here and commit it). The image's onnxruntime is the CPU build, so
-# the two onnxruntime-CUDA parts report themselves skipped, saying why.
+# the two onnxruntime-CUDA parts report themselves skipped, saying why. Arguments pass through
+# to gpu_check.py: rerun a failed part alone with `--parts NAME` (a full run does not fit twice
+# in 15 device minutes). Rehearsed on CPU: DEVICE_PYTHON=3.11 device_prepare.sh, then this
+# script with --quick and python3 a venv without BentoML or augment_gan (all five parts ok).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .device/wheels/*.whl || exit 3
