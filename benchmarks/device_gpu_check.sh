@@ -7,7 +7,8 @@
 # the two onnxruntime-CUDA parts report themselves skipped, saying why. Arguments pass through
 # to gpu_check.py: rerun a failed part alone with `--parts NAME` (a full run does not fit twice
 # in 15 device minutes). Rehearsed on CPU: DEVICE_PYTHON=3.11 device_prepare.sh, then this
-# script with --quick and python3 a venv without BentoML or augment_gan (all five parts ok).
+# script with --quick and python3 a venv like the device's (torch 2.11, onnxruntime 1.30's CPU
+# build, no BentoML, no augment_gan): all five parts ok.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .device/wheels/*.whl || exit 3
