@@ -34,9 +34,16 @@ def demo(models_dir: Path, steps: int = 600, seed: int = 0, console: Console | N
     folder = models_dir / "demo-data" / "digits-imbalanced"
     write_digits_folder(folder, seed=seed)
     train = TrainConfig(steps=steps, checkpoint_every=max(steps // 3, 1), seed=seed, **DEMO_TRAIN)
-    result = run(folder, "digits", models_dir=models_dir, net=DEMO_NET, train=train,
-                 evaluation=EvalConfig(samples_per_class=DEMO_EVAL_SAMPLES, seed=seed), eval_step0=True,
-                 console=console)
+    result = run(
+        folder,
+        "digits",
+        models_dir=models_dir,
+        net=DEMO_NET,
+        train=train,
+        evaluation=EvalConfig(samples_per_class=DEMO_EVAL_SAMPLES, seed=seed),
+        eval_step0=True,
+        console=console,
+    )
     if result.model_dir is None:
         return result
     copy = models_dir / "demo-data" / f"digits-augmented-{result.run_dir.name}"
@@ -47,10 +54,16 @@ def demo(models_dir: Path, steps: int = 600, seed: int = 0, console: Console | N
     console.print(Text(f"{copy}: wrote {result.balanced.total} files"))
     for c in result.data.classes:
         added = total[c] - real[c]
-        console.print(Text(f"  class {c}: {real[c]:4d} real -> {total[c]:4d} images"
-                           + (f" ({added} synthetic, {added / total[c]:.0%})" if added else "")))
-    console.print("undo with `augment-gan clean` on that folder; train on it with a class-balanced sampler "
-                  "(or use BalancedDataset) rather than filling classes to the top.")
+        console.print(
+            Text(
+                f"  class {c}: {real[c]:4d} real -> {total[c]:4d} images"
+                + (f" ({added} synthetic, {added / total[c]:.0%})" if added else "")
+            )
+        )
+    console.print(
+        "undo with `augment-gan clean` on that folder; train on it with a class-balanced sampler "
+        "(or use BalancedDataset) rather than filling classes to the top."
+    )
     return result
 
 

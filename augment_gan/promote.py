@@ -13,8 +13,14 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from augment_gan.contracts.model_dir import (ONNX_NAME, REPORT_NAME, SAMPLES_NAME, SELECTION_SHEET_NAME, next_version,
-                                             write_model_dir)
+from augment_gan.contracts.model_dir import (
+    ONNX_NAME,
+    REPORT_NAME,
+    SAMPLES_NAME,
+    SELECTION_SHEET_NAME,
+    next_version,
+    write_model_dir,
+)
 from augment_gan.contracts.reports import EvalReport, GateDecision
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.errors import AugmentGanError
@@ -22,13 +28,12 @@ from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.evaluate import selection_inputs
 from augment_gan.evaluation.gate import GateThresholds, apply_gate
 from augment_gan.evaluation.report import SELECTION_MARK
-from augment_gan.evaluation.runs import write_run_report
+from augment_gan.evaluation.runs import best_step, write_run_report
 from augment_gan.evaluation.utility import UtilityConfig, run_utility_check
-from augment_gan.evaluation.runs import best_step
-from augment_gan.training.run import load_run_data
 from augment_gan.export.onnx_export import export_checkpoint
 from augment_gan.export.selection_export import report_section, selection_files
 from augment_gan.training.checkpoint import resolve_checkpoint
+from augment_gan.training.run import load_run_data
 
 
 class PromotionRejected(AugmentGanError):
@@ -51,7 +56,11 @@ DEFAULT_UTILITY = UtilityConfig()  # what ``utility=True`` runs (the tests swap 
 
 
 def promote_checkpoint(
-    run_dir: Path, step: int, thresholds: GateThresholds, models_dir: Path | None = None, *,
+    run_dir: Path,
+    step: int,
+    thresholds: GateThresholds,
+    models_dir: Path | None = None,
+    *,
     utility: bool | UtilityConfig = True,
 ) -> tuple[Path, GateDecision]:
     """Gate the evaluated ``step`` and, if any class passes, write and promote a model dir.
@@ -73,9 +82,12 @@ def promote_checkpoint(
     onnx_bytes, fields = export_checkpoint(checkpoint, config, name=name, version=version)
     data = load_run_data(run_dir)
     known = {f.name for f in dataclasses.fields(EvalConfig)}
-    judge, per_class = selection_inputs(run_dir, EvalConfig(**{k: v for k, v in report.get("config", {}).items()
-                                                               if k in known}), data)
-    files, chosen, selected = selection_files(judge, per_class, onnx_bytes, fields["classes"], int(fields["latent_dim"]))
+    judge, per_class = selection_inputs(
+        run_dir, EvalConfig(**{k: v for k, v in report.get("config", {}).items() if k in known}), data
+    )
+    files, chosen, selected = selection_files(
+        judge, per_class, onnx_bytes, fields["classes"], int(fields["latent_dim"])
+    )
     if utility is not False:
         decision = run_utility_check(run_dir, data, decision, selected, DEFAULT_UTILITY if utility is True else utility)
         write_run_report(run_dir, {**report, "gate": decision}, decision, data)
@@ -90,12 +102,21 @@ def promote_checkpoint(
         files[REPORT_NAME] = files[REPORT_NAME].decode().replace(SELECTION_MARK, section, 1).encode()
     card = {
         **fields,
-        "source": {"run_dir": str(run_dir.resolve()), "step": step, "checkpoint": str(checkpoint.resolve()),
-                   "data_root": config["data"]["root"], "data_key": config["data"]["key"]},
+        "source": {
+            "run_dir": str(run_dir.resolve()),
+            "step": step,
+            "checkpoint": str(checkpoint.resolve()),
+            "data_root": config["data"]["root"],
+            "data_key": config["data"]["key"],
+        },
         "gate": decision,
         "selection": chosen,
-        "metrics": {"features": report["features"], "judge": report["judge"], "overall": report["overall"],
-                    "per_class": report["classes"]},
+        "metrics": {
+            "features": report["features"],
+            "judge": report["judge"],
+            "overall": report["overall"],
+            "per_class": report["classes"],
+        },
     }
     model_dir = write_model_dir(models_dir, name, files, card, promote=True, version=version)
     return model_dir, decision

@@ -50,15 +50,34 @@ def fuzz(model: Path, workdir: Path, max_examples: int, seed: int = SEED) -> dic
     (workdir / "token").write_text(token + "\n")
     report = workdir / "schemathesis.json"
     with Server(model, workdir / "server.log", threads=1, AUGMENT_GAN_API_TOKEN_FILE=str(workdir / "token")) as server:
-        cmd = [*schemathesis(), "run", f"{server.url}/docs.json", "--checks", "all", "--max-examples", str(max_examples),
-               "--seed", str(seed), "--workers", "1", "--generation-database", "none", "--no-color",
-               "--header", f"Authorization: Bearer {token}", "--report-json-path", str(report)]
+        cmd = [
+            *schemathesis(),
+            "run",
+            f"{server.url}/docs.json",
+            "--checks",
+            "all",
+            "--max-examples",
+            str(max_examples),
+            "--seed",
+            str(seed),
+            "--workers",
+            "1",
+            "--generation-database",
+            "none",
+            "--no-color",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--report-json-path",
+            str(report),
+        ]
         t0 = time.perf_counter()
         run = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=1800)
         wall = time.perf_counter() - t0
         statuses = server.statuses()
     if not report.is_file():
-        raise RuntimeError(f"schemathesis wrote no report (exit {run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}")
+        raise RuntimeError(
+            f"schemathesis wrote no report (exit {run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}"
+        )
     st = json.loads(report.read_text())
     printed = "\n".join(line for line in run.stdout.splitlines() if token not in line)
     return {
@@ -87,15 +106,21 @@ def main() -> None:
         result = fuzz(model, Path(tmp), args.max_examples)
     import bentoml
 
-    result = {"benchmark": "contract_fuzz", "model": str(args.model or model), **result,
-              "machine": {"cpu_model": cpu_model(), "python": platform.python_version(), "bentoml": bentoml.__version__},
-              "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    result = {
+        "benchmark": "contract_fuzz",
+        "model": str(args.model or model),
+        **result,
+        "machine": {"cpu_model": cpu_model(), "python": platform.python_version(), "bentoml": bentoml.__version__},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     cases = result["test_cases"]
-    print(f"{cases['generated']} cases, {cases['with_failures']} with failures, {len(result['errors'])} errors; "
-          f"server responses by status {result['server_responses_by_status']} (5xx: {result['server_5xx']}); "
-          f"{result['wall_s']} s -> {args.out}")
+    print(
+        f"{cases['generated']} cases, {cases['with_failures']} with failures, {len(result['errors'])} errors; "
+        f"server responses by status {result['server_responses_by_status']} (5xx: {result['server_5xx']}); "
+        f"{result['wall_s']} s -> {args.out}"
+    )
     if result["exit_code"] or result["server_5xx"]:
         print(result["output_tail"])
         sys.exit(1)

@@ -55,7 +55,7 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def make_bank_generator(banks: dict[int, "torch.Tensor"]):  # noqa: F821
+def make_bank_generator(banks: dict[int, torch.Tensor]):  # noqa: F821
     """A generator that returns class y's bank images in order (cycling), as [-1, 1] floats."""
     import torch
 
@@ -77,8 +77,16 @@ def make_bank_generator(banks: dict[int, "torch.Tensor"]):  # noqa: F821
     return Bank()
 
 
-def trial(images: np.ndarray, labels: np.ndarray, n: int, small: tuple[int, ...], n_major: int,
-          samples: int, seed: int, work: Path) -> dict:
+def trial(
+    images: np.ndarray,
+    labels: np.ndarray,
+    n: int,
+    small: tuple[int, ...],
+    n_major: int,
+    samples: int,
+    seed: int,
+    work: Path,
+) -> dict:
     """One folder, one evaluator, four bank generators; each set's gate decision for the small classes."""
     import torch
 
@@ -94,20 +102,26 @@ def trial(images: np.ndarray, labels: np.ndarray, n: int, small: tuple[int, ...]
     for d in range(10):
         idx = rng.permutation(np.flatnonzero(labels == d))
         size = n if d in small else n_major
-        folder_idx[d], fresh_idx[d] = idx[:size].tolist(), idx[size:size + samples].tolist()
+        folder_idx[d], fresh_idx[d] = idx[:size].tolist(), idx[size : size + samples].tolist()
     write_folder(work / "data", images, folder_idx)
     write_folder(work / "fresh", images, fresh_idx)
     net = {"g_width": 4, "d_width": 4, "latent_dim": 8}
-    run_dir = train(work / "data", "calibration", models_dir=work / "models", net=net,
-                    train={"steps": 1, "batch_size": 4, "checkpoint_every": 1, "seed": seed},
-                    progress=False).run_dir
+    run_dir = train(
+        work / "data",
+        "calibration",
+        models_dir=work / "models",
+        net=net,
+        train={"steps": 1, "batch_size": 4, "checkpoint_every": 1, "seed": seed},
+        progress=False,
+    ).run_dir
     evaluator = RunEvaluator(run_dir, EvalConfig(samples_per_class=samples, seed=seed), progress=False)
     fresh = load_image_folder(work / "fresh", resolution=32, channels=1, progress=False)
     classes = [int(c) for c in evaluator.classes]
     fresh_by = {c: fresh.images[fresh.labels == fresh.classes.index(str(c))] for c in classes}
     train_idx = evaluator.train_idx
-    train_by = {c: evaluator.data.images[train_idx][evaluator.data.labels[train_idx] == i]
-                for i, c in enumerate(classes)}
+    train_by = {
+        c: evaluator.data.images[train_idx][evaluator.data.labels[train_idx] == i] for i, c in enumerate(classes)
+    }
     banks = {
         "real": fresh_by,
         "collapsed": {c: x[:1] for c, x in fresh_by.items()},
@@ -121,10 +135,15 @@ def trial(images: np.ndarray, labels: np.ndarray, n: int, small: tuple[int, ...]
         report = evaluator.evaluate(make_bank_generator(bank), net_cfg, step=1)
         calibrated = apply_gate(report, GateThresholds())["per_class"]
         fixed = apply_gate(report, GateThresholds(calibrated=False))["per_class"]
-        out[name] = {str(c): {"calibrated": calibrated[str(c)], "fixed_passed": fixed[str(c)]["passed"],
-                              "n_reference": report["classes"][str(c)]["n_reference"],
-                              "band_source": (report["classes"][str(c)].get("band") or {}).get("source")}
-                     for c in classes}
+        out[name] = {
+            str(c): {
+                "calibrated": calibrated[str(c)],
+                "fixed_passed": fixed[str(c)]["passed"],
+                "n_reference": report["classes"][str(c)]["n_reference"],
+                "band_source": (report["classes"][str(c)].get("band") or {}).get("source"),
+            }
+            for c in classes
+        }
     return out
 
 
@@ -144,9 +163,13 @@ def summarise(trials: list[dict], small_of: list[tuple[int, ...]]) -> dict:
                     fixed += r["fixed_passed"]
                     failing.update({reason.split()[0] for reason in r["calibrated"]["reasons"]})
             lo, hi = wilson(passed, total)
-            summary[f"{name}/{part}"] = {"classes": total, "pass_rate": passed / max(total, 1), "ci95": [lo, hi],
-                                         "fixed_pass_rate": fixed / max(total, 1),
-                                         "failing_metrics": dict(failing.most_common())}
+            summary[f"{name}/{part}"] = {
+                "classes": total,
+                "pass_rate": passed / max(total, 1),
+                "ci95": [lo, hi],
+                "fixed_pass_rate": fixed / max(total, 1),
+                "failing_metrics": dict(failing.most_common()),
+            }
     return summary
 
 
@@ -158,7 +181,9 @@ def main() -> None:
     parser.add_argument("--n-major", type=int, default=200)
     parser.add_argument("--samples", type=int, default=None, help="samples per class (default: EvalConfig's)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 trial, n=15 only, 100 samples, 60 big")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "gate_calibration.json")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parent / "results" / "gate_calibration.json"
+    )
     args = parser.parse_args()
     from augment_gan.evaluation.config import EvalConfig
 
@@ -173,26 +198,38 @@ def main() -> None:
             small = tuple(sorted({(t + k * 3) % 10 for k in range(3)}))
             with tempfile.TemporaryDirectory(prefix="gate-cal-") as tmp:
                 s0 = time.perf_counter()
-                trials.append(trial(images, labels, n, small, args.n_major, samples, seed=1000 * n + t,
-                                    work=Path(tmp)))
+                trials.append(trial(images, labels, n, small, args.n_major, samples, seed=1000 * n + t, work=Path(tmp)))
             small_of.append(small)
             real = sum(trials[-1]["real"][str(c)]["calibrated"]["passed"] for c in small)
-            print(f"[{time.perf_counter() - t0:7.1f}s] n={n} trial {t} (small {small}): real passes {real}/3 "
-                  f"({time.perf_counter() - s0:.0f}s)", flush=True)
+            print(
+                f"[{time.perf_counter() - t0:7.1f}s] n={n} trial {t} (small {small}): real passes {real}/3 "
+                f"({time.perf_counter() - s0:.0f}s)",
+                flush=True,
+            )
         # the JSON keeps each trial's decisions for its small classes only (the summary counts all)
-        kept = [{name: {c: r for c, r in by_class.items() if int(c) in small} for name, by_class in t.items()}
-                for t, small in zip(trials, small_of)]
-        result["sizes"][str(n)] = {"summary": summarise(trials, small_of), "small_classes": small_of,
-                                   "trials": kept}
+        kept = [
+            {name: {c: r for c, r in by_class.items() if int(c) in small} for name, by_class in t.items()}
+            for t, small in zip(trials, small_of)
+        ]
+        result["sizes"][str(n)] = {"summary": summarise(trials, small_of), "small_classes": small_of, "trials": kept}
         for key, s in result["sizes"][str(n)]["summary"].items():
-            print(f"  n={n:<4} {key:20s} pass {s['pass_rate']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}] "
-                  f"of {s['classes']}; fixed thresholds {s['fixed_pass_rate']:.3f}; failing {s['failing_metrics']}",
-                  flush=True)
-    result.update({
-        "benchmark": "gate_calibration", "command": " ".join(sys.argv), "quick": args.quick,
-        "n_major": args.n_major, "samples_per_class": samples, "trials_per_size": args.trials,
-        "machine": cpu_model(), "seconds": time.perf_counter() - t0,
-    })
+            print(
+                f"  n={n:<4} {key:20s} pass {s['pass_rate']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}] "
+                f"of {s['classes']}; fixed thresholds {s['fixed_pass_rate']:.3f}; failing {s['failing_metrics']}",
+                flush=True,
+            )
+    result.update(
+        {
+            "benchmark": "gate_calibration",
+            "command": " ".join(sys.argv),
+            "quick": args.quick,
+            "n_major": args.n_major,
+            "samples_per_class": samples,
+            "trials_per_size": args.trials,
+            "machine": cpu_model(),
+            "seconds": time.perf_counter() - t0,
+        }
+    )
     if not args.quick or args.out != parser.get_default("out"):
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=1))

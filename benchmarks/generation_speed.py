@@ -32,15 +32,14 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 import torch
+from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
 
+from augment_gan.contracts.model_dir import read_card, verify_file
 from augment_gan.export.onnx_export import check_parity, export_generator_onnx, export_metadata
 from augment_gan.nets import Generator, NetConfig
-from augment_gan.contracts.model_dir import read_card, verify_file
 from augment_gan.training.checkpoint import load_checkpoint
 from augment_gan.training.ema import recalibrate_batchnorm
 from augment_gan.training.samples import to_uint8
-
-from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "generation_speed.json"
 DEFAULT_CONFIG = NetConfig(num_classes=10, resolution=32, channels=1, latent_dim=128, g_width=32, d_width=32)
@@ -50,7 +49,6 @@ OPT_LEVELS = {
     "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
     "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
 }
-
 
 
 def usable_cpus() -> int:
@@ -100,7 +98,9 @@ def load_models(args: argparse.Namespace) -> tuple[Generator, bytes, str]:
         data = verify_file(args.model, card, "generator.onnx").read_bytes()
         described += f"; onnx from {args.model}"
     else:
-        data = export_generator_onnx(G, G.cfg, export_metadata([str(i) for i in range(G.cfg.num_classes)], G.cfg, name="bench", version=0))
+        data = export_generator_onnx(
+            G, G.cfg, export_metadata([str(i) for i in range(G.cfg.num_classes)], G.cfg, name="bench", version=0)
+        )
     return G, data, described
 
 
@@ -141,11 +141,11 @@ def main() -> None:
         z = rng.standard_normal((calls, batch, cfg.latent_dim), dtype=np.float32)
         y = rng.integers(0, cfg.num_classes, (calls, batch)).astype(np.int64)
 
-        def run_ort() -> None:
+        def run_ort(calls=calls, z=z, y=y) -> None:
             for i in range(calls):
                 session.run(["images"], {"z": z[i], "label": y[i]})
 
-        def run_eager() -> None:
+        def run_eager(calls=calls, z=z, y=y) -> None:
             with torch.inference_mode():
                 for i in range(calls):
                     to_uint8(G(torch.from_numpy(z[i]), torch.from_numpy(y[i]))).numpy()
@@ -170,7 +170,9 @@ def main() -> None:
                 "eager_runs_s": [round(t, 4) for t in times["eager"]],
             }
         )
-        print(f"batch {batch:>4}: onnxruntime {ort_ips:9.1f} img/s   eager {eager_ips:9.1f} img/s   ratio {ort_ips / eager_ips:.2f}")
+        print(
+            f"batch {batch:>4}: onnxruntime {ort_ips:9.1f} img/s   eager {eager_ips:9.1f} img/s   ratio {ort_ips / eager_ips:.2f}"
+        )
 
     result = {
         "benchmark": "generation_speed",

@@ -89,8 +89,9 @@ def synchronize(device: torch.device) -> None:
 
 
 # --- 1. training speed ------------------------------------------------------------------
-def time_steps(check: Check, resolution: int, batch: int, precision: str, channels_last: bool,
-               device: torch.device, steps: int) -> dict[str, Any]:
+def time_steps(
+    check: Check, resolution: int, batch: int, precision: str, channels_last: bool, device: torch.device, steps: int
+) -> dict[str, Any]:
     from augment_gan.data import load_image_folder
     from augment_gan.nets import NetConfig
     from augment_gan.training import TrainConfig, Trainer
@@ -99,8 +100,16 @@ def time_steps(check: Check, resolution: int, batch: int, precision: str, channe
     widths = {"g_width": 4, "d_width": 4} if check.quick else {}
     net = NetConfig(num_classes=len(data.classes), resolution=resolution, channels=3, **widths)
     run = check.tmp / f"speed-{resolution}-{batch}-{precision}-{channels_last}-{device.type}"
-    trainer = Trainer(run, data.images, data.labels, net, TrainConfig(batch_size=batch), device,
-                      precision=precision, channels_last=channels_last)
+    trainer = Trainer(
+        run,
+        data.images,
+        data.labels,
+        net,
+        TrainConfig(batch_size=batch),
+        device,
+        precision=precision,
+        channels_last=channels_last,
+    )
     for _ in range(1 if check.quick else 3):  # warm-up: cuDNN's algorithm search, allocator
         trainer.train_step()
     times = []
@@ -114,9 +123,16 @@ def time_steps(check: Check, resolution: int, batch: int, precision: str, channe
     del trainer
     if device.type == "cuda":
         torch.cuda.empty_cache()
-    return {"resolution": resolution, "batch_size": batch, "precision": precision, "channels_last": channels_last,
-            "device": device.type, "median_sec_per_step": round(med, 5), "images_per_s": round(batch / med, 1),
-            "steps_timed": steps}
+    return {
+        "resolution": resolution,
+        "batch_size": batch,
+        "precision": precision,
+        "channels_last": channels_last,
+        "device": device.type,
+        "median_sec_per_step": round(med, 5),
+        "images_per_s": round(batch / med, 1),
+        "steps_timed": steps,
+    }
 
 
 def train_speed(check: Check) -> dict[str, Any]:
@@ -133,19 +149,36 @@ def train_speed(check: Check) -> dict[str, Any]:
             for precision in ("fp32", "bf16"):
                 for channels_last in (False, True):
                     if not check.cuda and (precision == "bf16" or channels_last):
-                        not_run.append({"resolution": resolution, "batch_size": batch, "precision": precision,
-                                        "channels_last": channels_last, "why": "needs CUDA"})
+                        not_run.append(
+                            {
+                                "resolution": resolution,
+                                "batch_size": batch,
+                                "precision": precision,
+                                "channels_last": channels_last,
+                                "why": "needs CUDA",
+                            }
+                        )
                         continue
-                    row = (cpu_rows[resolution] if not check.cuda else
-                           time_steps(check, resolution, batch, precision, channels_last, check.device,
-                                      3 if check.quick else 10))
+                    row = (
+                        cpu_rows[resolution]
+                        if not check.cuda
+                        else time_steps(
+                            check, resolution, batch, precision, channels_last, check.device, 3 if check.quick else 10
+                        )
+                    )
                     base = cpu_rows[resolution]["images_per_s"]
                     row = {**row, "ratio_to_cpu_fp32": round(row["images_per_s"] / base, 2)}
                     rows.append(row)
-                    check.log(f"train_speed {check.device.type} {resolution}px b{batch} {precision} "
-                              f"cl={channels_last}: {row['images_per_s']} images/s ({row['ratio_to_cpu_fp32']}x CPU)")
-    return {"rows": rows, "cpu_reference": list(cpu_rows.values()), "not_run": not_run,
-            "nets": "tiny (g/d width 4)" if check.quick else "the default (g/d width 32)"}
+                    check.log(
+                        f"train_speed {check.device.type} {resolution}px b{batch} {precision} "
+                        f"cl={channels_last}: {row['images_per_s']} images/s ({row['ratio_to_cpu_fp32']}x CPU)"
+                    )
+    return {
+        "rows": rows,
+        "cpu_reference": list(cpu_rows.values()),
+        "not_run": not_run,
+        "nets": "tiny (g/d width 4)" if check.quick else "the default (g/d width 32)",
+    }
 
 
 # --- 2. DDP under torchrun ----------------------------------------------------------------
@@ -155,27 +188,55 @@ def ddp(check: Check) -> dict[str, Any]:
     models = check.tmp / "ddp-models"
     steps = 2 if check.quick else 40
     nets = ["--g-width", "4", "--d-width", "4"] if check.quick else []
-    cmd = [sys.executable, "-m", "augment_gan.cli", "train", str(check.folder()), "--name", "ddp", "--models-dir",
-           str(models), "--resolution", "64", "--steps", str(steps), "--checkpoint-every", str(steps),
-           "--batch-size", "8" if check.quick else "64", "--device", check.device.type, "--nproc-per-node", "1", *nets]
+    cmd = [
+        sys.executable,
+        "-m",
+        "augment_gan.cli",
+        "train",
+        str(check.folder()),
+        "--name",
+        "ddp",
+        "--models-dir",
+        str(models),
+        "--resolution",
+        "64",
+        "--steps",
+        str(steps),
+        "--checkpoint-every",
+        str(steps),
+        "--batch-size",
+        "8" if check.quick else "64",
+        "--device",
+        check.device.type,
+        "--nproc-per-node",
+        "1",
+        *nets,
+    ]
     t0 = time.perf_counter()
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    done = subprocess.run(
+        cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
     seconds = time.perf_counter() - t0
     if done.returncode:
         raise RuntimeError(f"torchrun train exited {done.returncode}: {done.stderr[-2000:]}")
     (run_dir,) = (models / "ddp" / "runs").iterdir()
     records = RunDir(run_dir).read_metrics()
     start = next(r for r in records if r.get("event") == "start")
-    result = {"command": " ".join(cmd[1:]), "seconds": round(seconds, 1), "steps": steps,
-              "checkpoints": [s for s, _ in RunDir(run_dir).checkpoints()],
-              **{k: start.get(k) for k in ("device", "world_size", "backend", "precision", "channels_last",
-                                           "sync_batchnorm")}}
+    result = {
+        "command": " ".join(cmd[1:]),
+        "seconds": round(seconds, 1),
+        "steps": steps,
+        "checkpoints": [s for s, _ in RunDir(run_dir).checkpoints()],
+        **{
+            k: start.get(k) for k in ("device", "world_size", "backend", "precision", "channels_last", "sync_batchnorm")
+        },
+    }
     expected = {"world_size": 1, "backend": "nccl" if check.cuda else "gloo", "sync_batchnorm": check.cuda}
     wrong = {k: (result[k], v) for k, v in expected.items() if result[k] != v}
     if wrong or result["checkpoints"][-1] != steps:
-        raise RuntimeError(f"the run did not train as expected: {wrong} (got, expected); checkpoints "
-                           f"{result['checkpoints']}")
+        raise RuntimeError(
+            f"the run did not train as expected: {wrong} (got, expected); checkpoints {result['checkpoints']}"
+        )
     return result
 
 
@@ -210,8 +271,10 @@ def default_generator_onnx(resolution: int, quick: bool, classes: list[str]) -> 
 
 def images_per_s(session: Any, latent_dim: int, batch: int, repeats: int) -> float:
     rng = np.random.default_rng(0)
-    feed = {"z": rng.standard_normal((batch, latent_dim), dtype=np.float32),
-            "label": (np.arange(batch) % 6).astype(np.int64)}
+    feed = {
+        "z": rng.standard_normal((batch, latent_dim), dtype=np.float32),
+        "label": (np.arange(batch) % 6).astype(np.int64),
+    }
     session.run(None, feed)  # warm-up
     t0 = time.perf_counter()
     for _ in range(repeats):
@@ -225,8 +288,10 @@ def onnxruntime_without_cuda(check: Check) -> dict[str, Any] | None:
     import onnxruntime
 
     if check.cuda and "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-        return {"skipped": f"onnxruntime {onnxruntime.__version__} here is a CPU-only build (providers "
-                           f"{onnxruntime.get_available_providers()}); install onnxruntime-gpu to measure this part"}
+        return {
+            "skipped": f"onnxruntime {onnxruntime.__version__} here is a CPU-only build (providers "
+            f"{onnxruntime.get_available_providers()}); install onnxruntime-gpu to measure this part"
+        }
     return None
 
 
@@ -246,13 +311,19 @@ def onnx_generation(check: Check) -> dict[str, Any]:
             used = auto.get_providers()[0]
             for batch in batches:
                 reps = 3 if check.quick or batch == 1024 else 20
-                row = {"resolution": resolution, "batch": batch, "auto_provider": used,
-                       "auto_images_per_s": images_per_s(auto, 128, batch, reps),
-                       "cpu_images_per_s": images_per_s(cpu, 128, batch, 2 if batch == 1024 else reps)}
+                row = {
+                    "resolution": resolution,
+                    "batch": batch,
+                    "auto_provider": used,
+                    "auto_images_per_s": images_per_s(auto, 128, batch, reps),
+                    "cpu_images_per_s": images_per_s(cpu, 128, batch, 2 if batch == 1024 else reps),
+                }
                 row["ratio"] = round(row["auto_images_per_s"] / row["cpu_images_per_s"], 2)
                 rows.append(row)
-                check.log(f"onnx {resolution}px batch {batch}: {used} {row['auto_images_per_s']} images/s, CPU "
-                          f"{row['cpu_images_per_s']} ({row['ratio']}x)")
+                check.log(
+                    f"onnx {resolution}px batch {batch}: {used} {row['auto_images_per_s']} images/s, CPU "
+                    f"{row['cpu_images_per_s']} ({row['ratio']}x)"
+                )
     if check.cuda and any(r["auto_provider"] != "CUDAExecutionProvider" for r in rows):
         raise RuntimeError(f"a GPU is here but onnxruntime did not use CUDA: {[r['auto_provider'] for r in rows]}")
     if noise["text"].strip():
@@ -277,8 +348,9 @@ def service(check: Check) -> dict[str, Any]:
     classes = [f"c{i}" for i in range(6)]
     widths = {"g_width": 4, "d_width": 4} if check.quick else {}
     cfg = NetConfig(num_classes=len(classes), resolution=32, channels=3, **widths)
-    model = write_tiny_model(check.tmp / "service-models", default_generator_onnx(32, check.quick, classes), cfg,
-                             classes)
+    model = write_tiny_model(
+        check.tmp / "service-models", default_generator_onnx(32, check.quick, classes), cfg, classes
+    )
     count, n_requests = (4, 16) if check.quick else (16, 200)
     cpu_gen = OnnxGenerator.load(model, providers=["CPUExecutionProvider"])
     levels = []
@@ -287,8 +359,10 @@ def service(check: Check) -> dict[str, Any]:
         for concurrency in (8, 32):
             level = load_level(server.url, classes[0], count, JSON, max(n_requests, concurrency), concurrency)
             levels.append(level)
-            check.log(f"service c={concurrency}: {level['images_per_s']} images/s, p50 {level['p50_ms']} ms, "
-                      f"p99 {level['p99_ms']} ms, {level['errors']} errors ({info['providers']})")
+            check.log(
+                f"service c={concurrency}: {level['images_per_s']} images/s, p50 {level['p50_ms']} ms, "
+                f"p99 {level['p99_ms']} ms, {level['errors']} errors ({info['providers']})"
+            )
     base = inprocess(cpu_gen, 0, count, JSON, max(8, n_requests // 4))
     for level in levels:
         level["ratio_to_inprocess_cpu"] = round(level["images_per_s"] / base, 2)
@@ -296,8 +370,12 @@ def service(check: Check) -> dict[str, Any]:
         raise RuntimeError(f"the service did not use CUDA: providers {info['providers']}")
     if any(level["errors"] for level in levels):
         raise RuntimeError(f"the service answered errors: {[level['error_examples'] for level in levels]}")
-    return {"providers": info["providers"], "images_per_request": count, "levels": levels,
-            "inprocess_cpu_images_per_s": base}
+    return {
+        "providers": info["providers"],
+        "images_per_request": count,
+        "levels": levels,
+        "inprocess_cpu_images_per_s": base,
+    }
 
 
 # --- 5. time to quality -----------------------------------------------------------------------
@@ -306,19 +384,35 @@ def time_to_quality(check: Check) -> dict[str, Any]:
         return {"skipped": f"no MNIST t10k folder at {check.mnist} (--mnist)"}
     out = check.out / "time_to_quality.json"
     budget = ["--quick"] if check.quick else ["--steps", "3000", "--every", "500"]
-    cmd = [sys.executable, str(REPO / "benchmarks" / "time_to_quality.py"), "--variants", "default",
-           "--mnist", str(check.mnist), "--out", str(out), *budget]
+    cmd = [
+        sys.executable,
+        str(REPO / "benchmarks" / "time_to_quality.py"),
+        "--variants",
+        "default",
+        "--mnist",
+        str(check.mnist),
+        "--out",
+        str(out),
+        *budget,
+    ]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=360)
     if done.returncode:
         raise RuntimeError(f"time_to_quality.py exited {done.returncode}: {done.stderr[-2000:]}")
     result = json.loads(out.read_text())["variants"]["default"]
-    return {"command": " ".join(cmd[1:]), "steps": result["steps"], "sec_per_step": result["sec_per_step_median"],
-            "minutes_to_target": result["first_cpu_minutes_meeting_target"],
-            "last": result["curve"][-1] if result["curve"] else None}
+    return {
+        "command": " ".join(cmd[1:]),
+        "steps": result["steps"],
+        "sec_per_step": result["sec_per_step_median"],
+        "minutes_to_target": result["first_cpu_minutes_meeting_target"],
+        "last": result["curve"][-1] if result["curve"] else None,
+    }
 
 
 FUNCTIONS: dict[str, Callable[[Check], dict[str, Any]]] = {
-    "train_speed": train_speed, "ddp": ddp, "onnx_generation": onnx_generation, "service": service,
+    "train_speed": train_speed,
+    "ddp": ddp,
+    "onnx_generation": onnx_generation,
+    "service": service,
     "time_to_quality": time_to_quality,
 }
 
@@ -326,11 +420,18 @@ FUNCTIONS: dict[str, Callable[[Check], dict[str, Any]]] = {
 def machine(device: torch.device) -> dict[str, Any]:
     import onnxruntime
 
-    info = {"cpu_model": cpu_model(), "nproc": os.cpu_count(), "python": platform.python_version(),
-            "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "device": device.type}
+    info = {
+        "cpu_model": cpu_model(),
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "device": device.type,
+    }
     if device.type == "cuda":
-        info.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda,
-                    bf16=torch.cuda.is_bf16_supported())
+        info.update(
+            gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda, bf16=torch.cuda.is_bf16_supported()
+        )
     return info
 
 
@@ -349,13 +450,19 @@ def main() -> int:
 
     device = pick_device("auto")
     if device.type != "cuda" and not a.quick:
-        print("no usable CUDA device here: run it on a GPU machine, or with --quick to check it on CPU.",
-              file=sys.stderr)
+        print(
+            "no usable CUDA device here: run it on a GPU machine, or with --quick to check it on CPU.", file=sys.stderr
+        )
         return 2
     out = a.out or REPO / "benchmarks" / "results" / ("gpu-quick" if a.quick else "gpu")
     out.mkdir(parents=True, exist_ok=True)
-    summary: dict[str, Any] = {"benchmark": "gpu_check", "date": time.strftime("%Y-%m-%d %H:%M"), "quick": a.quick,
-                               "machine": machine(device), "parts": {}}
+    summary: dict[str, Any] = {
+        "benchmark": "gpu_check",
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "quick": a.quick,
+        "machine": machine(device),
+        "parts": {},
+    }
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as tmp:
         os.environ.setdefault("AUGMENT_GAN_CACHE_DIR", str(Path(tmp) / "cache"))
         check = Check(a.quick, device, Path(tmp), out, a.mnist)
@@ -365,14 +472,17 @@ def main() -> int:
             try:
                 result, status = FUNCTIONS[part](check), "ok"
             except Exception as e:  # recorded; the other parts still run
-                result, status = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()[-4000:]}, \
-                    "failed"
+                result, status = (
+                    {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()[-4000:]},
+                    "failed",
+                )
                 check.log(f"{part} FAILED: {type(e).__name__}: {str(e)[:500]}")
             if status == "ok" and "skipped" in result:
                 status = "skipped"
             seconds = round(time.perf_counter() - t0, 1)
-            (out / f"{part}.json").write_text(json.dumps({"part": part, "status": status, "seconds": seconds,
-                                                          **result}, indent=2) + "\n")
+            (out / f"{part}.json").write_text(
+                json.dumps({"part": part, "status": status, "seconds": seconds, **result}, indent=2) + "\n"
+            )
             summary["parts"][part] = {"status": status, "seconds": seconds}
             check.log(f"{part}: {status} in {seconds} s")
         summary["seconds"] = round(time.perf_counter() - check.t0, 1)

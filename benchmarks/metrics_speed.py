@@ -36,14 +36,12 @@ import numpy as np
 import scipy
 import sklearn
 import torch
+from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
 
 from augment_gan.evaluation.metrics import fid, manifold_metrics
 
-from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
-
 RESULTS = Path(__file__).resolve().parent / "results" / "metrics_speed.json"
 DIM = 2048
-
 
 
 def make_features(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -67,9 +65,7 @@ def theirs(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
     from pytorch_fid.fid_score import calculate_frechet_distance
 
     # Statistics exactly as pytorch_fid.fid_score.calculate_activation_statistics makes them.
-    stats = [
-        stat for x in (real, fake) for stat in (np.mean(x, axis=0), np.cov(x, rowvar=False))
-    ]
+    stats = [stat for x in (real, fake) for stat in (np.mean(x, axis=0), np.cov(x, rowvar=False))]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # sqrtm(disp=...) in SciPy ≥ 1.16
         value = float(calculate_frechet_distance(*stats))
@@ -86,12 +82,8 @@ def timed(function: Callable[..., dict[str, float]], *args: Any) -> tuple[float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="timed runs per side (median reported)"
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="2,000 × 2,000 instead of 10,000 × 10,000"
-    )
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per side (median reported)")
+    parser.add_argument("--quick", action="store_true", help="2,000 × 2,000 instead of 10,000 × 10,000")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="default results/metrics_speed[-quick].json")
     args = parser.parse_args()
@@ -109,10 +101,7 @@ def main() -> None:
 
     median = {side: statistics.median(ts) for side, ts in times.items()}
     result = {
-        "benchmark": (
-            "FID + precision/recall (k=3) + density/coverage (k=5) "
-            "vs pytorch-fid + prdc (k=5)"
-        ),
+        "benchmark": ("FID + precision/recall (k=3) + density/coverage (k=5) vs pytorch-fid + prdc (k=5)"),
         "n_real": n,
         "n_fake": n,
         "dim": DIM,

@@ -57,7 +57,7 @@ def write_photo_folder(root: Path, counts: dict[str, int], seed: int = 0) -> dic
                 size = int(rng.integers(128, min(177, edges[b + 1] - edges[b] + 1)))
                 y = int(rng.integers(0, height - size + 1))
                 x = int(rng.integers(edges[b], edges[b + 1] - size + 1))
-                Image.fromarray(photo[y:y + size, x:x + size]).save(root / name / f"crop-{k:04d}.jpg", quality=92)
+                Image.fromarray(photo[y : y + size, x : x + size]).save(root / name / f"crop-{k:04d}.jpg", quality=92)
             written[name] = n
     return written
 
@@ -77,10 +77,32 @@ def main() -> None:
         folder, models = Path(tmp) / "photos", Path(tmp) / "models"
         per_class = write_photo_folder(folder, counts)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "augment_gan.cli", "train", str(folder), "--name", "photos",
-                        "--models-dir", str(models), "--resolution", "128", *nets, "--batch-size", str(batch),
-                        "--steps", str(steps), "--checkpoint-every", str(max(1, steps // 3)), "--eval-every", "0"],
-                       check=True, cwd=REPO)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "augment_gan.cli",
+                "train",
+                str(folder),
+                "--name",
+                "photos",
+                "--models-dir",
+                str(models),
+                "--resolution",
+                "128",
+                *nets,
+                "--batch-size",
+                str(batch),
+                "--steps",
+                str(steps),
+                "--checkpoint-every",
+                str(max(1, steps // 3)),
+                "--eval-every",
+                "0",
+            ],
+            check=True,
+            cwd=REPO,
+        )
         seconds = time.perf_counter() - t0
         (run_dir,) = (models / "photos" / "runs").iterdir()
         records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
@@ -90,9 +112,15 @@ def main() -> None:
         with Image.open(grid) as img:
             img.convert("RGB").save(target, quality=90)
     result = {
-        "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d"), "classes": per_class, "resolution": 128,
-        "nets": {"g_width": int(nets[1]), "d_width": int(nets[3])}, "batch_size": batch, "steps": steps,
-        "train_seconds": round(seconds, 1), "median_sec_per_step": round(float(np.median(sec_per_step)), 3),
+        "cpu": cpu_model(),
+        "date": time.strftime("%Y-%m-%d"),
+        "classes": per_class,
+        "resolution": 128,
+        "nets": {"g_width": int(nets[1]), "d_width": int(nets[3])},
+        "batch_size": batch,
+        "steps": steps,
+        "train_seconds": round(seconds, 1),
+        "median_sec_per_step": round(float(np.median(sec_per_step)), 3),
         "grid": str(target.relative_to(REPO)) if target.is_relative_to(REPO) else str(target),
     }
     out.parent.mkdir(parents=True, exist_ok=True)

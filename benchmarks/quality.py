@@ -121,14 +121,17 @@ def variant_net(name: str) -> dict:
     return {**NET, **{k: v for k, v in VARIANTS[name].items() if k in NET_OPTIONS}}
 
 
-def group_means(per_class: dict[str, dict], minority: tuple[int, ...] = MINORITY,
-                metrics: tuple[str, ...] = METRICS) -> dict[str, dict]:
+def group_means(
+    per_class: dict[str, dict], minority: tuple[int, ...] = MINORITY, metrics: tuple[str, ...] = METRICS
+) -> dict[str, dict]:
     """Mean of each metric over the majority, the minority and all classes (a class whose
     value is None, not computable, is left out of that metric's mean; None if none is left)."""
     minority_names = {str(d) for d in minority}
-    groups = {"majority": [c for c in per_class if c not in minority_names],
-              "minority": [c for c in per_class if c in minority_names],
-              "all": list(per_class)}
+    groups = {
+        "majority": [c for c in per_class if c not in minority_names],
+        "minority": [c for c in per_class if c in minority_names],
+        "all": list(per_class),
+    }
     out: dict[str, dict] = {}
     for group, names in groups.items():
         row: dict = {"classes": names}
@@ -144,8 +147,10 @@ def gate_counts(passed: list[str], classes: list[str], minority: tuple[int, ...]
     minority_names = {str(d) for d in minority}
     major = [c for c in classes if c not in minority_names]
     minor = [c for c in classes if c in minority_names]
-    return {"majority": f"{sum(c in passed for c in major)}/{len(major)}",
-            "minority": f"{sum(c in passed for c in minor)}/{len(minor)}"}
+    return {
+        "majority": f"{sum(c in passed for c in major)}/{len(major)}",
+        "minority": f"{sum(c in passed for c in minor)}/{len(minor)}",
+    }
 
 
 def compose_grid(fakes: np.ndarray, reals: np.ndarray, pad: int = 2, gap: int = 10) -> np.ndarray:
@@ -155,21 +160,28 @@ def compose_grid(fakes: np.ndarray, reals: np.ndarray, pad: int = 2, gap: int = 
     n_r = reals.shape[1]
     width = pad + n_f * (w + pad) + gap + n_r * (w + pad)
     grid = np.full((pad + k * (h + pad), width), 32, dtype=np.uint8)
-    grid[:, pad + n_f * (w + pad) - pad // 2: pad + n_f * (w + pad) + gap - pad] = 96  # separator
+    grid[:, pad + n_f * (w + pad) - pad // 2 : pad + n_f * (w + pad) + gap - pad] = 96  # separator
     for c in range(k):
         top = pad + c * (h + pad)
         for i in range(n_f):
             left = pad + i * (w + pad)
-            grid[top:top + h, left:left + w] = fakes[c, i]
+            grid[top : top + h, left : left + w] = fakes[c, i]
         for i in range(n_r):
             left = pad + n_f * (w + pad) + gap + i * (w + pad)
-            grid[top:top + h, left:left + w] = reals[c, i]
+            grid[top : top + h, left : left + w] = reals[c, i]
     return grid
 
 
 # --- the runs -----------------------------------------------------------------------------
-def save_grid(path: Path, fakes: np.ndarray, reals: np.ndarray, classes: list[str], title: str,
-              max_bytes: int = 100_000, real_label: str = "real (held-out)") -> dict:
+def save_grid(
+    path: Path,
+    fakes: np.ndarray,
+    reals: np.ndarray,
+    classes: list[str],
+    title: str,
+    max_bytes: int = 100_000,
+    real_label: str = "real (held-out)",
+) -> dict:
     """The grid, upscaled x2 unless that makes the PNG larger than ``max_bytes``; then x1, and
     then x1 with 32 gray levels (noisy samples of a --quick run do not compress)."""
     for scale, levels in ((2, 256), (1, 256), (1, 32)):
@@ -181,8 +193,15 @@ def save_grid(path: Path, fakes: np.ndarray, reals: np.ndarray, classes: list[st
     return {"bytes": len(png), "scale": scale, "gray_levels": levels}
 
 
-def grid_png(fakes: np.ndarray, reals: np.ndarray, classes: list[str], title: str, scale: int,
-             levels: int = 256, real_label: str = "real (held-out)") -> bytes:
+def grid_png(
+    fakes: np.ndarray,
+    reals: np.ndarray,
+    classes: list[str],
+    title: str,
+    scale: int,
+    levels: int = 256,
+    real_label: str = "real (held-out)",
+) -> bytes:
     """The grid with class labels on the left (minority marked *) and a title, as PNG bytes."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -208,32 +227,56 @@ def grid_png(fakes: np.ndarray, reals: np.ndarray, classes: list[str], title: st
     return buffer.getvalue()
 
 
-def test_set_metrics(fake_features: np.ndarray, predicted: np.ndarray, n: int, test_features: dict,
-                     train_features: dict, classes: list[str], cfg) -> dict:
+def test_set_metrics(
+    fake_features: np.ndarray,
+    predicted: np.ndarray,
+    n: int,
+    test_features: dict,
+    train_features: dict,
+    classes: list[str],
+    cfg,
+) -> dict:
     """Per-class records against the disjoint test set (toolkit's class_metrics), and overall."""
     from augment_gan.evaluation.evaluate import class_metrics
     from augment_gan.evaluation.metrics import fid, kid, manifold_metrics
 
     per_class = {}
     for c, name in enumerate(classes):
-        fake_c = fake_features[c * n:(c + 1) * n]
-        record = class_metrics(reference=test_features[name], train=train_features[name],
-                               holdout=test_features[name], fake=fake_c, cfg=cfg)
+        fake_c = fake_features[c * n : (c + 1) * n]
+        record = class_metrics(
+            reference=test_features[name], train=train_features[name], holdout=test_features[name], fake=fake_c, cfg=cfg
+        )
         record["reference"] = "test (disjoint)"
-        record["class_consistency"] = float((predicted[c * n:(c + 1) * n] == c).mean())
+        record["class_consistency"] = float((predicted[c * n : (c + 1) * n] == c).mean())
         per_class[name] = record
     real_all = np.concatenate([test_features[c] for c in classes])
-    kid_mean, kid_std = kid(real_all, fake_features, num_subsets=cfg.kid_subsets, subset_size=cfg.kid_subset_size,
-                            seed=cfg.seed)
+    kid_mean, kid_std = kid(
+        real_all, fake_features, num_subsets=cfg.kid_subsets, subset_size=cfg.kid_subset_size, seed=cfg.seed
+    )
     m = min(len(real_all), len(fake_features))
-    overall = {"fid": fid(real_all, fake_features), "kid": kid_mean, "kid_std": kid_std,
-               **manifold_metrics(real_all[:m], fake_features[:m], pr_k=cfg.pr_k, dc_k=cfg.dc_k),
-               "n_real": int(len(real_all)), "n_fake": int(len(fake_features))}
+    overall = {
+        "fid": fid(real_all, fake_features),
+        "kid": kid_mean,
+        "kid_std": kid_std,
+        **manifold_metrics(real_all[:m], fake_features[:m], pr_k=cfg.pr_k, dc_k=cfg.dc_k),
+        "n_real": int(len(real_all)),
+        "n_fake": int(len(fake_features)),
+    }
     return {"overall": overall, "classes": per_class}
 
 
-def run_variant(name: str, train_dir: Path, models_dir: Path, test, steps: int, seed: int, eval_samples: int,
-                test_samples: int, judge_steps: int | None, log) -> dict:
+def run_variant(
+    name: str,
+    train_dir: Path,
+    models_dir: Path,
+    test,
+    steps: int,
+    seed: int,
+    eval_samples: int,
+    test_samples: int,
+    judge_steps: int | None,
+    log,
+) -> dict:
     """Train, evaluate during training, promote, then measure on the test set."""
     import torch
 
@@ -250,9 +293,17 @@ def run_variant(name: str, train_dir: Path, models_dir: Path, test, steps: int, 
     judge_steps = judge_steps if judge_steps is not None else EvalConfig.judge_steps
     eval_cfg = EvalConfig(samples_per_class=eval_samples, seed=seed, judge_steps=judge_steps)
     thresholds = GateThresholds()
-    result = run_pipeline(train_dir, f"mnist-{name}", models_dir=models_dir, net=variant_net(name), train=cfg,
-                          evaluation=eval_cfg, thresholds=thresholds, eval_every=cfg.checkpoint_every,
-                          utility=False)  # sample quality only: the utility check is utility.py's business
+    result = run_pipeline(
+        train_dir,
+        f"mnist-{name}",
+        models_dir=models_dir,
+        net=variant_net(name),
+        train=cfg,
+        evaluation=eval_cfg,
+        thresholds=thresholds,
+        eval_every=cfg.checkpoint_every,
+        utility=False,
+    )  # sample quality only: the utility check is utility.py's business
     seconds = dict(result.seconds)
     run_dir, data, reports, step = result.run_dir, result.data, result.reports, result.best_step
     promoted = str(result.model_dir.relative_to(models_dir)) if result.model_dir else None
@@ -289,29 +340,50 @@ def run_variant(name: str, train_dir: Path, models_dir: Path, test, steps: int, 
         "test": {
             "n_fake_per_class": test_samples,
             "overall": measured["overall"],
-            "per_class": {c: {k: measured["classes"][c].get(k) for k in (
-                "n_train", "n_holdout", "n_reference", "n_fake", "n_pr", *METRICS, "kid_std", "copy_threshold")}
-                for c in classes},
+            "per_class": {
+                c: {
+                    k: measured["classes"][c].get(k)
+                    for k in (
+                        "n_train",
+                        "n_holdout",
+                        "n_reference",
+                        "n_fake",
+                        "n_pr",
+                        *METRICS,
+                        "kid_std",
+                        "copy_threshold",
+                    )
+                }
+                for c in classes
+            },
             "groups": group_means(measured["classes"]),
-            "gate": {"passed_classes": test_gate["passed_classes"],
-                     "counts": gate_counts(test_gate["passed_classes"], classes),
-                     "overall": test_gate["overall"],
-                     "reasons": {c: r["reasons"] for c, r in test_gate["per_class"].items() if not r["passed"]}},
+            "gate": {
+                "passed_classes": test_gate["passed_classes"],
+                "counts": gate_counts(test_gate["passed_classes"], classes),
+                "overall": test_gate["overall"],
+                "reasons": {c: r["reasons"] for c, r in test_gate["per_class"].items() if not r["passed"]},
+            },
         },
         "toolkit_eval": {
             "note": "the toolkit's own evaluation at the best step (reference: the run's 10 % hold-out, or all "
-                    "real images of a class with < 50 held out), as used for promotion",
+            "real images of a class with < 50 held out), as used for promotion",
             "eval_samples_per_class": eval_samples,
             "overall_fid": reports[step]["overall"]["fid"],
-            "per_class": {c: {k: reports[step]["classes"][c].get(k) for k in ("reference", "n_reference", *METRICS)}
-                          for c in classes},
-            "gate": {"passed_classes": toolkit_gate["passed_classes"],
-                     "counts": gate_counts(toolkit_gate["passed_classes"], classes),
-                     "reasons": {c: r["reasons"] for c, r in toolkit_gate["per_class"].items() if not r["passed"]}},
+            "per_class": {
+                c: {k: reports[step]["classes"][c].get(k) for k in ("reference", "n_reference", *METRICS)}
+                for c in classes
+            },
+            "gate": {
+                "passed_classes": toolkit_gate["passed_classes"],
+                "counts": gate_counts(toolkit_gate["passed_classes"], classes),
+                "reasons": {c: r["reasons"] for c, r in toolkit_gate["per_class"].items() if not r["passed"]},
+            },
         },
-        "judge": {"steps": judge_steps, "feature_scale": scale,
-                  "test_accuracy": per_class_accuracy(judge, test["images"], torch.as_tensor(test["labels"]),
-                                                      len(classes))},
+        "judge": {
+            "steps": judge_steps,
+            "feature_scale": scale,
+            "test_accuracy": per_class_accuracy(judge, test["images"], torch.as_tensor(test["labels"]), len(classes)),
+        },
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
     }
     # what the run keeps for the caller (not in the JSON)
@@ -332,8 +404,11 @@ def no_ema_checks(no_ema: dict, default: dict | None) -> dict:
 
     state = load_checkpoint(no_ema["_checkpoint"])
     params = dict(state["G"])
-    ema_vs_live = max(float((state["G_ema"][k].float() - v.float()).abs().max())
-                      for k, v in params.items() if "running" not in k and "num_batches" not in k)
+    ema_vs_live = max(
+        float((state["G_ema"][k].float() - v.float()).abs().max())
+        for k, v in params.items()
+        if "running" not in k and "num_batches" not in k
+    )
     out = {"max_abs_diff_ema_vs_live_params": ema_vs_live}
     if default is not None:
         a = load_checkpoint(no_ema["_final_checkpoint"])["G"]
@@ -349,12 +424,16 @@ def real_floor(test_features: dict, train_features: dict, cfg) -> dict:
     per_class = {}
     for name, feats in test_features.items():
         h = len(feats) // 2
-        rec = class_metrics(reference=feats[:h], train=train_features[name], holdout=feats[:h], fake=feats[h:2 * h],
-                            cfg=cfg)
+        rec = class_metrics(
+            reference=feats[:h], train=train_features[name], holdout=feats[:h], fake=feats[h : 2 * h], cfg=cfg
+        )
         rec["class_consistency"] = None
         per_class[name] = {k: rec.get(k) for k in ("n_reference", "n_fake", *METRICS)}
-    return {"note": "real vs real: test images split in halves per class (n each shown); class_consistency n/a",
-            "per_class": per_class, "groups": group_means(per_class)}
+    return {
+        "note": "real vs real: test images split in halves per class (n each shown); class_consistency n/a",
+        "per_class": per_class,
+        "groups": group_means(per_class),
+    }
 
 
 def load_average() -> list[float] | None:
@@ -367,10 +446,16 @@ def load_average() -> list[float] | None:
 def git_state() -> dict:
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, timeout=10).stdout.strip()
+            return subprocess.run(
+                ["git", "-C", str(REPO), *args], capture_output=True, text=True, timeout=10
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
-    return {"head": git("rev-parse", "HEAD"), "dirty_files": git("status", "--porcelain", "--", "augment_gan").splitlines()}
+
+    return {
+        "head": git("rev-parse", "HEAD"),
+        "dirty_files": git("status", "--porcelain", "--", "augment_gan").splitlines(),
+    }
 
 
 # --- reporting ----------------------------------------------------------------------------
@@ -384,18 +469,27 @@ def fmt(v, digits: int = 3) -> str:
 
 def print_table(result: dict) -> None:
     cols = ("FID", "KID", "P", "R", "dens", "cov", "cons", "copy")
-    print(f"\nper-class means on the disjoint test set ({result['split']['test_per_class']}/class), "
-          f"{result['budget']['steps']} steps, demo nets")
-    print(f"{'variant':15s} {'group':9s} " + " ".join(f"{c:>6s}" for c in cols)
-          + f" {'gate(test)':>10s} {'gate(tk)':>9s} {'step':>5s} {'promoted':>9s}")
-    rows = [(v, r["test"]["groups"], r["test"]["gate"]["counts"], r["toolkit_eval"]["gate"]["counts"], r)
-            for v, r in result["variants"].items()]
+    print(
+        f"\nper-class means on the disjoint test set ({result['split']['test_per_class']}/class), "
+        f"{result['budget']['steps']} steps, demo nets"
+    )
+    print(
+        f"{'variant':15s} {'group':9s} "
+        + " ".join(f"{c:>6s}" for c in cols)
+        + f" {'gate(test)':>10s} {'gate(tk)':>9s} {'step':>5s} {'promoted':>9s}"
+    )
+    rows = [
+        (v, r["test"]["groups"], r["test"]["gate"]["counts"], r["toolkit_eval"]["gate"]["counts"], r)
+        for v, r in result["variants"].items()
+    ]
     floor = result.get("real_floor")
     for variant, groups, tg, kg, r in rows:
         for g in ("majority", "minority"):
             vals = " ".join(f"{fmt(groups[g][m]):>6s}" for m in METRICS)
-            print(f"{variant:15s} {g:9s} {vals} {tg[g]:>10s} {kg[g]:>9s} {r['best_step']:>5d} "
-                  f"{'yes' if r['promoted_model'] else 'no':>9s}")
+            print(
+                f"{variant:15s} {g:9s} {vals} {tg[g]:>10s} {kg[g]:>9s} {r['best_step']:>5d} "
+                f"{'yes' if r['promoted_model'] else 'no':>9s}"
+            )
     if floor:
         for g in ("majority", "minority"):
             vals = " ".join(f"{fmt(floor['groups'][g][m]):>6s}" for m in METRICS)
@@ -405,25 +499,50 @@ def print_table(result: dict) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
-    p.add_argument("--quick", action="store_true",
-                   help="smoke run: 40 steps each, 100/10 training images, 60 test images and samples per class")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 40 steps each, 100/10 training images, 60 test images and samples per class",
+    )
     p.add_argument("--steps", type=int, default=None, help="GAN steps per variant (default 700; quick 40)")
-    p.add_argument("--n-major", type=int, default=None, help="training images per majority class (default 500; quick 100)")
-    p.add_argument("--n-minor", type=int, default=None, help="training images per minority class (default 25; quick 10)")
-    p.add_argument("--n-test", type=int, default=None, help="disjoint real test images per class (default 300; quick 60)")
-    p.add_argument("--test-samples", type=int, default=None,
-                   help="generated samples per class for the test-set metrics (default: --n-test)")
-    p.add_argument("--eval-samples", type=int, default=None,
-                   help="samples per class of the toolkit's evaluation during training (default 200; quick 50)")
-    p.add_argument("--judge-steps", type=int, default=None,
-                   help="steps of the domain judge (default: the library's 400; quick 100)")
+    p.add_argument(
+        "--n-major", type=int, default=None, help="training images per majority class (default 500; quick 100)"
+    )
+    p.add_argument(
+        "--n-minor", type=int, default=None, help="training images per minority class (default 25; quick 10)"
+    )
+    p.add_argument(
+        "--n-test", type=int, default=None, help="disjoint real test images per class (default 300; quick 60)"
+    )
+    p.add_argument(
+        "--test-samples",
+        type=int,
+        default=None,
+        help="generated samples per class for the test-set metrics (default: --n-test)",
+    )
+    p.add_argument(
+        "--eval-samples",
+        type=int,
+        default=None,
+        help="samples per class of the toolkit's evaluation during training (default 200; quick 50)",
+    )
+    p.add_argument(
+        "--judge-steps",
+        type=int,
+        default=None,
+        help="steps of the domain judge (default: the library's 400; quick 100)",
+    )
     p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {','.join(VARIANTS)}")
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--seed", type=int, default=0, help="GAN, judge and evaluation seed")
     p.add_argument("--out", type=Path, default=None)
-    p.add_argument("--grids", type=Path, default=None,
-                   help="grid folder (default: quality/ beside the JSON, i.e. benchmarks/results/quality; "
-                        "quick: .../quality/quick)")
+    p.add_argument(
+        "--grids",
+        type=Path,
+        default=None,
+        help="grid folder (default: quality/ beside the JSON, i.e. benchmarks/results/quality; "
+        "quick: .../quality/quick)",
+    )
     p.add_argument("--keep", type=Path, default=None, help="work in this dir and keep it (default: a temp dir)")
     a = p.parse_args()
     q = a.quick
@@ -466,20 +585,33 @@ def main() -> None:
         "benchmark": "quality",
         "command": " ".join([exe_shown, *sys.argv]),
         "quick": q,
-        "split": {"source": "MNIST t10k", "seed": a.split_seed, "minority_digits": list(MINORITY),
-                  "train_per_class": {str(d): len(split["train"][d]) for d in range(10)},
-                  "test_per_class": n_test,
-                  "note": "test images are disjoint from the training folder; no GAN or judge sees them"},
-        "budget": {"steps": steps, "batch_size": 64, "net": NET, "seed": a.seed,
-                   "eval_samples_per_class_during_training": eval_samples,
-                   "test_samples_per_class": test_samples,
-                   "judge_steps": judge_steps if judge_steps is not None else EvalConfig.judge_steps},
+        "split": {
+            "source": "MNIST t10k",
+            "seed": a.split_seed,
+            "minority_digits": list(MINORITY),
+            "train_per_class": {str(d): len(split["train"][d]) for d in range(10)},
+            "test_per_class": n_test,
+            "note": "test images are disjoint from the training folder; no GAN or judge sees them",
+        },
+        "budget": {
+            "steps": steps,
+            "batch_size": 64,
+            "net": NET,
+            "seed": a.seed,
+            "eval_samples_per_class_during_training": eval_samples,
+            "test_samples_per_class": test_samples,
+            "judge_steps": judge_steps if judge_steps is not None else EvalConfig.judge_steps,
+        },
         "variants_config": {v: VARIANTS[v] for v in variants},
         "gate_thresholds": dataclasses.asdict(GateThresholds()),
-        "machine": {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "torch_threads": torch.get_num_threads(),
-                    "load_average_at_start": load_average(),
-                    "note": "shared 2-core machine: compare sec_per_step_median and the load averages before reading "
-                            "wall times (idle: ~0.45 s a step)"},
+        "machine": {
+            "nproc": os.cpu_count(),
+            "cpu_model": cpu_model(),
+            "torch_threads": torch.get_num_threads(),
+            "load_average_at_start": load_average(),
+            "note": "shared 2-core machine: compare sec_per_step_median and the load averages before reading "
+            "wall times (idle: ~0.45 s a step)",
+        },
         "versions": {"torch": torch.__version__, "python": platform.python_version()},
         "code": git_state(),
         "timings_s": {},
@@ -498,46 +630,69 @@ def main() -> None:
         write_folder(train_dir, images, split["train"])
         write_folder(test_dir, images, split["test"])
         train_data = load_image_folder(train_dir, progress=False)
-        test_data = load_image_folder(test_dir, resolution=train_data.resolution, channels=train_data.channels,
-                                      progress=False)  # decoded exactly as the training images are
+        test_data = load_image_folder(
+            test_dir, resolution=train_data.resolution, channels=train_data.channels, progress=False
+        )  # decoded exactly as the training images are
         if test_data.classes != train_data.classes:
             raise SystemExit(f"test classes {test_data.classes} != train classes {train_data.classes}")
         test = {"images": test_data.images, "labels": test_data.labels.numpy()}
         result["timings_s"]["write_split"] = round(time.perf_counter() - t0, 1)
-        log(f"split written: train {result['split']['train_per_class']}, test {n_test}/class "
-            f"(images {tuple(train_data.images.shape[1:])})")
-        reals = np.stack([test_data.images[test_data.labels == i][:GRID_REAL, 0].numpy()
-                          for i in range(len(test_data.classes))])
+        log(
+            f"split written: train {result['split']['train_per_class']}, test {n_test}/class "
+            f"(images {tuple(train_data.images.shape[1:])})"
+        )
+        reals = np.stack(
+            [test_data.images[test_data.labels == i][:GRID_REAL, 0].numpy() for i in range(len(test_data.classes))]
+        )
 
         kept: dict[str, dict] = {}
         for v in variants:
             log(f"variant {v}: training {steps} steps (demo nets) ...")
             t0 = time.perf_counter()
-            r = run_variant(v, train_dir, work / "models", test, steps, a.seed, eval_samples,
-                            test_samples, judge_steps, log)
+            r = run_variant(
+                v, train_dir, work / "models", test, steps, a.seed, eval_samples, test_samples, judge_steps, log
+            )
             r["seconds"]["total"] = round(time.perf_counter() - t0, 1)
             r["load_average_after"] = load_average()
-            saved = save_grid(grid_dir / f"{v}.png", r.pop("_grid_fakes"), reals, train_data.classes,
-                             f"{v}, step {r['best_step']}{'' if r['promoted_model'] else ' (not promoted)'}")
-            r["grid"] = {"path": str((grid_dir / f"{v}.png").relative_to(REPO))
-                         if (grid_dir / f"{v}.png").is_relative_to(REPO) else str(grid_dir / f"{v}.png"),
-                         **saved,
-                         "layout": f"a row per class (minority marked *): {GRID_SAMPLES} samples (the same noise "
-                                   f"for every variant), then {GRID_REAL} real test images"}
+            saved = save_grid(
+                grid_dir / f"{v}.png",
+                r.pop("_grid_fakes"),
+                reals,
+                train_data.classes,
+                f"{v}, step {r['best_step']}{'' if r['promoted_model'] else ' (not promoted)'}",
+            )
+            r["grid"] = {
+                "path": str((grid_dir / f"{v}.png").relative_to(REPO))
+                if (grid_dir / f"{v}.png").is_relative_to(REPO)
+                else str(grid_dir / f"{v}.png"),
+                **saved,
+                "layout": f"a row per class (minority marked *): {GRID_SAMPLES} samples (the same noise "
+                f"for every variant), then {GRID_REAL} real test images",
+            }
             kept[v] = {k: r.pop(k) for k in [k for k in r if k.startswith("_")]}
             result["variants"][v] = r
             g = r["test"]["groups"]
-            log(f"variant {v}: best step {r['best_step']}, promoted {r['promoted_model']}, "
+            log(
+                f"variant {v}: best step {r['best_step']}, promoted {r['promoted_model']}, "
                 f"{r['sec_per_step_median']:.3f} s/step; test gate {r['test']['gate']['counts']}; "
                 f"minority FID {fmt(g['minority']['fid'])} cov {fmt(g['minority']['coverage'])} "
-                f"cons {fmt(g['minority']['class_consistency'])} ({r['seconds']['total']:.0f}s)")
+                f"cons {fmt(g['minority']['class_consistency'])} ({r['seconds']['total']:.0f}s)"
+            )
             first = next(iter(kept))
-            r["judge"]["same_features_as_first_variant"] = bool(all(
-                np.array_equal(kept[v]["_test_features"][c], kept[first]["_test_features"][c])
-                for c in train_data.classes)) if v != first else True
+            r["judge"]["same_features_as_first_variant"] = (
+                bool(
+                    all(
+                        np.array_equal(kept[v]["_test_features"][c], kept[first]["_test_features"][c])
+                        for c in train_data.classes
+                    )
+                )
+                if v != first
+                else True
+            )
             if "real_floor" not in result:
-                result["real_floor"] = real_floor(kept[v]["_test_features"], kept[v]["_train_features"],
-                                                  kept[v]["_ecfg"])
+                result["real_floor"] = real_floor(
+                    kept[v]["_test_features"], kept[v]["_train_features"], kept[v]["_ecfg"]
+                )
                 result["real_floor"]["n_each"] = n_test // 2
             result["timings_s"][v] = r["seconds"]["total"]
             write()  # partial results survive a kill

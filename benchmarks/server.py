@@ -52,14 +52,26 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         path = os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))  # keeps e.g. a --target dir
-        full_env = {**os.environ, "AUGMENT_GAN_MODEL": str(model), "AUGMENT_GAN_WORKERS": "1", "AUGMENT_GAN_GPU": "0",
-                    "BENTOML_DO_NOT_TRACK": "True", "PYTHONPATH": path, **env}
+        full_env = {
+            **os.environ,
+            "AUGMENT_GAN_MODEL": str(model),
+            "AUGMENT_GAN_WORKERS": "1",
+            "AUGMENT_GAN_GPU": "0",
+            "BENTOML_DO_NOT_TRACK": "True",
+            "PYTHONPATH": path,
+            **env,
+        }
         if threads is not None:
             full_env["AUGMENT_GAN_THREADS"] = str(threads)
         with open(log, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", "127.0.0.1",
-                                          "--port", str(self.port)], cwd=REPO, env=full_env, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=REPO,
+                env=full_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             self.wait_ready(ready_s)
         except BaseException:
@@ -93,8 +105,13 @@ class Server:
 
     def statuses(self) -> dict[int, int]:
         """Responses per HTTP status, from the server's access log."""
-        return dict(sorted(collections.Counter(int(s) for s in re.findall(r"\(status=(\d{3}),", self.log.read_text(
-            errors="replace"))).items()))
+        return dict(
+            sorted(
+                collections.Counter(
+                    int(s) for s in re.findall(r"\(status=(\d{3}),", self.log.read_text(errors="replace"))
+                ).items()
+            )
+        )
 
     def __enter__(self) -> Server:
         return self

@@ -44,11 +44,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from augment_gan.runtime.generator import OnnxGenerator  # noqa: E402
-from augment_gan.service.encoding import JSON, NPY, encode_generate  # noqa: E402
-
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
 from server import Server, default_model  # noqa: E402
+
+from augment_gan.runtime.generator import OnnxGenerator  # noqa: E402
+from augment_gan.service.encoding import JSON, NPY, encode_generate  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "service_load.json"
 LEVELS = (1, 8, 32)
@@ -70,8 +70,9 @@ def load_worker(url: str, label: str, count: int, media: str, n_requests: int, c
         local.session = session
         t0 = time.perf_counter()
         try:
-            r = session.post(f"{url}/generate", json={"label": label, "count": count, "seed": k}, headers=headers,
-                             timeout=120)
+            r = session.post(
+                f"{url}/generate", json={"label": label, "count": count, "seed": k}, headers=headers, timeout=120
+            )
             if media == NPY:
                 ok = r.status_code == 200 and r.headers.get("content-type") == NPY and len(r.content) > 128
             else:
@@ -88,9 +89,17 @@ def load_worker(url: str, label: str, count: int, media: str, n_requests: int, c
         wall = time.perf_counter() - t0
     lat = [r[0] for r in results if r[1]]
     errors = [r[2] for r in results if not r[1]]
-    out.send({"requests": n_requests, "errors": len(errors), "error_examples": errors[:3], "wall_s": round(wall, 3),
-              "images_per_s": round(len(lat) * count / wall, 1), "p50_ms": round(percentile(lat, 50) * 1000, 1),
-              "p99_ms": round(percentile(lat, 99) * 1000, 1)})
+    out.send(
+        {
+            "requests": n_requests,
+            "errors": len(errors),
+            "error_examples": errors[:3],
+            "wall_s": round(wall, 3),
+            "images_per_s": round(len(lat) * count / wall, 1),
+            "p50_ms": round(percentile(lat, 50) * 1000, 1),
+            "p99_ms": round(percentile(lat, 99) * 1000, 1),
+        }
+    )
 
 
 def load_level(url: str, label: str, count: int, media: str, n_requests: int, concurrency: int) -> dict[str, Any]:
@@ -117,7 +126,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--images", type=int, default=2048, help="images per cell (at least 40 requests)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="onnxruntime intra-op threads (both sides)")
+    parser.add_argument(
+        "--threads", type=int, default=os.cpu_count() or 1, help="onnxruntime intra-op threads (both sides)"
+    )
     parser.add_argument("--quick", action="store_true", help="64 images per cell, 1 and 16 per request: a smoke run")
     parser.add_argument("--out", type=Path, default=None, help="default results/service_load[-quick].json")
     args = parser.parse_args()
@@ -127,7 +138,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
         model = args.model or default_model(Path(tmp))
-        gen = OnnxGenerator.load(model, providers=["CPUExecutionProvider"], intra_op_threads=args.threads, allow_ungated=True)
+        gen = OnnxGenerator.load(
+            model, providers=["CPUExecutionProvider"], intra_op_threads=args.threads, allow_ungated=True
+        )
         label = next((c for c in gen.classes if gen.gate_passed(c)), gen.classes[0])
         index = gen.class_index(label)
         levels = []
@@ -137,16 +150,28 @@ def main() -> None:
                     n_requests = max(40 if not args.quick else 8, images // count)
                     rounds, cells = [inprocess(gen, index, count, media, n_requests)], []
                     for c in LEVELS:  # in-process before, between and after the cells: the machine drifts
-                        cells.append({"format": fmt, "count": count, **load_level(server.url, label, count, media, n_requests, c)})
+                        cells.append(
+                            {
+                                "format": fmt,
+                                "count": count,
+                                **load_level(server.url, label, count, media, n_requests, c),
+                            }
+                        )
                         rounds.append(inprocess(gen, index, count, media, n_requests))
                     base = round(float(np.mean(rounds)), 1)
                     for level in cells:
-                        level.update(inprocess_images_per_s=base, inprocess_rounds=rounds,
-                                     ratio=round(level["images_per_s"] / base, 3))
+                        level.update(
+                            inprocess_images_per_s=base,
+                            inprocess_rounds=rounds,
+                            ratio=round(level["images_per_s"] / base, 3),
+                        )
                         levels.append(level)
-                        print(f"{fmt:>8} {count:>2}/req c={level['concurrency']:>2}: {level['images_per_s']:>7.1f} img/s  "
-                              f"p50 {level['p50_ms']:>7.1f} ms  p99 {level['p99_ms']:>7.1f} ms  errors {level['errors']}  "
-                              f"| in-process {base:.1f} img/s {rounds} -> ratio {level['ratio']:.3f}", flush=True)
+                        print(
+                            f"{fmt:>8} {count:>2}/req c={level['concurrency']:>2}: {level['images_per_s']:>7.1f} img/s  "
+                            f"p50 {level['p50_ms']:>7.1f} ms  p99 {level['p99_ms']:>7.1f} ms  errors {level['errors']}  "
+                            f"| in-process {base:.1f} img/s {rounds} -> ratio {level['ratio']:.3f}",
+                            flush=True,
+                        )
 
     import bentoml
     import onnxruntime
@@ -159,7 +184,9 @@ def main() -> None:
     result = {
         "benchmark": "service_load",
         "endpoint": "POST /generate",
-        "model": str(model) if args.model or str(model).startswith("/tmp/demo_run") else "tiny random model (built here)",
+        "model": str(model)
+        if args.model or str(model).startswith("/tmp/demo_run")
+        else "tiny random model (built here)",
         "model_card": {k: gen.card.get(k) for k in ("name", "version", "resolution", "channels", "latent_dim")},
         "selection": gen.selecting,
         "label": label,
@@ -173,10 +200,15 @@ def main() -> None:
             "json_png_16_per_request_c8_p99_over_p50": c8 and round(c8["p99_ms"] / c8["p50_ms"], 2),
             "errors": sum(level["errors"] for level in levels),
         },
-        "machine": {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "python": platform.python_version(),
-                    "bentoml": bentoml.__version__, "onnxruntime": onnxruntime.__version__},
+        "machine": {
+            "nproc": os.cpu_count(),
+            "cpu_model": cpu_model(),
+            "python": platform.python_version(),
+            "bentoml": bentoml.__version__,
+            "onnxruntime": onnxruntime.__version__,
+        },
         "note": "loopback; the load generator (its own process) shares the CPU with the server; in-process = same model, "
-                "threads, images per call and encoding, called serially in this process between cells.",
+        "threads, images per call and encoding, called serially in this process between cells.",
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

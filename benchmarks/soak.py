@@ -68,13 +68,17 @@ def one_request(session: requests.Session, url: str, label: str, k: int) -> tupl
             r = session.post(f"{url}/generate", json={"label": label, "count": 2, "seed": k}, timeout=60)
             ok = r.status_code == 200 and len(r.json()["images"]) == 2
         elif kind == 1:
-            r = session.post(f"{url}/generate", json={"label": label, "count": 4, "seed": k, "format": "npy"}, timeout=60)
+            r = session.post(
+                f"{url}/generate", json={"label": label, "count": 4, "seed": k, "format": "npy"}, timeout=60
+            )
             ok = r.status_code == 200 and r.json()["shape"][0] == 4
         elif kind == 2:
             r = session.post(f"{url}/generate_grid", json={"label": label, "count": 4, "seed": k}, timeout=60)
             ok = r.status_code == 200 and r.content[:4] == b"\x89PNG"
         elif kind == 3:
-            r = session.post(f"{url}/generate_batch", json={"items": [{"label": label, "seed": k}, {"label": label}]}, timeout=60)
+            r = session.post(
+                f"{url}/generate_batch", json={"items": [{"label": label, "seed": k}, {"label": label}]}, timeout=60
+            )
             ok = r.status_code == 200 and len(r.json()) == 2
         else:
             r = session.get(f"{url}/model", timeout=60)
@@ -123,9 +127,18 @@ def soak(model: Path, workdir: Path, n: int, concurrency: int) -> dict[str, Any]
     errors = [why for _, ok, why in done if not ok]
     base = next(v for c, v in rss if c >= start)
     growth = (rss[-1][1] - base) / base
-    return {"requests": n, "concurrency": concurrency, "errors": len(errors), "error_examples": errors[:5],
-            "wall_s": round(wall, 1), "requests_per_s": round(n / wall, 1), "server_responses_by_status": statuses,
-            "worker_rss_mib": rss, "rss_growth_from_request": start, "rss_growth": round(growth, 4)}
+    return {
+        "requests": n,
+        "concurrency": concurrency,
+        "errors": len(errors),
+        "error_examples": errors[:5],
+        "wall_s": round(wall, 1),
+        "requests_per_s": round(n / wall, 1),
+        "server_responses_by_status": statuses,
+        "worker_rss_mib": rss,
+        "rss_growth_from_request": start,
+        "rss_growth": round(growth, 4),
+    }
 
 
 def worker_killed(model: Path, workdir: Path, n: int, concurrency: int) -> dict[str, Any]:
@@ -161,10 +174,16 @@ def worker_killed(model: Path, workdir: Path, n: int, concurrency: int) -> dict[
         new_workers = worker_pids(server.proc.pid)
     failed = [why for _, ok, why in done if not ok]
     after = sorted(t for t, ok, _ in done if ok and t > t_kill)
-    return {"requests": n, "concurrency": concurrency, "killed_after_requests": n // 4, "failed_requests": len(failed),
-            "failure_examples": sorted(set(failed))[:5],
-            "first_success_after_kill_s": round(after[0] - t_kill, 2) if after else None,
-            "ready_again_after_kill_s": ready_after, "worker_restarted": bool(new_workers) and new_workers != [victim]}
+    return {
+        "requests": n,
+        "concurrency": concurrency,
+        "killed_after_requests": n // 4,
+        "failed_requests": len(failed),
+        "failure_examples": sorted(set(failed))[:5],
+        "first_success_after_kill_s": round(after[0] - t_kill, 2) if after else None,
+        "ready_again_after_kill_s": ready_after,
+        "worker_restarted": bool(new_workers) and new_workers != [victim],
+    }
 
 
 def files_changed(model: Path, workdir: Path) -> dict[str, Any]:
@@ -173,19 +192,32 @@ def files_changed(model: Path, workdir: Path) -> dict[str, Any]:
     onnx = copy / "generator.onnx"
     with Server(copy, workdir / "changed.log", threads=1) as server:
         label = label_of(server.url)
-        before = requests.post(f"{server.url}/generate", json={"label": label, "count": 2, "seed": 7}, timeout=60).json()
+        before = requests.post(
+            f"{server.url}/generate", json={"label": label, "count": 2, "seed": 7}, timeout=60
+        ).json()
         data = bytearray(onnx.read_bytes())
         data[len(data) // 2] ^= 0xFF
         onnx.write_bytes(bytes(data))
         after = requests.post(f"{server.url}/generate", json={"label": label, "count": 2, "seed": 7}, timeout=60)
         keeps_serving = after.status_code == 200 and after.json()["images"] == before["images"]
     log = workdir / "restart.log"
-    env = {**os.environ, "AUGMENT_GAN_MODEL": str(copy), "AUGMENT_GAN_GPU": "0", "BENTOML_DO_NOT_TRACK": "True",
-           "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "AUGMENT_GAN_MODEL": str(copy),
+        "AUGMENT_GAN_GPU": "0",
+        "BENTOML_DO_NOT_TRACK": "True",
+        "PYTHONPATH": str(REPO),
+    }
     t0 = time.monotonic()
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "bentoml", "serve", SERVICE, "--port", str(free_port())], cwd=REPO,
-                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bentoml", "serve", SERVICE, "--port", str(free_port())],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         rc = proc.wait(120)
     except subprocess.TimeoutExpired:  # it served the changed file: the failure this phase looks for
@@ -193,9 +225,13 @@ def files_changed(model: Path, workdir: Path) -> dict[str, Any]:
         rc = None
     text = log.read_text(errors="replace")
     message = next((line.strip() for line in text.splitlines() if "sha256" in line), text[-300:])
-    return {"running_worker_keeps_serving_same_pixels": keeps_serving, "restart_exit_code": rc,
-            "restart_refused": rc not in (0, None) and "does not match the sha256" in text, "restart_message": message,
-            "restart_refused_in_s": round(time.monotonic() - t0, 1)}
+    return {
+        "running_worker_keeps_serving_same_pixels": keeps_serving,
+        "restart_exit_code": rc,
+        "restart_refused": rc not in (0, None) and "does not match the sha256" in text,
+        "restart_message": message,
+        "restart_refused_in_s": round(time.monotonic() - t0, 1),
+    }
 
 
 def main() -> None:
@@ -213,9 +249,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         model = args.model or default_model(Path(tmp))
         result: dict[str, Any] = {"benchmark": "soak", "model": str(model)}
-        for name, run in (("soak", lambda: soak(model, Path(tmp), args.requests, args.concurrency)),
-                          ("worker_killed", lambda: worker_killed(model, Path(tmp), args.fault_requests, args.concurrency)),
-                          ("files_changed", lambda: files_changed(model, Path(tmp)))):
+        for name, run in (
+            ("soak", lambda: soak(model, Path(tmp), args.requests, args.concurrency)),
+            ("worker_killed", lambda: worker_killed(model, Path(tmp), args.fault_requests, args.concurrency)),
+            ("files_changed", lambda: files_changed(model, Path(tmp))),
+        ):
             result[name] = run()
             print(name, json.dumps({k: v for k, v in result[name].items() if k != "worker_rss_mib"}), flush=True)
     result["machine"] = {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "python": platform.python_version()}
@@ -223,8 +261,12 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
-    ok = (result["soak"]["errors"] == 0 and result["soak"]["rss_growth"] <= 0.10
-          and result["files_changed"]["running_worker_keeps_serving_same_pixels"] and result["files_changed"]["restart_refused"])
+    ok = (
+        result["soak"]["errors"] == 0
+        and result["soak"]["rss_growth"] <= 0.10
+        and result["files_changed"]["running_worker_keeps_serving_same_pixels"]
+        and result["files_changed"]["restart_refused"]
+    )
     sys.exit(0 if ok else 1)
 
 

@@ -30,8 +30,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when imported by the tests
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
-from quality import (NET, git_state, group_means, load_average, quality_split, real_floor,  # noqa: E402
-                     test_set_metrics)
+from quality import (
+    NET,
+    git_state,
+    group_means,
+    load_average,
+    quality_split,
+    real_floor,  # noqa: E402
+    test_set_metrics,
+)
 from utility import DEFAULT_MNIST, load_mnist, write_folder  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,12 +62,19 @@ def curve_point(step: int, sec_per_step: float, groups: dict, floor: dict) -> di
     """One measured checkpoint: its CPU minutes and the numbers the target is about."""
     maj, mino = groups["majority"], groups["minority"]
     ratio = maj["fid"] / floor["groups"]["majority"]["fid"]
-    return {"step": step, "cpu_minutes": step * sec_per_step / 60,
-            "majority_fid": maj["fid"], "majority_fid_over_floor": ratio, "majority_recall": maj["recall"],
-            "minority_fid": mino["fid"], "minority_recall": mino["recall"],
-            "minority_class_consistency": mino["class_consistency"],
-            "meets_target": bool(ratio <= TARGET["majority_fid_over_floor"]
-                                 and mino["recall"] >= TARGET["minority_recall"])}
+    return {
+        "step": step,
+        "cpu_minutes": step * sec_per_step / 60,
+        "majority_fid": maj["fid"],
+        "majority_fid_over_floor": ratio,
+        "majority_recall": maj["recall"],
+        "minority_fid": mino["fid"],
+        "minority_recall": mino["recall"],
+        "minority_class_consistency": mino["class_consistency"],
+        "meets_target": bool(
+            ratio <= TARGET["majority_fid_over_floor"] and mino["recall"] >= TARGET["minority_recall"]
+        ),
+    }
 
 
 def first_hit(points: list[dict]) -> float | None:
@@ -98,8 +112,20 @@ def plot(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def run_variant(name: str, train_dir: Path, data, models_dir: Path, test: dict, steps: int, every: int, seed: int,
-                test_samples: int, judge_steps: int | None, floor_box: dict, log) -> dict:
+def run_variant(
+    name: str,
+    train_dir: Path,
+    data,
+    models_dir: Path,
+    test: dict,
+    steps: int,
+    every: int,
+    seed: int,
+    test_samples: int,
+    judge_steps: int | None,
+    floor_box: dict,
+    log,
+) -> dict:
     from augment_gan.contracts.run_dir import RunDir
     from augment_gan.evaluation.evaluate import EvalConfig, RunEvaluator, generate_per_class, load_ema_generator
     from augment_gan.evaluation.extractors import extract_features
@@ -108,23 +134,31 @@ def run_variant(name: str, train_dir: Path, data, models_dir: Path, test: dict, 
     from augment_gan.training.checkpoint import list_checkpoints
 
     t0 = time.perf_counter()
-    trained = train_stage(train_dir, f"ttq-{name}", models_dir=models_dir, net=NET,
-                          train={"steps": steps, "checkpoint_every": every, "seed": seed, **VARIANTS[name]},
-                          evaluation=TrainEval(every=0), progress=False)
+    trained = train_stage(
+        train_dir,
+        f"ttq-{name}",
+        models_dir=models_dir,
+        net=NET,
+        train={"steps": steps, "checkpoint_every": every, "seed": seed, **VARIANTS[name]},
+        evaluation=TrainEval(every=0),
+        progress=False,
+    )
     run_dir = trained.run_dir
     train_s = time.perf_counter() - t0
     step_times = [r["sec_per_step"] for r in RunDir(run_dir).read_metrics() if "sec_per_step" in r]
     sec_per_step = statistics.median(step_times)
     config = RunDir(run_dir).read_config()["train"]
-    ecfg = EvalConfig(samples_per_class=test_samples, seed=seed,
-                      **({"judge_steps": judge_steps} if judge_steps is not None else {}))
+    ecfg = EvalConfig(
+        samples_per_class=test_samples, seed=seed, **({"judge_steps": judge_steps} if judge_steps is not None else {})
+    )
     evaluator = RunEvaluator(run_dir, ecfg, data=data)  # the judge is cached across variants
     judge, scale = evaluator.judge, evaluator.feature_scale
     classes = data.classes
     test_all = extract_features(judge, test["images"]) * scale
     test_features = {c: test_all[test["labels"] == i] for i, c in enumerate(classes)}
-    train_features = {c: evaluator.real_features[(evaluator.labels == i) & evaluator.is_train]
-                      for i, c in enumerate(classes)}
+    train_features = {
+        c: evaluator.real_features[(evaluator.labels == i) & evaluator.is_train] for i, c in enumerate(classes)
+    }
     if "floor" not in floor_box:
         floor_box["floor"] = real_floor(test_features, train_features, ecfg)
     points = []
@@ -133,27 +167,51 @@ def run_variant(name: str, train_dir: Path, data, models_dir: Path, test: dict, 
             continue
         generator, g_cfg, _ = load_ema_generator(ckpt)
         fakes = generate_per_class(generator, g_cfg, test_samples, seed)
-        measured = test_set_metrics(extract_features(judge, fakes) * scale, judge.predict(fakes), test_samples,
-                                    test_features, train_features, classes, ecfg)
+        measured = test_set_metrics(
+            extract_features(judge, fakes) * scale,
+            judge.predict(fakes),
+            test_samples,
+            test_features,
+            train_features,
+            classes,
+            ecfg,
+        )
         point = curve_point(step, sec_per_step, group_means(measured["classes"]), floor_box["floor"])
         points.append(point)
-        log(f"  {name} step {step} ({point['cpu_minutes']:.1f} CPU-min): majority FID {point['majority_fid']:.1f} "
+        log(
+            f"  {name} step {step} ({point['cpu_minutes']:.1f} CPU-min): majority FID {point['majority_fid']:.1f} "
             f"({point['majority_fid_over_floor']:.2f}x floor), minority recall {point['minority_recall']:.2f}"
-            f"{'  <- meets the target' if point['meets_target'] else ''}")
-    return {"config": VARIANTS[name], "train_config": config, "steps": steps, "sec_per_step_median": sec_per_step,
-            "train_seconds": round(train_s, 1), "measure_seconds": round(time.perf_counter() - t0 - train_s, 1),
-            "curve": points, "first_cpu_minutes_meeting_target": first_hit(points)}
+            f"{'  <- meets the target' if point['meets_target'] else ''}"
+        )
+    return {
+        "config": VARIANTS[name],
+        "train_config": config,
+        "steps": steps,
+        "sec_per_step_median": sec_per_step,
+        "train_seconds": round(train_s, 1),
+        "measure_seconds": round(time.perf_counter() - t0 - train_s, 1),
+        "curve": points,
+        "first_cpu_minutes_meeting_target": first_hit(points),
+    }
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
     p.add_argument("--variants", default="old-default,no-diffaugment,n-critic-1,lecam,topk")
-    p.add_argument("--minutes", type=float, default=10.0,
-                   help="CPU budget per variant; steps = minutes / the variant's seconds per step, "
-                        f"estimated as {SEC_PER_UPDATE} s x (n_critic + 1)")
-    p.add_argument("--steps", type=int, default=None,
-                   help="train every variant this many steps instead of a CPU budget (a GPU run: gpu_check.py)")
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=10.0,
+        help="CPU budget per variant; steps = minutes / the variant's seconds per step, "
+        f"estimated as {SEC_PER_UPDATE} s x (n_critic + 1)",
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="train every variant this many steps instead of a CPU budget (a GPU run: gpu_check.py)",
+    )
     p.add_argument("--every", type=int, default=200, help="measure every N steps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="smoke run: 20 steps, 100/10 images, 40 test images")
@@ -180,13 +238,28 @@ def main() -> None:
     images, labels = load_mnist(a.mnist)
     split = quality_split(labels, n_major, n_minor, n_test, 0)
     result: dict = {
-        "benchmark": "time_to_quality", "command": " ".join(["python", *sys.argv]), "quick": q,
-        "split": {"source": "MNIST t10k", "seed": 0, "train_per_class": {str(d): len(split["train"][d]) for d in range(10)},
-                  "test_per_class": n_test},
-        "net": NET, "target": TARGET, "budget_minutes": a.minutes, "every": a.every,
-        "machine": {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "torch_threads": torch.get_num_threads(),
-                    "load_average_at_start": load_average()},
-        "versions": {"torch": torch.__version__}, "code": git_state(), "variants": {},
+        "benchmark": "time_to_quality",
+        "command": " ".join(["python", *sys.argv]),
+        "quick": q,
+        "split": {
+            "source": "MNIST t10k",
+            "seed": 0,
+            "train_per_class": {str(d): len(split["train"][d]) for d in range(10)},
+            "test_per_class": n_test,
+        },
+        "net": NET,
+        "target": TARGET,
+        "budget_minutes": a.minutes,
+        "every": a.every,
+        "machine": {
+            "nproc": os.cpu_count(),
+            "cpu_model": cpu_model(),
+            "torch_threads": torch.get_num_threads(),
+            "load_average_at_start": load_average(),
+        },
+        "versions": {"torch": torch.__version__},
+        "code": git_state(),
+        "variants": {},
     }
     floor_box: dict = {}
     with tempfile.TemporaryDirectory(prefix="ttq-") as tmp:
@@ -195,8 +268,9 @@ def main() -> None:
         write_folder(work / "train", images, split["train"])
         write_folder(work / "test", images, split["test"])
         train_data = load_image_folder(work / "train", progress=False)
-        test_data = load_image_folder(work / "test", resolution=train_data.resolution, channels=train_data.channels,
-                                      progress=False)
+        test_data = load_image_folder(
+            work / "test", resolution=train_data.resolution, channels=train_data.channels, progress=False
+        )
         test = {"images": test_data.images, "labels": test_data.labels.numpy()}
         for v in variants:
             n_critic = TrainConfig(**{k: val for k, val in VARIANTS[v].items()}).n_critic
@@ -204,8 +278,20 @@ def main() -> None:
             steps = 20 if q else a.steps or max(1, int(round(a.minutes * 60 / per_step / a.every))) * a.every
             every = 10 if q else a.every
             log(f"variant {v} {VARIANTS[v] or '(the defaults)'}: {steps} steps")
-            result["variants"][v] = run_variant(v, work / "train", train_data, work / "models", test, steps, every, a.seed,
-                                                n_test, judge_steps, floor_box, log)
+            result["variants"][v] = run_variant(
+                v,
+                work / "train",
+                train_data,
+                work / "models",
+                test,
+                steps,
+                every,
+                a.seed,
+                n_test,
+                judge_steps,
+                floor_box,
+                log,
+            )
             result["real_floor"] = floor_box["floor"]
             result["machine"]["load_average_at_end"] = load_average()
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -214,7 +300,7 @@ def main() -> None:
     print(f"\n{'variant':16s} {'s/step':>7s} {'first CPU-min meeting the target':>34s}")
     for v, r in result["variants"].items():
         hit = r["first_cpu_minutes_meeting_target"]
-        print(f"{v:16s} {r['sec_per_step_median']:7.3f} {('%.1f' % hit) if hit is not None else 'never':>34s}")
+        print(f"{v:16s} {r['sec_per_step_median']:7.3f} {f'{hit:.1f}' if hit is not None else 'never':>34s}")
     print(f"wrote {out} and {out.with_suffix('.png')} ({time.perf_counter() - start:.0f}s)")
 
 

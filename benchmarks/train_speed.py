@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import torch
+from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
 
 from augment_gan.data import load_image_folder
 from augment_gan.data.digits import write_digits_folder
@@ -36,13 +37,10 @@ from augment_gan.nets import Discriminator, Generator, NetConfig
 from augment_gan.training import TrainConfig, Trainer
 from augment_gan.training.diffaugment import diff_augment, parse_policy
 
-from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
-
 CONFIGS = {
     "cli default (g_width 32, d_width 32)": dict(g_width=32, d_width=32),
     "demo (g_width 16, d_width 16)": dict(g_width=16, d_width=16),
 }
-
 
 
 def straight_line_step(G, D, opt_g, opt_d, ema, images, labels, weights, cfg, policy) -> None:
@@ -52,7 +50,10 @@ def straight_line_step(G, D, opt_g, opt_d, ema, images, labels, weights, cfg, po
         real, y = images[idx].float() / 127.5 - 1.0, labels[idx]
         with torch.no_grad():
             fake = G(torch.randn(len(y), G.cfg.latent_dim), y)
-        loss_d = torch.relu(1 - D(diff_augment(real, policy), y)).mean() + torch.relu(1 + D(diff_augment(fake, policy), y)).mean()
+        loss_d = (
+            torch.relu(1 - D(diff_augment(real, policy), y)).mean()
+            + torch.relu(1 + D(diff_augment(fake, policy), y)).mean()
+        )
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
@@ -92,16 +93,40 @@ def overhead(data, cfg: TrainConfig, tmp: Path, steps: int) -> dict:
             out.append(time.perf_counter() - t0)
     ours, base = statistics.median(ours_t), statistics.median(plain_t)
     print(f"overhead: Trainer {ours:.3f} s/step vs straight-line loop {base:.3f} s/step -> ratio {ours / base:.3f}")
-    return {"trainer_sec_per_step": round(ours, 4), "straight_line_sec_per_step": round(base, 4),
-            "ratio_trainer_over_straight_line": round(ours / base, 3), "steps_timed": steps}
+    return {
+        "trainer_sec_per_step": round(ours, 4),
+        "straight_line_sec_per_step": round(base, 4),
+        "ratio_trainer_over_straight_line": round(ours / base, 3),
+        "steps_timed": steps,
+    }
 
 
 def eval_share(folder: Path, tmp: Path, steps: int, every: int) -> dict:
     """Share of a real ``train --eval-every`` run's wall time spent evaluating (demo nets)."""
     models = tmp / "eval-share"
-    cmd = [sys.executable, "-m", "augment_gan.cli", "train", str(folder), "--name", "d", "--models-dir", str(models),
-           "--steps", str(steps), "--checkpoint-every", str(every), "--eval-every", str(every),
-           "--g-width", "16", "--d-width", "16", "--eval-samples", "200"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "augment_gan.cli",
+        "train",
+        str(folder),
+        "--name",
+        "d",
+        "--models-dir",
+        str(models),
+        "--steps",
+        str(steps),
+        "--checkpoint-every",
+        str(every),
+        "--eval-every",
+        str(every),
+        "--g-width",
+        "16",
+        "--d-width",
+        "16",
+        "--eval-samples",
+        "200",
+    ]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
     wall = time.perf_counter() - t0
@@ -109,10 +134,19 @@ def eval_share(folder: Path, tmp: Path, steps: int, every: int) -> dict:
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     evals = [r["seconds"] for r in records if r.get("event") == "eval"]
     share = sum(evals) / wall
-    print(f"evaluation during training: {len(evals)} evaluations, {sum(evals):.0f} s of {wall:.0f} s wall "
-          f"({share:.0%}; {steps} steps, eval every {every}, 200 samples/class; judge training not included)")
-    return {"command": " ".join(cmd[1:]), "steps": steps, "eval_every": every, "evaluations": len(evals),
-            "eval_seconds": round(sum(evals), 1), "wall_seconds": round(wall, 1), "eval_share": round(share, 3)}
+    print(
+        f"evaluation during training: {len(evals)} evaluations, {sum(evals):.0f} s of {wall:.0f} s wall "
+        f"({share:.0%}; {steps} steps, eval every {every}, 200 samples/class; judge training not included)"
+    )
+    return {
+        "command": " ".join(cmd[1:]),
+        "steps": steps,
+        "eval_every": every,
+        "evaluations": len(evals),
+        "eval_seconds": round(sum(evals), 1),
+        "wall_seconds": round(wall, 1),
+        "eval_share": round(share, 3),
+    }
 
 
 def main() -> None:
@@ -137,12 +171,20 @@ def main() -> None:
             data = load_image_folder(folder, resolution=resolution, progress=False)
             for name, widths in CONFIGS.items():
                 for precision in args.precisions:
-                    net = NetConfig(num_classes=len(data.classes), channels=data.channels, resolution=resolution,
-                                    **widths)
+                    net = NetConfig(
+                        num_classes=len(data.classes), channels=data.channels, resolution=resolution, **widths
+                    )
                     key = (name, resolution, precision)
-                    trainers[key] = Trainer(Path(tmp) / f"{name.split()[0]}-{resolution}-{precision}", data.images,
-                                            data.labels, net, cfg, device, precision=precision,
-                                            channels_last=device.type == "cuda")
+                    trainers[key] = Trainer(
+                        Path(tmp) / f"{name.split()[0]}-{resolution}-{precision}",
+                        data.images,
+                        data.labels,
+                        net,
+                        cfg,
+                        device,
+                        precision=precision,
+                        channels_last=device.type == "cuda",
+                    )
                     trainers[key].train_step()  # warm-up
         times: dict[tuple, list[float]] = {key: [] for key in trainers}
         for _ in range(steps):
@@ -162,18 +204,40 @@ def main() -> None:
     results = []
     for (name, resolution, precision), ts in times.items():
         med = statistics.median(ts)
-        results.append({"config": name, "resolution": resolution, "precision": precision, "device": str(device),
-                        "batch_size": 64, "n_critic": cfg.n_critic, "median_sec_per_step": round(med, 4),
-                        "images_per_s": round(64 / med, 1), "steps_timed": len(ts)})
-        print(f"{name}, {resolution}x{resolution}, {precision} on {device}: {med:.3f} s/step, {64 / med:.0f} images/s "
-              f"(batch 64, n_critic {cfg.n_critic})")
-    machine = {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "torch_threads": torch.get_num_threads(),
-               "load_average_at_end": os.getloadavg()}
+        results.append(
+            {
+                "config": name,
+                "resolution": resolution,
+                "precision": precision,
+                "device": str(device),
+                "batch_size": 64,
+                "n_critic": cfg.n_critic,
+                "median_sec_per_step": round(med, 4),
+                "images_per_s": round(64 / med, 1),
+                "steps_timed": len(ts),
+            }
+        )
+        print(
+            f"{name}, {resolution}x{resolution}, {precision} on {device}: {med:.3f} s/step, {64 / med:.0f} images/s "
+            f"(batch 64, n_critic {cfg.n_critic})"
+        )
+    machine = {
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "torch_threads": torch.get_num_threads(),
+        "load_average_at_end": os.getloadavg(),
+    }
     if device.type == "cuda":
         machine["gpu"] = torch.cuda.get_device_name(device)
-    out = {"benchmark": "train_speed", "command": " ".join(sys.argv), "results": results, "overhead": overhead_result,
-           "eval_share": share, "machine": machine,
-           "versions": {"torch": torch.__version__, "python": platform.python_version()}}
+    out = {
+        "benchmark": "train_speed",
+        "command": " ".join(sys.argv),
+        "results": results,
+        "overhead": overhead_result,
+        "eval_share": share,
+        "machine": machine,
+        "versions": {"torch": torch.__version__, "python": platform.python_version()},
+    }
     args.out.write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {args.out}")
 

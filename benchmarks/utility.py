@@ -76,17 +76,27 @@ CLASSIC: dict[str, dict] = {
     "a": dict(label="real only, uniform", sampling="uniform", aug="none", loss="ce"),
     "b": dict(label="real, oversampled (class-balanced)", sampling="balanced", aug="none", loss="ce"),
     "c": dict(label="real, oversampled + affine", sampling="balanced", aug="affine", loss="ce"),
-    "c-elastic": dict(label="real, oversampled + affine + elastic", sampling="balanced", aug="affine+elastic",
-                      loss="ce"),
+    "c-elastic": dict(
+        label="real, oversampled + affine + elastic", sampling="balanced", aug="affine+elastic", loss="ce"
+    ),
     "la": dict(label="real, uniform + affine, logit-adjusted loss", sampling="uniform", aug="affine", loss="la"),
-    "la-elastic": dict(label="real, uniform + affine + elastic, logit-adjusted loss", sampling="uniform",
-                       aug="affine+elastic", loss="la"),
+    "la-elastic": dict(
+        label="real, uniform + affine + elastic, logit-adjusted loss",
+        sampling="uniform",
+        aug="affine+elastic",
+        loss="la",
+    ),
 }
 C_PLUS_CANDIDATES = ("c", "c-elastic", "la", "la-elastic")
 # BalancedDataset on top of a classic recipe: (synthetic share per small class, loss weight of a synthetic sample)
 # (share, synthetic loss weight, per-sample selection); f25ns is f25 with selection off
-BALANCED_VARIANTS = {"f25": (0.25, 1.0, True), "f50": (0.5, 1.0, True), "f25w": (0.25, 0.5, True),
-                     "f50w": (0.5, 0.5, True), "f25ns": (0.25, 1.0, False)}
+BALANCED_VARIANTS = {
+    "f25": (0.25, 1.0, True),
+    "f50": (0.5, 1.0, True),
+    "f25w": (0.25, 0.5, True),
+    "f50w": (0.5, 0.5, True),
+    "f25ns": (0.25, 1.0, False),
+}
 QUICK = {"classic": ("a", "c", "c-elastic", "la"), "balanced": ("f25", "f25w")}  # --quick: a smoke run's subset
 DEFAULT_STRATEGY = "f25"  # what BalancedDataset's defaults do (share 0.25, every sample weighted 1)
 
@@ -96,7 +106,7 @@ def read_idx(path: Path) -> np.ndarray:
     with gzip.open(path, "rb") as f:
         raw = f.read()
     ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
@@ -119,8 +129,8 @@ def make_split(labels: np.ndarray, n_major: int, n_minor: int, n_val: int, n_tes
         if need > len(idx):
             raise SystemExit(f"digit {d} has {len(idx)} images, the split needs {need}")
         split["train"][d] = idx[:n_train].tolist()
-        split["val"][d] = idx[n_train:n_train + n_val].tolist()
-        split["test"][d] = idx[n_train + n_val:need].tolist()
+        split["val"][d] = idx[n_train : n_train + n_val].tolist()
+        split["test"][d] = idx[n_train + n_val : need].tolist()
     return split
 
 
@@ -144,44 +154,80 @@ def as_tensor(images: np.ndarray, split_part: dict):
 
 
 # --- the GAN ------------------------------------------------------------------------------
-LENIENT = dict(max_fid=1e12, max_kid=1e12, min_precision=0.0, min_recall=0.0, min_coverage=0.0,
-               min_class_consistency=0.0, max_copy_rate=1.0, max_overall_fid=1e12, calibrated=False)
+LENIENT = dict(
+    max_fid=1e12,
+    max_kid=1e12,
+    min_precision=0.0,
+    min_recall=0.0,
+    min_coverage=0.0,
+    min_class_consistency=0.0,
+    max_copy_rate=1.0,
+    max_overall_fid=1e12,
+    calibrated=False,
+)
 
 
 def log_gates(tag: str, reports: dict[int, dict], log) -> None:
     """One line per evaluated step: how many classes the toolkit's gate passed, and which."""
     for s in sorted(reports):
         passed = reports[s]["gate"]["passed_classes"]
-        log(f"  {tag}: toolkit gate at step {s}: {len(passed)}/{len(reports[s]['classes'])} pass "
-            f"({','.join(passed) or '-'})")
+        log(
+            f"  {tag}: toolkit gate at step {s}: {len(passed)}/{len(reports[s]['classes'])} pass "
+            f"({','.join(passed) or '-'})"
+        )
 
 
 QUICK_UTILITY_CHECK = dict(seeds=2, steps=20)  # --quick: promote's utility check, smoke-sized
 
 
-def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, seed: int, log,
-              judge_steps: int | None = None, diffaugment: str | None = None, quick: bool = False) -> dict:
+def train_gan(
+    train_dir: Path,
+    models_dir: Path,
+    steps: int,
+    eval_samples: int,
+    seed: int,
+    log,
+    judge_steps: int | None = None,
+    diffaugment: str | None = None,
+    quick: bool = False,
+) -> dict:
     from augment_gan.contracts.run_dir import RunDir
     from augment_gan.evaluation.evaluate import EvalConfig
     from augment_gan.evaluation.gate import GateThresholds, apply_gate
-    from augment_gan.pipeline import run as run_pipeline
     from augment_gan.evaluation.utility import UtilityConfig
+    from augment_gan.pipeline import run as run_pipeline
     from augment_gan.promote import promote_checkpoint
     from augment_gan.training import TrainConfig
 
     judge_steps = judge_steps if judge_steps is not None else EvalConfig.judge_steps
     every = max(steps // 2, 1)
-    cfg = TrainConfig(steps=steps, checkpoint_every=every, seed=seed,  # the library's defaults otherwise
-                      **({"diffaugment": diffaugment} if diffaugment is not None else {}))
-    out: dict = {"steps": steps, "n_critic": cfg.n_critic, "batch_size": cfg.batch_size,
-                 "eval_samples_per_class": eval_samples, "judge_steps": judge_steps, "seed": seed}
+    cfg = TrainConfig(
+        steps=steps,
+        checkpoint_every=every,
+        seed=seed,  # the library's defaults otherwise
+        **({"diffaugment": diffaugment} if diffaugment is not None else {}),
+    )
+    out: dict = {
+        "steps": steps,
+        "n_critic": cfg.n_critic,
+        "batch_size": cfg.batch_size,
+        "eval_samples_per_class": eval_samples,
+        "judge_steps": judge_steps,
+        "seed": seed,
+    }
     thresholds = GateThresholds()
     # the toolkit's own pipeline: train with evaluation at every checkpoint but step 0, gate, promote
-    result = run_pipeline(train_dir, "mnist-imbalanced", models_dir=models_dir, net=dict(g_width=16, d_width=16),
-                          train=cfg, evaluation=EvalConfig(samples_per_class=eval_samples, seed=seed,
-                                                           judge_steps=judge_steps),
-                          thresholds=thresholds, eval_every=every,
-                          utility=UtilityConfig(**QUICK_UTILITY_CHECK) if quick else True)
+    result = run_pipeline(
+        train_dir,
+        "mnist-imbalanced",
+        models_dir=models_dir,
+        net=dict(g_width=16, d_width=16),
+        train=cfg,
+        evaluation=EvalConfig(samples_per_class=eval_samples, seed=seed, judge_steps=judge_steps),
+        thresholds=thresholds,
+        eval_every=every,
+        utility=UtilityConfig(**QUICK_UTILITY_CHECK) if quick else True,
+    )
     run_dir, reports, step = result.run_dir, result.reports, result.best_step
     out["diffaugment"] = cfg.diffaugment
     out["net"], out["train_config"] = RunDir(run_dir).read_config()["net"], cfg.to_dict()
@@ -191,16 +237,34 @@ def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, 
     out["best_step"] = step
     rep = reports[step]
     out["per_class_metrics"] = {
-        c: {k: rep["classes"][c].get(k) for k in ("n_reference", "reference", "fid", "kid", "precision", "recall",
-                                                   "coverage", "class_consistency", "copy_rate")}
+        c: {
+            k: rep["classes"][c].get(k)
+            for k in (
+                "n_reference",
+                "reference",
+                "fid",
+                "kid",
+                "precision",
+                "recall",
+                "coverage",
+                "class_consistency",
+                "copy_rate",
+            )
+        }
         for c in rep["classes"]
     }
     out["overall_fid"] = rep["overall"]["fid"]
     # the final decision: the gate's checks, then promote's utility check on the passed classes
     decision = result.decision if result.model_dir is not None else apply_gate(rep, thresholds)
-    out["gate"] = {c: {"passed": r["passed"], "reasons": r["reasons"], "warnings": r.get("warnings", []),
-                       "utility": r.get("utility")}
-                   for c, r in decision["per_class"].items()}
+    out["gate"] = {
+        c: {
+            "passed": r["passed"],
+            "reasons": r["reasons"],
+            "warnings": r.get("warnings", []),
+            "utility": r.get("utility"),
+        }
+        for c, r in decision["per_class"].items()
+    }
     out["utility_check"] = decision.get("utility")
     out["gate_passed_classes"] = decision["passed_classes"]
     out["selection"] = selection_summary(result.model_dir)
@@ -215,11 +279,16 @@ def train_gan(train_dir: Path, models_dir: Path, steps: int, eval_samples: int, 
     if not minority_ok:
         final = max(reports)
         lenient = GateThresholds(**LENIENT)
-        lenient_dir, ldec = promote_checkpoint(run_dir, final, lenient, models_dir=models_dir / "gate-bypassed",
-                                               utility=False)  # bypassed: every check, the utility check too
+        lenient_dir, ldec = promote_checkpoint(
+            run_dir, final, lenient, models_dir=models_dir / "gate-bypassed", utility=False
+        )  # bypassed: every check, the utility check too
         out["lenient_model_dir"] = lenient_dir
-        out["lenient"] = {"step": final, "thresholds": LENIENT, "passed_classes": ldec["passed_classes"],
-                          "selection": selection_summary(lenient_dir)}
+        out["lenient"] = {
+            "step": final,
+            "thresholds": LENIENT,
+            "passed_classes": ldec["passed_classes"],
+            "selection": selection_summary(lenient_dir),
+        }
     out["seconds"]["lenient_promote"] = time.perf_counter() - t0
     return out
 
@@ -229,23 +298,32 @@ def selection_summary(model_dir: Path | None) -> dict | None:
     if model_dir is None:
         return None
     card = json.loads((Path(model_dir) / "card.json").read_text())
-    return {c: {k: round(v, 3) if isinstance(v, float) else v for k, v in e.items()}
-            for c, e in card.get("selection", {}).get("per_class", {}).items()}
+    return {
+        c: {k: round(v, 3) if isinstance(v, float) else v for k, v in e.items()}
+        for c, e in card.get("selection", {}).get("per_class", {}).items()
+    }
 
 
 def save_gan_grid(model_dir: Path, images: np.ndarray, train_split: dict, path: Path, title: str) -> dict:
     """10 samples per class from a promoted model (seed 0) beside 5 of the class's TRAINING
     images (upscaled to the model's size), so copies of a small class's few images show."""
     from PIL import Image
+    from quality import save_grid  # benchmarks/quality.py imports this module: imported late
 
     from augment_gan.runtime.generator import OnnxGenerator
-    from quality import save_grid  # benchmarks/quality.py imports this module: imported late
 
     gen = OnnxGenerator.load(model_dir, providers=["CPUExecutionProvider"], intra_op_threads=1)
     fakes = np.stack([gen.generate(c, 10, seed=0)[..., 0] for c in CLASSES])
     side = fakes.shape[-1]
-    reals = np.stack([[np.asarray(Image.fromarray(images[i]).resize((side, side), Image.Resampling.BILINEAR))
-                       for i in train_split[int(c)][:5]] for c in CLASSES])
+    reals = np.stack(
+        [
+            [
+                np.asarray(Image.fromarray(images[i]).resize((side, side), Image.Resampling.BILINEAR))
+                for i in train_split[int(c)][:5]
+            ]
+            for c in CLASSES
+        ]
+    )
     saved = save_grid(path, fakes, reals, CLASSES, title, real_label="real (training)")
     return {"path": str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path), **saved}
 
@@ -255,9 +333,14 @@ def make_cnn():
     import torch.nn as nn
 
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 10),
+        nn.Conv2d(1, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * 7 * 7, 10),
     )
 
 
@@ -313,8 +396,16 @@ def build_data(strategy: dict, dirs: dict, n_samples: int, seed: int):
 
         real = ImageFolder(str(dirs["train"]), transform=tf)
         # one onnxruntime thread: with num_workers=0 the default ("auto", all cores) fights torch for the 2 cores
-        ds = BalancedDataset(real, strategy["model"], target="max", synthetic_share=strategy["share"], seed=seed,
-                             intra_op_threads=1, mark_synthetic=True, select=strategy.get("select", True))
+        ds = BalancedDataset(
+            real,
+            strategy["model"],
+            target="max",
+            synthetic_share=strategy["share"],
+            seed=seed,
+            intra_op_threads=1,
+            mark_synthetic=True,
+            select=strategy.get("select", True),
+        )
         strategy.setdefault("synthetic_counts", dict(ds.synthetic_counts))
         strategy.setdefault("skipped_classes", dict(ds.skipped_classes))
         weights = ds.sample_weights()
@@ -325,8 +416,11 @@ def build_data(strategy: dict, dirs: dict, n_samples: int, seed: int):
         if ds.classes != CLASSES:
             raise RuntimeError(f"{dirs[strategy['folder']]} has classes {ds.classes}, expected {CLASSES}")
         t = torch.tensor(ds.targets)
-        weights = (torch.ones(len(t), dtype=torch.float64) if strategy["sampling"] == "uniform"
-                   else (1.0 / torch.bincount(t, minlength=10).double())[t])
+        weights = (
+            torch.ones(len(t), dtype=torch.float64)
+            if strategy["sampling"] == "uniform"
+            else (1.0 / torch.bincount(t, minlength=10).double())[t]
+        )
     sampler = WeightedRandomSampler(weights, num_samples=n_samples, replacement=True, generator=g)
     return ds, sampler, class_prior(weights, ds.targets)
 
@@ -337,7 +431,7 @@ def evaluate_clf(model, x, y) -> dict:
 
     model.eval()
     with torch.inference_mode():
-        pred = torch.cat([model(x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)]).numpy()
+        pred = torch.cat([model(x[i : i + 1000]).argmax(1) for i in range(0, len(x), 1000)]).numpy()
     y = y.numpy()
     recalls = recall_score(y, pred, labels=list(range(10)), average=None, zero_division=0)
     return {
@@ -386,10 +480,15 @@ def train_clf(strategy: dict, dirs: dict, steps: int, seed: int, val, test) -> d
         if done >= steps:
             break
     seconds = time.perf_counter() - t0
-    return {"seed": seed, "steps": done, "seconds": round(seconds, 2),
-            "minority_share_seen": round(float(seen[list(MINORITY)].sum() / seen.sum()), 4),
-            "synthetic_share_seen": round(synthetic_seen / float(seen.sum()), 4),
-            "val": evaluate_clf(model, *val), "test": evaluate_clf(model, *test)}
+    return {
+        "seed": seed,
+        "steps": done,
+        "seconds": round(seconds, 2),
+        "minority_share_seen": round(float(seen[list(MINORITY)].sum() / seen.sum()), 4),
+        "synthetic_share_seen": round(synthetic_seen / float(seen.sum()), 4),
+        "val": evaluate_clf(model, *val),
+        "test": evaluate_clf(model, *test),
+    }
 
 
 # --- reporting ----------------------------------------------------------------------------
@@ -400,8 +499,11 @@ def summarise(runs: list[dict], part: str) -> dict:
     out = {}
     for m in METRICS:
         vals = [r[part][m] for r in runs]
-        out[m] = {"mean": statistics.fmean(vals), "std": statistics.stdev(vals) if len(vals) > 1 else None,
-                  "values": [round(v, 4) for v in vals]}
+        out[m] = {
+            "mean": statistics.fmean(vals),
+            "std": statistics.stdev(vals) if len(vals) > 1 else None,
+            "values": [round(v, 4) for v in vals],
+        }
     return out
 
 
@@ -425,10 +527,16 @@ def paired_difference(candidate: list[float], baseline: list[float], confidence:
 
 def paired_table(runs: dict[str, list[dict]], candidates: list[str], baselines: tuple[str, ...]) -> dict:
     """For every candidate against every baseline: the paired test-set difference per metric."""
-    return {cand: {base: {m: paired_difference([r["test"][m] for r in runs[cand]], [r["test"][m] for r in runs[base]])
-                          for m in METRICS}
-                   for base in baselines}
-            for cand in candidates}
+    return {
+        cand: {
+            base: {
+                m: paired_difference([r["test"][m] for r in runs[cand]], [r["test"][m] for r in runs[base]])
+                for m in METRICS
+            }
+            for base in baselines
+        }
+        for cand in candidates
+    }
 
 
 def agreement(gate: dict, runs: dict[str, list[dict]], classes=MINORITY, baseline: str = BASELINE) -> dict:
@@ -437,14 +545,22 @@ def agreement(gate: dict, runs: dict[str, list[dict]], classes=MINORITY, baselin
     samples of the gate-bypassed model when there is one (so every class has samples), else
     of the gated one. ``effect``: helps / hurts (the 95 % CI excludes 0) or tie. The counts
     are the gate's confusion: a class that helps should pass, one that hurts should fail."""
-    candidate = next((k for k in (f"{DEFAULT_STRATEGY}*@{baseline}", f"{DEFAULT_STRATEGY}@{baseline}")
-                      if len(runs.get(k, [])) == len(runs.get(baseline, [])) > 0), None)
+    candidate = next(
+        (
+            k
+            for k in (f"{DEFAULT_STRATEGY}*@{baseline}", f"{DEFAULT_STRATEGY}@{baseline}")
+            if len(runs.get(k, [])) == len(runs.get(baseline, [])) > 0
+        ),
+        None,
+    )
     if candidate is None:
         return {"candidate": None}
     rows, counts = {}, {}
     for d in classes:
-        diff = paired_difference([r["test"]["recall_per_class"][d] for r in runs[candidate]],
-                                 [r["test"]["recall_per_class"][d] for r in runs[baseline]])
+        diff = paired_difference(
+            [r["test"]["recall_per_class"][d] for r in runs[candidate]],
+            [r["test"]["recall_per_class"][d] for r in runs[baseline]],
+        )
         effect = "tie" if not diff["significant"] else ("helps" if diff["mean"] > 0 else "hurts")
         verdict = "pass" if gate[str(d)]["passed"] else "fail"
         rows[str(d)] = {"gate": verdict, "reasons": gate[str(d)]["reasons"], "recall_change": diff, "effect": effect}
@@ -468,8 +584,9 @@ def fmt(s: dict) -> str:
 
 def pick_c_plus(runs: dict[str, list[dict]], candidates=C_PLUS_CANDIDATES) -> str:
     """(c+): the classic candidate with the best mean VALIDATION macro-F1 (never test)."""
-    return max([k for k in candidates if runs.get(k)],
-               key=lambda k: statistics.fmean(r["val"]["macro_f1"] for r in runs[k]))
+    return max(
+        [k for k in candidates if runs.get(k)], key=lambda k: statistics.fmean(r["val"]["macro_f1"] for r in runs[k])
+    )
 
 
 def tabulate(result: dict, strategies: dict, runs: dict) -> None:
@@ -479,10 +596,14 @@ def tabulate(result: dict, strategies: dict, runs: dict) -> None:
         if not runs.get(key):
             continue
         table[key] = {
-            "label": s["label"], "augment_gan": bool(s.get("gan")), "on_top_of": s.get("base"),
+            "label": s["label"],
+            "augment_gan": bool(s.get("gan")),
+            "on_top_of": s.get("base"),
             "recipe": {k: s.get(k) for k in ("kind", "sampling", "aug", "loss", "share", "synthetic_weight", "select")},
-            "synthetic_counts": s.get("synthetic_counts"), "skipped_classes": s.get("skipped_classes"),
-            "test": summarise(runs[key], "test"), "val": summarise(runs[key], "val"),
+            "synthetic_counts": s.get("synthetic_counts"),
+            "skipped_classes": s.get("skipped_classes"),
+            "test": summarise(runs[key], "test"),
+            "val": summarise(runs[key], "val"),
             "mean_seconds": round(statistics.fmean(r["seconds"] for r in runs[key]), 1),
             "minority_share_seen": round(statistics.fmean(r["minority_share_seen"] for r in runs[key]), 4),
             "synthetic_share_seen": round(statistics.fmean(r.get("synthetic_share_seen", 0.0) for r in runs[key]), 4),
@@ -492,8 +613,10 @@ def tabulate(result: dict, strategies: dict, runs: dict) -> None:
     baselines = tuple(dict.fromkeys([BASELINE, result.get("c_plus", BASELINE)]))
     # the best augment-gan strategy, chosen on VALIDATION macro-F1 (gated and bypassed separately)
     best = {}
-    for group, keys in (("gated", [k for k in table if table[k]["augment_gan"] and "*" not in k]),
-                        ("gate_bypassed", [k for k in table if table[k]["augment_gan"] and "*" in k])):
+    for group, keys in (
+        ("gated", [k for k in table if table[k]["augment_gan"] and "*" not in k]),
+        ("gate_bypassed", [k for k in table if table[k]["augment_gan"] and "*" in k]),
+    ):
         if keys:
             best[group] = max(keys, key=lambda k: table[k]["val"]["macro_f1"]["mean"])
     result["best_by_val"] = best
@@ -503,7 +626,8 @@ def tabulate(result: dict, strategies: dict, runs: dict) -> None:
     # per-sample selection on vs off, same everything else, seed by seed
     result["selection_effect"] = {
         f"{on} - {off}": paired_table(runs, [on], (off,))[on][off]
-        for on in complete if on.split("@")[0].rstrip("*") == "f25" and (off := on.replace("f25", "f25ns", 1)) in complete
+        for on in complete
+        if on.split("@")[0].rstrip("*") == "f25" and (off := on.replace("f25", "f25ns", 1)) in complete
     }
 
 
@@ -513,16 +637,25 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 150 GAN steps, 150 classifier steps")
     p.add_argument("--seeds", type=int, default=None, help="classifier seeds (default 5; quick 2)")
     p.add_argument("--gan-steps", type=int, default=None, help="GAN steps (default 800; quick 150)")
-    p.add_argument("--clf-steps", type=int, default=None, help="classifier Adam steps at batch 64 (default 600; quick 150)")
+    p.add_argument(
+        "--clf-steps", type=int, default=None, help="classifier Adam steps at batch 64 (default 600; quick 150)"
+    )
     p.add_argument("--n-major", type=int, default=400)
     p.add_argument("--n-minor", type=int, default=15)
     p.add_argument("--n-val", type=int, default=None, help="validation images per class (default 100; quick 50)")
     p.add_argument("--n-test", type=int, default=None, help="test images per class (default 300; quick 100)")
     p.add_argument("--eval-samples", type=int, default=None, help="GAN eval samples per class (default 200; quick 100)")
-    p.add_argument("--judge-steps", type=int, default=None,
-                   help="steps of the evaluation's domain judge (default: the library's 400; quick 100)")
-    p.add_argument("--balanced", default=None,
-                   help=f"BalancedDataset variants to run, comma-separated (default all: {','.join(BALANCED_VARIANTS)})")
+    p.add_argument(
+        "--judge-steps",
+        type=int,
+        default=None,
+        help="steps of the evaluation's domain judge (default: the library's 400; quick 100)",
+    )
+    p.add_argument(
+        "--balanced",
+        default=None,
+        help=f"BalancedDataset variants to run, comma-separated (default all: {','.join(BALANCED_VARIANTS)})",
+    )
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--gan-seed", type=int, default=0)
     p.add_argument("--diffaugment", default=None, help="the GAN's DiffAugment policy (default: the library's)")
@@ -556,11 +689,21 @@ def main() -> None:
         "benchmark": "utility",
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "quick": q,
-        "split": {"source": "MNIST t10k", "seed": a.split_seed, "minority_digits": list(MINORITY),
-                  "train_per_class": {str(d): len(split["train"][d]) for d in range(10)},
-                  "val_per_class": n_val, "test_per_class": n_test},
-        "budgets": {"gan_steps": gan_steps, "classifier_steps": clf_steps, "classifier_batch": 64,
-                    "classifier": "conv32-pool-conv64-pool-fc, Adam lr 1e-3, 28x28 gray", "seeds": seeds},
+        "split": {
+            "source": "MNIST t10k",
+            "seed": a.split_seed,
+            "minority_digits": list(MINORITY),
+            "train_per_class": {str(d): len(split["train"][d]) for d in range(10)},
+            "val_per_class": n_val,
+            "test_per_class": n_test,
+        },
+        "budgets": {
+            "gan_steps": gan_steps,
+            "classifier_steps": clf_steps,
+            "classifier_batch": 64,
+            "classifier": "conv32-pool-conv64-pool-fc, Adam lr 1e-3, 28x28 gray",
+            "seeds": seeds,
+        },
         "machine": {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "torch_threads": torch.get_num_threads()},
         "versions": {"torch": torch.__version__, "python": platform.python_version()},
         "timings_s": {},
@@ -575,14 +718,25 @@ def main() -> None:
 
         log(f"training the GAN for {gan_steps} steps (demo nets) ...")
         t0 = time.perf_counter()
-        gan = train_gan(dirs["train"], work / "models", gan_steps, eval_samples, a.gan_seed, log, judge_steps,
-                        a.diffaugment, quick=q)
+        gan = train_gan(
+            dirs["train"],
+            work / "models",
+            gan_steps,
+            eval_samples,
+            a.gan_seed,
+            log,
+            judge_steps,
+            a.diffaugment,
+            quick=q,
+        )
         result["timings_s"]["gan_total"] = round(time.perf_counter() - t0, 1)
         result["timings_s"]["gan_parts"] = {k: round(v, 1) for k, v in gan["seconds"].items()}
         model_dir, lenient_dir = gan.pop("model_dir"), gan.pop("lenient_model_dir")
         gan.pop("seconds")
         result["gan"] = gan
-        log(f"gate at step {gan['best_step']}: passed {gan['gate_passed_classes']}; minority {gan['minority_passed_gate']}")
+        log(
+            f"gate at step {gan['best_step']}: passed {gan['gate_passed_classes']}; minority {gan['minority_passed_gate']}"
+        )
         for d in MINORITY:
             if not gan["gate"][str(d)]["passed"]:
                 log(f"  class {d} fails: {'; '.join(gan['gate'][str(d)]['reasons'])}")
@@ -591,8 +745,9 @@ def main() -> None:
         for tag, mdir, what in (("", model_dir, "gated"), ("-bypassed", lenient_dir, "gate bypassed")):
             if mdir is not None:
                 path = out_path.parent / "utility" / f"{out_path.stem}{tag}.png"
-                grids[what] = save_gan_grid(mdir, images, split["train"], path,
-                                            f"GAN {what}, minority {a.n_minor} images (*)")
+                grids[what] = save_gan_grid(
+                    mdir, images, split["train"], path, f"GAN {what}, minority {a.n_minor} images (*)"
+                )
         result["gan_grids"] = grids
 
         from augment_gan.augment import augment_folder
@@ -625,9 +780,11 @@ def main() -> None:
                 for key in keys:
                     r = train_clf(strategies[key], dirs, clf_steps, seed, val, test)
                     runs.setdefault(key, []).append(r)
-                    log(f"  {key:14s} seed {seed}: test macro-F1 {r['test']['macro_f1']:.4f}  bal-acc "
+                    log(
+                        f"  {key:14s} seed {seed}: test macro-F1 {r['test']['macro_f1']:.4f}  bal-acc "
                         f"{r['test']['balanced_accuracy']:.4f}  minority recall {r['test']['minority_recall']:.4f}  "
-                        f"({r['seconds']:.0f}s)")
+                        f"({r['seconds']:.0f}s)"
+                    )
                 result["timings_s"][phase] = round(time.perf_counter() - t0, 1)
                 result["seeds_completed"] = {**result.get("seeds_completed", {}), phase: seed + 1}
                 tabulate(result, strategies, runs)
@@ -644,27 +801,51 @@ def main() -> None:
             # BalancedDataset and augment add samples to gated classes below the target only: with no
             # minority class passed, every gated strategy would train on the real images alone
             models[0] = ("", None, "gated")
-            result["gated_strategies"] = ("not run: the gate passed no minority class, so every gated strategy "
-                                          "would train on the real images alone")
+            result["gated_strategies"] = (
+                "not run: the gate passed no minority class, so every gated strategy "
+                "would train on the real images alone"
+            )
             log(result["gated_strategies"])
         for tag, mdir, note in models:
             if mdir is None:
                 continue
-            strategies["e" + tag] = dict(label=f"augment_folder(max) files, uniform + affine [{note}]", kind="folder",
-                                         folder="filled" + tag, sampling="uniform", aug="affine", loss="ce", gan=True,
-                                         base="c")
-            strategies["g" + tag] = dict(label=f"augment_folder(max_share 0.5) files, oversampled + affine [{note}]",
-                                         kind="folder", folder="capped" + tag, sampling="balanced", aug="affine",
-                                         loss="ce", gan=True, base="c")
+            strategies["e" + tag] = dict(
+                label=f"augment_folder(max) files, uniform + affine [{note}]",
+                kind="folder",
+                folder="filled" + tag,
+                sampling="uniform",
+                aug="affine",
+                loss="ce",
+                gan=True,
+                base="c",
+            )
+            strategies["g" + tag] = dict(
+                label=f"augment_folder(max_share 0.5) files, oversampled + affine [{note}]",
+                kind="folder",
+                folder="capped" + tag,
+                sampling="balanced",
+                aug="affine",
+                loss="ce",
+                gan=True,
+                base="c",
+            )
             for base in dict.fromkeys(["c", c_plus]):
                 for name, (share, weight, select) in balanced_variants.items():
                     recipe = {k: CLASSIC[base][k] for k in ("sampling", "aug", "loss")}
                     strategies[f"{name}{tag}@{base}"] = dict(
-                        label=(f"BalancedDataset share {share}, synthetic loss weight {weight}"
-                               f"{'' if select else ', selection off'}, on ({base}) [{note}]"),
-                        kind="balanced", model=mdir, share=share, synthetic_weight=weight, select=select, gan=True,
+                        label=(
+                            f"BalancedDataset share {share}, synthetic loss weight {weight}"
+                            f"{'' if select else ', selection off'}, on ({base}) [{note}]"
+                        ),
+                        kind="balanced",
+                        model=mdir,
+                        share=share,
+                        synthetic_weight=weight,
+                        select=select,
+                        gan=True,
                         base=base,
-                        **recipe)
+                        **recipe,
+                    )
         run_all([k for k in strategies if k not in classic], "augment_gan")
         result["gate_agreement"] = agreement(gan["gate"], runs)
         result["timings_s"]["total"] = round(time.perf_counter() - start, 1)
@@ -684,23 +865,31 @@ def main() -> None:
     print(f"{'':15s}{'strategy':75s} {'macro-F1':>17s} {'balanced acc':>17s} {'minority recall':>17s}")
     for key, row in result["strategies"].items():
         t = row["test"]
-        print(f"{key:15s}{row['label']:75s} {fmt(t['macro_f1']):>17s} {fmt(t['balanced_accuracy']):>17s} "
-              f"{fmt(t['minority_recall']):>17s}")
+        print(
+            f"{key:15s}{row['label']:75s} {fmt(t['macro_f1']):>17s} {fmt(t['balanced_accuracy']):>17s} "
+            f"{fmt(t['minority_recall']):>17s}"
+        )
     print(f"(c+) = {result['c_plus']} (by validation macro-F1)")
     for group, key in result["best_by_val"].items():
         print(f"best augment-gan [{group}] by val macro-F1 = {key}")
     print("paired test-set differences vs the baselines (mean [95 % CI]; * = the interval excludes 0):")
-    pairs = [(cand, base, diffs) for cand, by_base in result["paired_vs_baselines"].items()
-             for base, diffs in by_base.items()]
+    pairs = [
+        (cand, base, diffs)
+        for cand, by_base in result["paired_vs_baselines"].items()
+        for base, diffs in by_base.items()
+    ]
     pairs += [(*key.split(" - "), diffs) for key, diffs in result.get("selection_effect", {}).items()]
     for cand, base, diffs in pairs:
         print(f"  {cand:14s} - {base:10s}: " + diff_cells(diffs))
     agree = result.get("gate_agreement", {})
     for d, row in agree.get("classes", {}).items():
         ci = row["recall_change"]["ci95"]
-        print(f"gate vs utility, class {d}: gate {row['gate']}; recall {agree['candidate']} - {agree['baseline']} "
-              f"{row['recall_change']['mean']:+.4f}" + (f" [{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else "")
-              + f": {row['effect']}")
+        print(
+            f"gate vs utility, class {d}: gate {row['gate']}; recall {agree['candidate']} - {agree['baseline']} "
+            f"{row['recall_change']['mean']:+.4f}"
+            + (f" [{ci[0]:+.4f}, {ci[1]:+.4f}]" if ci else "")
+            + f": {row['effect']}"
+        )
     print(f"wrote {out_path} (total {result['timings_s']['total']:.0f}s)")
 
 

@@ -86,8 +86,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when imported by the tests
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
-from utility import (LENIENT, class_prior, diff_cells, fmt, log_gates, natural_weights, paired_table,  # noqa: E402
-                     pick_c_plus, summarise, write_folder)
+from utility import (
+    LENIENT,
+    class_prior,
+    diff_cells,
+    fmt,
+    log_gates,
+    natural_weights,
+    paired_table,  # noqa: E402
+    pick_c_plus,
+    summarise,
+    write_folder,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = "c"
@@ -116,8 +126,13 @@ def digits_images() -> tuple[np.ndarray, np.ndarray]:
     return np.round(digits.images * (255.0 / 16.0)).astype(np.uint8), digits.target.astype(np.int64)
 
 
-def make_digits_split(labels: np.ndarray, n_val: int = DIGITS_VAL, n_test: int = DIGITS_TEST,
-                      minority: dict[int, int] | None = None, seed: int = 0) -> dict:
+def make_digits_split(
+    labels: np.ndarray,
+    n_val: int = DIGITS_VAL,
+    n_test: int = DIGITS_TEST,
+    minority: dict[int, int] | None = None,
+    seed: int = 0,
+) -> dict:
     """Disjoint train / val / test indices per digit (seeded): val and test held out first, the
     rest trains, cut to ``minority[d]`` images for a minority digit."""
     minority = DIGITS_MINORITY if minority is None else minority
@@ -125,13 +140,13 @@ def make_digits_split(labels: np.ndarray, n_val: int = DIGITS_VAL, n_test: int =
     split: dict = {"train": {}, "val": {}, "test": {}}
     for d in range(10):
         idx = rng.permutation(np.flatnonzero(labels == d))
-        rest = idx[n_val + n_test:]
+        rest = idx[n_val + n_test :]
         if d in minority:
-            rest = rest[:minority[d]]
+            rest = rest[: minority[d]]
         if len(rest) < 2:
             raise SystemExit(f"digit {d} has {len(idx)} images: too few for {n_val} + {n_test} held out")
         split["val"][d] = sorted(idx[:n_val].tolist())
-        split["test"][d] = sorted(idx[n_val:n_val + n_test].tolist())
+        split["test"][d] = sorted(idx[n_val : n_val + n_test].tolist())
         split["train"][d] = sorted(rest.tolist())
     return split
 
@@ -157,8 +172,7 @@ def split_areas(shape: tuple[int, ...]) -> dict[str, list[tuple[int, int, int, i
     """Per split, the (top, bottom, left, right) areas of class 0 ... 5 a crop is taken from;
     an area is one strip of one band, and a split's crops of a class come from its strips."""
     rows, cols = strip_rows(shape[0]), band_cols(shape[1])
-    return {part: [(*rows[s], *cols[b]) for b in range(len(BANDS)) for s in strips]
-            for part, strips in STRIPS.items()}
+    return {part: [(*rows[s], *cols[b]) for b in range(len(BANDS)) for s in strips] for part, strips in STRIPS.items()}
 
 
 def make_rgb_crops(photos: list[np.ndarray], counts: dict[str, int] | None = None, seed: int = 0) -> dict:
@@ -176,14 +190,14 @@ def make_rgb_crops(photos: list[np.ndarray], counts: dict[str, int] | None = Non
         for c, name in enumerate(RGB_CLASSES):
             photo = photos[c // len(BANDS)]
             band = c % len(BANDS)
-            areas = split_areas(photo.shape)[part][band * len(STRIPS[part]):(band + 1) * len(STRIPS[part])]
+            areas = split_areas(photo.shape)[part][band * len(STRIPS[part]) : (band + 1) * len(STRIPS[part])]
             n = counts[part] if part != "train" else counts["train_minor" if name in RGB_MINORITY else "train_major"]
             rng = np.random.default_rng([seed, part_id, c])
             crops, boxes = np.empty((n, CROP, CROP, 3), np.uint8), np.empty((n, 2), np.int64)
             for k in range(n):
                 top, bottom, left, right = areas[rng.integers(len(areas))]
                 y, x = int(rng.integers(top, bottom - CROP + 1)), int(rng.integers(left, right - CROP + 1))
-                crops[k], boxes[k] = photo[y:y + CROP, x:x + CROP], (y, x)
+                crops[k], boxes[k] = photo[y : y + CROP, x : x + CROP], (y, x)
             out[part][c] = (crops, boxes)
     return out
 
@@ -207,16 +221,33 @@ ELASTIC_8 = dict(alpha=34.0 * (8 / 28) ** 2, sigma=4.0 * 8 / 28)
 # images; "clf_size": the side the classifier sees; "clf_width": its first conv's channels (rgb: 16,
 # a quarter of the compute of 32 at 32x32, so that both datasets fit in about 25 minutes).
 DATASETS: dict[str, dict] = {
-    "digits": dict(classes=DIGIT_CLASSES, minority=[str(d) for d in DIGITS_MINORITY], channels=1, image_size=8,
-                   clf_size=8, clf_width=32, gan_steps=1200, c_plus_extra="c-elastic"),
-    "rgb": dict(classes=RGB_CLASSES, minority=list(RGB_MINORITY), channels=3, image_size=CROP, clf_size=32,
-                clf_width=16, gan_steps=800, c_plus_extra="c-trivial"),
+    "digits": dict(
+        classes=DIGIT_CLASSES,
+        minority=[str(d) for d in DIGITS_MINORITY],
+        channels=1,
+        image_size=8,
+        clf_size=8,
+        clf_width=32,
+        gan_steps=1200,
+        c_plus_extra="c-elastic",
+    ),
+    "rgb": dict(
+        classes=RGB_CLASSES,
+        minority=list(RGB_MINORITY),
+        channels=3,
+        image_size=CROP,
+        clf_size=32,
+        clf_width=16,
+        gan_steps=800,
+        c_plus_extra="c-trivial",
+    ),
 }
 CLASSIC: dict[str, dict] = {
     "c": dict(label="oversampled + affine", sampling="balanced", aug="affine", loss="ce"),
     "c-elastic": dict(label="oversampled + affine + elastic", sampling="balanced", aug="affine+elastic", loss="ce"),
-    "c-trivial": dict(label="oversampled + h-flip + TrivialAugmentWide", sampling="balanced", aug="flip+trivial",
-                      loss="ce"),
+    "c-trivial": dict(
+        label="oversampled + h-flip + TrivialAugmentWide", sampling="balanced", aug="flip+trivial", loss="ce"
+    ),
     "la": dict(label="uniform + affine, logit-adjusted loss", sampling="uniform", aug="affine", loss="la"),
 }
 # BalancedDataset on top of a classic recipe: (synthetic share per small class, loss weight of a synthetic sample)
@@ -229,16 +260,26 @@ def classic_keys(dataset: str) -> list[str]:
 
 
 # --- the GAN ------------------------------------------------------------------------------
-def train_gan(train_dir: Path, models_dir: Path, name: str, minority: list[str], steps: int, eval_samples: int,
-              judge_steps: int | None, seed: int, log, quick: bool = False) -> dict:
+def train_gan(
+    train_dir: Path,
+    models_dir: Path,
+    name: str,
+    minority: list[str],
+    steps: int,
+    eval_samples: int,
+    judge_steps: int | None,
+    seed: int,
+    log,
+    quick: bool = False,
+) -> dict:
     """``utility.train_gan`` for any folder: the toolkit's pipeline (train with evaluation at
     every checkpoint, gate, promote), then a lenient promotion of the last step if a minority
     class failed the gate."""
     from augment_gan.contracts.run_dir import RunDir
     from augment_gan.evaluation.evaluate import EvalConfig
     from augment_gan.evaluation.gate import GateThresholds, apply_gate
-    from augment_gan.pipeline import run as run_pipeline
     from augment_gan.evaluation.utility import UtilityConfig
+    from augment_gan.pipeline import run as run_pipeline
     from augment_gan.promote import promote_checkpoint
     from augment_gan.training import TrainConfig
 
@@ -246,18 +287,35 @@ def train_gan(train_dir: Path, models_dir: Path, name: str, minority: list[str],
     every = max(steps // 2, 1)
     cfg = TrainConfig(steps=steps, checkpoint_every=every, seed=seed)  # the library's defaults otherwise
     thresholds = GateThresholds()
-    result = run_pipeline(train_dir, name, models_dir=models_dir, net=dict(g_width=16, d_width=16), train=cfg,
-                          evaluation=EvalConfig(samples_per_class=eval_samples, seed=seed, judge_steps=judge_steps),
-                          thresholds=thresholds, eval_every=every,
-                          utility=UtilityConfig(seeds=2, steps=20) if quick else True)  # --quick: smoke-sized
+    result = run_pipeline(
+        train_dir,
+        name,
+        models_dir=models_dir,
+        net=dict(g_width=16, d_width=16),
+        train=cfg,
+        evaluation=EvalConfig(samples_per_class=eval_samples, seed=seed, judge_steps=judge_steps),
+        thresholds=thresholds,
+        eval_every=every,
+        utility=UtilityConfig(seeds=2, steps=20) if quick else True,
+    )  # --quick: smoke-sized
     run_dir, reports, step = result.run_dir, result.reports, result.best_step
-    out: dict = {"steps": steps, "eval_samples_per_class": eval_samples, "judge_steps": judge_steps, "seed": seed,
-                 "net": RunDir(run_dir).read_config()["net"], "train_config": cfg.to_dict(),
-                 "seconds": dict(result.seconds), "evaluated_steps": sorted(reports), "best_step": step}
+    out: dict = {
+        "steps": steps,
+        "eval_samples_per_class": eval_samples,
+        "judge_steps": judge_steps,
+        "seed": seed,
+        "net": RunDir(run_dir).read_config()["net"],
+        "train_config": cfg.to_dict(),
+        "seconds": dict(result.seconds),
+        "evaluated_steps": sorted(reports),
+        "best_step": step,
+    }
     rep = reports[step]
     out["per_class_metrics"] = {
-        c: {k: rep["classes"][c].get(k) for k in ("n_reference", "fid", "kid", "precision", "recall", "coverage",
-                                                   "class_consistency", "copy_rate")}
+        c: {
+            k: rep["classes"][c].get(k)
+            for k in ("n_reference", "fid", "kid", "precision", "recall", "coverage", "class_consistency", "copy_rate")
+        }
         for c in rep["classes"]
     }
     decision = apply_gate(rep, thresholds)
@@ -271,11 +329,16 @@ def train_gan(train_dir: Path, models_dir: Path, name: str, minority: list[str],
     t0 = time.perf_counter()
     if not all(out["minority_passed_gate"].values()):
         final = max(reports)
-        lenient_dir, ldec = promote_checkpoint(run_dir, final, GateThresholds(**LENIENT), utility=False,
-                                               models_dir=models_dir / "gate-bypassed")
+        lenient_dir, ldec = promote_checkpoint(
+            run_dir, final, GateThresholds(**LENIENT), utility=False, models_dir=models_dir / "gate-bypassed"
+        )
         out["lenient_model_dir"] = lenient_dir
-        out["lenient"] = {"step": final, "thresholds": LENIENT, "passed_classes": ldec["passed_classes"],
-                          "model": os.path.relpath(lenient_dir, models_dir)}
+        out["lenient"] = {
+            "step": final,
+            "thresholds": LENIENT,
+            "passed_classes": ldec["passed_classes"],
+            "model": os.path.relpath(lenient_dir, models_dir),
+        }
     out["seconds"]["lenient_promote"] = time.perf_counter() - t0
     return out
 
@@ -296,9 +359,14 @@ def make_cnn(channels: int, size: int, n_classes: int, width: int = 32):
     from torch import nn
 
     return nn.Sequential(
-        nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(2 * width * (size // 4) ** 2, n_classes),
+        nn.Conv2d(channels, width, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(width, 2 * width, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(2 * width * (size // 4) ** 2, n_classes),
     )
 
 
@@ -352,8 +420,15 @@ def build_data(spec: dict, strategy: dict, train_dir: Path, n_samples: int, seed
         from augment_gan import BalancedDataset
 
         # one onnxruntime thread: with num_workers=0 the default ("auto", all cores) fights torch for the 2 cores
-        ds = BalancedDataset(real, strategy["model"], target="max", synthetic_share=strategy["share"], seed=seed,
-                             intra_op_threads=1, mark_synthetic=True)
+        ds = BalancedDataset(
+            real,
+            strategy["model"],
+            target="max",
+            synthetic_share=strategy["share"],
+            seed=seed,
+            intra_op_threads=1,
+            mark_synthetic=True,
+        )
         strategy.setdefault("synthetic_counts", dict(ds.synthetic_counts))
         strategy.setdefault("skipped_classes", dict(ds.skipped_classes))
         weights = ds.sample_weights()
@@ -362,8 +437,11 @@ def build_data(spec: dict, strategy: dict, train_dir: Path, n_samples: int, seed
     else:
         ds = real
         t = torch.tensor(ds.targets)
-        weights = (torch.ones(len(t), dtype=torch.float64) if strategy["sampling"] == "uniform"
-                   else (1.0 / torch.bincount(t, minlength=n).double())[t])
+        weights = (
+            torch.ones(len(t), dtype=torch.float64)
+            if strategy["sampling"] == "uniform"
+            else (1.0 / torch.bincount(t, minlength=n).double())[t]
+        )
     g = torch.Generator().manual_seed(10_000 + seed)
     sampler = WeightedRandomSampler(weights, num_samples=n_samples, replacement=True, generator=g)
     return ds, sampler, class_prior(weights, ds.targets, n)
@@ -375,7 +453,7 @@ def evaluate_clf(model, x, y, n_classes: int, minority: list[int]) -> dict:
 
     model.eval()
     with torch.inference_mode():
-        pred = torch.cat([model(x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)]).numpy()
+        pred = torch.cat([model(x[i : i + 1000]).argmax(1) for i in range(0, len(x), 1000)]).numpy()
     y = y.numpy()
     recalls = recall_score(y, pred, labels=list(range(n_classes)), average=None, zero_division=0)
     return {
@@ -423,10 +501,15 @@ def train_clf(spec: dict, strategy: dict, train_dir: Path, steps: int, seed: int
         done += 1
         if done >= steps:
             break
-    return {"seed": seed, "steps": done, "seconds": round(time.perf_counter() - t0, 2),
-            "minority_share_seen": round(float(seen[minority].sum() / seen.sum()), 4),
-            "synthetic_share_seen": round(synthetic_seen / float(seen.sum()), 4),
-            "val": evaluate_clf(model, *val, n, minority), "test": evaluate_clf(model, *test, n, minority)}
+    return {
+        "seed": seed,
+        "steps": done,
+        "seconds": round(time.perf_counter() - t0, 2),
+        "minority_share_seen": round(float(seen[minority].sum() / seen.sum()), 4),
+        "synthetic_share_seen": round(synthetic_seen / float(seen.sum()), 4),
+        "val": evaluate_clf(model, *val, n, minority),
+        "test": evaluate_clf(model, *test, n, minority),
+    }
 
 
 # --- reporting ----------------------------------------------------------------------------
@@ -437,10 +520,14 @@ def tabulate(result: dict, strategies: dict, runs: dict) -> None:
         if not runs.get(key):
             continue
         table[key] = {
-            "label": s["label"], "augment_gan": "model" in s, "on_top_of": s.get("base"),
+            "label": s["label"],
+            "augment_gan": "model" in s,
+            "on_top_of": s.get("base"),
             "recipe": {k: s.get(k) for k in ("sampling", "aug", "loss", "share", "synthetic_weight")},
-            "synthetic_counts": s.get("synthetic_counts"), "skipped_classes": s.get("skipped_classes"),
-            "test": summarise(runs[key], "test"), "val": {"macro_f1": summarise(runs[key], "val")["macro_f1"]},
+            "synthetic_counts": s.get("synthetic_counts"),
+            "skipped_classes": s.get("skipped_classes"),
+            "test": summarise(runs[key], "test"),
+            "val": {"macro_f1": summarise(runs[key], "val")["macro_f1"]},
             "mean_seconds": round(statistics.fmean(r["seconds"] for r in runs[key]), 1),
             "minority_share_seen": round(statistics.fmean(r["minority_share_seen"] for r in runs[key]), 4),
             "synthetic_share_seen": round(statistics.fmean(r["synthetic_share_seen"] for r in runs[key]), 4),
@@ -455,14 +542,20 @@ def tabulate(result: dict, strategies: dict, runs: dict) -> None:
 def print_table(result: dict) -> None:
     b = result["budgets"]
     print()
-    print(f"== {result['dataset']}: test split ({result['split']['test_per_class']}/class), {b['seeds']} seed(s), "
-          f"classifier {b['classifier_steps']} steps, GAN {b['gan_steps']} steps")
-    print(f"{'':18s}{'strategy':62s} {'test macro-F1':>17s} {'balanced acc':>17s} {'minority recall':>17s} "
-          f"{'val macro-F1':>17s}")
+    print(
+        f"== {result['dataset']}: test split ({result['split']['test_per_class']}/class), {b['seeds']} seed(s), "
+        f"classifier {b['classifier_steps']} steps, GAN {b['gan_steps']} steps"
+    )
+    print(
+        f"{'':18s}{'strategy':62s} {'test macro-F1':>17s} {'balanced acc':>17s} {'minority recall':>17s} "
+        f"{'val macro-F1':>17s}"
+    )
     for key, row in result.get("strategies", {}).items():
         t = row["test"]
-        print(f"{key:18s}{row['label']:62s} {fmt(t['macro_f1']):>17s} {fmt(t['balanced_accuracy']):>17s} "
-              f"{fmt(t['minority_recall']):>17s} {fmt(row['val']['macro_f1']):>17s}")
+        print(
+            f"{key:18s}{row['label']:62s} {fmt(t['macro_f1']):>17s} {fmt(t['balanced_accuracy']):>17s} "
+            f"{fmt(t['minority_recall']):>17s} {fmt(row['val']['macro_f1']):>17s}"
+        )
     if "c_plus" in result:
         print(f"(c+) = {result['c_plus']} (by validation macro-F1)")
     print("paired test-set differences (mean [95 % CI]; * = the interval excludes 0):")
@@ -499,9 +592,14 @@ def run_dataset(dataset: str, a: argparse.Namespace, out_path: Path, log) -> dic
         "quick": q,
         "classes": spec["classes"],
         "minority_classes": spec["minority"],
-        "budgets": {"gan_steps": gan_steps, "classifier_steps": clf_steps, "classifier_batch": 64, "seeds": seeds,
-                    "classifier": f"conv{spec['clf_width']}-pool-conv{2 * spec['clf_width']}-pool-fc, Adam lr 1e-3, "
-                                  f"{spec['clf_size']}x{spec['clf_size']} {'gray' if spec['channels'] == 1 else 'RGB'}"},
+        "budgets": {
+            "gan_steps": gan_steps,
+            "classifier_steps": clf_steps,
+            "classifier_batch": 64,
+            "seeds": seeds,
+            "classifier": f"conv{spec['clf_width']}-pool-conv{2 * spec['clf_width']}-pool-fc, Adam lr 1e-3, "
+            f"{spec['clf_size']}x{spec['clf_size']} {'gray' if spec['channels'] == 1 else 'RGB'}",
+        },
         "machine": {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "torch_threads": torch.get_num_threads()},
         "versions": _versions(),
         "timings_s": {},
@@ -518,10 +616,13 @@ def run_dataset(dataset: str, a: argparse.Namespace, out_path: Path, log) -> dic
             split = make_digits_split(labels, seed=a.split_seed)
             write_digits_split(train_dir, images, split["train"])
             held = {part: {d: images[split[part][d]] for d in range(10)} for part in ("val", "test")}
-            result["split"] = {"source": "sklearn load_digits (8x8), converted as write_digits_folder",
-                               "seed": a.split_seed,
-                               "train_per_class": {str(d): len(split["train"][d]) for d in range(10)},
-                               "val_per_class": DIGITS_VAL, "test_per_class": DIGITS_TEST}
+            result["split"] = {
+                "source": "sklearn load_digits (8x8), converted as write_digits_folder",
+                "seed": a.split_seed,
+                "train_per_class": {str(d): len(split["train"][d]) for d in range(10)},
+                "val_per_class": DIGITS_VAL,
+                "test_per_class": DIGITS_TEST,
+            }
         else:
             from sklearn.datasets import load_sample_images
 
@@ -530,30 +631,48 @@ def run_dataset(dataset: str, a: argparse.Namespace, out_path: Path, log) -> dic
             crops = make_rgb_crops(photos, counts, seed=a.split_seed)
             write_rgb_split(train_dir, crops["train"])
             held = {part: {c: crops[part][c][0] for c in crops[part]} for part in ("val", "test")}
-            result["split"] = {"source": "sklearn load_sample_images (china.jpg, flower.jpg), 64x64 crops",
-                               "seed": a.split_seed,
-                               "train_per_class": {RGB_CLASSES[c]: len(crops["train"][c][0]) for c in crops["train"]},
-                               "val_per_class": counts["val"], "test_per_class": counts["test"],
-                               "areas": {"bands": "3 vertical bands per photo = the classes",
-                                         "strips": f"{N_STRIPS} horizontal strips per band, rows "
-                                                   f"{strip_rows(photos[0].shape[0])}",
-                                         "strips_per_split": {k: list(v) for k, v in STRIPS.items()}}}
+            result["split"] = {
+                "source": "sklearn load_sample_images (china.jpg, flower.jpg), 64x64 crops",
+                "seed": a.split_seed,
+                "train_per_class": {RGB_CLASSES[c]: len(crops["train"][c][0]) for c in crops["train"]},
+                "val_per_class": counts["val"],
+                "test_per_class": counts["test"],
+                "areas": {
+                    "bands": "3 vertical bands per photo = the classes",
+                    "strips": f"{N_STRIPS} horizontal strips per band, rows {strip_rows(photos[0].shape[0])}",
+                    "strips_per_split": {k: list(v) for k, v in STRIPS.items()},
+                },
+            }
         val, test = as_tensor(spec, held["val"]), as_tensor(spec, held["test"])
         result["timings_s"]["write_split"] = round(time.perf_counter() - t0, 1)
-        log(f"[{dataset}] split written: train {result['split']['train_per_class']}, "
-            f"val {result['split']['val_per_class']}/class, test {result['split']['test_per_class']}/class")
+        log(
+            f"[{dataset}] split written: train {result['split']['train_per_class']}, "
+            f"val {result['split']['val_per_class']}/class, test {result['split']['test_per_class']}/class"
+        )
         save()
 
         log(f"[{dataset}] training the GAN for {gan_steps} steps (demo nets) ...")
         t0 = time.perf_counter()
-        gan = train_gan(train_dir, work / "models", f"{dataset}-check", spec["minority"], gan_steps, eval_samples,
-                        judge_steps, a.gan_seed, log, quick=q)
+        gan = train_gan(
+            train_dir,
+            work / "models",
+            f"{dataset}-check",
+            spec["minority"],
+            gan_steps,
+            eval_samples,
+            judge_steps,
+            a.gan_seed,
+            log,
+            quick=q,
+        )
         result["timings_s"]["gan_total"] = round(time.perf_counter() - t0, 1)
         result["timings_s"]["gan_parts"] = {k: round(v, 1) for k, v in gan.pop("seconds").items()}
         model_dir, lenient_dir = gan.pop("model_dir"), gan.pop("lenient_model_dir")
         result["gan"] = gan
-        log(f"[{dataset}] gate at step {gan['best_step']}: passed {gan['gate_passed_classes']}; "
-            f"minority {gan['minority_passed_gate']}  ({result['timings_s']['gan_total']:.0f}s)")
+        log(
+            f"[{dataset}] gate at step {gan['best_step']}: passed {gan['gate_passed_classes']}; "
+            f"minority {gan['minority_passed_gate']}  ({result['timings_s']['gan_total']:.0f}s)"
+        )
         for c in spec["minority"]:
             if not gan["gate"][c]["passed"]:
                 log(f"  class {c} fails: {'; '.join(gan['gate'][c]['reasons'])}")
@@ -569,9 +688,11 @@ def run_dataset(dataset: str, a: argparse.Namespace, out_path: Path, log) -> dic
                 for key in keys:
                     r = train_clf(spec, strategies[key], train_dir, clf_steps, seed, val, test)
                     runs.setdefault(key, []).append(r)
-                    log(f"  [{dataset}] {key:16s} seed {seed}: test macro-F1 {r['test']['macro_f1']:.4f}  bal-acc "
+                    log(
+                        f"  [{dataset}] {key:16s} seed {seed}: test macro-F1 {r['test']['macro_f1']:.4f}  bal-acc "
                         f"{r['test']['balanced_accuracy']:.4f}  minority recall {r['test']['minority_recall']:.4f}  "
-                        f"val macro-F1 {r['val']['macro_f1']:.4f}  ({r['seconds']:.0f}s)")
+                        f"val macro-F1 {r['val']['macro_f1']:.4f}  ({r['seconds']:.0f}s)"
+                    )
                 result["timings_s"][phase] = round(time.perf_counter() - t0, 1)
                 result["seeds_completed"] = {**result.get("seeds_completed", {}), phase: seed + 1}
                 tabulate(result, strategies, runs)
@@ -596,8 +717,12 @@ def run_dataset(dataset: str, a: argparse.Namespace, out_path: Path, log) -> dic
                 for name, (share, weight) in BALANCED_VARIANTS.items():
                     strategies[f"{name}{tag}@{base}"] = dict(
                         label=f"BalancedDataset {share}, syn. weight {weight}, on ({base}) [{note}]",
-                        model=mdir, share=share, synthetic_weight=weight, base=base,
-                        **{k: CLASSIC[base][k] for k in ("sampling", "aug", "loss")})
+                        model=mdir,
+                        share=share,
+                        synthetic_weight=weight,
+                        base=base,
+                        **{k: CLASSIC[base][k] for k in ("sampling", "aug", "loss")},
+                    )
         gan_keys = [k for k in strategies if k not in classic]
         if not gan_keys:
             log(f"[{dataset}] no model promoted, not even with the gate bypassed: no augment-gan strategy to run")
@@ -622,24 +747,33 @@ def _versions() -> dict:
 
     import augment_gan
 
-    return {"augment_gan": getattr(augment_gan, "__version__", None), "torch": torch.__version__,
-            "torchvision": torchvision.__version__, "scikit-learn": sklearn.__version__,
-            "python": platform.python_version()}
+    return {
+        "augment_gan": getattr(augment_gan, "__version__", None),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "scikit-learn": sklearn.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", choices=sorted(DATASETS), action="append", default=None,
-                   help="dataset (repeatable; default: both)")
+    p.add_argument(
+        "--data", choices=sorted(DATASETS), action="append", default=None, help="dataset (repeatable; default: both)"
+    )
     p.add_argument("--quick", action="store_true", help="smoke run: 40 GAN steps, 60 classifier steps, 2 seeds")
     p.add_argument("--seeds", type=int, default=None, help="classifier seeds (default 5; quick 2)")
-    p.add_argument("--gan-steps", type=int, default=None,
-                   help="GAN steps (default: digits 1200, rgb 800; quick 40)")
-    p.add_argument("--clf-steps", type=int, default=None,
-                   help="classifier Adam steps at batch 64 (default 300; quick 60)")
+    p.add_argument("--gan-steps", type=int, default=None, help="GAN steps (default: digits 1200, rgb 800; quick 40)")
+    p.add_argument(
+        "--clf-steps", type=int, default=None, help="classifier Adam steps at batch 64 (default 300; quick 60)"
+    )
     p.add_argument("--eval-samples", type=int, default=None, help="GAN eval samples per class (default 200; quick 50)")
-    p.add_argument("--judge-steps", type=int, default=None,
-                   help="steps of the evaluation's domain judge (default: the library's 400; quick 50)")
+    p.add_argument(
+        "--judge-steps",
+        type=int,
+        default=None,
+        help="steps of the evaluation's domain judge (default: the library's 400; quick 50)",
+    )
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--gan-seed", type=int, default=0)
     p.add_argument("--out-dir", type=Path, default=REPO / "benchmarks" / "results")

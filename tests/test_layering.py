@@ -14,8 +14,20 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-STAGES = ("data", "nets", "training", "evaluation", "export", "runtime", "augment", "service", "promote", "pipeline",
-          "demo", "cli")
+STAGES = (
+    "data",
+    "nets",
+    "training",
+    "evaluation",
+    "export",
+    "runtime",
+    "augment",
+    "service",
+    "promote",
+    "pipeline",
+    "demo",
+    "cli",
+)
 
 
 def _pkg(*names: str) -> set[str]:
@@ -24,7 +36,7 @@ def _pkg(*names: str) -> set[str]:
 
 def above(stage: str) -> set[str]:
     """The stages after ``stage`` in the pipeline (what it must never import)."""
-    return _pkg(*STAGES[STAGES.index(stage) + 1:])
+    return _pkg(*STAGES[STAGES.index(stage) + 1 :])
 
 
 # module -> what importing it (and everything it imports) must not load
@@ -44,11 +56,20 @@ RULES: dict[str, set[str]] = {
     "augment_gan.evaluation.runs": above("evaluation"),
     "augment_gan.export": above("export"),
     "augment_gan.runtime": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service")},
-    "augment_gan.runtime.selection": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service")},
-    "augment_gan.runtime.augmenter": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service")},
+    "augment_gan.runtime.selection": {
+        "torch",
+        *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service"),
+    },
+    "augment_gan.runtime.augmenter": {
+        "torch",
+        *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service"),
+    },
     "augment_gan.runtime.datasets": _pkg("data", "nets", "training", "evaluation", "export", "augment", "service"),
     "augment_gan.runtime.balanced": _pkg("data", "nets", "training", "evaluation", "export", "augment", "service"),
-    "augment_gan.augment": {"torch", *_pkg("nets", "training", "evaluation", "export", "service", "promote", "pipeline")},
+    "augment_gan.augment": {
+        "torch",
+        *_pkg("nets", "training", "evaluation", "export", "service", "promote", "pipeline"),
+    },
     "augment_gan.promote": _pkg("runtime", "augment", "pipeline", "cli"),
     "augment_gan.cli": {"torch", "bentoml"},  # a command imports its stage when it runs
     "augment_gan.pipeline.options": {"torch"},

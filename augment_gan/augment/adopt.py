@@ -35,8 +35,9 @@ def unlisted_in(root: Path, classes: list[str], manifest: Manifest) -> list[str]
     return found
 
 
-def adoptable(gen: OnnxGenerator, root: Path, unlisted: list[str], stream: Stream, spec: Spec,
-              batch_size: int) -> tuple[list[Entry], list[str]]:
+def adoptable(
+    gen: OnnxGenerator, root: Path, unlisted: list[str], stream: Stream, spec: Spec, batch_size: int
+) -> tuple[list[Entry], list[str]]:
     """Split unlisted synthetic files into (entries to adopt, paths left as they are)."""
     unrecorded: list[str] = []
     candidates: dict[str, list[tuple[int, str]]] = {}
@@ -50,16 +51,25 @@ def adoptable(gen: OnnxGenerator, root: Path, unlisted: list[str], stream: Strea
     adopt: list[Entry] = []
     for cls_name, items in candidates.items():
         for start in range(0, len(items), batch_size):
-            _match(gen, root, cls_name, items[start:start + batch_size], stream, spec, adopt, unrecorded)
+            _match(gen, root, cls_name, items[start : start + batch_size], stream, spec, adopt, unrecorded)
     return adopt, unrecorded
 
 
-def _match(gen: OnnxGenerator, root: Path, cls_name: str, items: list[tuple[int, str]], stream: Stream, spec: Spec,
-           adopt: list[Entry], unrecorded: list[str]) -> None:
+def _match(
+    gen: OnnxGenerator,
+    root: Path,
+    cls_name: str,
+    items: list[tuple[int, str]],
+    stream: Stream,
+    spec: Spec,
+    adopt: list[Entry],
+    unrecorded: list[str],
+) -> None:
     """Regenerate one batch of a class's candidates; adopt those whose bytes match."""
     mode, size = spec(cls_name)
-    datas = writer.render(gen, stream.seed, gen.classes.index(cls_name), [i for i, _ in items], mode, size,
-                          stream.fmt, len(items))
+    datas = writer.render(
+        gen, stream.seed, gen.classes.index(cls_name), [i for i, _ in items], mode, size, stream.fmt, len(items)
+    )
     for (index, rel), data in zip(items, datas):
         digest = writer.sha256_bytes(data)
         try:

@@ -51,9 +51,17 @@ class CleanResult:
     temp_removed: list[str] = field(default_factory=list)  # a killed run's hidden temp files (not in to_dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"root": str(self.root), "dry_run": self.dry_run, "had_manifest": self.had_manifest,
-                "removed": self.removed, "kept_edited": self.kept_edited, "kept_other": self.kept_other,
-                "gone": self.gone, "unrecorded_synthetic_files": self.unrecorded, "manifest": self.manifest.value}
+        return {
+            "root": str(self.root),
+            "dry_run": self.dry_run,
+            "had_manifest": self.had_manifest,
+            "removed": self.removed,
+            "kept_edited": self.kept_edited,
+            "kept_other": self.kept_other,
+            "gone": self.gone,
+            "unrecorded_synthetic_files": self.unrecorded,
+            "manifest": self.manifest.value,
+        }
 
 
 def _safe_rel(rel: str) -> bool:
@@ -100,12 +108,16 @@ def _clean(folder: Path, manifest: Manifest, *, remove: bool) -> CleanResult:
             manifest.save()
             note = f"{manifest.path} lists the rest"
         except OSError as e2:
-            note = (f"{manifest.path} could not be rewritten either ({e2.strerror or e2}); a later clean "
-                    "reports the removed ones as gone")
+            note = (
+                f"{manifest.path} could not be rewritten either ({e2.strerror or e2}); a later clean "
+                "reports the removed ones as gone"
+            )
         if not isinstance(e, OSError):
             raise
-        raise AugmentWriteError(f"cannot change {e.filename or folder}: {e.strerror or e}; "
-                                f"{len(removed)} file(s) were removed before that, {note}.") from None
+        raise AugmentWriteError(
+            f"cannot change {e.filename or folder}: {e.strerror or e}; "
+            f"{len(removed)} file(s) were removed before that, {note}."
+        ) from None
     return result
 
 

@@ -93,8 +93,9 @@ class Augmentation:
         return Runner(self._prepared).run(on_file)
 
 
-def augment_folder(data_dir: str | Path, model: str | Path | OnnxGenerator, *, on_file: OnFile | None = None,
-                   **options: Any) -> AugmentSummary:
+def augment_folder(
+    data_dir: str | Path, model: str | Path | OnnxGenerator, *, on_file: OnFile | None = None, **options: Any
+) -> AugmentSummary:
     """Plan and run in one call; ``options`` are :meth:`Augmentation.prepare`'s (target, out, seed, ...).
 
     Example::
@@ -104,9 +105,15 @@ def augment_folder(data_dir: str | Path, model: str | Path | OnnxGenerator, *, o
     return Augmentation.prepare(data_dir, model, **options).run(on_file=on_file)
 
 
-def augment(data_dir: str | Path, model: str | Path | OnnxGenerator, *, dry_run: bool = False,
-            on_plan: Callable[[AugmentPlan], None] | None = None, on_file: OnFile | None = None,
-            **options: Any) -> AugmentSummary | None:
+def augment(
+    data_dir: str | Path,
+    model: str | Path | OnnxGenerator,
+    *,
+    dry_run: bool = False,
+    on_plan: Callable[[AugmentPlan], None] | None = None,
+    on_file: OnFile | None = None,
+    **options: Any,
+) -> AugmentSummary | None:
     """``augment-gan augment``: plan, hand the plan to ``on_plan`` (to show it), then write it
     unless ``dry_run``. Returns the summary, or None for a dry run (nothing written).
 

@@ -31,8 +31,9 @@ def folder_lock(root: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise FolderBusyError(f"another augment-gan augment or clean is working on {root}; "
-                                  "wait for it to finish.") from None
+            raise FolderBusyError(
+                f"another augment-gan augment or clean is working on {root}; wait for it to finish."
+            ) from None
         yield
     finally:
         os.close(fd)  # releases the lock

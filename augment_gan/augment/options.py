@@ -30,8 +30,17 @@ class Options:
     select: bool = True
 
     @classmethod
-    def parse(cls, target: str | int, max_share: float | None, fmt: str, size: str, seed: int, batch_size: int,
-              allow_ungated: bool, select: bool = True) -> Options:
+    def parse(
+        cls,
+        target: str | int,
+        max_share: float | None,
+        fmt: str,
+        size: str,
+        seed: int,
+        batch_size: int,
+        allow_ungated: bool,
+        select: bool = True,
+    ) -> Options:
         """ConfigError (one line, naming the option) for a bad value."""
         tgt, share = parse_target(target), parse_max_share(max_share)
         if fmt not in writer.FORMATS:

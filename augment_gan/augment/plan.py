@@ -61,7 +61,7 @@ def parse_target(target: str | int) -> Target:
         return Target("max", None, text)
     if text.startswith("ratio:"):
         try:
-            ratio = Fraction(text[len("ratio:"):].strip())
+            ratio = Fraction(text[len("ratio:") :].strip())
         except (ValueError, ZeroDivisionError):
             ratio = Fraction(-1)
         if ratio <= 0:
@@ -70,7 +70,9 @@ def parse_target(target: str | int) -> Target:
     try:
         count = int(text)
     except ValueError:
-        raise ConfigError(f"--target must be max, a positive integer N or ratio:R (e.g. ratio:0.5), got {text!r}.") from None
+        raise ConfigError(
+            f"--target must be max, a positive integer N or ratio:R (e.g. ratio:0.5), got {text!r}."
+        ) from None
     if count < 1:
         raise ConfigError(f"--target N must be at least 1, got {count}.")
     return Target("count", count, text)
@@ -205,7 +207,9 @@ def plan_classes(
             if cap is not None and cap < wanted:
                 plan.note = f"capped at {cap} by --max-share"
             if have > allowed:
-                plan.note = (f"already holds {have} synthetic, {have - allowed} more than this plan wants; "
-                             "nothing is deleted (`augment-gan clean` removes generated files)")
+                plan.note = (
+                    f"already holds {have} synthetic, {have - allowed} more than this plan wants; "
+                    "nothing is deleted (`augment-gan clean` removes generated files)"
+                )
         plans.append(plan)
     return plans

@@ -72,8 +72,14 @@ class Prepared:
     created_out: bool  # the run creates the output folder (clean removes it once empty)
 
 
-def prepare_run(data_dir: str | Path, model: str | Path | OnnxGenerator, models_dir: str | Path,
-                classes: Iterable[str] | str | None, out: str | Path | None, opts: Options) -> Prepared:
+def prepare_run(
+    data_dir: str | Path,
+    model: str | Path | OnnxGenerator,
+    models_dir: str | Path,
+    classes: Iterable[str] | str | None,
+    out: str | Path | None,
+    opts: Options,
+) -> Prepared:
     """Scan, load the model, read the manifest and plan (see :meth:`Augmentation.prepare`)."""
     scan = scan_folder(data_dir, include_synthetic=True)
     out_root = output_root(scan.root, out)
@@ -85,8 +91,9 @@ def prepare_run(data_dir: str | Path, model: str | Path | OnnxGenerator, models_
     specs = OutputSpecs(gen, found.real, opts.size)
     adopt, unrecorded = adoptable(gen, out_root, found.unlisted, stream, specs, opts.batch_size)
     plan = make_plan(gen, opts, stream, selected, found, specs, adopt, unrecorded)
-    return Prepared(plan, gen, found.manifest, stream, specs, adopt, opts.batch_size,
-                    out is not None and not out_root.exists())
+    return Prepared(
+        plan, gen, found.manifest, stream, specs, adopt, opts.batch_size, out is not None and not out_root.exists()
+    )
 
 
 def output_root(data_root: Path, out: str | Path | None) -> Path:
@@ -109,16 +116,21 @@ def selected_classes(classes: Iterable[str] | str | None, scan: FolderScan) -> l
     selected = [c.strip() for c in names if c.strip()]
     unknown = sorted(set(selected) - set(scan.classes))
     if unknown or not selected:
-        raise ConfigError(f"--classes names {unknown or 'no class'}, not classes of {scan.root}; "
-                          f"its classes are {scan.classes}.")
+        raise ConfigError(
+            f"--classes names {unknown or 'no class'}, not classes of {scan.root}; its classes are {scan.classes}."
+        )
     return selected
 
 
-def load_generator(model: str | Path | OnnxGenerator, models_dir: str | Path, allow_ungated: bool,
-                   select: bool = True) -> OnnxGenerator:
+def load_generator(
+    model: str | Path | OnnxGenerator, models_dir: str | Path, allow_ungated: bool, select: bool = True
+) -> OnnxGenerator:
     """The model; a given OnnxGenerator keeps its own ``select``."""
-    gen = (model if isinstance(model, OnnxGenerator)
-           else OnnxGenerator.load(model, models_dir=models_dir, lazy=True, select=select))
+    gen = (
+        model
+        if isinstance(model, OnnxGenerator)
+        else OnnxGenerator.load(model, models_dir=models_dir, lazy=True, select=select)
+    )
     if not allow_ungated:
         require_gated(gen.model_dir, gen.card, "--allow-ungated")
     return gen
@@ -145,8 +157,16 @@ def read_folder(scan: FolderScan, out_root: Path, *, in_place: bool) -> FolderFi
     return FolderFiles(scan.root, out_root, real, unlisted, manifest, live, gone)
 
 
-def make_plan(gen: OnnxGenerator, opts: Options, stream: Stream, selected: list[str] | None, found: FolderFiles,
-              specs: OutputSpecs, adopt: list[Entry], unrecorded: list[str]) -> AugmentPlan:
+def make_plan(
+    gen: OnnxGenerator,
+    opts: Options,
+    stream: Stream,
+    selected: list[str] | None,
+    found: FolderFiles,
+    specs: OutputSpecs,
+    adopt: list[Entry],
+    unrecorded: list[str],
+) -> AugmentPlan:
     """The plan for what the folder holds, with its warnings."""
     synthetic = Counter(e["class"] for e in found.live + adopt if e["class"] in found.real)
 
@@ -155,19 +175,36 @@ def make_plan(gen: OnnxGenerator, opts: Options, stream: Stream, selected: list[
             return None
         return "; ".join(gen.gate_reasons(name))
 
-    plans = plan_classes({c: len(p) for c, p in found.real.items()}, dict(synthetic), opts.target,
-                         model_classes=gen.classes, gate_failure=gate_failure, selected=selected,
-                         max_share=opts.max_share)
+    plans = plan_classes(
+        {c: len(p) for c, p in found.real.items()},
+        dict(synthetic),
+        opts.target,
+        model_classes=gen.classes,
+        gate_failure=gate_failure,
+        selected=selected,
+        max_share=opts.max_share,
+    )
     for p in plans:
         if p.generate:
             p.mode, p.size = specs(p.name)
     plan = AugmentPlan(
-        data_dir=found.data_root, out_dir=found.out_root, model_dir=gen.model_dir, model=stream.model,
-        model_version=stream.version, gate_ran=gen.gate_ran, target=opts.target.text,
-        target_count=plans[0].target if plans else 0, seed=opts.seed, format=opts.fmt, size=opts.size,
-        max_share=None if opts.max_share is None else float(opts.max_share), classes=plans,
+        data_dir=found.data_root,
+        out_dir=found.out_root,
+        model_dir=gen.model_dir,
+        model=stream.model,
+        model_version=stream.version,
+        gate_ran=gen.gate_ran,
+        target=opts.target.text,
+        target_count=plans[0].target if plans else 0,
+        seed=opts.seed,
+        format=opts.fmt,
+        size=opts.size,
+        max_share=None if opts.max_share is None else float(opts.max_share),
+        classes=plans,
         model_classes_not_in_folder=[c for c in gen.classes if c not in found.real],
-        gone=[e["path"] for e in found.gone], unrecorded=unrecorded, adoptable=[e["path"] for e in adopt],
+        gone=[e["path"] for e in found.gone],
+        unrecorded=unrecorded,
+        adoptable=[e["path"] for e in adopt],
     )
     plan.warnings = plan_warnings(plan)
     return plan

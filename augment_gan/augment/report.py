@@ -51,16 +51,27 @@ class AugmentPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "data_dir": str(self.data_dir), "out_dir": str(self.out_dir), "manifest": str(self.manifest_path),
-            "model": {"dir": str(self.model_dir), "name": self.model, "version": self.model_version,
-                      "gate_ran": self.gate_ran},
+            "data_dir": str(self.data_dir),
+            "out_dir": str(self.out_dir),
+            "manifest": str(self.manifest_path),
+            "model": {
+                "dir": str(self.model_dir),
+                "name": self.model,
+                "version": self.model_version,
+                "gate_ran": self.gate_ran,
+            },
             "target": {"spec": self.target, "count": self.target_count},
-            "seed": self.seed, "format": self.format, "size": self.size, "max_share": self.max_share,
+            "seed": self.seed,
+            "format": self.format,
+            "size": self.size,
+            "max_share": self.max_share,
             "classes": [c.to_dict() for c in self.classes],
             "to_generate": self.to_generate,
             "model_classes_not_in_folder": self.model_classes_not_in_folder,
-            "manifest_files_gone": self.gone, "unrecorded_synthetic_files": self.unrecorded,
-            "adopted": self.adoptable, "warnings": self.warnings,
+            "manifest_files_gone": self.gone,
+            "unrecorded_synthetic_files": self.unrecorded,
+            "adopted": self.adoptable,
+            "warnings": self.warnings,
         }
 
 
@@ -84,36 +95,51 @@ class AugmentSummary:
         for c in self.plan.classes:
             n_syn = c.synthetic + self.written.get(c.name, 0)
             total = c.real + n_syn
-            per_class[c.name] = {"real": c.real, "written": self.written.get(c.name, 0), "synthetic": n_syn,
-                                 "share": round(n_syn / total, 4) if total else 0.0}
-        return {"written": self.total, "seconds": round(self.seconds, 3), "manifest": str(self.plan.manifest_path),
-                "adopted": self.adopted, "manifest_files_dropped": self.dropped_gone,
-                "temp_files_removed": self.temp_removed, "collisions": self.collisions, "selection": self.selection,
-                "classes": per_class}
+            per_class[c.name] = {
+                "real": c.real,
+                "written": self.written.get(c.name, 0),
+                "synthetic": n_syn,
+                "share": round(n_syn / total, 4) if total else 0.0,
+            }
+        return {
+            "written": self.total,
+            "seconds": round(self.seconds, 3),
+            "manifest": str(self.plan.manifest_path),
+            "adopted": self.adopted,
+            "manifest_files_dropped": self.dropped_gone,
+            "temp_files_removed": self.temp_removed,
+            "collisions": self.collisions,
+            "selection": self.selection,
+            "classes": per_class,
+        }
 
 
 def plan_warnings(plan: AugmentPlan) -> list[str]:
     """The warnings the CLI prints before a run (gate, unknown classes, synthetic share, manifest)."""
     out = []
     if not plan.gate_ran:
-        out.append(f"model {plan.model_dir} was exported without the quality gate (--allow-ungated): "
-                   "every class is generated, none was checked.")
+        out.append(
+            f"model {plan.model_dir} was exported without the quality gate (--allow-ungated): "
+            "every class is generated, none was checked."
+        )
     for c in plan.classes:
         if c.skip is SkipKind.GATE_FAILED:
             out.append(f"class {c.name!r} skipped, the quality gate failed it: {c.skip_detail}")
         elif c.skip is SkipKind.NOT_IN_MODEL:
             out.append(f"class {c.name!r} is not a class of the model ({plan.model}): left as it is, not guessed.")
     if plan.model_classes_not_in_folder:
-        out.append(f"model classes {plan.model_classes_not_in_folder} are not folders of {plan.data_dir}: "
-                   "not created.")
+        out.append(f"model classes {plan.model_classes_not_in_folder} are not folders of {plan.data_dir}: not created.")
     high = [f"{c.name!r} ({c.share_after:.0%})" for c in plan.classes if c.share_after > SHARE_WARNING]
     if high:
         out.append(f"classes {', '.join(high)} will be more than half synthetic: {SHARE_ADVICE}")
     if plan.gone:
-        out.append(f"{len(plan.gone)} file(s) the manifest lists are gone (deleted by hand?): the run drops "
-                   f"them from the manifest and does not generate those indices again; e.g. {plan.gone[0]}.")
+        out.append(
+            f"{len(plan.gone)} file(s) the manifest lists are gone (deleted by hand?): the run drops "
+            f"them from the manifest and does not generate those indices again; e.g. {plan.gone[0]}."
+        )
     if plan.unrecorded:
-        out.append(f"{len(plan.unrecorded)} synthetic-named file(s) are not in the manifest and are not this "
-                   f"run's to adopt: left as they are, not counted as real images; e.g. {plan.unrecorded[0]}.")
+        out.append(
+            f"{len(plan.unrecorded)} synthetic-named file(s) are not in the manifest and are not this "
+            f"run's to adopt: left as they are, not counted as real images; e.g. {plan.unrecorded[0]}."
+        )
     return out
-

@@ -73,12 +73,26 @@ class Runner:
                 if replacement is None:
                     raise
                 raise replacement from None
-        selection = (dict(zip(("candidates", "accepted", "fallbacks"),
-                              (stats.candidates - before[0], stats.accepted - before[1], stats.fallbacks - before[2])))
-                     if self.p.generator.selecting else None)
-        return AugmentSummary(plan, self.written, time.perf_counter() - t0, adopted=len(self.p.adopt),
-                              dropped_gone=len(plan.gone), temp_removed=temp_removed, collisions=self.collisions,
-                              selection=selection)
+        selection = (
+            dict(
+                zip(
+                    ("candidates", "accepted", "fallbacks"),
+                    (stats.candidates - before[0], stats.accepted - before[1], stats.fallbacks - before[2]),
+                )
+            )
+            if self.p.generator.selecting
+            else None
+        )
+        return AugmentSummary(
+            plan,
+            self.written,
+            time.perf_counter() - t0,
+            adopted=len(self.p.adopt),
+            dropped_gone=len(plan.gone),
+            temp_removed=temp_removed,
+            collisions=self.collisions,
+            selection=selection,
+        )
 
     # --- before and after -----------------------------------------------------------------
     def _remove_leftover_temps(self) -> int:
@@ -114,14 +128,18 @@ class Runner:
         try:
             self._commit()
         except BaseException as e2:  # noqa: BLE001 - a full disk can fail this too
-            note = (f" -- except that the manifest could not be updated either ({getattr(e2, 'strerror', None) or e2}); "
-                    f"the journal {self.journal.path} lists them for the next run and clean")
+            note = (
+                f" -- except that the manifest could not be updated either ({getattr(e2, 'strerror', None) or e2}); "
+                f"the journal {self.journal.path} lists them for the next run and clean"
+            )
         written = sum(self.written.values())
         if isinstance(e, KeyboardInterrupt):
             return AugmentInterrupted(written, m.path)
         if isinstance(e, OSError):
-            return AugmentWriteError(f"cannot write {failed_at}: {e.strerror or e}; the {written} file(s) "
-                                     f"written before that are recorded in {m.path}{note}.")
+            return AugmentWriteError(
+                f"cannot write {failed_at}: {e.strerror or e}; the {written} file(s) "
+                f"written before that are recorded in {m.path}{note}."
+            )
         return None
 
     # --- writing --------------------------------------------------------------------------
@@ -156,8 +174,9 @@ class Runner:
         """Steps 1-5 for one batch; the number of files that got their name."""
         stream = self.p.stream
         mode, size = self.p.specs(cp.name)
-        datas = writer.render(self.p.generator, stream.seed, cp.model_index, indices, mode, size, stream.fmt,
-                              self.p.batch_size)
+        datas = writer.render(
+            self.p.generator, stream.seed, cp.model_index, indices, mode, size, stream.fmt, self.p.batch_size
+        )
         entries: list[Entry] = []
         staged: list[Path] = []
         try:

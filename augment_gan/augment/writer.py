@@ -94,8 +94,16 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def render(gen: OnnxGenerator, seed: int, class_index: int, indices: Sequence[int], mode: str,
-           size: tuple[int, int], fmt: str, batch_size: int) -> list[bytes]:
+def render(
+    gen: OnnxGenerator,
+    seed: int,
+    class_index: int,
+    indices: Sequence[int],
+    mode: str,
+    size: tuple[int, int],
+    fmt: str,
+    batch_size: int,
+) -> list[bytes]:
     """The file bytes of samples ``indices`` of one class: sample i on the per-sample stream
     (latent ``default_rng([seed, c, i])``, or its next candidates under per-sample selection)."""
     arrays = gen.samples(class_index, seed, list(indices), batch_size=batch_size)
@@ -162,4 +170,3 @@ def fsync_paths(paths: Sequence[Path], workers: int = 8) -> None:
         return
     with ThreadPoolExecutor(min(workers, len(paths))) as pool:
         list(pool.map(sync, paths))
-

@@ -37,8 +37,7 @@ from augment_gan.errors import AugmentGanError
 
 app = typer.Typer(
     name="augment-gan",
-    help="Train a class-conditional GAN on an image folder, gate it per class, and use it "
-    "to balance the folder.",
+    help="Train a class-conditional GAN on an image folder, gate it per class, and use it to balance the folder.",
     rich_markup_mode="rich",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -66,12 +65,24 @@ def _command(fn: Callable[..., Any], group: typer.Typer = app) -> None:
     group.command()(command)
 
 
-for _fn in (data.inspect, training.train, training.resume, evaluation.evaluate, evaluation.promote,
-            evaluation.export, consumers.augment, consumers.clean, consumers.serve, pipeline.run, pipeline.demo):
+for _fn in (
+    data.inspect,
+    training.train,
+    training.resume,
+    evaluation.evaluate,
+    evaluation.promote,
+    evaluation.export,
+    consumers.augment,
+    consumers.clean,
+    consumers.serve,
+    pipeline.run,
+    pipeline.demo,
+):
     _command(_fn)
 
-bento_app = typer.Typer(name="bento", help="BentoML's model store and Bentos: save a model, build a Bento.",
-                        no_args_is_help=True)
+bento_app = typer.Typer(
+    name="bento", help="BentoML's model store and Bentos: save a model, build a Bento.", no_args_is_help=True
+)
 for _fn in (bento.save, bento.build):
     _command(_fn, bento_app)
 app.add_typer(bento_app)

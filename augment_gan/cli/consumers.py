@@ -18,27 +18,50 @@ from augment_gan.cli.printing import console, err_console, styled, warn
 
 def augment(
     data_dir: DataDir,
-    model: Annotated[str, typer.Option(help="Model dir, or a model name under --models-dir (its PROMOTED version).",
-                                       show_default=False)],
+    model: Annotated[
+        str,
+        typer.Option(help="Model dir, or a model name under --models-dir (its PROMOTED version).", show_default=False),
+    ],
     models_dir: ModelsDir = Path(AUGMENT.models_dir),
-    target: Annotated[str, typer.Option(help="max (the largest class's real count), N (at least N images per "
-                                             "class) or ratio:R (at least R x the largest class).")] = AUGMENT.target,
+    target: Annotated[
+        str,
+        typer.Option(
+            help="max (the largest class's real count), N (at least N images per "
+            "class) or ratio:R (at least R x the largest class)."
+        ),
+    ] = AUGMENT.target,
     classes: Annotated[Optional[str], typer.Option(help="Comma-separated classes to fill (default: all).")] = (
-        AUGMENT.classes),
-    out: Annotated[Optional[Path], typer.Option(help="Write the synthetic files and their manifest here, in the same "
-                                                     "class layout, and leave DATA_DIR untouched.")] = AUGMENT.out,
+        AUGMENT.classes
+    ),
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Write the synthetic files and their manifest here, in the same "
+            "class layout, and leave DATA_DIR untouched."
+        ),
+    ] = AUGMENT.out,
     fmt: Annotated[str, typer.Option("--format", help="png or jpg.")] = AUGMENT.fmt,
-    size: Annotated[str, typer.Option(help="native (each class's median real image size) or model (the "
-                                           "generator's resolution).")] = AUGMENT.size,
+    size: Annotated[
+        str, typer.Option(help="native (each class's median real image size) or model (the generator's resolution).")
+    ] = AUGMENT.size,
     seed: Annotated[int, typer.Option(help="Noise seed; file i of class c always gets the same image.")] = AUGMENT.seed,
-    max_share: Annotated[Optional[float], typer.Option(help="Cap each class's synthetic files at this share of its "
-                                                            "images (real + synthetic), e.g. 0.25.")] = (
-        AUGMENT.max_share),
-    allow_ungated: Annotated[bool, typer.Option(help="Use a model exported without the quality gate (every "
-                                                     "class, unchecked).")] = AUGMENT.allow_ungated,
-    select: Annotated[bool, typer.Option(help="Per-sample selection: keep only samples the judge assigns to "
-                                              "their class, that copy no training image and lie in the real "
-                                              "data's support (when the model dir has a judge).")] = AUGMENT.select,
+    max_share: Annotated[
+        Optional[float],
+        typer.Option(
+            help="Cap each class's synthetic files at this share of its images (real + synthetic), e.g. 0.25."
+        ),
+    ] = (AUGMENT.max_share),
+    allow_ungated: Annotated[
+        bool, typer.Option(help="Use a model exported without the quality gate (every class, unchecked).")
+    ] = AUGMENT.allow_ungated,
+    select: Annotated[
+        bool,
+        typer.Option(
+            help="Per-sample selection: keep only samples the judge assigns to "
+            "their class, that copy no training image and lie in the real "
+            "data's support (when the model dir has a judge)."
+        ),
+    ] = AUGMENT.select,
     dry_run: Annotated[bool, typer.Option(help="Print the plan and write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan (and summary) as JSON.")] = False,
     batch_size: Annotated[int, typer.Option(help="Images generated per batch.")] = AUGMENT.batch_size,
@@ -50,13 +73,29 @@ def augment(
     try:
         with _sigterm_as_ctrl_c(), shown:
             summary = stage.augment(
-                data_dir, model, dry_run=dry_run, on_plan=shown.plan, on_file=shown.file, models_dir=models_dir,
-                target=target, classes=None if classes is None else classes.split(","), out=out, fmt=fmt, size=size,
-                seed=seed, max_share=max_share, allow_ungated=allow_ungated, batch_size=batch_size, select=select,
+                data_dir,
+                model,
+                dry_run=dry_run,
+                on_plan=shown.plan,
+                on_file=shown.file,
+                models_dir=models_dir,
+                target=target,
+                classes=None if classes is None else classes.split(","),
+                out=out,
+                fmt=fmt,
+                size=size,
+                seed=seed,
+                max_share=max_share,
+                allow_ungated=allow_ungated,
+                batch_size=batch_size,
+                select=select,
             )
     except stage.AugmentInterrupted as e:
-        err_console.print(f"interrupted: {e.written} file(s) written, all recorded in {e.manifest}; "
-                          "run the same command again to continue.", highlight=False)
+        err_console.print(
+            f"interrupted: {e.written} file(s) written, all recorded in {e.manifest}; "
+            "run the same command again to continue.",
+            highlight=False,
+        )
         raise typer.Exit(130) from None
     if as_json:
         done = {} if summary is None else {"summary": summary.to_dict()}
@@ -84,8 +123,12 @@ class AugmentProgress:
         if not (self.dry_run or self.as_json) and err_console.is_terminal and plan.to_generate:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            columns = (TextColumn("generating {task.fields[cls]}"), BarColumn(), MofNCompleteColumn(),
-                       TimeRemainingColumn())
+            columns = (
+                TextColumn("generating {task.fields[cls]}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+            )
             self._bar = Progress(*columns, console=err_console, transient=True)
             self._task = self._bar.add_task("augment", total=plan.to_generate, cls="")
             self._bar.start()
@@ -105,6 +148,7 @@ class AugmentProgress:
 @contextmanager
 def _sigterm_as_ctrl_c() -> Iterator[None]:
     """``kill`` flushes the manifest like Ctrl-C (where signals can be handled: the main thread)."""
+
     def _terminate(signum, frame):
         raise KeyboardInterrupt
 
@@ -124,11 +168,15 @@ def _print_augment_plan(plan, dry_run: bool) -> None:
     from rich.text import Text
 
     where = f"into {plan.out_dir} (DATA_DIR untouched)" if plan.out_dir != plan.data_dir else f"into {plan.data_dir}"
-    title = (f"{'dry run: ' if dry_run else ''}plan: target {plan.target} = {plan.target_count} per class, "
-             f"model {plan.model} v{plan.model_version}, seed {plan.seed}, {plan.format} {where}")
+    title = (
+        f"{'dry run: ' if dry_run else ''}plan: target {plan.target} = {plan.target_count} per class, "
+        f"model {plan.model} v{plan.model_version}, seed {plan.seed}, {plan.format} {where}"
+    )
     table = Table(title=title, title_justify="left")
     for col in ("class", "real", "synthetic", "target", "generate", "share", "output", "skipped / note"):
-        table.add_column(col, justify="right" if col in ("real", "synthetic", "target", "generate", "share") else "left")
+        table.add_column(
+            col, justify="right" if col in ("real", "synthetic", "target", "generate", "share") else "left"
+        )
     for c in plan.classes:
         share = f"{c.share_after:.0%}"
         share = Text(share, "yellow") if c.share_after > 0.5 else share
@@ -137,8 +185,10 @@ def _print_augment_plan(plan, dry_run: bool) -> None:
         table.add_row(c.name, str(c.real), str(c.synthetic), str(c.target), str(c.generate), share, output, why)
     console.print(table)
     if plan.adoptable:
-        console.print(f"{len(plan.adoptable)} file(s) an interrupted run wrote match this run: adopted into the manifest.",
-                      highlight=False)
+        console.print(
+            f"{len(plan.adoptable)} file(s) an interrupted run wrote match this run: adopted into the manifest.",
+            highlight=False,
+        )
     for w in plan.warnings:
         warn(w)
     if dry_run:
@@ -148,29 +198,42 @@ def _print_augment_plan(plan, dry_run: bool) -> None:
 def _print_augment_summary(summary) -> None:
     plan = summary.plan
     d = summary.to_dict()
-    shares = ", ".join(f"{name} {c['synthetic']}/{c['real'] + c['synthetic']} ({c['share']:.0%})"
-                       for name, c in d["classes"].items() if c["synthetic"])
-    done = (f"wrote {summary.total} file(s) in {summary.seconds:.1f} s" if plan.to_generate
-            else "nothing to write: every class has what the plan asks for")
-    console.print(done + (f"; synthetic per class: {shares}" if shares else "") + f"; manifest {plan.manifest_path}",
-                  highlight=False)
+    shares = ", ".join(
+        f"{name} {c['synthetic']}/{c['real'] + c['synthetic']} ({c['share']:.0%})"
+        for name, c in d["classes"].items()
+        if c["synthetic"]
+    )
+    done = (
+        f"wrote {summary.total} file(s) in {summary.seconds:.1f} s"
+        if plan.to_generate
+        else "nothing to write: every class has what the plan asks for"
+    )
+    console.print(
+        done + (f"; synthetic per class: {shares}" if shares else "") + f"; manifest {plan.manifest_path}",
+        highlight=False,
+    )
     if summary.selection and summary.selection["candidates"]:
         s = summary.selection
-        console.print(f"per-sample selection kept {s['accepted']} of {s['candidates']} candidates "
-                      f"({s['accepted'] / s['candidates']:.0%})"
-                      + (f"; {s['fallbacks']} file(s) are the least-bad of 16 candidates" if s["fallbacks"] else ""),
-                      highlight=False)
+        console.print(
+            f"per-sample selection kept {s['accepted']} of {s['candidates']} candidates "
+            f"({s['accepted'] / s['candidates']:.0%})"
+            + (f"; {s['fallbacks']} file(s) are the least-bad of 16 candidates" if s["fallbacks"] else ""),
+            highlight=False,
+        )
     if summary.collisions:
-        warn(f"{summary.collisions} file name(s) appeared on disk meanwhile; they were left as they are and the "
-             "next indices used.")
+        warn(
+            f"{summary.collisions} file name(s) appeared on disk meanwhile; they were left as they are and the "
+            "next indices used."
+        )
     if any(c.share_after > 0.5 for c in plan.classes):
         warn("some classes are now more than half synthetic (see above); consider --max-share or BalancedDataset.")
     console.print(f"undo with `augment-gan clean {plan.out_dir}`.", highlight=False)
 
 
 def clean(
-    data_dir: Annotated[Path, typer.Argument(help="The folder augment wrote into (DATA_DIR, or its --out).",
-                                             show_default=False)],
+    data_dir: Annotated[
+        Path, typer.Argument(help="The folder augment wrote into (DATA_DIR, or its --out).", show_default=False)
+    ],
     dry_run: Annotated[bool, typer.Option(help="List what would be removed; remove nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -187,50 +250,101 @@ def clean(
     else:
         console.print(f"{verb} {len(result.removed)} generated file(s) from {result.root}.", highlight=False)
     if result.kept_edited:
-        err_console.print(styled("kept", "yellow", f" {len(result.kept_edited)} generated file(s) edited since they "
-                                 "were written (still listed in the manifest, so they stay out of real counts): "
-                                 + ", ".join(result.kept_edited)), highlight=False, soft_wrap=True)
+        err_console.print(
+            styled(
+                "kept",
+                "yellow",
+                f" {len(result.kept_edited)} generated file(s) edited since they "
+                "were written (still listed in the manifest, so they stay out of real counts): "
+                + ", ".join(result.kept_edited),
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.kept_other:
-        err_console.print(styled("kept", "yellow", f" {len(result.kept_other)} listed path(s) that are not plain "
-                                 "generated files: " + ", ".join(result.kept_other)), highlight=False, soft_wrap=True)
+        err_console.print(
+            styled(
+                "kept",
+                "yellow",
+                f" {len(result.kept_other)} listed path(s) that are not plain "
+                "generated files: " + ", ".join(result.kept_other),
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.gone:
-        console.print(f"{len(result.gone)} listed file(s) were already gone: " + ", ".join(result.gone),
-                      highlight=False, soft_wrap=True)
+        console.print(
+            f"{len(result.gone)} listed file(s) were already gone: " + ", ".join(result.gone),
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.unrecorded:
-        err_console.print(styled("left", "yellow", f" {len(result.unrecorded)} synthetic-named file(s) the manifest "
-                                 "does not list (delete them by hand if unwanted): " + ", ".join(result.unrecorded)),
-                          highlight=False, soft_wrap=True)
+        err_console.print(
+            styled(
+                "left",
+                "yellow",
+                f" {len(result.unrecorded)} synthetic-named file(s) the manifest "
+                "does not list (delete them by hand if unwanted): " + ", ".join(result.unrecorded),
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.had_manifest:
         what = {"removed": "deleted", "rewritten": "rewritten to list only the kept files"}[result.manifest]
         console.print(f"manifest {'would be ' if dry_run else ''}{what}.", highlight=False)
 
 
 def serve(
-    model: Annotated[Optional[str], typer.Option(
-        help="Model dir, or a model name under --models-dir (its PROMOTED version). Default: the only promoted model.",
-        show_default=False)] = SERVE.model,
+    model: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Model dir, or a model name under --models-dir (its PROMOTED version). Default: the only promoted model.",
+            show_default=False,
+        ),
+    ] = SERVE.model,
     models_dir: ModelsDir = SERVE.models_dir,
     host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 listens on every interface.")] = SERVE.host,
     port: Annotated[int, typer.Option(min=1, max=65535, help="HTTP port.")] = SERVE.port,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (each loads its own copy of the model).")] = (
-        SERVE.workers),
-    threads: Annotated[Optional[int], typer.Option(min=1, help="onnxruntime threads per worker [default: cores / workers].",
-                                                   show_default=False)] = SERVE.threads,
-    allow_ungated: Annotated[bool, typer.Option("--allow-ungated", help="Serve a model dir written by `augment-gan export` (no quality gate).")] = SERVE.allow_ungated,
+        SERVE.workers
+    ),
+    threads: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="onnxruntime threads per worker [default: cores / workers].", show_default=False),
+    ] = SERVE.threads,
+    allow_ungated: Annotated[
+        bool,
+        typer.Option("--allow-ungated", help="Serve a model dir written by `augment-gan export` (no quality gate)."),
+    ] = SERVE.allow_ungated,
     select: Annotated[bool, typer.Option(help="Per-sample selection (when the model dir has a judge).")] = SERVE.select,
-    token_file: Annotated[Optional[Path], typer.Option(
-        help="Require 'Authorization: Bearer <token>' (the file's one line) on the generation and model endpoints.",
-        show_default=False)] = SERVE.token_file,
+    token_file: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Require 'Authorization: Bearer <token>' (the file's one line) on the generation and model endpoints.",
+            show_default=False,
+        ),
+    ] = SERVE.token_file,
 ) -> None:
     """Serve a model over HTTP (BentoML): POST /generate, /generate_grid, /generate_batch; GET /model."""
     from augment_gan.service.launch import serve as serve_model
 
     def announce(plan) -> None:
-        console.print(f"serving {plan.model_dir} on {plan.url} ({plan.workers} worker{'s' if plan.workers > 1 else ''}); "
-                      "Ctrl-C stops.", highlight=False)
+        console.print(
+            f"serving {plan.model_dir} on {plan.url} ({plan.workers} worker{'s' if plan.workers > 1 else ''}); "
+            "Ctrl-C stops.",
+            highlight=False,
+        )
 
-    rc = serve_model(model, models_dir, host=host, port=port, workers=workers, threads=threads,
-                     allow_ungated=allow_ungated, select=select, token_file=token_file, on_start=announce)
+    rc = serve_model(
+        model,
+        models_dir,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        allow_ungated=allow_ungated,
+        select=select,
+        token_file=token_file,
+        on_start=announce,
+    )
     raise typer.Exit(rc)
-
-

@@ -21,8 +21,9 @@ def evaluate(
     checkpoint: Annotated[str, opt("latest, all, or a step number.")] = "latest",
     features: Annotated[str, opt("domain (a classifier trained on your data) or inception.")] = EVAL.features,
     samples: Annotated[int, opt("Generated samples per class.")] = EVAL.samples_per_class,
-    inception_weights: Annotated[Optional[Path], opt("pt_inception-2015-12-05-6726825d.pth (for --features "
-                                                     "inception).")] = EVAL.inception_weights,
+    inception_weights: Annotated[
+        Optional[Path], opt("pt_inception-2015-12-05-6726825d.pth (for --features inception).")
+    ] = EVAL.inception_weights,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
     judge_steps: JudgeSteps = EVAL.judge_steps,
     *,
@@ -32,8 +33,12 @@ def evaluate(
     from augment_gan import pipeline
     from augment_gan.evaluation.config import EvalConfig
 
-    cfg = EvalConfig(features=features, samples_per_class=samples, judge_steps=judge_steps,
-                     inception_weights=str(inception_weights) if inception_weights else None)
+    cfg = EvalConfig(
+        features=features,
+        samples_per_class=samples,
+        judge_steps=judge_steps,
+        inception_weights=str(inception_weights) if inception_weights else None,
+    )
     result = pipeline.evaluate(run_dir, checkpoint, evaluation=cfg, thresholds=gate, progress=not as_json)
     if as_json:
         typer.echo(json.dumps(result.reports if len(result.reports) > 1 else result.reports[0], indent=2))
@@ -47,9 +52,14 @@ def evaluate(
 def promote(
     run_dir: RunDirArg,
     checkpoint: Annotated[str, opt("best (the best evaluated step, by the gate) or a step number.")] = "best",
-    utility: Annotated[bool, opt("Run the utility check: a class whose selected samples make a small classifier "
-                                 "significantly worse on held-out real images fails (about a minute on 2 CPU cores "
-                                 "for 10 classes).")] = True,
+    utility: Annotated[
+        bool,
+        opt(
+            "Run the utility check: a class whose selected samples make a small classifier "
+            "significantly worse on held-out real images fails (about a minute on 2 CPU cores "
+            "for 10 classes)."
+        ),
+    ] = True,
     *,
     gate: GateThresholds,
 ) -> None:
@@ -59,13 +69,23 @@ def promote(
     result = pipeline.promote(run_dir, checkpoint, thresholds=gate, utility=utility)
     print_eval_table(result.report)
     if result.model_dir is None:
-        err_console.print(styled("not promoted:", "bold red", f" no class of step {result.step} passed the gate; "
-                                 f"see {result.report_path}."), highlight=False)
+        err_console.print(
+            styled(
+                "not promoted:",
+                "bold red",
+                f" no class of step {result.step} passed the gate; see {result.report_path}.",
+            ),
+            highlight=False,
+        )
         raise typer.Exit(1)
     passed = result.decision["passed_classes"]
-    console.print(Text.assemble(f"promoted step {result.step} to ", (str(result.model_dir), "bold"),
-                                f" ({len(passed)} of {len(result.decision['per_class'])} classes pass: "
-                                f"{', '.join(passed)})"))
+    console.print(
+        Text.assemble(
+            f"promoted step {result.step} to ",
+            (str(result.model_dir), "bold"),
+            f" ({len(passed)} of {len(result.decision['per_class'])} classes pass: {', '.join(passed)})",
+        )
+    )
 
 
 def export(
@@ -77,5 +97,7 @@ def export(
     from augment_gan import pipeline
 
     result = pipeline.export(run_dir, out, checkpoint)
-    console.print(f"exported step {result.step} to {result.model_dir} (ungated: consumers refuse it unless "
-                  "--allow-ungated).", highlight=False)
+    console.print(
+        f"exported step {result.step} to {result.model_dir} (ungated: consumers refuse it unless --allow-ungated).",
+        highlight=False,
+    )

@@ -10,8 +10,27 @@ from typing import Annotated, Optional
 import typer
 
 from augment_gan.cli.options import (
-    BALANCE, NET, RUNTIME, TRAIN, TRAIN_EVAL, BatchSize, CheckpointEvery, DataDir, DWidth, EvalSamples, GWidth,
-    JudgeSteps, LiveLog, ModelsDir, Name, Resolution, Seed, Steps, defaults, gate_options, opt,
+    BALANCE,
+    NET,
+    RUNTIME,
+    TRAIN,
+    TRAIN_EVAL,
+    BatchSize,
+    CheckpointEvery,
+    DataDir,
+    DWidth,
+    EvalSamples,
+    GWidth,
+    JudgeSteps,
+    LiveLog,
+    ModelsDir,
+    Name,
+    Resolution,
+    Seed,
+    Steps,
+    defaults,
+    gate_options,
+    opt,
 )
 from augment_gan.cli.printing import console, err_console, styled
 from augment_gan.contracts.run_dir import RunDir
@@ -34,13 +53,23 @@ def run(
     g_width: GWidth = NET.g_width,
     d_width: DWidth = NET.d_width,
     resolution: Resolution = NET.resolution,
-    eval_every: Annotated[Optional[int], opt("Evaluate and gate every N steps too (a multiple of --checkpoint-every; "
-                                             "default: the last step only).", show_default=False)] = None,
+    eval_every: Annotated[
+        Optional[int],
+        opt(
+            "Evaluate and gate every N steps too (a multiple of --checkpoint-every; default: the last step only).",
+            show_default=False,
+        ),
+    ] = None,
     eval_samples: EvalSamples = TRAIN_EVAL.samples_per_class,
     judge_steps: JudgeSteps = TRAIN_EVAL.judge_steps,
-    out: Annotated[Optional[Path], opt("Balance into this folder: the synthetic files and their manifest, in DATA_DIR's "
-                                       "class layout (DATA_DIR untouched). Without it nothing is balanced.",
-                                       show_default=False)] = BALANCE.out,
+    out: Annotated[
+        Optional[Path],
+        opt(
+            "Balance into this folder: the synthetic files and their manifest, in DATA_DIR's "
+            "class layout (DATA_DIR untouched). Without it nothing is balanced.",
+            show_default=False,
+        ),
+    ] = BALANCE.out,
     target: Annotated[str, opt("With --out: max, N or ratio:R (as `augment --target`).")] = BALANCE.target,
     max_share: Annotated[Optional[float], opt("With --out: cap each class's synthetic share.")] = BALANCE.max_share,
     log: LiveLog = RUNTIME.log,
@@ -53,26 +82,45 @@ def run(
     from augment_gan.training.config import TrainConfig
 
     result = pipeline.run(
-        data_dir, name, models_dir=models_dir, net={"g_width": g_width, "d_width": d_width, "resolution": resolution},
+        data_dir,
+        name,
+        models_dir=models_dir,
+        net={"g_width": g_width, "d_width": d_width, "resolution": resolution},
         train=TrainConfig(steps=steps, batch_size=batch_size, seed=seed, checkpoint_every=checkpoint_every),
         evaluation=EvalConfig(samples_per_class=eval_samples, judge_steps=judge_steps, seed=seed),
-        thresholds=gate, eval_every=eval_every, console=console, log=log,
+        thresholds=gate,
+        eval_every=eval_every,
+        console=console,
+        log=log,
         balance=None if out is None else pipeline.Balance(target=target, max_share=max_share, out=out, seed=seed),
     )
     console.rule("done")
     if result.model_dir is None:
-        err_console.print(styled("not promoted:", "bold red", f" no class of step {result.best_step} passed the gate; "
-                                 f"see {RunDir(result.run_dir).report_path}."), highlight=False, soft_wrap=True)
+        err_console.print(
+            styled(
+                "not promoted:",
+                "bold red",
+                f" no class of step {result.best_step} passed the gate; see {RunDir(result.run_dir).report_path}.",
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
     if result.balanced is not None:
-        console.print(f"wrote {result.balanced.total} synthetic file(s) into {result.balanced_dir} ({data_dir} "
-                      f"untouched); undo with `augment-gan clean {result.balanced_dir}`.", highlight=False,
-                      soft_wrap=True)
+        console.print(
+            f"wrote {result.balanced.total} synthetic file(s) into {result.balanced_dir} ({data_dir} "
+            f"untouched); undo with `augment-gan clean {result.balanced_dir}`.",
+            highlight=False,
+            soft_wrap=True,
+        )
         return
     share = "" if max_share is None else f" --max-share {max_share:g}"
-    console.print(f"model dir {result.model_dir}; balance the folder with `augment-gan augment {data_dir} --model "
-                  f"{result.model_dir}{share} --out DIR` (or without --out, into {data_dir} itself).", highlight=False,
-                  soft_wrap=True)
+    console.print(
+        f"model dir {result.model_dir}; balance the folder with `augment-gan augment {data_dir} --model "
+        f"{result.model_dir}{share} --out DIR` (or without --out, into {data_dir} itself).",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def demo(
@@ -86,6 +134,8 @@ def demo(
     result = demo_job(models_dir, steps, seed, console)
     console.rule("done")
     run_dir = RunDir(result.run_dir)
-    console.print(f"whole demo: {time.perf_counter() - t0:.0f} s. Sample grids: {run_dir.samples_dir}; "
-                  f"report: {run_dir.report_path}"
-                  + (f"; model dir: {result.model_dir}" if result.model_dir else ""), highlight=False)
+    console.print(
+        f"whole demo: {time.perf_counter() - t0:.0f} s. Sample grids: {run_dir.samples_dir}; "
+        f"report: {run_dir.report_path}" + (f"; model dir: {result.model_dir}" if result.model_dir else ""),
+        highlight=False,
+    )

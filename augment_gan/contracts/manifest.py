@@ -49,10 +49,31 @@ from augment_gan.errors import DataError
 from augment_gan.fileio import atomic_write_bytes
 
 __all__ = [  # the journal's names too: callers import the whole contract from here
-    "JOURNAL_NAME", "MANIFEST_NAME", "MANIFEST_TEMP", "MANIFEST_VERSION", "SYNTHETIC_NAME", "SYNTHETIC_TEMP",
-    "Entry", "Journal", "Manifest", "Record", "RecordKind", "StreamKey", "fold", "generated_paths",
-    "index_in_stream", "is_synthetic_rel", "leftover_temps", "name_tag", "new_entry", "parse_journal",
-    "parse_manifest", "stream_key", "stream_prefix", "synthetic_name", "utc_now",
+    "JOURNAL_NAME",
+    "MANIFEST_NAME",
+    "MANIFEST_TEMP",
+    "MANIFEST_VERSION",
+    "SYNTHETIC_NAME",
+    "SYNTHETIC_TEMP",
+    "Entry",
+    "Journal",
+    "Manifest",
+    "Record",
+    "RecordKind",
+    "StreamKey",
+    "fold",
+    "generated_paths",
+    "index_in_stream",
+    "is_synthetic_rel",
+    "leftover_temps",
+    "name_tag",
+    "new_entry",
+    "parse_journal",
+    "parse_manifest",
+    "stream_key",
+    "stream_prefix",
+    "synthetic_name",
+    "utc_now",
 ]
 
 MANIFEST_NAME = ".augment-gan-manifest.json"
@@ -90,7 +111,7 @@ def index_in_stream(name: str, prefix: str) -> tuple[int, str] | None:
     """(index, ext) when ``name`` is a generated file of the stream with this prefix."""
     if not name.startswith(prefix):
         return None
-    m = _INDEX_SUFFIX.match(name[len(prefix):])
+    m = _INDEX_SUFFIX.match(name[len(prefix) :])
     return (int(m.group(1)), m.group(2)) if m else None
 
 
@@ -102,8 +123,16 @@ def is_synthetic_rel(rel: str) -> bool:
 
 def new_entry(path: str, sha256: str, cls: str, model: str, model_version: Any, seed: int, index: int) -> Entry:
     """A ``files`` entry for a file written now."""
-    return {"path": path, "sha256": sha256, "class": cls, "model": model, "model_version": model_version,
-            "seed": seed, "index": index, "created": utc_now()}
+    return {
+        "path": path,
+        "sha256": sha256,
+        "class": cls,
+        "model": model,
+        "model_version": model_version,
+        "seed": seed,
+        "index": index,
+        "created": utc_now(),
+    }
 
 
 def stream_key(entry: Entry) -> StreamKey:
@@ -116,14 +145,17 @@ def utc_now() -> str:
 
 # --- parsing ------------------------------------------------------------------------------
 def _malformed(path: Path, why: str) -> DataError:
-    return DataError(f"the manifest {path} is malformed ({why}); restore it or delete it "
-                     "(the generated images it lists then count as real ones).")
+    return DataError(
+        f"the manifest {path} is malformed ({why}); restore it or delete it "
+        "(the generated images it lists then count as real ones)."
+    )
 
 
 def entry_problem(entry: object) -> str | None:
     """What is wrong with a ``files`` entry (None: nothing)."""
     ok = isinstance(entry, dict) and all(
-        isinstance(entry.get(k), t) and not isinstance(entry.get(k), bool) for k, t in _REQUIRED.items())
+        isinstance(entry.get(k), t) and not isinstance(entry.get(k), bool) for k, t in _REQUIRED.items()
+    )
     return None if ok else f"lacks one of {sorted(_REQUIRED)}"
 
 
@@ -153,8 +185,13 @@ def parse_journal(raw: bytes, path: Path) -> list[Record]:
     return parse_journal_lines(raw, path, entry_problem)
 
 
-def fold(files: list[Entry], streams: dict[StreamKey, int], dirs: list[str], records: Iterable[Record],
-         exists: Callable[[str], bool]) -> None:
+def fold(
+    files: list[Entry],
+    streams: dict[StreamKey, int],
+    dirs: list[str],
+    records: Iterable[Record],
+    exists: Callable[[str], bool],
+) -> None:
     """Add the journal's records to (files, streams, dirs), in place; idempotent.
 
     An intended file becomes a recorded one when its path exists (whatever its bytes:
@@ -266,13 +303,21 @@ class Manifest:
             m.files, m.streams, m.dirs = parse_manifest(m.raw, m.path)
         m.journal_raw = _read(m.journal_path, "augment journal")
         if m.journal_raw is not None:
-            fold(m.files, m.streams, m.dirs, parse_journal(m.journal_raw, m.journal_path),
-                 lambda rel: os.path.lexists(root / rel))
+            fold(
+                m.files,
+                m.streams,
+                m.dirs,
+                parse_journal(m.journal_raw, m.journal_path),
+                lambda rel: os.path.lexists(root / rel),
+            )
         return m
 
     def changed_on_disk(self) -> bool:
         """Whether the manifest or journal differs from what :meth:`load` read (another process)."""
-        return (_read(self.path, "manifest"), _read(self.journal_path, "augment journal")) != (self.raw, self.journal_raw)
+        return (_read(self.path, "manifest"), _read(self.journal_path, "augment journal")) != (
+            self.raw,
+            self.journal_raw,
+        )
 
     def stream_next(self, key: StreamKey) -> int:
         return self.streams.get(key, 0)
@@ -280,8 +325,10 @@ class Manifest:
     def to_bytes(self) -> bytes:
         # One entry per line: readable, diffable, and much smaller than indent=2.
         lines = ",\n  ".join(json.dumps(e, sort_keys=False) for e in self.files)
-        streams = [{"class": c, "model": m, "model_version": v, "seed": s, "next_index": n}
-                   for (c, m, v, s), n in sorted(self.streams.items())]
+        streams = [
+            {"class": c, "model": m, "model_version": v, "seed": s, "next_index": n}
+            for (c, m, v, s), n in sorted(self.streams.items())
+        ]
         head = {"version": MANIFEST_VERSION, "generator": "augment-gan", "updated": utc_now()}
         text = json.dumps(head)[:-1] + ',\n "files": [' + (f"\n  {lines}\n " if lines else "") + "],\n"
         text += f' "streams": {json.dumps(streams)},\n "dirs": {json.dumps(self.dirs)}\n}}\n'

@@ -45,7 +45,7 @@ def _parse_record(line: bytes, entry_problem: EntryCheck) -> Record | None:
         return None
     if not isinstance(doc, dict) or len(doc) != 1:
         raise ValueError("expected an object with one key, file, dir or dropped")
-    (key, value), = doc.items()
+    ((key, value),) = doc.items()
     try:
         kind = RecordKind(key)
     except ValueError:
@@ -86,8 +86,10 @@ def _is_record(line: bytes, entry_problem: EntryCheck) -> bool:
 
 
 def _malformed(path: Path, why: str) -> DataError:
-    return DataError(f"the augment journal {path} is malformed ({why}); restore it or delete it "
-                     "(the generated images it lists then count as real ones).")
+    return DataError(
+        f"the augment journal {path} is malformed ({why}); restore it or delete it "
+        "(the generated images it lists then count as real ones)."
+    )
 
 
 class Journal:
@@ -124,7 +126,7 @@ class Journal:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         view = memoryview(data)
         while view:
-            view = view[os.write(self._fd, view):]
+            view = view[os.write(self._fd, view) :]
         if durable:
             os.fsync(self._fd)
             if not self._dir_synced:

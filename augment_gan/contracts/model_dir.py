@@ -103,8 +103,9 @@ def write_model_dir(
         "version": version,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **{k: v for k, v in card.items() if k not in ("format", "name", "version", "created")},
-        "files": {fname: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-                  for fname, data in files.items()},
+        "files": {
+            fname: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for fname, data in files.items()
+        },
     }
     tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp"))
     try:
@@ -178,8 +179,9 @@ def require_gated(model_dir: Path, card: dict[str, Any], how_to_allow: str) -> N
 
 
 def read_card(model_dir: Path) -> ModelCard:
-    return read_stamped_json(Path(model_dir) / CARD_NAME, CARD_FORMAT, ModelError,
-                             f"{model_dir} is not a model dir (no {CARD_NAME}).")
+    return read_stamped_json(
+        Path(model_dir) / CARD_NAME, CARD_FORMAT, ModelError, f"{model_dir} is not a model dir (no {CARD_NAME})."
+    )
 
 
 def verify_file(model_dir: Path, card: dict[str, Any], fname: str) -> Path:

@@ -20,7 +20,9 @@ class ClassRecord(TypedDict):
     n_holdout: int
     n_fake: int
     n_reference: int
-    reference: Literal["holdout", "judge-unseen", "all-real"]  # what the samples were compared with ("all-real": older reports)
+    reference: Literal[
+        "holdout", "judge-unseen", "all-real"
+    ]  # what the samples were compared with ("all-real": older reports)
     fid: float
     kid: float
     kid_std: float

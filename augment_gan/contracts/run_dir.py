@@ -119,8 +119,9 @@ class RunDir:
         atomic_write_json(self.config_path, {"format": CONFIG_FORMAT, **config})
 
     def read_config(self) -> dict[str, Any]:
-        return read_stamped_json(self.config_path, CONFIG_FORMAT, CheckpointError,
-                                 f"{self.root} is not a run dir (no {CONFIG_NAME}).")
+        return read_stamped_json(
+            self.config_path, CONFIG_FORMAT, CheckpointError, f"{self.root} is not a run dir (no {CONFIG_NAME})."
+        )
 
     def write_split(self, fraction: float, seed: int, holdout: list[str]) -> None:
         atomic_write_json(self.split_path, {"fraction": fraction, "seed": seed, "holdout": holdout})

@@ -57,6 +57,7 @@ PIXEL_SIDE = 32  # pixel copies are compared at most this many pixels a side
 MAX_ATTEMPTS = 16  # candidates a consumer tries per sample before it uses the least-bad one
 MAX_REFERENCE = 2000  # real images kept per class for each test (evenly spread)
 
+
 # --- the arithmetic (numpy only) --------------------------------------------------------
 def pixel_vectors(images_nhwc: np.ndarray) -> np.ndarray:
     """float32 (N, P): images block-averaged down to at most :data:`PIXEL_SIDE` a side."""
@@ -174,14 +175,19 @@ def build_reference(per_class: Sequence[dict[str, np.ndarray]]) -> dict[str, np.
         keep = _spread(len(ref["train_images"]), MAX_REFERENCE)
         pixels = pixel_vectors(ref["train_images"][keep])
         features = np.asarray(ref["train_features"], np.float32)[keep]
-        unseen = np.flatnonzero(np.asarray(ref["train_unseen"], bool)[keep])[:MAX_REFERENCE // 4]
+        unseen = np.flatnonzero(np.asarray(ref["train_unseen"], bool)[keep])[: MAX_REFERENCE // 4]
         bars.append((copy_bar(pixels, unseen), copy_bar(features, unseen)))
         support = np.asarray(ref["support_features"], np.float32)[_spread(len(ref["support_features"]), MAX_REFERENCE)]
         radius, tau = support_radii(support)
         pixels = pixels.round().astype(np.uint8)  # block means to the nearest level: 4x smaller on disk
-        out |= {f"pixels_{c}": pixels, f"pixels_nn_{c}": nearest_other(pixels),
-                f"features_{c}": features, f"features_nn_{c}": nearest_other(features),
-                f"support_{c}": support, f"radius_{c}": radius}
+        out |= {
+            f"pixels_{c}": pixels,
+            f"pixels_nn_{c}": nearest_other(pixels),
+            f"features_{c}": features,
+            f"features_nn_{c}": nearest_other(features),
+            f"support_{c}": support,
+            f"radius_{c}": radius,
+        }
         taus.append(tau)
     out["tau"] = np.asarray(taus, np.float64)
     out["copy_bar"] = np.asarray(bars, np.float64).reshape(-1, 2)  # per class: (pixels, features)
@@ -229,23 +235,30 @@ class Checks:
         return out
 
 
-def verdicts(logits: np.ndarray, features: np.ndarray, pixels: np.ndarray, labels: np.ndarray,
-             reference: dict[str, np.ndarray]) -> Checks:
+def verdicts(
+    logits: np.ndarray, features: np.ndarray, pixels: np.ndarray, labels: np.ndarray, reference: dict[str, np.ndarray]
+) -> Checks:
     """The three tests for each sample, from the judge's ``logits`` and ``features``, its
     :func:`pixel_vectors` and the class it was generated for (``labels``)."""
     labels = np.asarray(labels, np.int64).reshape(-1)
     n = len(labels)
     tau = np.asarray(reference["tau"], np.float64)
     bars = np.asarray(reference["copy_bar"], np.float64)
-    checks = Checks(class_ok=(np.asarray(logits).argmax(1) == labels) if n else np.zeros(0, bool),
-                    copy_pixels=np.zeros(n, bool), copy_features=np.zeros(n, bool),
-                    realism=np.zeros(n), in_support=np.zeros(n, bool))
+    checks = Checks(
+        class_ok=(np.asarray(logits).argmax(1) == labels) if n else np.zeros(0, bool),
+        copy_pixels=np.zeros(n, bool),
+        copy_features=np.zeros(n, bool),
+        realism=np.zeros(n),
+        in_support=np.zeros(n, bool),
+    )
     for c in np.unique(labels):
         rows = labels == c
-        checks.copy_pixels[rows] = copy_ratios(pixels[rows], reference[f"pixels_{c}"],
-                                               reference[f"pixels_nn_{c}"]) < bars[c][0]
-        checks.copy_features[rows] = copy_ratios(features[rows], reference[f"features_{c}"],
-                                                 reference[f"features_nn_{c}"]) < bars[c][1]
+        checks.copy_pixels[rows] = (
+            copy_ratios(pixels[rows], reference[f"pixels_{c}"], reference[f"pixels_nn_{c}"]) < bars[c][0]
+        )
+        checks.copy_features[rows] = (
+            copy_ratios(features[rows], reference[f"features_{c}"], reference[f"features_nn_{c}"]) < bars[c][1]
+        )
         score = realism(features[rows], reference[f"support_{c}"], reference[f"radius_{c}"])
         checks.realism[rows] = score
         checks.in_support[rows] = score >= tau[c]

@@ -47,15 +47,10 @@ class DecodeOptions:
                 f"{self.resolution!r}; pick one of those."
             )
         if isinstance(self.channels, bool) or self.channels not in ("auto", 1, 3):
-            raise ConfigError(
-                f"Channels must be 'auto', 1 or 3, got {self.channels!r}; pick one of those."
-            )
+            raise ConfigError(f"Channels must be 'auto', 1 or 3, got {self.channels!r}; pick one of those.")
         mp = self.max_pixels
         if isinstance(mp, bool) or not isinstance(mp, int) or mp <= 0:
-            raise ConfigError(
-                f"max_pixels must be a positive integer, got {mp!r}; pass e.g. "
-                f"{DEFAULT_MAX_PIXELS}."
-            )
+            raise ConfigError(f"max_pixels must be a positive integer, got {mp!r}; pass e.g. {DEFAULT_MAX_PIXELS}.")
 
 
 class SkipKind(str, enum.Enum):
@@ -138,7 +133,7 @@ def open_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
                 raise ImageSkip(
                     SkipKind.TOO_LARGE,
                     f"image has {width}×{height} = {pixels} pixels, over the limit of "
-                    f"{max_pixels} (possible decompression bomb)"
+                    f"{max_pixels} (possible decompression bomb)",
                 )
             if pixels == 0:
                 raise ImageSkip(SkipKind.EMPTY, f"image has {width}×{height} = 0 pixels")
@@ -181,10 +176,7 @@ def is_grayscale(img: Image.Image) -> bool:
         return True
     rgb_img = img if mode == "RGB" else to_channels(img, 3)
     r, g, b = rgb_img.split()
-    return (
-        ImageChops.difference(r, g).getbbox() is None
-        and ImageChops.difference(g, b).getbbox() is None
-    )
+    return ImageChops.difference(r, g).getbbox() is None and ImageChops.difference(g, b).getbbox() is None
 
 
 def _high_depth_to_l(img: Image.Image) -> Image.Image:

@@ -18,9 +18,7 @@ from augment_gan.errors import DataError
 DEFAULT_MINORITY = {7: 40, 8: 30, 9: 20}
 
 
-def write_digits_folder(
-    out_dir: Path, minority: dict[int, int] | None = None, seed: int = 0
-) -> dict[str, int]:
+def write_digits_folder(out_dir: Path, minority: dict[int, int] | None = None, seed: int = 0) -> dict[str, int]:
     """Write ``out_dir/<digit>/digit-XXXX.png`` (8x8, white ink on black) and return counts.
 
     Refuses a non-empty ``out_dir`` that is not already such a folder, so it can never mix

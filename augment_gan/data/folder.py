@@ -18,9 +18,7 @@ from pathlib import Path
 from augment_gan.contracts.manifest import generated_paths
 from augment_gan.errors import DataError
 
-IMAGE_EXTENSIONS: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-)
+IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 
 
 @dataclass(frozen=True)
@@ -81,9 +79,7 @@ def _walk_class(root: Path, class_name: str) -> list[tuple[str, Path]]:
     return found
 
 
-def scan_folder(
-    root: str | os.PathLike[str], *, include_synthetic: bool = False
-) -> FolderScan:
+def scan_folder(root: str | os.PathLike[str], *, include_synthetic: bool = False) -> FolderScan:
     """List the image files of a class-per-sub-folder dataset without decoding them.
 
     Args:
@@ -97,13 +93,9 @@ def scan_folder(
     """
     given = Path(root).expanduser()
     if not given.exists():
-        raise DataError(
-            f"Data folder {given} does not exist; pass a folder with one sub-folder per class."
-        )
+        raise DataError(f"Data folder {given} does not exist; pass a folder with one sub-folder per class.")
     if not given.is_dir():
-        raise DataError(
-            f"Data path {given} is not a folder; pass a folder with one sub-folder per class."
-        )
+        raise DataError(f"Data path {given} is not a folder; pass a folder with one sub-folder per class.")
     root_path = given.resolve()
     classes = _class_dirs(root_path)
     if not classes:

@@ -91,9 +91,7 @@ class _Decoded:
     skipped: list[Skipped]
 
 
-def _decode_one(
-    entry: FileEntry, options: DecodeOptions
-) -> tuple[np.ndarray, bool, tuple[int, int], str]:
+def _decode_one(entry: FileEntry, options: DecodeOptions) -> tuple[np.ndarray, bool, tuple[int, int], str]:
     """Decode, convert and resize one file; returns (array, is_gray, (W, H), mode)."""
     img = open_image(entry.path, options.max_pixels)
     try:
@@ -235,10 +233,7 @@ def _resolve_cache_dir(cache_dir: str | os.PathLike[str] | None, root: Path) -> 
     resolved = chosen.resolve()
     if resolved == root or root in resolved.parents:
         # Anything written under the data folder risks becoming a bogus class or image.
-        raise ConfigError(
-            f"The cache dir {resolved} is inside the data folder {root}; choose a cache dir "
-            "outside it."
-        )
+        raise ConfigError(f"The cache dir {resolved} is inside the data folder {root}; choose a cache dir outside it.")
     return resolved
 
 

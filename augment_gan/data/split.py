@@ -9,7 +9,6 @@ import torch
 
 from augment_gan.errors import ConfigError
 
-
 MIN_HOLDOUT = 3  # held out of even a small class, so the utility check has real images the GAN never saw
 
 

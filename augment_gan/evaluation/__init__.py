@@ -12,7 +12,23 @@ from augment_gan.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
-        "extractors": ("FeatureExtractor", "available_extractors", "extract_features", "get_extractor", "register_extractor"),
-        "metrics": ("copy_check", "copy_ratio_check", "feature_statistics", "fid", "frechet_distance", "kid", "manifold_metrics", "prdc", "precision_recall"),
+        "extractors": (
+            "FeatureExtractor",
+            "available_extractors",
+            "extract_features",
+            "get_extractor",
+            "register_extractor",
+        ),
+        "metrics": (
+            "copy_check",
+            "copy_ratio_check",
+            "feature_statistics",
+            "fid",
+            "frechet_distance",
+            "kid",
+            "manifold_metrics",
+            "prdc",
+            "precision_recall",
+        ),
     },
 )

@@ -46,9 +46,15 @@ import numpy as np
 
 # Metric -> +1 when higher is better, -1 when lower is better.
 DIRECTION = {"fid": -1, "kid": -1, "precision": 1, "recall": 1, "coverage": 1, "copy_rate": -1}
-BAD_SET = {"fid": "another class", "kid": "another class", "precision": "another class",
-           "recall": "one image repeated", "coverage": "one image repeated",
-           "copy_rate": "training images repeated", "class_consistency": "another class"}
+BAD_SET = {
+    "fid": "another class",
+    "kid": "another class",
+    "precision": "another class",
+    "recall": "one image repeated",
+    "coverage": "one image repeated",
+    "copy_rate": "training images repeated",
+    "class_consistency": "another class",
+}
 BAND_KID_SUBSETS = 10  # KID subsets per draw (the evaluation's own KID uses EvalConfig.kid_subsets)
 POWER_DRAWS = 8  # draws that also score the bad sets (only their median is kept)
 JITTER = 1e-3  # bad sets of repeated images get this much noise (x feature std), so k-NN ties break
@@ -106,6 +112,7 @@ def real_band(
     "hi", "bad", "bad_set"}}}``: ``lo``/``hi`` are the band's quantiles at the joint
     ``level``; ``bad`` is the median bad-set value.
     """
+
     def fits(c: int, scale_down: bool = False) -> bool:
         return roles(sizes, len(unseen[c]), len(unseen[c]) + len(seen[c]), scale_down=scale_down) is not None
 
@@ -127,12 +134,12 @@ def real_band(
         u = unseen[donor]
         n_ref, m, n_train = roles(sizes, len(u), len(u) + len(seen[donor]), scale_down=scale_down)  # type: ignore[misc]
         perm = rng.permutation(len(u))
-        fake, reference = u[perm[:m]], u[perm[m:m + n_ref]]
+        fake, reference = u[perm[:m]], u[perm[m : m + n_ref]]
         others = np.concatenate([seen[donor], u[perm[m:]]])
         train = others[rng.permutation(len(others))[:n_train]]
         m_used, n_reference = min(m_used, m), max(n_reference, n_ref)
 
-        def score(samples: np.ndarray) -> dict[str, Any]:
+        def score(samples: np.ndarray, reference=reference, train=train) -> dict[str, Any]:
             return metrics(reference=reference, train=train, holdout=reference[:0], fake=samples)
 
         record = score(fake)
@@ -152,12 +159,24 @@ def real_band(
             "bad": float(np.median(bad_values)) if bad_values else None,
             "bad_set": BAD_SET[name],
         }
-    return {"draws": draws, "source": source, "n_reference": n_reference, "n_fake": int(m_used), "level": level,
-            "metrics": bands}
+    return {
+        "draws": draws,
+        "source": source,
+        "n_reference": n_reference,
+        "n_fake": int(m_used),
+        "level": level,
+        "metrics": bands,
+    }
 
 
-def _bad_sets(by_class: list[np.ndarray], donor: int, train: np.ndarray, fake: np.ndarray,
-              score: Callable[[np.ndarray], dict[str, Any]], rng: np.random.Generator) -> dict[str, Any]:
+def _bad_sets(
+    by_class: list[np.ndarray],
+    donor: int,
+    train: np.ndarray,
+    fake: np.ndarray,
+    score: Callable[[np.ndarray], dict[str, Any]],
+    rng: np.random.Generator,
+) -> dict[str, Any]:
     """Each metric's value on its bad set, at the draw's sizes."""
     m = len(fake)
     jitter = JITTER * float(fake.std()) * rng.standard_normal(fake.shape)
@@ -188,8 +207,12 @@ def consistency_band(predicted: np.ndarray, labels: np.ndarray, own: int, level:
     centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     others = ~mine
     bad = float(np.mean(predicted[others] == own)) if others.any() else None
-    return {"lo": max(0.0, (centre - half) / (1 + z * z / n)), "hi": p, "bad": bad,
-            "bad_set": BAD_SET["class_consistency"]}
+    return {
+        "lo": max(0.0, (centre - half) / (1 + z * z / n)),
+        "hi": p,
+        "bad": bad,
+        "bad_set": BAD_SET["class_consistency"],
+    }
 
 
 def binomial_upper(p: float, m: int, level: float) -> float:
@@ -198,8 +221,9 @@ def binomial_upper(p: float, m: int, level: float) -> float:
     return min(1.0, p + z * math.sqrt(p * (1 - p) / max(m, 1)))
 
 
-def own_copy_rate(train: np.ndarray, holdout: np.ndarray, ratio: float, *, cap: int = 1000,
-                  seed: int = 0) -> tuple[int, int]:
+def own_copy_rate(
+    train: np.ndarray, holdout: np.ndarray, ratio: float, *, cap: int = 1000, seed: int = 0
+) -> tuple[int, int]:
     """(k, n): how many of the class's n real images the ratio test calls copies of another
     training image. Training images are tested against the others (leave-one-out: their
     nearest other image's own nearest neighbour excludes them too), held-out ones against

@@ -114,9 +114,7 @@ def squared_distance_blocks(
         yield DistanceBlock(start, sq, error[start:stop])
 
 
-def exact_distances(
-    x: torch.Tensor, rows: torch.Tensor, y: torch.Tensor, columns: torch.Tensor
-) -> torch.Tensor:
+def exact_distances(x: torch.Tensor, rows: torch.Tensor, y: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
     """Return float64 ``|x[rows[i]] - y[columns[i]]|``, computed from the differences.
 
     Every exact distance in this package goes through here, and the result for a pair
@@ -240,9 +238,7 @@ def kth_neighbour_distances(
     return distances, indices
 
 
-def knn_radii(
-    features: torch.Tensor, k: int, *, chunk_size: int = DEFAULT_CHUNK_SIZE
-) -> torch.Tensor:
+def knn_radii(features: torch.Tensor, k: int, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> torch.Tensor:
     """Return each point's exact distance to its k-th nearest neighbour in the set, not itself."""
     return kth_neighbour_distances(features, None, ks=(k,), chunk_size=chunk_size)[0][:, 0]
 

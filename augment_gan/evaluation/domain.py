@@ -17,8 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from augment_gan.evaluation.config import JUDGE_STEPS
 from augment_gan.data.cache import default_cache_dir
+from augment_gan.evaluation.config import JUDGE_STEPS
 from augment_gan.evaluation.extractors import FeatureExtractor
 from augment_gan.fileio import atomic_write
 
@@ -48,7 +48,8 @@ class DomainJudge(FeatureExtractor):
             block(channels, width, 2),  # state size: width x H/2 x W/2
             block(width, width * 2, 2),  # (2 width) x H/4 x W/4
             block(width * 2, width * 4, 1),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
         )
         self.head = nn.Linear(self.feature_dim, num_classes)
 
@@ -75,8 +76,10 @@ class DomainJudge(FeatureExtractor):
         """Class logits per image (N x num_classes, float32, on the CPU)."""
         self.eval()
         device = next(self.parameters()).device
-        out = [self.logits(images_uint8[i : i + batch_size].to(device)).float().cpu()
-               for i in range(0, len(images_uint8), batch_size)]
+        out = [
+            self.logits(images_uint8[i : i + batch_size].to(device)).float().cpu()
+            for i in range(0, len(images_uint8), batch_size)
+        ]
         return torch.cat(out) if out else torch.zeros(0, self.num_classes)
 
     def predict(self, images_uint8: torch.Tensor, batch_size: int = 256) -> np.ndarray:
@@ -102,8 +105,9 @@ def _random_shift(x: torch.Tensor, g: torch.Generator, max_shift: int) -> torch.
     return torch.stack([padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(n)])
 
 
-def train_judge(images: torch.Tensor, labels: torch.Tensor, num_classes: int, cfg: JudgeConfig,
-                weights: torch.Tensor | None = None) -> DomainJudge:
+def train_judge(
+    images: torch.Tensor, labels: torch.Tensor, num_classes: int, cfg: JudgeConfig, weights: torch.Tensor | None = None
+) -> DomainJudge:
     """Train on uint8 images with class-balanced batches (small classes matter most here), or
     batches drawn with the given per-image sampling ``weights``."""
     g = torch.Generator().manual_seed(cfg.seed)

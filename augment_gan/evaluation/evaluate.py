@@ -33,8 +33,14 @@ import torch
 from augment_gan.contracts.reports import EvalReport
 from augment_gan.contracts.run_dir import RunDir, read_run_config
 from augment_gan.data import ImageData
-from augment_gan.evaluation.calibration import (BAND_KID_SUBSETS, Sizes, binomial_upper, consistency_band,
-                                                own_copy_rate, real_band)
+from augment_gan.evaluation.calibration import (
+    BAND_KID_SUBSETS,
+    Sizes,
+    binomial_upper,
+    consistency_band,
+    own_copy_rate,
+    real_band,
+)
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.domain import JudgeConfig, load_or_train_judge, per_class_accuracy
 from augment_gan.evaluation.extractors import extract_features, get_extractor
@@ -96,8 +102,11 @@ def run_judge(run_dir: Path, data: ImageData, cfg: EvalConfig) -> tuple[torch.Te
     train_idx, hold_idx = split_indices(run_dir, data)
     judge_idx = judge_split(train_idx.numpy(), data.labels.numpy(), cfg.seed)
     judge = load_or_train_judge(
-        data.images[judge_idx], data.labels[judge_idx], len(data.classes),
-        dataset_key=data.key, train_paths=[data.paths[i] for i in judge_idx],
+        data.images[judge_idx],
+        data.labels[judge_idx],
+        len(data.classes),
+        dataset_key=data.key,
+        train_paths=[data.paths[i] for i in judge_idx],
         cfg=JudgeConfig(steps=cfg.judge_steps, seed=cfg.seed),
     )
     is_judge = np.zeros(len(data.labels), dtype=bool)
@@ -119,10 +128,14 @@ def selection_inputs(run_dir: Path, cfg: EvalConfig, data: ImageData | None = No
     per_class = []
     for c in range(len(data.classes)):
         train = np.flatnonzero((labels == c) & is_train)
-        per_class.append({"train_images": data.images[torch.from_numpy(train)].permute(0, 2, 3, 1).numpy(),
-                          "train_features": features[train],
-                          "train_unseen": ~is_judge[train],
-                          "support_features": features[(labels == c) & ~is_judge]})
+        per_class.append(
+            {
+                "train_images": data.images[torch.from_numpy(train)].permute(0, 2, 3, 1).numpy(),
+                "train_features": features[train],
+                "train_unseen": ~is_judge[train],
+                "support_features": features[(labels == c) & ~is_judge],
+            }
+        )
     return judge, per_class
 
 
@@ -133,8 +146,9 @@ class RunEvaluator:
     checkpoint; that is what keeps ``--eval-every`` cheap during training.
     """
 
-    def __init__(self, run_dir: Path, cfg: EvalConfig = EvalConfig(), data: ImageData | None = None,
-                 progress: bool = False) -> None:
+    def __init__(
+        self, run_dir: Path, cfg: EvalConfig = EvalConfig(), data: ImageData | None = None, progress: bool = False
+    ) -> None:
         self.run_dir, self.cfg = Path(run_dir), cfg
         self.config = read_run_config(run_dir)
         self.data = data if data is not None else load_run_data(run_dir, progress=progress)
@@ -210,8 +224,9 @@ class RunEvaluator:
             overall_fake.append(fake_c[: min(k, n)])
 
         real_all, fake_all = np.concatenate(overall_real), np.concatenate(overall_fake)
-        kid_mean, kid_std = kid(real_all, fake_all, num_subsets=cfg.kid_subsets,
-                                subset_size=cfg.kid_subset_size, seed=cfg.seed)
+        kid_mean, kid_std = kid(
+            real_all, fake_all, num_subsets=cfg.kid_subsets, subset_size=cfg.kid_subset_size, seed=cfg.seed
+        )
         overall = {
             "fid": fid(real_all, fake_all),
             "kid": kid_mean,
@@ -229,8 +244,11 @@ class RunEvaluator:
             "step": step,
             "features": cfg.features,
             "config": asdict(cfg),
-            "judge": {"accuracy": self.judge_report["accuracy"], "n": self.judge_report["n"],
-                      "per_class": {self.classes[c]: v for c, v in self.judge_report["per_class"].items()}},
+            "judge": {
+                "accuracy": self.judge_report["accuracy"],
+                "n": self.judge_report["n"],
+                "per_class": {self.classes[c]: v for c, v in self.judge_report["per_class"].items()},
+            },
             "overall": overall,
             "classes": per_class,
             "seconds": time.perf_counter() - t0,
@@ -261,8 +279,13 @@ class RunEvaluator:
         band = real_band(
             [self.real_features[m & ~self.is_judge] for m in classes],
             [self.real_features[m & self.is_judge] for m in classes],
-            c, sizes, lambda **sets: class_metrics(**sets, cfg=cfg),
-            draws=cfg.band_draws, false_rejection=cfg.band_false_rejection, seed=cfg.seed + c)
+            c,
+            sizes,
+            lambda **sets: class_metrics(**sets, cfg=cfg),
+            draws=cfg.band_draws,
+            false_rejection=cfg.band_false_rejection,
+            seed=cfg.seed + c,
+        )
         if band is None:
             return None
         unseen = ~self.is_judge
@@ -271,12 +294,17 @@ class RunEvaluator:
             band["metrics"]["class_consistency"] = consistency
         # the copy band widens to this class's own near-duplicate rate, at the samples' count
         mine = classes[c]
-        k, n = own_copy_rate(self.real_features[mine & self.is_train], self.real_features[mine & ~self.is_train],
-                             cfg.copy_ratio, seed=cfg.seed)
+        k, n = own_copy_rate(
+            self.real_features[mine & self.is_train],
+            self.real_features[mine & ~self.is_train],
+            cfg.copy_ratio,
+            seed=cfg.seed,
+        )
         copies = band["metrics"].get("copy_rate")
         if copies is not None and n:
-            copies.update(hi=max(copies["hi"], binomial_upper(k / n, sizes.n_fake, band["level"])),
-                          own_rate=k / n, own_n=n)
+            copies.update(
+                hi=max(copies["hi"], binomial_upper(k / n, sizes.n_fake, band["level"])), own_rate=k / n, own_n=n
+            )
         return band
 
     def _reference(self, c: int) -> tuple[np.ndarray, str]:
@@ -291,8 +319,9 @@ def class_metrics(
 ) -> dict[str, Any]:
     """Every per-class number from features: the reference set, the class's training and
     held-out real images, and its generated samples. Sample sizes ride along."""
-    kid_mean, kid_std = kid(reference, fake, num_subsets=cfg.kid_subsets, subset_size=cfg.kid_subset_size,
-                            seed=cfg.seed)
+    kid_mean, kid_std = kid(
+        reference, fake, num_subsets=cfg.kid_subsets, subset_size=cfg.kid_subset_size, seed=cfg.seed
+    )
     n_pr = min(len(reference), len(fake))
     record: dict[str, Any] = {
         "n_train": int(len(train)),

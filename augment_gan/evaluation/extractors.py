@@ -57,9 +57,7 @@ def register_extractor(name: str, factory: ExtractorFactory, *, overwrite: bool 
     if not callable(factory):
         raise ValueError(f"The factory for extractor {name!r} must be callable, got {factory!r}.")
     if name in _REGISTRY and not overwrite:
-        raise ValueError(
-            f"An extractor named {name!r} is already registered; pass overwrite=True to replace it."
-        )
+        raise ValueError(f"An extractor named {name!r} is already registered; pass overwrite=True to replace it.")
     _REGISTRY[name] = factory
 
 
@@ -81,8 +79,7 @@ def get_extractor(name: str, **kwargs: Any) -> FeatureExtractor:
     extractor = factory(**kwargs)
     if not isinstance(extractor, FeatureExtractor):
         raise TypeError(
-            f"The factory for extractor {name!r} returned {type(extractor).__name__}, "
-            "not a FeatureExtractor."
+            f"The factory for extractor {name!r} returned {type(extractor).__name__}, not a FeatureExtractor."
         )
     return extractor
 
@@ -110,9 +107,7 @@ def extract_features(
     if images.dtype != torch.uint8:
         raise ValueError(f"images_uint8 must have dtype uint8 (0–255), got {images.dtype}.")
     if images.ndim != 4 or images.shape[1] not in (1, 3):
-        raise ValueError(
-            f"images_uint8 must have shape N×C×H×W with C = 1 or 3, got {tuple(images.shape)}."
-        )
+        raise ValueError(f"images_uint8 must have shape N×C×H×W with C = 1 or 3, got {tuple(images.shape)}.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     if device is None:

@@ -25,14 +25,10 @@ def as_feature_tensor(features: Features, name: str, *, min_rows: int = 1) -> to
     elif isinstance(features, torch.Tensor):
         tensor = features.detach().cpu()
     else:
-        raise ValueError(
-            f"{name} must be a numpy array or a torch tensor of shape N×D, "
-            f"got {type(features).__name__}."
-        )
+        raise ValueError(f"{name} must be a numpy array or a torch tensor of shape N×D, got {type(features).__name__}.")
     if tensor.ndim != 2:
         raise ValueError(
-            f"{name} must be a 2-D matrix of shape N×D (one row per image), "
-            f"got shape {tuple(tensor.shape)}."
+            f"{name} must be a 2-D matrix of shape N×D (one row per image), got shape {tuple(tensor.shape)}."
         )
     if tensor.is_complex():
         raise ValueError(f"{name} must hold real numbers, got dtype {tensor.dtype}.")
@@ -43,9 +39,7 @@ def as_feature_tensor(features: Features, name: str, *, min_rows: int = 1) -> to
     if tensor.shape[1] == 0:
         raise ValueError(f"{name} has 0 feature dimensions; expected N×D with D ≥ 1.")
     if tensor.shape[0] < min_rows:
-        raise ValueError(
-            f"{name} has {tensor.shape[0]} rows but this metric needs at least {min_rows}."
-        )
+        raise ValueError(f"{name} has {tensor.shape[0]} rows but this metric needs at least {min_rows}.")
     if not bool(torch.isfinite(tensor).all()):
         raise ValueError(f"{name} contains NaN or infinite values; check the feature extractor.")
     return tensor

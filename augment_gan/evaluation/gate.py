@@ -56,7 +56,7 @@ class GateThresholds:
     min_coverage_vs_real: float = 0.5
 
     @classmethod
-    def from_toml(cls, path: Path) -> "GateThresholds":
+    def from_toml(cls, path: Path) -> GateThresholds:
         try:
             values = tomllib.loads(Path(path).read_text())
         except FileNotFoundError:
@@ -70,7 +70,7 @@ class GateThresholds:
             raise ConfigError(f"gate file {path} has unknown keys {unknown}; known keys: {sorted(known)}.")
         return cls(**values)
 
-    def with_overrides(self, **overrides: float | bool | None) -> "GateThresholds":
+    def with_overrides(self, **overrides: float | bool | None) -> GateThresholds:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -140,8 +140,10 @@ def _band_text(check: Check) -> str:
 
 def _warning(check: Check, n: int) -> str:
     band = check.band or {}
-    return (f"{check.metric} not gated at n={n}: its threshold {check.threshold:.3g} admits "
-            f"{band['bad_set']} ({band['bad']:.3g}); {_band_text(check)}")
+    return (
+        f"{check.metric} not gated at n={n}: its threshold {check.threshold:.3g} admits "
+        f"{band['bad_set']} ({band['bad']:.3g}); {_band_text(check)}"
+    )
 
 
 def apply_gate(report: EvalReport, thresholds: GateThresholds) -> GateDecision:
@@ -150,16 +152,22 @@ def apply_gate(report: EvalReport, thresholds: GateThresholds) -> GateDecision:
     ``calibrated`` by real-vs-real bands."""
     overall_fid = report["overall"]["fid"]
     overall_ok = overall_fid <= thresholds.max_overall_fid
-    overall_reasons = [] if overall_ok else [
-        f"overall fid {overall_fid:.3g} > {thresholds.max_overall_fid:.3g} (n={report['overall']['n_real']})"]
+    overall_reasons = (
+        []
+        if overall_ok
+        else [f"overall fid {overall_fid:.3g} > {thresholds.max_overall_fid:.3g} (n={report['overall']['n_real']})"]
+    )
     per_class = {}
     for name, record in report["classes"].items():
         checks, n = _checks(record, thresholds), record["n_reference"]
         reasons = [_reason(c, n) for c in checks if not c.passed and not c.warning_only]
         reasons += overall_reasons
-        per_class[name] = {"passed": not reasons, "reasons": reasons,
-                           "warnings": [_warning(c, n) for c in checks if c.warning_only],
-                           "calibrated": any(c.band for c in checks)}
+        per_class[name] = {
+            "passed": not reasons,
+            "reasons": reasons,
+            "warnings": [_warning(c, n) for c in checks if c.warning_only],
+            "calibrated": any(c.band for c in checks),
+        }
     return {
         "ran": True,
         "step": report["step"],

@@ -27,9 +27,7 @@ from augment_gan.evaluation.extractors import FeatureExtractor
 
 WEIGHTS_FILENAME = "pt_inception-2015-12-05-6726825d.pth"
 #: Where the file is normally obtained (pytorch-fid's FID_WEIGHTS_URL); fetch it by hand.
-WEIGHTS_URL = (
-    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + WEIGHTS_FILENAME
-)
+WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + WEIGHTS_FILENAME
 WEIGHTS_ENV_VAR = "AUGMENT_GAN_INCEPTION_WEIGHTS"
 INPUT_SIZE = 299
 FEATURE_DIM = 2048
@@ -72,9 +70,7 @@ class FIDInceptionE1(InceptionE):
         branch3x3 = self.branch3x3_1(x)
         branch3x3 = torch.cat([self.branch3x3_2a(branch3x3), self.branch3x3_2b(branch3x3)], 1)
         branch3x3dbl = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
-        branch3x3dbl = torch.cat(
-            [self.branch3x3dbl_3a(branch3x3dbl), self.branch3x3dbl_3b(branch3x3dbl)], 1
-        )
+        branch3x3dbl = torch.cat([self.branch3x3dbl_3a(branch3x3dbl), self.branch3x3dbl_3b(branch3x3dbl)], 1)
         branch_pool = self.branch_pool(self._pool(x))
         return torch.cat([branch1x1, branch3x3, branch3x3dbl, branch_pool], 1)
 

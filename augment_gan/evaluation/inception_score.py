@@ -19,8 +19,9 @@ import numpy as np
 import torch
 
 
-def inception_score(logits: torch.Tensor | np.ndarray, *, splits: int = 10, shuffle: bool = True,
-                    seed: int = 2020) -> tuple[float, float]:
+def inception_score(
+    logits: torch.Tensor | np.ndarray, *, splits: int = 10, shuffle: bool = True, seed: int = 2020
+) -> tuple[float, float]:
     """Mean and standard deviation of the Inception Score over ``splits`` chunks of ``logits`` (N×C)."""
     x = torch.as_tensor(logits)
     if x.dim() != 2 or x.shape[0] < splits or splits < 1:

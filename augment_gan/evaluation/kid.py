@@ -15,9 +15,7 @@ import torch
 from augment_gan.evaluation.features import Features, as_feature_tensor, check_same_dim
 
 
-def polynomial_kernel(
-    x: torch.Tensor, y: torch.Tensor, *, degree: int, gamma: float, coef0: float
-) -> torch.Tensor:
+def polynomial_kernel(x: torch.Tensor, y: torch.Tensor, *, degree: int, gamma: float, coef0: float) -> torch.Tensor:
     """Return the float64 kernel matrix ``(gamma · x yᵀ + coef0) ** degree``."""
     return (x @ y.t()).mul_(gamma).add_(coef0).pow_(degree)
 

@@ -36,8 +36,8 @@ import torch
 
 from augment_gan.evaluation.distances import (
     DEFAULT_CHUNK_SIZE,
-    kth_neighbour_distances,
     knn_radii,
+    kth_neighbour_distances,
     squared_distance_blocks,
     strictly_within,
 )
@@ -89,9 +89,7 @@ def manifold_metrics(
         # Rows are real samples, columns fake samples.
         in_real_ball_dc = strictly_within(block, real, fake, real_radii_dc, radius_of_rows=True)
         in_real_ball_pr = (
-            in_real_ball_dc
-            if pr_k == dc_k
-            else strictly_within(block, real, fake, real_radii_pr, radius_of_rows=True)
+            in_real_ball_dc if pr_k == dc_k else strictly_within(block, real, fake, real_radii_pr, radius_of_rows=True)
         )
         in_fake_ball = strictly_within(block, real, fake, fake_radii_pr, radius_of_rows=False)
         fake_in_some_real_ball |= in_real_ball_pr.any(dim=0)
@@ -123,9 +121,7 @@ def prdc(
     module docstring for the one documented difference on exact boundary ties).
     """
     _check_k("nearest_k", nearest_k)
-    return manifold_metrics(
-        real_features, fake_features, pr_k=nearest_k, dc_k=nearest_k, chunk_size=chunk_size
-    )
+    return manifold_metrics(real_features, fake_features, pr_k=nearest_k, dc_k=nearest_k, chunk_size=chunk_size)
 
 
 def precision_recall(

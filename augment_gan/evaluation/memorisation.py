@@ -24,7 +24,10 @@ COPY_RATIO = 0.5
 
 
 def copy_ratio_check(
-    train_features: Features, fake_features: Features, *, ratio: float = COPY_RATIO,
+    train_features: Features,
+    fake_features: Features,
+    *,
+    ratio: float = COPY_RATIO,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> dict[str, Any]:
     """The nearest-neighbour ratio test, per sample.

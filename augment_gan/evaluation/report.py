@@ -96,63 +96,98 @@ def build_report(
     classes = list(report["classes"])
     k = len(fakes) // len(classes)
     judge = report["judge"]
-    parts = [f"<!doctype html><meta charset='utf-8'><title>augment-gan report: step {report['step']}</title>",
-             f"<style>{_STYLE}</style>",
-             f"<h1>Run {html.escape(Path(run_dir).name)}, checkpoint step {report['step']}</h1>",
-             f"<p>Features: <b>{report['features']}</b>. Judge (domain classifier) accuracy on held-out real images: "
-             f"<b>{_fmt(judge['accuracy'])}</b> (n={judge['n']}). Overall FID {_fmt(report['overall']['fid'])}, "
-             f"KID {_fmt(report['overall']['kid'])}.</p>"]
+    parts = [
+        f"<!doctype html><meta charset='utf-8'><title>augment-gan report: step {report['step']}</title>",
+        f"<style>{_STYLE}</style>",
+        f"<h1>Run {html.escape(Path(run_dir).name)}, checkpoint step {report['step']}</h1>",
+        f"<p>Features: <b>{report['features']}</b>. Judge (domain classifier) accuracy on held-out real images: "
+        f"<b>{_fmt(judge['accuracy'])}</b> (n={judge['n']}). Overall FID {_fmt(report['overall']['fid'])}, "
+        f"KID {_fmt(report['overall']['kid'])}.</p>",
+    ]
     if decision is not None:
         passed = decision["passed_classes"]
-        parts.append(f"<p>Gate: <b>{len(passed)} of {len(classes)}</b> classes pass"
-                     + ("" if decision["overall"]["passed"] else
-                        f"; <span class='fail'>{html.escape('; '.join(decision['overall']['reasons']))}</span>")
-                     + ".</p>")
+        parts.append(
+            f"<p>Gate: <b>{len(passed)} of {len(classes)}</b> classes pass"
+            + (
+                ""
+                if decision["overall"]["passed"]
+                else f"; <span class='fail'>{html.escape('; '.join(decision['overall']['reasons']))}</span>"
+            )
+            + ".</p>"
+        )
     parts.append("<h2>Per class: the verdict, generated samples (middle), real images (right)</h2>")
     for c, name in enumerate(classes):
         verdict = "<span class='small'>not gated</span>"
         if decision is not None:
             d = decision["per_class"][name]
-            verdict = ("<span class='pass'>pass</span>" if d["passed"] else
-                       f"<span class='fail'>fail</span><br><span class='small'>{html.escape('; '.join(d['reasons']))}</span>")
+            verdict = (
+                "<span class='pass'>pass</span>"
+                if d["passed"]
+                else f"<span class='fail'>fail</span><br><span class='small'>{html.escape('; '.join(d['reasons']))}</span>"
+            )
             if d.get("warnings"):
                 verdict += f"<br><span class='small'>warning: {html.escape('; '.join(d['warnings']))}</span>"
             verdict += _utility_line(decision.get("utility", {}).get("per_class", {}).get(name))
         fake_grid = make_grid(fakes[c * k : (c + 1) * k][:10], rows=1)
         real_grid = make_grid(reals[c][:10], rows=1) if len(reals[c]) else None
-        parts.append(f"<div class='row'><div class='verdict'><b>{html.escape(name)}</b> {verdict}</div>"
-                     f"<img src='{_png(fake_grid, 2)}' alt='generated {html.escape(name)}'>"
-                     + (f"<img src='{_png(real_grid, 2)}' alt='real {html.escape(name)}'>" if real_grid else "<div></div>")
-                     + "</div>")
+        parts.append(
+            f"<div class='row'><div class='verdict'><b>{html.escape(name)}</b> {verdict}</div>"
+            f"<img src='{_png(fake_grid, 2)}' alt='generated {html.escape(name)}'>"
+            + (f"<img src='{_png(real_grid, 2)}' alt='real {html.escape(name)}'>" if real_grid else "<div></div>")
+            + "</div>"
+        )
     parts.append(SELECTION_MARK)
     curves = metric_curves(RunDir(run_dir))
     if curves is not None:
         parts.append(f"<h2>Over training steps</h2><img src='{_png(curves)}' style='max-width:100%'>")
-    cols = {"fid": "FID", "kid": "KID", "precision": "precision", "recall": "recall", "density": "density",
-            "coverage": "coverage", "class_consistency": "consistency", "judge_confidence": "judge conf.",
-            "copy_rate": "copies"}
+    cols = {
+        "fid": "FID",
+        "kid": "KID",
+        "precision": "precision",
+        "recall": "recall",
+        "density": "density",
+        "coverage": "coverage",
+        "class_consistency": "consistency",
+        "judge_confidence": "judge conf.",
+        "copy_rate": "copies",
+    }
     first = report["classes"][classes[0]]
-    parts.append("<h2>Metrics per class</h2><p class='small'>Every number with its sample size: the real images "
-                 "column gives the class's training images and the reference set (held-out images, or those the "
-                 "judge never trained on) with its size; precision/recall/density/coverage use n_pr per side; "
-                 f"{first['n_fake']} generated samples per class; copies by the {_fmt(first.get('copy_reference'))} "
-                 "test. Below each gated metric, in grey: the range real images of the class's size reach (its "
-                 "real-vs-real band).</p>"
-                 "<table><tr><th class='l'>class</th><th class='l'>gate</th><th class='l'>real images</th>"
-                 + "".join(f"<th>{label}</th>" for label in cols.values()) + "</tr>")
+    parts.append(
+        "<h2>Metrics per class</h2><p class='small'>Every number with its sample size: the real images "
+        "column gives the class's training images and the reference set (held-out images, or those the "
+        "judge never trained on) with its size; precision/recall/density/coverage use n_pr per side; "
+        f"{first['n_fake']} generated samples per class; copies by the {_fmt(first.get('copy_reference'))} "
+        "test. Below each gated metric, in grey: the range real images of the class's size reach (its "
+        "real-vs-real band).</p>"
+        "<table><tr><th class='l'>class</th><th class='l'>gate</th><th class='l'>real images</th>"
+        + "".join(f"<th>{label}</th>" for label in cols.values())
+        + "</tr>"
+    )
     for name in classes:
         rec = report["classes"][name]
-        gate = "" if decision is None else (
-            "<span class='pass'>pass</span>" if decision["per_class"][name]["passed"] else "<span class='fail'>fail</span>")
+        gate = (
+            ""
+            if decision is None
+            else (
+                "<span class='pass'>pass</span>"
+                if decision["per_class"][name]["passed"]
+                else "<span class='fail'>fail</span>"
+            )
+        )
         bands = (rec.get("band") or {}).get("metrics", {})
-        real = (f"train {_fmt(rec.get('n_train'))}, {_fmt(rec.get('reference'))} {_fmt(rec.get('n_reference'))}"
-                f"<br><span class='small'>n_pr {_fmt(rec.get('n_pr'))}</span>")
+        real = (
+            f"train {_fmt(rec.get('n_train'))}, {_fmt(rec.get('reference'))} {_fmt(rec.get('n_reference'))}"
+            f"<br><span class='small'>n_pr {_fmt(rec.get('n_pr'))}</span>"
+        )
         cells = []
         for c in cols:
             value = _fmt(rec.get(c)) + (f" ± {_fmt(rec.get('kid_std'))}" if c == "kid" and rec.get("kid_std") else "")
             cells.append(f"<td>{value}{_band_cell(bands.get(c))}</td>")
-        parts.append(f"<tr><td class='l'>{html.escape(name)}</td><td class='l'>{gate}</td><td class='l'>{real}</td>"
-                     + "".join(cells) + "</tr>")
+        parts.append(
+            f"<tr><td class='l'>{html.escape(name)}</td><td class='l'>{gate}</td><td class='l'>{real}</td>"
+            + "".join(cells)
+            + "</tr>"
+        )
     parts.append("</table>")
     return "\n".join(parts)
 
@@ -166,8 +201,10 @@ def _utility_line(entry: dict | None) -> str:
         return f"<br><span class='small'>utility check: not run ({html.escape(entry.get('why', ''))})</span>"
     ci = change.get("ci95")
     interval = "" if ci is None else f" [{ci[0]:+.2f}, {ci[1]:+.2f}]"
-    return (f"<br><span class='small'>utility check: {html.escape(entry['effect'])}, F1 {change['mean']:+.2f}"
-            f"{interval} on {entry['n_held_out']} held-out images</span>")
+    return (
+        f"<br><span class='small'>utility check: {html.escape(entry['effect'])}, F1 {change['mean']:+.2f}"
+        f"{interval} on {entry['n_held_out']} held-out images</span>"
+    )
 
 
 def _band_cell(band: dict | None) -> str:

@@ -52,8 +52,12 @@ def update_best(run_dir: Path, thresholds: GateThresholds) -> dict[str, Any] | N
         return None
     scored = [(selection_score(apply_gate(r, thresholds), r), r["step"]) for r in reports]
     (passed, neg_kid), step = max(scored)
-    best = {"step": step, "classes_passing": passed, "mean_class_kid": -neg_kid,
-            "criterion": "most classes passing the gate, then lowest mean per-class KID"}
+    best = {
+        "step": step,
+        "classes_passing": passed,
+        "mean_class_kid": -neg_kid,
+        "criterion": "most classes passing the gate, then lowest mean per-class KID",
+    }
     RunDir(run_dir).write_best(best)
     return best
 
@@ -107,6 +111,13 @@ class EvalDuringTraining:
         run = RunDir(trainer.run_dir)
         run.write_eval_report(trainer.step, report)
         best = update_best(trainer.run_dir, self.thresholds)
-        run.append_metrics({"step": trainer.step, "event": "eval", "seconds": report["seconds"],
-                            "classes_passing": len(report["gate"]["passed_classes"]), "best_step": best["step"]})
+        run.append_metrics(
+            {
+                "step": trainer.step,
+                "event": "eval",
+                "seconds": report["seconds"],
+                "classes_passing": len(report["gate"]["passed_classes"]),
+                "best_step": best["step"],
+            }
+        )
         return report

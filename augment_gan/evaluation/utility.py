@@ -55,7 +55,12 @@ def paired(differences: list[float]) -> dict[str, Any]:
     if n < 2:
         return {"mean": mean, "ci95": None, "n": n, "significant": False}
     half = T95.get(n - 1, 1.96) * statistics.stdev(differences) / math.sqrt(n)
-    return {"mean": mean, "ci95": [mean - half, mean + half], "n": n, "significant": bool(mean - half > 0 or mean + half < 0)}
+    return {
+        "mean": mean,
+        "ci95": [mean - half, mean + half],
+        "n": n,
+        "significant": bool(mean - half > 0 or mean + half < 0),
+    }
 
 
 def _scores(model: torch.nn.Module, images: torch.Tensor, labels: np.ndarray, num_classes: int) -> dict[str, Any]:
@@ -72,9 +77,15 @@ def _scores(model: torch.nn.Module, images: torch.Tensor, labels: np.ndarray, nu
     return {"recall": recall, "f1": f1, "macro_f1": statistics.fmean(present) if present else float("nan")}
 
 
-def utility_check(train_images: torch.Tensor, train_labels: torch.Tensor, held_images: torch.Tensor,
-                  held_labels: torch.Tensor, synthetic: dict[int, torch.Tensor], num_classes: int,
-                  cfg: UtilityConfig = UtilityConfig()) -> dict[str, Any]:
+def utility_check(
+    train_images: torch.Tensor,
+    train_labels: torch.Tensor,
+    held_images: torch.Tensor,
+    held_labels: torch.Tensor,
+    synthetic: dict[int, torch.Tensor],
+    num_classes: int,
+    cfg: UtilityConfig = UtilityConfig(),
+) -> dict[str, Any]:
     """The paired comparison. ``synthetic[c]``: uint8 (N, C, H, W) samples of class c (only the
     classes to check). Returns per class (index) ``f1_change`` and ``recall_change`` (paired),
     ``effect`` (helps / hurts / tie by the F1 change; untested), ``n_held_out``; and
@@ -87,7 +98,7 @@ def utility_check(train_images: torch.Tensor, train_labels: torch.Tensor, held_i
     weights[: len(labels)] = 1.0 / counts.clamp(min=1)[labels]
     start = len(labels)
     for c, samples in synthetic.items():
-        weights[start:start + len(samples)] = cfg.share / len(samples)
+        weights[start : start + len(samples)] = cfg.share / len(samples)
         weights[: len(labels)][labels == c] *= 1.0 - cfg.share
         start += len(samples)
     y = held_labels.numpy()
@@ -101,16 +112,28 @@ def utility_check(train_images: torch.Tensor, train_labels: torch.Tensor, held_i
     for c in range(num_classes):
         n_held = int((y == c).sum())
         if c not in synthetic or n_held == 0:
-            per_class[c] = {"effect": "untested", "n_held_out": n_held,
-                            "why": "no synthetic samples added" if c not in synthetic else "no held-out images"}
+            per_class[c] = {
+                "effect": "untested",
+                "n_held_out": n_held,
+                "why": "no synthetic samples added" if c not in synthetic else "no held-out images",
+            }
             continue
         change = paired([w["recall"][c] - b["recall"][c] for b, w in runs])
         f1 = paired([w["f1"][c] - b["f1"][c] for b, w in runs])
         effect = "tie" if not f1["significant"] else ("helps" if f1["mean"] > 0 else "hurts")
-        per_class[c] = {"f1_change": f1, "recall_change": change, "effect": effect, "n_held_out": n_held,
-                        "n_synthetic": int(len(synthetic[c]))}
-    return {"config": asdict(cfg), "macro_f1_change": paired([w["macro_f1"] - b["macro_f1"] for b, w in runs]),
-            "per_class": per_class, "n_held_out": int(len(y))}
+        per_class[c] = {
+            "f1_change": f1,
+            "recall_change": change,
+            "effect": effect,
+            "n_held_out": n_held,
+            "n_synthetic": int(len(synthetic[c])),
+        }
+    return {
+        "config": asdict(cfg),
+        "macro_f1_change": paired([w["macro_f1"] - b["macro_f1"] for b, w in runs]),
+        "per_class": per_class,
+        "n_held_out": int(len(y)),
+    }
 
 
 def apply_utility(decision: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
@@ -124,16 +147,19 @@ def apply_utility(decision: dict[str, Any], result: dict[str, Any]) -> dict[str,
         if entry["effect"] == "hurts":
             ci = entry["f1_change"]["ci95"]
             row["passed"] = False
-            row["reasons"] = [*row.get("reasons", []),
-                              f"its samples made a classifier worse: F1 on held-out real images "
-                              f"{entry['f1_change']['mean']:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}] "
-                              f"({entry['n_held_out']} of this class; utility check)"]
+            row["reasons"] = [
+                *row.get("reasons", []),
+                f"its samples made a classifier worse: F1 on held-out real images "
+                f"{entry['f1_change']['mean']:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}] "
+                f"({entry['n_held_out']} of this class; utility check)",
+            ]
     decision["passed_classes"] = [n for n in decision["per_class"] if decision["per_class"][n]["passed"]]
     return decision
 
 
-def run_utility_check(run_dir: Any, data: Any, decision: dict[str, Any], selected: Any,
-                      cfg: UtilityConfig = UtilityConfig()) -> dict[str, Any]:
+def run_utility_check(
+    run_dir: Any, data: Any, decision: dict[str, Any], selected: Any, cfg: UtilityConfig = UtilityConfig()
+) -> dict[str, Any]:
     """The gate ``decision`` of a run with its utility check folded in (see :func:`apply_utility`).
 
     Checked: the classes the gate passed that are smaller than the largest class (the ones a
@@ -148,9 +174,13 @@ def run_utility_check(run_dir: Any, data: Any, decision: dict[str, Any], selecte
     counts = torch.bincount(labels[train_idx], minlength=len(classes))
     target = int(counts.max())
     n = math.ceil(cfg.share * target)
-    synthetic = {c: torch.from_numpy(np.ascontiguousarray(selected(c, n).transpose(0, 3, 1, 2)))
-                 for c, name in enumerate(classes) if name in decision["passed_classes"] and int(counts[c]) < target}
-    result = utility_check(data.images[train_idx], labels[train_idx], data.images[hold_idx], labels[hold_idx],
-                           synthetic, len(classes), cfg)
+    synthetic = {
+        c: torch.from_numpy(np.ascontiguousarray(selected(c, n).transpose(0, 3, 1, 2)))
+        for c, name in enumerate(classes)
+        if name in decision["passed_classes"] and int(counts[c]) < target
+    }
+    result = utility_check(
+        data.images[train_idx], labels[train_idx], data.images[hold_idx], labels[hold_idx], synthetic, len(classes), cfg
+    )
     result["per_class"] = {classes[c]: entry for c, entry in result["per_class"].items()}
     return apply_utility(decision, result)

@@ -45,8 +45,10 @@ def export_judge_onnx(judge: DomainJudge, parity_images: torch.Tensor, *, atol: 
     (uint8 N x C x H x W, a few real images)."""
     graph = _JudgeGraph(copy.deepcopy(judge).cpu().eval()).eval()
     model = trace_to_onnx(graph, (parity_images[:2].cpu(),), [INPUT_NAME], list(OUTPUT_NAMES))
-    model.doc_string = ("augment-gan domain judge. Input: images uint8 (N, C, H, W). Outputs: logits float32 "
-                        "(N, classes), features float32 (N, feature_dim).")
+    model.doc_string = (
+        "augment-gan domain judge. Input: images uint8 (N, C, H, W). Outputs: logits float32 "
+        "(N, classes), features float32 (N, feature_dim)."
+    )
     model.producer_name = "augment-gan"
     onnx.checker.check_model(model, full_check=True)
     data = model.SerializeToString()
@@ -65,4 +67,6 @@ def _check_parity(data: bytes, graph: nn.Module, images: torch.Tensor, atol: flo
         diff = max(float(np.abs(e - g).max()), float(np.abs(e[:1] - s).max()))
         scale = max(1.0, float(np.abs(e).max()))
         if not diff <= atol * scale:
-            raise ExportError(f"the judge's ONNX {name} differ from PyTorch by {diff:.2g} (allowed {atol * scale:.2g}).")
+            raise ExportError(
+                f"the judge's ONNX {name} differ from PyTorch by {diff:.2g} (allowed {atol * scale:.2g})."
+            )

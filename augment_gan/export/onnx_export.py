@@ -80,7 +80,9 @@ def export_generator_onnx(
     model = trace_to_onnx(wrapped, example, list(INPUT_NAMES), [OUTPUT_NAME], opset)
     inputs = [i.name for i in model.graph.input]
     if inputs != list(INPUT_NAMES):  # the exporter drops inputs the module ignores
-        raise ExportError(f"the exported graph takes {inputs}, not {list(INPUT_NAMES)}; the generator must use z and label.")
+        raise ExportError(
+            f"the exported graph takes {inputs}, not {list(INPUT_NAMES)}; the generator must use z and label."
+        )
     model.doc_string = (
         "augment-gan class-conditional generator. Inputs: z float32 (N, latent_dim) standard normal, "
         "label int64 (N,) class index. Output: images uint8 (N, C, H, W)."
@@ -96,8 +98,13 @@ def export_generator_onnx(
     return model.SerializeToString()
 
 
-def trace_to_onnx(module: nn.Module, example: tuple[torch.Tensor, ...], inputs: list[str], outputs: list[str],
-                  opset: int = DEFAULT_OPSET) -> onnx.ModelProto:
+def trace_to_onnx(
+    module: nn.Module,
+    example: tuple[torch.Tensor, ...],
+    inputs: list[str],
+    outputs: list[str],
+    opset: int = DEFAULT_OPSET,
+) -> onnx.ModelProto:
     """``module`` traced to ONNX with a dynamic batch axis on every input and output.
 
     The TorchScript exporter is deprecated in favour of the dynamo one, which needs
@@ -109,11 +116,21 @@ def trace_to_onnx(module: nn.Module, example: tuple[torch.Tensor, ...], inputs: 
         with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            torch.onnx.export(module, example, buffer, input_names=inputs, output_names=outputs,
-                              dynamic_axes={name: batch for name in [*inputs, *outputs]}, opset_version=opset,
-                              do_constant_folding=True, dynamo=False)
+            torch.onnx.export(
+                module,
+                example,
+                buffer,
+                input_names=inputs,
+                output_names=outputs,
+                dynamic_axes={name: batch for name in [*inputs, *outputs]},
+                opset_version=opset,
+                do_constant_folding=True,
+                dynamo=False,
+            )
     except Exception as e:  # an unsupported op or opset is a bug or a bad --opset, not a crash
-        raise ExportError(f"ONNX export failed at opset {opset} ({type(e).__name__}: {e}); try the default opset.") from e
+        raise ExportError(
+            f"ONNX export failed at opset {opset} ({type(e).__name__}: {e}); try the default opset."
+        ) from e
     return onnx.load_from_string(buffer.getvalue())
 
 
@@ -221,7 +238,9 @@ def export_checkpoint(
     """
     state = load_checkpoint(Path(checkpoint_path))
     if "G_ema" not in state:
-        raise ExportError(f"checkpoint {checkpoint_path} has no EMA generator (G_ema); export a checkpoint written by `train`.")
+        raise ExportError(
+            f"checkpoint {checkpoint_path} has no EMA generator (G_ema); export a checkpoint written by `train`."
+        )
     net_cfg = NetConfig.from_dict(state.get("net_config") or run_config["net"])
     classes = list(run_config.get("data", {}).get("classes", []))
     if len(classes) != net_cfg.num_classes:

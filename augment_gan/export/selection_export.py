@@ -16,15 +16,31 @@ import numpy as np
 import torch
 
 from augment_gan.contracts.model_dir import JUDGE_NAME, SELECTION_NAME, SELECTION_SHEET_NAME
-from augment_gan.contracts.selection import (COPY_QUANTILE, COPY_RATIO, MAX_ATTEMPTS, MIN_COPY_RATIO, SUPPORT_K,
-                                             SUPPORT_QUANTILE, Checks, build_reference, pixel_vectors, reference_bytes, verdicts)
+from augment_gan.contracts.selection import (
+    COPY_QUANTILE,
+    COPY_RATIO,
+    MAX_ATTEMPTS,
+    MIN_COPY_RATIO,
+    SUPPORT_K,
+    SUPPORT_QUANTILE,
+    Checks,
+    build_reference,
+    pixel_vectors,
+    reference_bytes,
+    verdicts,
+)
 from augment_gan.evaluation.domain import DomainJudge
 from augment_gan.export.judge_export import INPUT_NAME, OUTPUT_NAMES, export_judge_onnx
 from augment_gan.export.onnx_export import cpu_session
 
 
-def selection_files(judge: DomainJudge, per_class: list[dict[str, np.ndarray]], onnx_bytes: bytes,
-                    classes: Sequence[str], latent_dim: int) -> tuple[dict[str, bytes], dict[str, Any], Any]:
+def selection_files(
+    judge: DomainJudge,
+    per_class: list[dict[str, np.ndarray]],
+    onnx_bytes: bytes,
+    classes: Sequence[str],
+    latent_dim: int,
+) -> tuple[dict[str, bytes], dict[str, Any], Any]:
     """(files for the model dir, the card's ``selection``, ``selected(c, n)``) from the run's
     judge and :func:`~augment_gan.evaluation.evaluate.selection_inputs`' ``per_class``.
     ``selected(c, n)`` returns ``n`` selected samples of class c (uint8 NHWC), as a consumer
@@ -59,12 +75,24 @@ def selection_files(judge: DomainJudge, per_class: list[dict[str, np.ndarray]], 
     return files, card, selected
 
 
-REASON_COLOURS = {"judged another class": (220, 40, 40), "near-copy of a training image": (240, 160, 0),
-                  "outside the real images' support": (60, 110, 230)}
+REASON_COLOURS = {
+    "judged another class": (220, 40, 40),
+    "near-copy of a training image": (240, 160, 0),
+    "outside the real images' support": (60, 110, 230),
+}
 
 
-def acceptance(generate: Any, judge: Any, reference: dict[str, np.ndarray], classes: Sequence[str], latent_dim: int,
-               *, n: int = 256, seed: int = 0, show: int = 8) -> tuple[dict[str, Any], bytes]:
+def acceptance(
+    generate: Any,
+    judge: Any,
+    reference: dict[str, np.ndarray],
+    classes: Sequence[str],
+    latent_dim: int,
+    *,
+    n: int = 256,
+    seed: int = 0,
+    show: int = 8,
+) -> tuple[dict[str, Any], bytes]:
     """The card's ``selection`` entry and a PNG sheet, from ``n`` candidates per class (the
     unselected stream). Card: per class, the share that pass and the share failing each
     test. Sheet: one row per class, its first ``show`` accepted samples, then its first
@@ -91,9 +119,17 @@ def acceptance(generate: Any, judge: Any, reference: dict[str, np.ndarray], clas
             "copy_bar_pixels": float(reference["copy_bar"][c][0]),
             "copy_bar_features": float(reference["copy_bar"][c][1]),
         }
-    card = {"format": 1, "copy_ratio": COPY_RATIO, "copy_quantile": COPY_QUANTILE, "min_copy_ratio": MIN_COPY_RATIO,
-            "support_k": SUPPORT_K, "support_quantile": SUPPORT_QUANTILE,
-            "max_attempts": MAX_ATTEMPTS, "n_candidates": n, "per_class": per_class}
+    card = {
+        "format": 1,
+        "copy_ratio": COPY_RATIO,
+        "copy_quantile": COPY_QUANTILE,
+        "min_copy_ratio": MIN_COPY_RATIO,
+        "support_k": SUPPORT_K,
+        "support_quantile": SUPPORT_QUANTILE,
+        "max_attempts": MAX_ATTEMPTS,
+        "n_candidates": n,
+        "per_class": per_class,
+    }
     return card, _sheet(rows, show)
 
 
@@ -114,8 +150,9 @@ def _sheet(rows: list[tuple[str, np.ndarray, Checks]], show: int) -> bytes:
         reasons = checks.reasons()
         kept = np.flatnonzero(checks.accepted)[:show]
         dropped = np.flatnonzero(~checks.accepted)[:show]
-        for i, x0 in ([(i, label_w + j * tile) for j, i in enumerate(kept)]
-                      + [(i, label_w + show * tile + gap + j * tile) for j, i in enumerate(dropped)]):
+        for i, x0 in [(i, label_w + j * tile) for j, i in enumerate(kept)] + [
+            (i, label_w + show * tile + gap + j * tile) for j, i in enumerate(dropped)
+        ]:
             img = Image.fromarray(np.ascontiguousarray(images[i][:, :, 0] if images.shape[3] == 1 else images[i]))
             img = img.convert("RGB").resize((w * scale, h * scale), Image.Resampling.NEAREST)
             if reasons[i]:
@@ -135,7 +172,8 @@ def report_section(card: dict[str, Any], sheet: bytes) -> str:
         f"<tr><td class='l'>{html.escape(name)}</td><td>{e['acceptance']:.0%}</td><td>{e['rejected_class']:.0%}</td>"
         f"<td>{e['rejected_copy']:.0%}</td><td>{e['rejected_support']:.0%}</td>"
         f"<td>{e['n_train']}</td><td>{e['n_support']}</td></tr>"
-        for name, e in card["per_class"].items())
+        for name, e in card["per_class"].items()
+    )
     return (
         "<h2>Per-sample selection: accepted and rejected samples</h2>"
         f"<p class='small'>Of {card['n_candidates']} unselected samples per class, the share every consumer keeps "
@@ -145,4 +183,5 @@ def report_section(card: dict[str, Any], sheet: bytes) -> str:
         "<table><tr><th class='l'>class</th><th>accepted</th><th>wrong class</th><th>copy</th><th>outside support"
         "</th><th>training images</th><th>support images</th></tr>" + rows + "</table>"
         f"<p><img class='sheet' src='data:image/png;base64,{base64.b64encode(sheet).decode()}' "
-        "alt='accepted (left) and rejected (right) samples per class'></p>")
+        "alt='accepted (left) and rejected (right) samples per class'></p>"
+    )

@@ -61,6 +61,6 @@ class NetConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "NetConfig":
+    def from_dict(cls, d: dict) -> NetConfig:
         d = {"minibatch_std": "batch", **d}  # saved before the option existed: the old D
         return cls(**{k: d[k] for k in cls.__dataclass_fields__})

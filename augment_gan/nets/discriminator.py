@@ -74,9 +74,7 @@ class Discriminator(nn.Module):
         # over which samples (see class_minibatch_std).
         self.last = sn_conv(widths[-1] + 1, widths[-1], 3, padding=1)
         self.linear = sn_linear(widths[-1], 1)
-        self.embed = nn.utils.parametrizations.spectral_norm(
-            nn.Embedding(cfg.num_classes, widths[-1])
-        )
+        self.embed = nn.utils.parametrizations.spectral_norm(nn.Embedding(cfg.num_classes, widths[-1]))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         h = self.blocks(x)

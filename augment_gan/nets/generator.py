@@ -54,8 +54,7 @@ class Generator(nn.Module):
         self.bn0 = ConditionalBatchNorm2d(widths[0], sizes[1] + embed_dim)
         # each block doubles the side: 4 -> 8 -> 16 -> 32 (-> 64)
         self.blocks = nn.ModuleList(
-            UpBlock(w_in, w_out, size + embed_dim)
-            for w_in, w_out, size in zip(widths[:-1], widths[1:], sizes[2:])
+            UpBlock(w_in, w_out, size + embed_dim) for w_in, w_out, size in zip(widths[:-1], widths[1:], sizes[2:])
         )
         self.to_image = nn.Conv2d(widths[-1], cfg.channels, 3, padding=1)
 

@@ -46,9 +46,21 @@ class TrainStart:
     @classmethod
     def of(cls, trainer: Trainer, start: int) -> TrainStart:
         net, cfg, dist = trainer.net_cfg, trainer.cfg, trainer.dist
-        return cls(trainer.run_dir, trainer.labels.bincount(minlength=net.num_classes).tolist(), net.resolution,
-                   net.channels, str(trainer.device), trainer.precision, trainer.channels_last, start,
-                   dist.world_size, dist.backend, cfg.batch_size, cfg.lr_g, cfg.lr_d)
+        return cls(
+            trainer.run_dir,
+            trainer.labels.bincount(minlength=net.num_classes).tolist(),
+            net.resolution,
+            net.channels,
+            str(trainer.device),
+            trainer.precision,
+            trainer.channels_last,
+            start,
+            dist.world_size,
+            dist.backend,
+            cfg.batch_size,
+            cfg.lr_g,
+            cfg.lr_d,
+        )
 
 
 @dataclass(frozen=True)
@@ -79,8 +91,9 @@ class Relaunched:
 
 def relaunch(runtime: Runtime, command: str) -> Relaunched:
     """Run ``runtime.argv`` (an ``augment-gan <command>`` line) under torchrun and wait for it."""
-    code, interrupted = relaunch_train(list(runtime.argv), runtime.nproc_per_node, runtime.nnodes,
-                                       runtime.rdzv_endpoint, command=command)
+    code, interrupted = relaunch_train(
+        list(runtime.argv), runtime.nproc_per_node, runtime.nnodes, runtime.rdzv_endpoint, command=command
+    )
     return Relaunched(code, interrupted)
 
 
@@ -105,8 +118,15 @@ def fit_run(
         if data is None:  # other ranks: the folder rank 0 just loaded (and cached)
             data = load_run_data(run_dir, strict=strict, progress=False)
         channels_last = device.type == "cuda" if runtime.channels_last is None else runtime.channels_last
-        trainer = make_trainer(run_dir, data, steps=steps, device=device, dist=dist, precision=runtime.precision,
-                               channels_last=channels_last)
+        trainer = make_trainer(
+            run_dir,
+            data,
+            steps=steps,
+            device=device,
+            dist=dist,
+            precision=runtime.precision,
+            channels_last=channels_last,
+        )
         start = trainer.resume() if resuming else 0
         hook = None
         if evaluation.every and dist.is_main:

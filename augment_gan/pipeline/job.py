@@ -33,8 +33,8 @@ from augment_gan.errors import ConfigError
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.evaluate import RunEvaluator
 from augment_gan.evaluation.gate import GateThresholds
-from augment_gan.evaluation.utility import UtilityConfig
 from augment_gan.evaluation.runs import EvalDuringTraining, best_step, load_reports, write_run_report
+from augment_gan.evaluation.utility import UtilityConfig
 from augment_gan.nets import NetConfig
 from augment_gan.pipeline.fit import with_live_log
 from augment_gan.pipeline.options import MODELS_DIR, Balance
@@ -121,8 +121,12 @@ def run(
     reports = {r["step"]: r for r in load_reports(run_dir)}
     for s in sorted(reports):
         passed = reports[s]["gate"]["passed_classes"]
-        say.print(Text(f"step {s}: {len(passed)} of {len(data.classes)} classes pass the gate"
-                       + (f" ({', '.join(passed)})" if passed else "")))
+        say.print(
+            Text(
+                f"step {s}: {len(passed)} of {len(data.classes)} classes pass the gate"
+                + (f" ({', '.join(passed)})" if passed else "")
+            )
+        )
     step = best_step(run_dir)
     t0 = time.perf_counter()
     write_run_report(run_dir, reports[step], reports[step]["gate"], data)
@@ -158,15 +162,22 @@ def balance_folder(result: PipelineResult, balance: Balance) -> PipelineResult:
     if balance.copy_to is not None:
         shutil.copytree(target_dir, balance.copy_to)
         target_dir = Path(balance.copy_to)
-    result.balanced = augment_folder(target_dir, result.model_dir, target=balance.target, out=balance.out,
-                                     max_share=balance.max_share, seed=balance.seed)
+    result.balanced = augment_folder(
+        target_dir,
+        result.model_dir,
+        target=balance.target,
+        out=balance.out,
+        max_share=balance.max_share,
+        seed=balance.seed,
+    )
     result.balanced_dir = Path(balance.out) if balance.out is not None else target_dir
     result.seconds["balance"] = time.perf_counter() - t0
     return result
 
 
-def _evaluation_hook(evaluator: RunEvaluator, thresholds: GateThresholds, train: TrainConfig,
-                     eval_every: int | None, eval_step0: bool):
+def _evaluation_hook(
+    evaluator: RunEvaluator, thresholds: GateThresholds, train: TrainConfig, eval_every: int | None, eval_step0: bool
+):
     """The ``on_checkpoint`` callback that evaluates and gates the chosen steps."""
     if eval_every is None:  # the last step only (and step 0 when asked)
         hook = EvalDuringTraining(evaluator, thresholds, every=max(train.steps, 1), checkpoint_every=1)
@@ -186,12 +197,16 @@ def promotion_summary(model_dir: Path, decision: dict) -> str:
     rates = [e["acceptance"] for e in card.get("selection", {}).get("per_class", {}).values()]
     lines = []
     if rates:
-        lines.append(f"per-sample selection keeps {min(rates):.0%}-{max(rates):.0%} of candidates per class "
-                     f"(accepted beside rejected: {Path(model_dir) / 'selection.png'})")
+        lines.append(
+            f"per-sample selection keeps {min(rates):.0%}-{max(rates):.0%} of candidates per class "
+            f"(accepted beside rejected: {Path(model_dir) / 'selection.png'})"
+        )
     effects: dict[str, list[str]] = {}
     for name, entry in decision.get("utility", {}).get("per_class", {}).items():
         effects.setdefault(entry["effect"], []).append(name)
     if effects:
-        lines.append("utility check (classifier with vs without the samples, held-out images): "
-                     + "; ".join(f"{effect} {', '.join(names)}" for effect, names in sorted(effects.items())))
+        lines.append(
+            "utility check (classifier with vs without the samples, held-out images): "
+            + "; ".join(f"{effect} {', '.join(names)}" for effect, names in sorted(effects.items()))
+        )
     return "\n".join(lines)

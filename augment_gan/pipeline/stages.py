@@ -77,20 +77,35 @@ def train(
         if resumed is not None:
             run_dir, data = resumed, load_run_data(resumed, strict=strict)
         else:
-            run_dir, data = start_run(Path(models_dir), name, Path(data_dir), channels=channels or "auto",
-                                      strict=strict, net=net, train=train)
+            run_dir, data = start_run(
+                Path(models_dir), name, Path(data_dir), channels=channels or "auto", strict=strict, net=net, train=train
+            )
         if data.skipped:
             events.skipped(data)
         return run_dir, data
 
     steps = (train or {}).get("steps") if resume else None
-    return fit_run(open_run, steps=steps, resuming=resume, strict=strict, runtime=runtime, evaluation=evaluation,
-                   events=events, progress=progress)
+    return fit_run(
+        open_run,
+        steps=steps,
+        resuming=resume,
+        strict=strict,
+        runtime=runtime,
+        evaluation=evaluation,
+        events=events,
+        progress=progress,
+    )
 
 
 def resume(
-    run_dir: str | Path, *, steps: int | None = None, strict: bool = False, runtime: Runtime = Runtime(),
-    evaluation: TrainEval = TrainEval(), events: TrainEvents | None = None, progress: bool = True,
+    run_dir: str | Path,
+    *,
+    steps: int | None = None,
+    strict: bool = False,
+    runtime: Runtime = Runtime(),
+    evaluation: TrainEval = TrainEval(),
+    events: TrainEvents | None = None,
+    progress: bool = True,
 ) -> Trained | Relaunched:
     """Continue ``run_dir`` from its newest readable checkpoint with the settings it was
     saved with (``augment-gan resume``); ``steps``: a new total step budget.
@@ -109,8 +124,16 @@ def resume(
             events.skipped(data)
         return Path(run_dir), data
 
-    return fit_run(open_run, steps=steps, resuming=True, strict=strict, runtime=runtime, evaluation=evaluation,
-                   events=events, progress=progress)
+    return fit_run(
+        open_run,
+        steps=steps,
+        resuming=True,
+        strict=strict,
+        runtime=runtime,
+        evaluation=evaluation,
+        events=events,
+        progress=progress,
+    )
 
 
 @dataclass(frozen=True)
@@ -153,8 +176,13 @@ class Promoted:
         return self.report["gate"]
 
 
-def promote(run_dir: str | Path, checkpoint: str | int = "best", *,
-            thresholds: GateThresholds = GateThresholds(), utility: bool = True) -> Promoted:
+def promote(
+    run_dir: str | Path,
+    checkpoint: str | int = "best",
+    *,
+    thresholds: GateThresholds = GateThresholds(),
+    utility: bool = True,
+) -> Promoted:
     """Gate an evaluated step (``best``: by eval/best.json) and, if any class passes, export it
     to ONNX and write the next model dir, promoted (``augment-gan promote``). ``utility=False``
     skips the utility check (``evaluation/utility.py``)."""
@@ -184,7 +212,11 @@ def export(run_dir: str | Path, out: str | Path, checkpoint: str | int = "latest
     step, path = resolve_checkpoint(Path(run_dir), checkpoint)
     version = f"export-{step}"
     onnx_bytes, fields = export_checkpoint(path, config, name=config["name"], version=version)
-    card = {**fields, "version": version, "gate": {"ran": False},
-            "source": {"run_dir": str(Path(run_dir).resolve()), "step": step, "checkpoint": str(path.resolve())}}
+    card = {
+        **fields,
+        "version": version,
+        "gate": {"ran": False},
+        "source": {"run_dir": str(Path(run_dir).resolve()), "step": step, "checkpoint": str(path.resolve())},
+    }
     model_dir = write_model_dir(None, config["name"], {ONNX_NAME: onnx_bytes}, card, out_dir=Path(out))
     return Exported(step, model_dir)

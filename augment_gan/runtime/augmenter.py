@@ -68,7 +68,9 @@ class Augmenter:
         """``n`` uint8 images (n, H, W, C) of class ``label`` (name or index); seeded = reproducible."""
         return self.generator.generate(label, n, seed=seed, batch_size=batch_size)
 
-    def generate_pil(self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256) -> list[Image.Image]:
+    def generate_pil(
+        self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256
+    ) -> list[Image.Image]:
         """Like :meth:`generate`, as PIL images (mode L or RGB)."""
         return self.generator.generate_pil(label, n, seed=seed, batch_size=batch_size)
 

@@ -32,7 +32,7 @@ from torch.utils.data import Dataset, WeightedRandomSampler
 
 from augment_gan.contracts.model_dir import require_gated
 from augment_gan.errors import ConfigError
-from augment_gan.runtime.datasets import ModelLike, LazyGenerator, as_generator, check_seed
+from augment_gan.runtime.datasets import LazyGenerator, ModelLike, as_generator, check_seed
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.images import to_pil
 from augment_gan.runtime.providers import ProviderSpec
@@ -81,8 +81,9 @@ class BalancedDataset(Dataset):
         mark_synthetic: bool = False,
         select: bool = True,
     ) -> None:
-        gen = as_generator(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads,
-                           select=select)
+        gen = as_generator(
+            model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads, select=select
+        )
         if not 0.0 <= float(synthetic_share) < 1.0:
             raise ConfigError(f"synthetic_share must be in [0, 1), got {synthetic_share}.")
         if not allow_ungated:
@@ -119,7 +120,9 @@ class BalancedDataset(Dataset):
         # synthetic block b: folder class index, model class index, first dataset index
         self._blocks = [(self.class_to_idx[n], model_classes.index(n)) for n in self.synthetic_counts]
         self._starts = np.cumsum([len(targets), *self.synthetic_counts.values()]).tolist()
-        self.targets: list[int] = targets + [c for (c, _), n in zip(self._blocks, self.synthetic_counts.values()) for _ in range(n)]
+        self.targets: list[int] = targets + [
+            c for (c, _), n in zip(self._blocks, self.synthetic_counts.values()) for _ in range(n)
+        ]
         self._mode, self._size = self._real_image_format()
 
     def _resolve_target(self, target: str | int) -> int:
@@ -188,7 +191,9 @@ class BalancedDataset(Dataset):
             weights[self._starts[b] : self._starts[b + 1]] = class_mass * self.synthetic_share / n_syn
         return weights
 
-    def sampler(self, num_samples: int | None = None, generator: torch.Generator | None = None) -> WeightedRandomSampler:
+    def sampler(
+        self, num_samples: int | None = None, generator: torch.Generator | None = None
+    ) -> WeightedRandomSampler:
         """A WeightedRandomSampler (with replacement) over :meth:`sample_weights`.
 
         ``num_samples`` defaults to ``len(classes) * target``: one balanced epoch.
@@ -197,8 +202,9 @@ class BalancedDataset(Dataset):
         return WeightedRandomSampler(self.sample_weights(), num_samples=n, replacement=True, generator=generator)
 
 
-def synthetic_weighted_loss(per_sample_loss: torch.Tensor, is_synthetic: torch.Tensor,
-                            synthetic_weight: float) -> torch.Tensor:
+def synthetic_weighted_loss(
+    per_sample_loss: torch.Tensor, is_synthetic: torch.Tensor, synthetic_weight: float
+) -> torch.Tensor:
     """The batch mean of ``per_sample_loss`` with synthetic samples weighted ``synthetic_weight``
     (real ones 1), normalised by the total weight: a synthetic image counts as a fraction of a
     real one, the way He et al. 2023 treat generated data as a separate domain.
@@ -210,6 +216,9 @@ def synthetic_weighted_loss(per_sample_loss: torch.Tensor, is_synthetic: torch.T
     """
     if not 0.0 <= synthetic_weight:
         raise ConfigError(f"synthetic_weight must be >= 0, got {synthetic_weight}.")
-    weights = torch.where(is_synthetic.to(per_sample_loss.device).bool(),
-                          per_sample_loss.new_tensor(synthetic_weight), per_sample_loss.new_tensor(1.0))
+    weights = torch.where(
+        is_synthetic.to(per_sample_loss.device).bool(),
+        per_sample_loss.new_tensor(synthetic_weight),
+        per_sample_loss.new_tensor(1.0),
+    )
     return (per_sample_loss * weights).sum() / weights.sum().clamp_min(1e-12)

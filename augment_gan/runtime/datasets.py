@@ -32,9 +32,9 @@ import torch
 from torch.utils.data import Dataset, get_worker_info
 
 from augment_gan.errors import ConfigError
-from augment_gan.runtime.providers import CPU, ProviderSpec
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.images import to_pil
+from augment_gan.runtime.providers import CPU, ProviderSpec
 
 ModelLike = str | Path | OnnxGenerator
 
@@ -58,8 +58,9 @@ def as_generator(
             model = copy.copy(model)
             model.select = False
         return model
-    return OnnxGenerator.load(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads,
-                              lazy=True, select=select)
+    return OnnxGenerator.load(
+        model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads, lazy=True, select=select
+    )
 
 
 class LazyGenerator:
@@ -120,8 +121,9 @@ class SyntheticDataset(Dataset):
         intra_op_threads: int | None = None,
         select: bool = True,
     ) -> None:
-        gen = as_generator(model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads,
-                           select=select)
+        gen = as_generator(
+            model, models_dir=models_dir, providers=providers, intra_op_threads=intra_op_threads, select=select
+        )
         if (per_class is None) == (n_per_class is None):
             raise ConfigError("give exactly one of per_class (a dict of counts) and n_per_class (one count for all).")
         if per_class is None:

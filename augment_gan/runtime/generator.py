@@ -25,12 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from augment_gan.errors import AugmentGanError, ConfigError
-from augment_gan.runtime.images import to_pil
-from augment_gan.runtime.latents import request_latents, retry_latent, sample_latents
-from augment_gan.contracts.selection import MAX_ATTEMPTS
-from augment_gan.runtime.selection import SampleSelector, SelectionStats
-from augment_gan.runtime.providers import ProviderSpec, open_session
 from augment_gan.contracts.model_dir import (
     ONNX_NAME,
     ModelCard,
@@ -41,6 +35,12 @@ from augment_gan.contracts.model_dir import (
     resolve_model_dir,
     verify_file,
 )
+from augment_gan.contracts.selection import MAX_ATTEMPTS
+from augment_gan.errors import AugmentGanError, ConfigError
+from augment_gan.runtime.images import to_pil
+from augment_gan.runtime.latents import request_latents, retry_latent, sample_latents
+from augment_gan.runtime.providers import ProviderSpec, open_session
+from augment_gan.runtime.selection import SampleSelector, SelectionStats
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -110,8 +110,14 @@ class OnnxGenerator:
         model_dir = resolve_model_dir(model, Path(models_dir))
         card = read_card(model_dir)
         verify_file(model_dir, card, ONNX_NAME)
-        gen = cls(model_dir, card, providers=providers, intra_op_threads=intra_op_threads,
-                  inter_op_threads=inter_op_threads, select=select)
+        gen = cls(
+            model_dir,
+            card,
+            providers=providers,
+            intra_op_threads=intra_op_threads,
+            inter_op_threads=inter_op_threads,
+            select=select,
+        )
         if select:
             gen.selector  # noqa: B018 - verify judge.onnx and selection.npz now
         if not allow_ungated:
@@ -220,7 +226,9 @@ class OnnxGenerator:
         return state
 
     # --- generation -----------------------------------------------------------------
-    def generate_from_latents(self, z: np.ndarray, labels: np.ndarray | Sequence[int], *, batch_size: int = 256) -> np.ndarray:
+    def generate_from_latents(
+        self, z: np.ndarray, labels: np.ndarray | Sequence[int], *, batch_size: int = 256
+    ) -> np.ndarray:
         """uint8 images (N, H, W, C) for latents ``z`` (N, latent_dim) and class indices ``labels``."""
         z = np.ascontiguousarray(z, dtype=np.float32)
         labels = np.ascontiguousarray(labels, dtype=np.int64).reshape(-1)
@@ -240,8 +248,15 @@ class OnnxGenerator:
             out[start:stop] = images.transpose(0, 2, 3, 1)  # NCHW -> NHWC for image consumers
         return out
 
-    def selected(self, z: np.ndarray, labels: np.ndarray | Sequence[int], retry: Any, *,
-                 batch_size: int = 256, select: bool | None = None) -> np.ndarray:
+    def selected(
+        self,
+        z: np.ndarray,
+        labels: np.ndarray | Sequence[int],
+        retry: Any,
+        *,
+        batch_size: int = 256,
+        select: bool | None = None,
+    ) -> np.ndarray:
         """Images for latents ``z``; under selection, row i's rejected candidates are replaced
         by ``retry(i, attempt)`` (a (1, latent_dim) latent) for attempt 1, 2, ... until one
         passes, or the least-bad of :data:`MAX_ATTEMPTS` is used."""
@@ -279,8 +294,9 @@ class OnnxGenerator:
             entry[0] += 1
             entry[1] += int(p)
 
-    def samples(self, class_index: int, seed: int, ordinals: Sequence[int], *, batch_size: int = 256,
-                select: bool | None = None) -> np.ndarray:
+    def samples(
+        self, class_index: int, seed: int, ordinals: Sequence[int], *, batch_size: int = 256, select: bool | None = None
+    ) -> np.ndarray:
         """Samples ``ordinals`` of one class on the per-sample stream (what ``augment`` and the
         Datasets use): uint8 (len(ordinals), H, W, C), each a pure function of (seed, class, ordinal)."""
         ordinals = [int(j) for j in ordinals]
@@ -292,8 +308,9 @@ class OnnxGenerator:
         """The (n, latent_dim) float32 noise that ``generate(..., n, seed=seed)`` uses."""
         return request_latents(n, seed, self.latent_dim)
 
-    def generate(self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256,
-                 select: bool | None = None) -> np.ndarray:
+    def generate(
+        self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256, select: bool | None = None
+    ) -> np.ndarray:
         """``n`` images of one class as uint8 (n, H, W, C); the same seed gives the same images.
 
         Under per-sample selection (default when the model dir has a judge; ``select=False``
@@ -310,11 +327,13 @@ class OnnxGenerator:
         if seed is None:
             seed = int(np.random.default_rng().integers(2**63))
         retry = lambda row, attempt: retry_latent(seed, index, row, attempt, self.latent_dim, stream=1)  # noqa: E731
-        return self.selected(self.latents(int(n), seed), np.full(int(n), index), retry, batch_size=batch_size,
-                             select=select)
+        return self.selected(
+            self.latents(int(n), seed), np.full(int(n), index), retry, batch_size=batch_size, select=select
+        )
 
-    def generate_pil(self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256,
-                     select: bool | None = None) -> list[Image.Image]:
+    def generate_pil(
+        self, label: str | int, n: int, *, seed: int | None = None, batch_size: int = 256, select: bool | None = None
+    ) -> list[Image.Image]:
         """Like :meth:`generate`, as PIL images (mode L for 1 channel, RGB for 3)."""
         return [to_pil(a) for a in self.generate(label, n, seed=seed, batch_size=batch_size, select=select)]
 

@@ -41,5 +41,5 @@ def grid(images: np.ndarray, nrow: int, pad: int = 2) -> np.ndarray:
     out = np.zeros((rows * (h + pad) + pad, nrow * (w + pad) + pad, c), dtype=np.uint8)
     for k, image in enumerate(images):
         r, col = divmod(k, nrow)
-        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + col * (w + pad): pad + col * (w + pad) + w] = image
+        out[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + col * (w + pad) : pad + col * (w + pad) + w] = image
     return out

@@ -33,8 +33,9 @@ def sample_latents(seed: int, class_index: int, ordinals: Iterable[int], latent_
     return np.concatenate(rows) if rows else np.empty((0, latent_dim), dtype=np.float32)
 
 
-def retry_latent(seed: int, class_index: int, ordinal: int, attempt: int, latent_dim: int,
-                 stream: int = 0) -> np.ndarray:
+def retry_latent(
+    seed: int, class_index: int, ordinal: int, attempt: int, latent_dim: int, stream: int = 0
+) -> np.ndarray:
     """The (1, latent_dim) latent of candidate ``attempt`` >= 1 of a sample under per-sample
     selection (attempt 0 is the sample's own latent). ``stream`` 0: the per-sample stream;
     1: the per-request one (``ordinal`` = row of the request)."""

@@ -177,4 +177,3 @@ def open_session(
     if missing:
         log.warning("onnxruntime could not start %s; using %s.", ", ".join(missing), ", ".join(session.get_providers()))
     return session
-

@@ -39,8 +39,15 @@ class SelectionStats:
 class SampleSelector:
     """The judge (onnxruntime) and the reference arrays of one model dir."""
 
-    def __init__(self, judge_onnx: bytes | Path, reference: dict[str, np.ndarray], *, sha256: str | None = None,
-                 providers: str | Sequence[ProviderSpec] = "auto", intra_op_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        judge_onnx: bytes | Path,
+        reference: dict[str, np.ndarray],
+        *,
+        sha256: str | None = None,
+        providers: str | Sequence[ProviderSpec] = "auto",
+        intra_op_threads: int | None = None,
+    ) -> None:
         self._judge, self._sha256 = judge_onnx, sha256
         self.reference = reference
         self.providers, self.intra_op_threads = providers, intra_op_threads

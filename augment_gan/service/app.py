@@ -95,8 +95,9 @@ class AugmentGanService:
         return index, self.batcher.generate(index, count, seed)
 
     @bentoml.api(route="/generate", input_spec=GenerateRequest)
-    async def generate(self, label: str | int, count: int, ctx: bentoml.Context, seed: int | None = None,
-                       format: str = "png") -> Any:
+    async def generate(
+        self, label: str | int, count: int, ctx: bentoml.Context, seed: int | None = None, format: str = "png"
+    ) -> Any:
         """``count`` images of one class: JSON (base64 PNGs or ``.npy``), or raw ``.npy`` / a zip by ``Accept``.
 
         Async: the request waits for the inference thread without holding a thread, and the
@@ -109,7 +110,8 @@ class AugmentGanService:
         images = await asyncio.wrap_future(self.batcher.submit(index, count, seed))
         media = negotiate(ctx.request.headers.get("accept", ""))
         encoded = await asyncio.get_running_loop().run_in_executor(
-            self.encoder, encode_generate, self.generator, index, seed, images, format, media)
+            self.encoder, encode_generate, self.generator, index, seed, images, format, media
+        )
         return Response(encoded.body, media_type=encoded.media_type, headers=encoded.headers)
 
     @bentoml.api(route="/generate_grid", input_spec=GridRequest)
@@ -117,7 +119,9 @@ class AugmentGanService:
         """One PNG grid of ``count`` images of one class (image/png)."""
         seed = draw_seed(seed)
         index, images = self._images(label, count, seed)
-        return Response(grid_png(images, nrow), media_type="image/png", headers=image_headers(self.generator, index, seed))
+        return Response(
+            grid_png(images, nrow), media_type="image/png", headers=image_headers(self.generator, index, seed)
+        )
 
     @bentoml.api(
         route="/generate_batch",
@@ -134,8 +138,11 @@ class AugmentGanService:
         indices = [gen.class_index(item.label) for item in items]  # validated per request already
         # item i is generate(label_i, 1, seed=seed_i): the same latent and candidates under per-sample selection
         futures = [self.batcher.submit(index, 1, seed) for index, seed in zip(indices, seeds, strict=True)]
-        images = np.concatenate([f.result() for f in futures]) if futures else np.zeros(
-            (0, gen.resolution, gen.resolution, gen.channels), np.uint8)
+        images = (
+            np.concatenate([f.result() for f in futures])
+            if futures
+            else np.zeros((0, gen.resolution, gen.resolution, gen.channels), np.uint8)
+        )
         return batch_payload(gen, indices, seeds, images)
 
 

@@ -106,5 +106,5 @@ class RequestBatcher:
         self.requests += len(jobs)
         start = 0
         for j in jobs:
-            j.done.set_result(images[start:start + j.count])
+            j.done.set_result(images[start : start + j.count])
             start += j.count

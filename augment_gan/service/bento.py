@@ -28,7 +28,14 @@ from typing import Any
 import bentoml
 from bentoml.exceptions import NotFound
 
-from augment_gan.contracts.model_dir import CARD_NAME, ModelError, read_card, require_gated, resolve_model_dir, verify_file
+from augment_gan.contracts.model_dir import (
+    CARD_NAME,
+    ModelError,
+    read_card,
+    require_gated,
+    resolve_model_dir,
+    verify_file,
+)
 
 _TAG = re.compile(r"^[a-z0-9]([-._a-z0-9]*[a-z0-9])?:[A-Za-z0-9]([-._A-Za-z0-9]*[A-Za-z0-9])?$")
 BENTOFILE = "service/bentofile.yaml"
@@ -96,8 +103,10 @@ def save(model: str | Path, models_dir: Path = Path("models"), *, allow_ungated:
     if stored is not None:
         if _same_files(Path(stored.path), card) and read_card(Path(stored.path)) == card:
             return tag
-        raise ModelError(f"BentoML's model store already has {tag} with other files; "
-                         f"remove it first (bentoml models delete {tag}) or promote a new version.")
+        raise ModelError(
+            f"BentoML's model store already has {tag} with other files; "
+            f"remove it first (bentoml models delete {tag}) or promote a new version."
+        )
     with bentoml.models.create(tag, labels=labels, metadata=metadata) as saved:
         for name in [CARD_NAME, *card.get("files", {})]:
             shutil.copy2(model_dir / name, Path(saved.path) / name)
@@ -109,8 +118,10 @@ def model_dir_of(tag: str) -> Path:
     try:
         return Path(bentoml.models.get(tag).path)
     except NotFound:
-        raise ModelError(f"BentoML's model store has no {tag}; save it with `augment-gan bento save MODEL` "
-                         "(or set AUGMENT_GAN_MODEL to a model dir or name).") from None
+        raise ModelError(
+            f"BentoML's model store has no {tag}; save it with `augment-gan bento save MODEL` "
+            "(or set AUGMENT_GAN_MODEL to a model dir or name)."
+        ) from None
     except Exception as e:  # an unreachable remote after a local miss, a bad tag
         raise ModelError(f"cannot read {tag} from BentoML's model store: {e}") from None
 
@@ -122,8 +133,10 @@ def the_stored_model() -> str | None:
     """
     tags = sorted(str(m.tag) for m in bentoml.models.list() if m.info.labels.get("project") == "augment-gan")
     if len(tags) > 1:
-        raise ModelError(f"BentoML's model store has several augment-gan models ({', '.join(tags)}); "
-                         "set AUGMENT_GAN_MODEL to one of them.")
+        raise ModelError(
+            f"BentoML's model store has several augment-gan models ({', '.join(tags)}); "
+            "set AUGMENT_GAN_MODEL to one of them."
+        )
     return tags[0] if tags else None
 
 
@@ -138,8 +151,9 @@ def bentofile_for(tag: str, template: Path) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def build(model: str | Path, models_dir: Path = Path("models"), *, project: Path = Path("."),
-          allow_ungated: bool = False) -> tuple[str, str]:
+def build(
+    model: str | Path, models_dir: Path = Path("models"), *, project: Path = Path("."), allow_ungated: bool = False
+) -> tuple[str, str]:
     """Save the model (if needed) and build a Bento that packs only it: (model tag, bento tag).
 
     ``project`` is the source checkout (its ``service/bentofile.yaml`` and code are packed).

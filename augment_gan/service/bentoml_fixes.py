@@ -1,6 +1,6 @@
 """Two fixes for BentoML 1.4.39: a per-request timer that held memory, and a traceback logged for every 400.
 
-**The timer.** 
+**The timer.**
 BentoML's ``TimeoutMiddleware`` (``bentoml/_internal/server/http/traffic.py``) schedules
 ``loop.call_later(timeout, ...)`` for every request and never cancels it. The timer handle
 keeps the request's ``contextvars`` context alive, and with it the request's OpenTelemetry
@@ -49,10 +49,11 @@ async def _timeout_call(self: Any, scope: Any, receive: Any, send: Any) -> None:
     try:
         try:
             await waiter
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if fut.cancel():
-                resp = traffic.JSONResponse({"error": f"Not able to process the request in {self.timeout} seconds"},
-                                            status_code=504)
+                resp = traffic.JSONResponse(
+                    {"error": f"Not able to process the request in {self.timeout} seconds"}, status_code=504
+                )
                 await resp(scope, receive, send)
         else:
             await fut
@@ -95,7 +96,9 @@ def fix_timeout_timer() -> bool:
     current = traffic.TimeoutMiddleware.__call__
     if getattr(current, "augment_gan_fix", False):
         return True
-    if _EXPECTED not in inspect.getsource(current) or "cancel()" in inspect.getsource(current).replace("fut.cancel()", ""):
+    if _EXPECTED not in inspect.getsource(current) or "cancel()" in inspect.getsource(current).replace(
+        "fut.cancel()", ""
+    ):
         return False  # not the implementation this fixes
     traffic.TimeoutMiddleware.__call__ = _timeout_call  # type: ignore[method-assign]
     return True

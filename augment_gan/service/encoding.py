@@ -33,13 +33,21 @@ def generate_payload(gen: OnnxGenerator, index: int, seed: int, images: np.ndarr
     count = len(images)
     name = gen.classes[index]
     out: dict[str, Any] = {
-        "label": name, "class_index": index, "seed": seed, "count": count, "format": format,
-        "height": gen.resolution, "width": gen.resolution, "channels": gen.channels,
+        "label": name,
+        "class_index": index,
+        "seed": seed,
+        "count": count,
+        "format": format,
+        "height": gen.resolution,
+        "width": gen.resolution,
+        "channels": gen.channels,
     }
     if format == "npy":
         out.update(shape=list(images.shape), dtype="uint8", npy=b64(npy_bytes(images)))
     else:
-        out["images"] = [{"index": k, "label": name, "seed": seed, "png": b64(png_bytes(image))} for k, image in enumerate(images)]
+        out["images"] = [
+            {"index": k, "label": name, "seed": seed, "png": b64(png_bytes(image))} for k, image in enumerate(images)
+        ]
     return out
 
 
@@ -67,8 +75,11 @@ def negotiate(accept: str) -> str:
 
 
 def image_headers(gen: OnnxGenerator, index: int, seed: int) -> dict[str, str]:
-    return {"X-Augment-Gan-Seed": str(seed), "X-Augment-Gan-Label": gen.classes[index],
-            "X-Augment-Gan-Class-Index": str(index)}
+    return {
+        "X-Augment-Gan-Seed": str(seed),
+        "X-Augment-Gan-Label": gen.classes[index],
+        "X-Augment-Gan-Class-Index": str(index),
+    }
 
 
 def zip_of_pngs(images: np.ndarray) -> bytes:
@@ -97,7 +108,9 @@ def grid_png(images: np.ndarray, nrow: int | None = None) -> bytes:
     return png_bytes(grid(images, min(nrow, count)))
 
 
-def batch_payload(gen: OnnxGenerator, indices: Sequence[int], seeds: Sequence[int], images: np.ndarray) -> list[dict[str, Any]]:
+def batch_payload(
+    gen: OnnxGenerator, indices: Sequence[int], seeds: Sequence[int], images: np.ndarray
+) -> list[dict[str, Any]]:
     """``POST /generate_batch``: one ``{"label", "class_index", "seed", "png"}`` per item, in order."""
     return [
         {"label": gen.classes[i], "class_index": i, "seed": s, "png": b64(png_bytes(image))}

@@ -29,7 +29,11 @@ def json_response(status: int, payload: Any, headers: Headers | None = None) -> 
     start = {
         "type": "http.response.start",
         "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(headers or [])],
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *(headers or []),
+        ],
     }
     return start, {"type": "http.response.body", "body": body}
 
@@ -76,8 +80,13 @@ class ServiceMiddleware:
     ``state`` returns this worker's :class:`ModelState` (default: the service instance's).
     """
 
-    def __init__(self, app: Any, max_body: int = MAX_BODY_BYTES, state: Callable[[], ModelState] = current_state,
-                 auth: ApiToken = ApiToken()) -> None:
+    def __init__(
+        self,
+        app: Any,
+        max_body: int = MAX_BODY_BYTES,
+        state: Callable[[], ModelState] = current_state,
+        auth: ApiToken = ApiToken(),
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.state = state
@@ -88,7 +97,9 @@ class ServiceMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.auth.protects(scope.get("method", ""), scope.get("path", "")) and not self.auth.allows(scope.get("headers") or []):
+        if self.auth.protects(scope.get("method", ""), scope.get("path", "")) and not self.auth.allows(
+            scope.get("headers") or []
+        ):
             await _send(send, *json_response(401, {"error": UNAUTHORIZED}, [CHALLENGE]))
             return
         path = scope.get("path", "").rstrip("/")
@@ -143,7 +154,9 @@ class ServiceMiddleware:
                 except ValueError:
                     payload = {"error": raw.decode("utf-8", "replace")}
                 start = held.pop("start")
-                headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-type")]
+                headers = [
+                    (k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-type")
+                ]
                 await _send(send, *json_response(start["status"], payload, headers))
             else:
                 await send(message)

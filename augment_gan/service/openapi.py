@@ -92,27 +92,58 @@ GENERATED = {
         "height": {"type": "integer"},
         "width": {"type": "integer"},
         "channels": {"type": "integer"},
-        "images": {"type": "array", "maxItems": MAX_COUNT, "items": {
-            "type": "object", "required": ["index", "label", "seed", "png"], "additionalProperties": False,
-            "properties": {"index": {"type": "integer", "minimum": 0}, "label": IMAGE_FIELDS["label"],
-                           "seed": IMAGE_FIELDS["seed"], "png": PNG_B64}}},
-        "npy": {"type": "string", "contentEncoding": "base64", "description": "np.save bytes of a uint8 (count, H, W, C) array."},
+        "images": {
+            "type": "array",
+            "maxItems": MAX_COUNT,
+            "items": {
+                "type": "object",
+                "required": ["index", "label", "seed", "png"],
+                "additionalProperties": False,
+                "properties": {
+                    "index": {"type": "integer", "minimum": 0},
+                    "label": IMAGE_FIELDS["label"],
+                    "seed": IMAGE_FIELDS["seed"],
+                    "png": PNG_B64,
+                },
+            },
+        },
+        "npy": {
+            "type": "string",
+            "contentEncoding": "base64",
+            "description": "np.save bytes of a uint8 (count, H, W, C) array.",
+        },
         "shape": {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4},
         "dtype": {"type": "string", "enum": ["uint8"]},
     },
 }
 BATCH = {
     "type": "array",
-    "items": {"type": "object", "required": [*IMAGE_FIELDS, "png"], "additionalProperties": False,
-              "properties": {**IMAGE_FIELDS, "png": PNG_B64}},
+    "items": {
+        "type": "object",
+        "required": [*IMAGE_FIELDS, "png"],
+        "additionalProperties": False,
+        "properties": {**IMAGE_FIELDS, "png": PNG_B64},
+    },
 }
 MODEL = {
     "type": "object",
-    "required": ["name", "version", "classes", "resolution", "channels", "latent_dim", "providers", "max_count", "gate",
-                 "selection"],
+    "required": [
+        "name",
+        "version",
+        "classes",
+        "resolution",
+        "channels",
+        "latent_dim",
+        "providers",
+        "max_count",
+        "gate",
+        "selection",
+    ],
     "properties": {
         "classes": {"type": "array", "items": {"type": "string"}},
-        "resolution": {"type": "integer"}, "channels": {"type": "integer"}, "latent_dim": {"type": "integer"},
+        "resolution": {"type": "integer"},
+        "channels": {"type": "integer"},
+        "latent_dim": {"type": "integer"},
         "providers": {"type": "array", "items": {"type": "string"}},
         "max_count": {"type": "integer"},
         "gate": {"type": "object", "required": ["ran", "per_class"]},
@@ -131,18 +162,23 @@ def errors(auth: ApiToken, *, body: bool) -> dict[str, Any]:
     """The error responses an operation can give (all ``{"error"}`` bodies)."""
     out = {}
     if body:
-        out["400"] = _json("Invalid request: unknown or gate-rejected class, value out of range, wrong type, bad JSON.",
-                           {"$ref": REF.format(model="Error")})
+        out["400"] = _json(
+            "Invalid request: unknown or gate-rejected class, value out of range, wrong type, bad JSON.",
+            {"$ref": REF.format(model="Error")},
+        )
     if auth.on:
         out["401"] = _json("Missing or wrong API token.", {"$ref": REF.format(model="Error")})
     if body:
         out["413"] = _json(f"Request body over {MAX_BODY_BYTES} bytes.", {"$ref": REF.format(model="Error")})
-    out["503"] = _json("The model is not loaded (yet), or the server is overloaded; retry later.",
-                       {"$ref": REF.format(model="Error")})
+    out["503"] = _json(
+        "The model is not loaded (yet), or the server is overloaded; retry later.", {"$ref": REF.format(model="Error")}
+    )
     return out
 
 
-def _operation(summary: str, auth: ApiToken, protected: bool, responses: dict[str, Any], body: dict | None = None) -> dict:
+def _operation(
+    summary: str, auth: ApiToken, protected: bool, responses: dict[str, Any], body: dict | None = None
+) -> dict:
     op: dict[str, Any] = {"summary": summary, "responses": responses}
     if body is not None:
         op["requestBody"] = body
@@ -165,42 +201,86 @@ def document(gen: OnnxGenerator, auth: ApiToken) -> dict[str, Any]:
         return {"get": _operation(summary, auth, probes_protected, responses)}
 
     paths = {
-        "/generate": {"post": _operation(
-            "count images of one class: base64 PNGs, or one base64 .npy array", auth, True,
-            {"200": {"description": "The images and what made them (the seed reproduces them), in the media type the "
-                                    "Accept header asks for: JSON (default), application/x-npy (np.save bytes of a "
-                                    "uint8 (count, H, W, C) array; application/octet-stream gives the same), or "
-                                    "application/zip (000.png, 001.png, ...).",
-                     "headers": IMAGE_HEADERS,
-                     "content": {JSON: {"schema": GENERATED}, "application/x-npy": {"schema": BINARY},
-                                 "application/octet-stream": {"schema": BINARY}, "application/zip": {"schema": BINARY}}},
-             **errors(auth, body=True)},
-            generate)},
-        "/generate_grid": {"post": _operation(
-            "one PNG grid of count images of one class", auth, True,
-            {"200": {"description": "The grid.", "headers": IMAGE_HEADERS,
-                     "content": {"image/png": {"schema": {"type": "string", "contentMediaType": "image/png"}}}},
-             **errors(auth, body=True)},
-            grid)},
-        "/generate_batch": {"post": _operation(
-            "one PNG per item; items of concurrent requests run together", auth, True,
-            {"200": _json("One image per item, in order.", BATCH), **errors(auth, body=True)},
-            batch)},
-        "/model": {"get": _operation(
-            "the model: classes, limits, the quality gate per class, selection", auth, True,
-            {"200": _json("The model card's public part.", MODEL), **errors(auth, body=False)})},
+        "/generate": {
+            "post": _operation(
+                "count images of one class: base64 PNGs, or one base64 .npy array",
+                auth,
+                True,
+                {
+                    "200": {
+                        "description": "The images and what made them (the seed reproduces them), in the media type the "
+                        "Accept header asks for: JSON (default), application/x-npy (np.save bytes of a "
+                        "uint8 (count, H, W, C) array; application/octet-stream gives the same), or "
+                        "application/zip (000.png, 001.png, ...).",
+                        "headers": IMAGE_HEADERS,
+                        "content": {
+                            JSON: {"schema": GENERATED},
+                            "application/x-npy": {"schema": BINARY},
+                            "application/octet-stream": {"schema": BINARY},
+                            "application/zip": {"schema": BINARY},
+                        },
+                    },
+                    **errors(auth, body=True),
+                },
+                generate,
+            )
+        },
+        "/generate_grid": {
+            "post": _operation(
+                "one PNG grid of count images of one class",
+                auth,
+                True,
+                {
+                    "200": {
+                        "description": "The grid.",
+                        "headers": IMAGE_HEADERS,
+                        "content": {"image/png": {"schema": {"type": "string", "contentMediaType": "image/png"}}},
+                    },
+                    **errors(auth, body=True),
+                },
+                grid,
+            )
+        },
+        "/generate_batch": {
+            "post": _operation(
+                "one PNG per item; items of concurrent requests run together",
+                auth,
+                True,
+                {"200": _json("One image per item, in order.", BATCH), **errors(auth, body=True)},
+                batch,
+            )
+        },
+        "/model": {
+            "get": _operation(
+                "the model: classes, limits, the quality gate per class, selection",
+                auth,
+                True,
+                {"200": _json("The model card's public part.", MODEL), **errors(auth, body=False)},
+            )
+        },
         "/livez": probe("liveness", {"200": {"description": "The server process is alive."}}),
-        "/readyz": probe("readiness", {"200": {"description": "The model is loaded."},
-                                       "503": {"description": "Not ready (yet)."}}),
-        "/metrics": probe("Prometheus metrics", {"200": {"description": "Prometheus text format.",
-                                                         "content": {"text/plain": {"schema": {"type": "string"}}}}}),
+        "/readyz": probe(
+            "readiness", {"200": {"description": "The model is loaded."}, "503": {"description": "Not ready (yet)."}}
+        ),
+        "/metrics": probe(
+            "Prometheus metrics",
+            {
+                "200": {
+                    "description": "Prometheus text format.",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        ),
     }
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": "augment-gan", "version": __version__,
-                 "description": f"Class-conditional image generation from the model {gen.card.get('name')!r} "
-                                f"v{gen.card.get('version')} (classes it generates: "
-                                f"{[gen.classes[i] for i in servable(gen)]})."},
+        "info": {
+            "title": "augment-gan",
+            "version": __version__,
+            "description": f"Class-conditional image generation from the model {gen.card.get('name')!r} "
+            f"v{gen.card.get('version')} (classes it generates: "
+            f"{[gen.classes[i] for i in servable(gen)]}).",
+        },
         "paths": paths,
         "components": {"schemas": components},
     }

@@ -74,10 +74,14 @@ Label = Annotated[
     BeforeValidator(_label_type),
     Field(description="Class name, or class index (0-based) as an integer.", examples=["3"]),
 ]
-Count = Annotated[StrictInt, BeforeValidator(_whole), Field(ge=1, le=MAX_COUNT, description=f"Number of images, 1-{MAX_COUNT}.")]
+Count = Annotated[
+    StrictInt, BeforeValidator(_whole), Field(ge=1, le=MAX_COUNT, description=f"Number of images, 1-{MAX_COUNT}.")
+]
 Seed = Annotated[
     Annotated[StrictInt, BeforeValidator(_whole), Field(ge=0, le=MAX_SEED)] | None,
-    Field(description="Non-negative seed; the same seed gives the same pixels. Omitted: the server draws one and returns it."),
+    Field(
+        description="Non-negative seed; the same seed gives the same pixels. Omitted: the server draws one and returns it."
+    ),
 ]
 
 
@@ -95,14 +99,18 @@ class GenerateRequest(_Strict):
     label: Label
     count: Count
     seed: Seed = None
-    format: Literal["png", "npy"] = Field("png", description="png: base64 PNGs; npy: base64 of np.save bytes (uint8 N,H,W,C).")
+    format: Literal["png", "npy"] = Field(
+        "png", description="png: base64 PNGs; npy: base64 of np.save bytes (uint8 N,H,W,C)."
+    )
 
 
 class GridRequest(_Strict):
     label: Label
     count: Count
     seed: Seed = None
-    nrow: Annotated[StrictInt, BeforeValidator(_whole), Field(ge=1, le=MAX_COUNT)] | None = Field(None, description="Images per row (default ceil(sqrt(count))).")
+    nrow: Annotated[StrictInt, BeforeValidator(_whole), Field(ge=1, le=MAX_COUNT)] | None = Field(
+        None, description="Images per row (default ceil(sqrt(count)))."
+    )
 
 
 class BatchItem(_Strict):

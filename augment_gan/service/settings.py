@@ -104,7 +104,8 @@ class Settings:
     def model_ref(self) -> str:
         """``AUGMENT_GAN_MODEL``, else the only promoted model's name (ModelError if none or several)."""
         return self.model or the_promoted_model(
-            self.models_dir, "set AUGMENT_GAN_MODEL to a model dir or name (or AUGMENT_GAN_MODELS_DIR to the models root)"
+            self.models_dir,
+            "set AUGMENT_GAN_MODEL to a model dir or name (or AUGMENT_GAN_MODELS_DIR to the models root)",
         )
 
     def check_gated(self, model_dir: Path, card: dict[str, Any]) -> None:

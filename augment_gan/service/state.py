@@ -56,8 +56,9 @@ def preflight(settings: Settings) -> Path:
 
 def load_generator(settings: Settings) -> OnnxGenerator:
     """The model ``settings`` name, sha256-verified, its session open; AugmentGanError if it cannot be served."""
-    gen = OnnxGenerator.load(locate_model(settings), intra_op_threads=settings.intra_op_threads(), allow_ungated=True,
-                             select=settings.select)
+    gen = OnnxGenerator.load(
+        locate_model(settings), intra_op_threads=settings.intra_op_threads(), allow_ungated=True, select=settings.select
+    )
     settings.check_gated(gen.model_dir, gen.card)
     return gen
 

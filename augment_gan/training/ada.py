@@ -58,8 +58,9 @@ class ClassAdaptiveAugment:
         """Move p (the same on every rank: the tallies are summed over ranks first)."""
         if not self.adaptive:
             return
-        signs, counts = torch.tensor(dist.mean([*self._signs.tolist(), *self._counts.tolist()], self.p.device),
-                                     device=self.p.device).view(2, -1)
+        signs, counts = torch.tensor(
+            dist.mean([*self._signs.tolist(), *self._counts.tolist()], self.p.device), device=self.p.device
+        ).view(2, -1)
         seen = counts > 0
         r = torch.where(seen, signs / counts.clamp_min(1e-12), torch.zeros_like(signs))
         move = torch.sign(r - self.target) * ADA_STEP * seen

@@ -107,5 +107,5 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})

@@ -180,8 +180,10 @@ def relaunch_train(
     import subprocess
 
     if command not in argv:
-        raise ConfigError(f"re-launching under torchrun needs the `{command}` command line; from Python, "
-                          "run your script under torchrun instead.")
+        raise ConfigError(
+            f"re-launching under torchrun needs the `{command}` command line; from Python, "
+            "run your script under torchrun instead."
+        )
     train_args = strip_launcher_options(argv[argv.index(command) + 1 :])
     cmd = torchrun_command(train_args, nproc_per_node, nnodes, rdzv_endpoint, command=command)
     interrupted = []

@@ -26,9 +26,14 @@ from augment_gan.training.config import LIVE_LOGS
 INSTALL_HINT = "--log tensorboard needs the tensorboard package: pip install 'augment-gan[tensorboard]'."
 # metrics.jsonl key -> TensorBoard tag, for a logged window
 WINDOW_TAGS = {
-    "loss_d": "loss/D", "loss_g": "loss/G", "d_real": "D_output/real", "d_fake": "D_output/fake",
-    "lr_g": "learning_rate/G", "lr_d": "learning_rate/D",
-    "sec_per_step": "speed/sec_per_step", "images_per_s": "speed/images_per_s",
+    "loss_d": "loss/D",
+    "loss_g": "loss/G",
+    "d_real": "D_output/real",
+    "d_fake": "D_output/fake",
+    "lr_g": "learning_rate/G",
+    "lr_d": "learning_rate/D",
+    "sec_per_step": "speed/sec_per_step",
+    "images_per_s": "speed/images_per_s",
 }
 # per-class metrics of an evaluation report (ClassRecord) that are logged
 CLASS_METRICS = ("fid", "kid", "precision", "recall", "coverage", "copy_rate", "class_consistency")

@@ -6,8 +6,8 @@ Each loss takes raw discriminator logits. ``d_loss(real, fake)`` is minimised by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch.nn import functional as F
@@ -79,8 +79,9 @@ def mode_seeking_penalty(fake: torch.Tensor, z: torch.Tensor, half: int, eps: fl
     return 1.0 / (d_img / d_z + eps)
 
 
-def lecam_penalty(d_real: torch.Tensor, d_fake: torch.Tensor, ema_real: torch.Tensor,
-                  ema_fake: torch.Tensor) -> torch.Tensor:
+def lecam_penalty(
+    d_real: torch.Tensor, d_fake: torch.Tensor, ema_real: torch.Tensor, ema_fake: torch.Tensor
+) -> torch.Tensor:
     """LeCam's term (Tseng et al. 2021): D's scores on reals above the running mean of its
     scores on fakes, and on fakes below the running mean on reals, are penalised."""
     return (F.relu(d_real - ema_fake) ** 2).mean() + (F.relu(ema_real - d_fake) ** 2).mean()

@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from torch import nn
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from torch import nn
 
 if TYPE_CHECKING:
     from augment_gan.training.trainer import Trainer
@@ -49,6 +49,7 @@ def start_record(trainer: Trainer) -> dict:
         "sync_batchnorm": any(isinstance(m, nn.SyncBatchNorm) for m in trainer.G.modules()),
         "time": time.time(),
     }
+
 
 def window_record(trainer: Trainer, window: list[StepStats], sec_per_step: float) -> dict:
     n = len(window)

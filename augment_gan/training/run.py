@@ -10,13 +10,13 @@ from typing import Any
 import torch
 
 from augment_gan import __version__
+from augment_gan.contracts.run_dir import RunDir, create_run_dir, find_latest_run, read_run_config, write_run_config
 from augment_gan.data import ImageData, holdout_split, load_image_folder
 from augment_gan.errors import CheckpointError, ConfigError
 from augment_gan.nets import NetConfig
 from augment_gan.training.config import TrainConfig
-from augment_gan.training.distributed import Dist
-from augment_gan.contracts.run_dir import RunDir, create_run_dir, find_latest_run, read_run_config, write_run_config
 from augment_gan.training.device import pick_device
+from augment_gan.training.distributed import Dist
 from augment_gan.training.trainer import Trainer
 
 CHANNELS = ("auto", "1", "3")
@@ -35,8 +35,10 @@ def new_run(
     ``channels_requested`` is the option ``data`` was loaded with; resume reloads the folder
     with it, so the cache key (which includes it) identifies the same files."""
     if data.resolution != net_cfg.resolution:  # D would sum-pool the wrong size without a word
-        raise ConfigError(f"the folder was loaded at {data.resolution} px but the nets are built for "
-                          f"{net_cfg.resolution} px; load it with resolution={net_cfg.resolution}.")
+        raise ConfigError(
+            f"the folder was loaded at {data.resolution} px but the nets are built for "
+            f"{net_cfg.resolution} px; load it with resolution={net_cfg.resolution}."
+        )
     run_dir = create_run_dir(models_dir, name)
     _, holdout = holdout_split(data.labels, cfg.holdout_fraction, cfg.seed)
     RunDir(run_dir).write_split(cfg.holdout_fraction, cfg.seed, [data.paths[i] for i in holdout])
@@ -62,8 +64,15 @@ def new_run(
 
 
 def start_run(
-    models_dir: Path, name: str, data_dir: Path, *, channels: str = "auto", strict: bool = False,
-    net: Mapping[str, Any] | None = None, train: Mapping[str, Any] | None = None, progress: bool = True,
+    models_dir: Path,
+    name: str,
+    data_dir: Path,
+    *,
+    channels: str = "auto",
+    strict: bool = False,
+    net: Mapping[str, Any] | None = None,
+    train: Mapping[str, Any] | None = None,
+    progress: bool = True,
 ) -> tuple[Path, ImageData]:
     """Load ``data_dir`` and create a new run of NAME for it. Returns (run dir, loaded folder).
 
@@ -73,8 +82,13 @@ def start_run(
     if channels not in CHANNELS:
         raise ConfigError(f"channels must be auto, 1 or 3, got {channels!r}.")
     cfg, net = TrainConfig(**(train or {})), dict(net or {})
-    data = load_image_folder(data_dir, resolution=net.get("resolution", NetConfig.resolution), strict=strict,
-                             channels=channels if channels == "auto" else int(channels), progress=progress)
+    data = load_image_folder(
+        data_dir,
+        resolution=net.get("resolution", NetConfig.resolution),
+        strict=strict,
+        channels=channels if channels == "auto" else int(channels),
+        progress=progress,
+    )
     net_cfg = NetConfig(num_classes=len(data.classes), channels=data.channels, **net)
     return new_run(models_dir, name, data, net_cfg, cfg, channels_requested=channels), data
 
@@ -99,20 +113,28 @@ class SettingsChanged(ConfigError):
         """The one-line message; ``names`` spells a field as the caller's option (``lr_g`` -> ``--lr-g``)."""
         names = names or {}
         listed = ", ".join(f"{names.get(f, f)} {given} (run: {saved})" for f, given, saved in self.changes)
-        return (f"run {self.run_dir} resumes with the settings it was saved with, and "
-                f"{'this differs' if len(self.changes) == 1 else 'these differ'}: {listed}; "
-                "drop them to resume it, or start a new run.")
+        return (
+            f"run {self.run_dir} resumes with the settings it was saved with, and "
+            f"{'this differs' if len(self.changes) == 1 else 'these differ'}: {listed}; "
+            "drop them to resume it, or start a new run."
+        )
 
 
 def check_unchanged(
-    run_dir: Path, *, net: Mapping[str, Any] | None = None, train: Mapping[str, Any] | None = None,
+    run_dir: Path,
+    *,
+    net: Mapping[str, Any] | None = None,
+    train: Mapping[str, Any] | None = None,
     channels: str | None = None,
 ) -> None:
     """SettingsChanged naming every given NetConfig / TrainConfig field (and ``channels``)
     whose value differs from the run's saved config; ``steps`` may change (a new budget)."""
     config = read_run_config(run_dir)
-    saved = {**NetConfig.from_dict(config["net"]).to_dict(), **TrainConfig.from_dict(config["train"]).to_dict(),
-             "channels": config["data"]["channels_requested"]}
+    saved = {
+        **NetConfig.from_dict(config["net"]).to_dict(),
+        **TrainConfig.from_dict(config["train"]).to_dict(),
+        "channels": config["data"]["channels_requested"],
+    }
     given = {**(net or {}), **{k: v for k, v in (train or {}).items() if k != "steps"}}
     if channels is not None:
         given["channels"] = channels
@@ -168,5 +190,14 @@ def make_trainer(
             write_run_config(run_dir, {**{k: v for k, v in config.items() if k != "format"}, "train": cfg.to_dict()})
     train_idx, _ = split_indices(run_dir, data)
     device = device if isinstance(device, torch.device) else pick_device(device)
-    return Trainer(run_dir, data.images[train_idx], data.labels[train_idx], net_cfg, cfg, device,
-                   dist=dist, precision=precision, channels_last=channels_last)
+    return Trainer(
+        run_dir,
+        data.images[train_idx],
+        data.labels[train_idx],
+        net_cfg,
+        cfg,
+        device,
+        dist=dist,
+        precision=precision,
+        channels_last=channels_last,
+    )

@@ -38,9 +38,7 @@ def make_grid(images: torch.Tensor, rows: int, padding: int = 2) -> Image.Image:
 
 
 @torch.no_grad()
-def save_sample_grid(
-    generator: torch.nn.Module, z: torch.Tensor, labels: torch.Tensor, rows: int, path: Path
-) -> None:
+def save_sample_grid(generator: torch.nn.Module, z: torch.Tensor, labels: torch.Tensor, rows: int, path: Path) -> None:
     device = next(generator.parameters()).device
     images = to_uint8(generator(z.to(device), labels.to(device)).cpu())
     buffer = io.BytesIO()

@@ -13,15 +13,15 @@ from torch import nn
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.errors import ConfigError
 from augment_gan.nets import Discriminator, Generator, NetConfig
+from augment_gan.training.ada import ADA_INTERVAL, ClassAdaptiveAugment
 from augment_gan.training.checkpoint import checkpoint_path, load_latest_checkpoint, save_checkpoint
 from augment_gan.training.config import TrainConfig
-from augment_gan.training.ada import ADA_INTERVAL, ClassAdaptiveAugment
-from augment_gan.training.diffaugment import parse_policy
 from augment_gan.training.device import pick_device, resolve_precision
+from augment_gan.training.diffaugment import parse_policy
 from augment_gan.training.distributed import Dist
+from augment_gan.training.ema import EMA, recalibrate_batchnorm
 from augment_gan.training.interrupt import deferred_interrupt
 from augment_gan.training.live_log import TensorBoardLog
-from augment_gan.training.ema import EMA, recalibrate_batchnorm
 from augment_gan.training.losses import get_loss, gradient_penalty, lecam_penalty, mode_seeking_penalty, topk_fraction
 from augment_gan.training.records import StepStats, progress_bar, start_record, window_record
 from augment_gan.training.sampler import CLASS_GROUP, ClassGroupSampler
@@ -76,8 +76,10 @@ class Trainer:
         self.dist = dist or Dist()
         world = self.dist.world_size
         if cfg.batch_size % world or cfg.batch_size // world < 2:
-            raise ConfigError(f"the batch size ({cfg.batch_size}) is the global batch: it must be a multiple of "
-                              f"the number of processes ({world}), with at least 2 images per process.")
+            raise ConfigError(
+                f"the batch size ({cfg.batch_size}) is the global batch: it must be a multiple of "
+                f"the number of processes ({world}), with at least 2 images per process."
+            )
         self.precision = resolve_precision(precision, self.device)
         if channels_last and self.device.type != "cuda":
             raise ConfigError("channels_last is for CUDA; on CPU it only slows these nets down.")
@@ -115,8 +117,9 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
         self.loss = get_loss(cfg.loss, cfg.label_smoothing)
-        self.augment = ClassAdaptiveAugment(net_cfg.num_classes, parse_policy(cfg.diffaugment), cfg.ada_target,
-                                            self.device)
+        self.augment = ClassAdaptiveAugment(
+            net_cfg.num_classes, parse_policy(cfg.diffaugment), cfg.ada_target, self.device
+        )
         self.grid_z, self.grid_labels = fixed_noise(
             net_cfg.num_classes, cfg.sample_columns, net_cfg.latent_dim, cfg.seed + GRID_SEED_OFFSET
         )
@@ -224,8 +227,11 @@ class Trainer:
             self.rng.set_state(state["rng"].cpu())
         except RuntimeError:  # saved by a generator on another device type (CUDA <-> CPU)
             self.rng.manual_seed(self.cfg.seed + self.step)
-            warnings.warn("the checkpoint's RNG state is from another device type; reseeded, so this "
-                          "resumed run is not bit-identical to an uninterrupted one.", stacklevel=2)
+            warnings.warn(
+                "the checkpoint's RNG state is from another device type; reseeded, so this "
+                "resumed run is not bit-identical to an uninterrupted one.",
+                stacklevel=2,
+            )
 
     def resume(self) -> int:
         """Restore the newest readable checkpoint; returns its step (0 when there is none).
@@ -267,8 +273,8 @@ class Trainer:
     def fit(
         self,
         progress: bool = True,
-        on_step: Callable[["Trainer"], None] | None = None,
-        on_checkpoint: Callable[["Trainer"], None] | None = None,
+        on_step: Callable[[Trainer], None] | None = None,
+        on_checkpoint: Callable[[Trainer], None] | None = None,
     ) -> int:
         """Train until ``cfg.steps``; ``on_step`` runs after every step (hooks, tests),
         ``on_checkpoint`` after every checkpoint (evaluation during training).
@@ -276,6 +282,7 @@ class Trainer:
         The first Ctrl-C lets the current step finish, checkpoints it and raises
         :class:`TrainingInterrupted` (so the checkpoint is an exact resume point); a second
         Ctrl-C stops at once, and resume then falls back to the previous checkpoint."""
+
         def checkpoint() -> None:
             if self.dist.is_main:
                 self.save()
@@ -291,7 +298,10 @@ class Trainer:
         cfg = self.cfg
         window: list[StepStats] = []
         t_window = time.perf_counter()
-        with progress_bar(progress and self.dist.is_main) as bar, deferred_interrupt(also_sigterm=self.dist.enabled) as stop:
+        with (
+            progress_bar(progress and self.dist.is_main) as bar,
+            deferred_interrupt(also_sigterm=self.dist.enabled) as stop,
+        ):
             task = bar.add_task("train", total=cfg.steps, completed=self.step, speed="-", loss_d="-", loss_g="-")
             while self.step < cfg.steps:
                 window.append(self.train_step())
@@ -300,8 +310,9 @@ class Trainer:
                     record = window_record(self, window, dt)
                     if self.dist.is_main:
                         self._log(record)
-                    bar.update(task, speed=f"{1 / dt:.1f}", loss_d=f"{record['loss_d']:.3f}",
-                               loss_g=f"{record['loss_g']:.3f}")
+                    bar.update(
+                        task, speed=f"{1 / dt:.1f}", loss_d=f"{record['loss_d']:.3f}", loss_g=f"{record['loss_g']:.3f}"
+                    )
                     window, t_window = [], time.perf_counter()
                 bar.update(task, completed=self.step)
                 if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
@@ -318,4 +329,3 @@ class Trainer:
         self.files.append_metrics(record)
         if self.live_log is not None:
             self.live_log.record(record)
-

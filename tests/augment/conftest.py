@@ -34,13 +34,19 @@ def make_model(tmp_path: Path, onnx_gray, onnx_rgb) -> Callable[..., Path]:
     """make_model(channels=1, classes=DIGITS, failed={"2": ["kid ..."]}, ungated=False) -> model dir."""
     counter = iter(range(100))
 
-    def make(channels: int = 1, classes: list[str] | None = None, failed: dict[str, list[str]] | None = None,
-             ungated: bool = False, name: str | None = None) -> Path:
+    def make(
+        channels: int = 1,
+        classes: list[str] | None = None,
+        failed: dict[str, list[str]] | None = None,
+        ungated: bool = False,
+        name: str | None = None,
+    ) -> Path:
         cfg, data = onnx_gray if channels == 1 else onnx_rgb
         classes = classes or DIGITS
         block = {"ran": False} if ungated else gate(classes, failed)
-        return write_tiny_model(tmp_path / "models", data, cfg, classes, gate_block=block,
-                                name=name or f"tiny{next(counter)}")
+        return write_tiny_model(
+            tmp_path / "models", data, cfg, classes, gate_block=block, name=name or f"tiny{next(counter)}"
+        )
 
     return make
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from augment_gan.augment import AugmentInterrupted, Augmentation, AugmentWriteError, SkipKind, augment_folder, writer
+from augment_gan.augment import Augmentation, AugmentInterrupted, AugmentWriteError, SkipKind, augment_folder, writer
 from augment_gan.contracts.manifest import JOURNAL_NAME, MANIFEST_NAME, SYNTHETIC_TEMP, Journal, Manifest
+from augment_gan.contracts.model_dir import ModelError
 from augment_gan.data.folder import scan_folder
 from augment_gan.errors import ConfigError
-from augment_gan.contracts.model_dir import ModelError
 from tests.augment.conftest import load, synthetic_files, tree, write_images
 
 
@@ -31,13 +31,19 @@ def test_fills_to_max_then_a_rerun_writes_nothing(digits_folder, model_dir) -> N
     summary = augment_folder(digits_folder, gen)
     assert summary.written == {"1": 4, "2": 6}
     files = synthetic_files(digits_folder)
-    assert sorted(files) == [f"1/synthetic-tiny0-v1-s0-{i:06d}.png" for i in range(4)] + \
-        [f"2/synthetic-tiny0-v1-s0-{i:06d}.png" for i in range(6)]
+    assert sorted(files) == [f"1/synthetic-tiny0-v1-s0-{i:06d}.png" for i in range(4)] + [
+        f"2/synthetic-tiny0-v1-s0-{i:06d}.png" for i in range(6)
+    ]
     doc = json.loads((digits_folder / MANIFEST_NAME).read_text())
     entry = doc["files"][0]
     assert {k: entry[k] for k in ("path", "class", "model", "model_version", "seed", "index")} == {
-        "path": "1/synthetic-tiny0-v1-s0-000000.png", "class": "1", "model": "tiny0", "model_version": 1,
-        "seed": 0, "index": 0}
+        "path": "1/synthetic-tiny0-v1-s0-000000.png",
+        "class": "1",
+        "model": "tiny0",
+        "model_version": 1,
+        "seed": 0,
+        "index": 0,
+    }
     assert all(files[e["path"]] == e["sha256"] for e in doc["files"]) and entry["created"].endswith("Z")
     assert real_counts(digits_folder) == {"0": 12, "1": 8, "2": 6}  # the scanner never counts them as real
     with Image.open(digits_folder / entry["path"]) as img:
@@ -85,7 +91,9 @@ def test_out_leaves_data_dir_byte_identical(digits_folder, model_dir, tmp_path) 
         Augmentation.prepare(digits_folder, gen, out=digits_folder / "aug")
 
 
-def test_interrupted_run_leaves_a_consistent_manifest_and_resumes(digits_folder, model_dir, tmp_path, monkeypatch) -> None:
+def test_interrupted_run_leaves_a_consistent_manifest_and_resumes(
+    digits_folder, model_dir, tmp_path, monkeypatch
+) -> None:
     gen = load(model_dir)
     reference = tmp_path / "reference"
     augment_folder(digits_folder, gen, target=14, out=reference)  # 2 + 6 + 8 uninterrupted
@@ -124,7 +132,9 @@ def test_full_disk_is_a_clear_error_and_written_files_stay_recorded(digits_folde
     with pytest.raises(AugmentWriteError, match="No space left on device") as info:
         augment_folder(digits_folder, load(model_dir), batch_size=2)
     assert "3 file(s)" in str(info.value) and "\n" not in str(info.value)
-    assert len(manifest_paths(digits_folder)) == 3 and set(synthetic_files(digits_folder)) == manifest_paths(digits_folder)
+    assert len(manifest_paths(digits_folder)) == 3 and set(synthetic_files(digits_folder)) == manifest_paths(
+        digits_folder
+    )
 
 
 def test_unrecorded_synthetic_files_are_adopted_or_left(digits_folder, model_dir) -> None:
@@ -140,8 +150,10 @@ def test_unrecorded_synthetic_files_are_adopted_or_left(digits_folder, model_dir
     foreign.write_bytes((digits_folder / dropped[0]["path"]).read_bytes()[:-1] + b"x")
     other_seed = digits_folder / "1" / "synthetic-tiny0-v1-s9-000000.png"
     other_seed.write_bytes(foreign.read_bytes())
-    before = {p: (digits_folder / p).read_bytes() for p in (foreign.relative_to(digits_folder).as_posix(),
-                                                             other_seed.relative_to(digits_folder).as_posix())}
+    before = {
+        p: (digits_folder / p).read_bytes()
+        for p in (foreign.relative_to(digits_folder).as_posix(), other_seed.relative_to(digits_folder).as_posix())
+    }
 
     job = Augmentation.prepare(digits_folder, gen)
     assert sorted(job.plan.adoptable) == sorted(e["path"] for e in dropped)
@@ -224,11 +236,14 @@ def test_ungated_model_is_refused_unless_allowed(digits_folder, make_model) -> N
 
 
 def test_channels_follow_each_class_and_native_size_is_the_median(tmp_path, make_model) -> None:
-    folder = write_images(tmp_path / "mixed", {
-        "0": [("RGB", (10, 6))] * 3 + [("RGB", (12, 12))] * 2,  # RGB; median 10x6
-        "1": [("L", (9, 9)), ("L", (5, 7)), ("L", (20, 16))],  # gray; median_low 9x9
-        "2": [("RGB", (4, 4))] * 2 + [("L", (4, 4))],           # mostly RGB
-    })
+    folder = write_images(
+        tmp_path / "mixed",
+        {
+            "0": [("RGB", (10, 6))] * 3 + [("RGB", (12, 12))] * 2,  # RGB; median 10x6
+            "1": [("L", (9, 9)), ("L", (5, 7)), ("L", (20, 16))],  # gray; median_low 9x9
+            "2": [("RGB", (4, 4))] * 2 + [("L", (4, 4))],  # mostly RGB
+        },
+    )
     gray_model, rgb_model = make_model(channels=1), make_model(channels=3)
     expect = {"0": ("RGB", (10, 6)), "1": ("L", (9, 9)), "2": ("RGB", (4, 4))}
     for model in (gray_model, rgb_model):
@@ -349,8 +364,9 @@ def test_selection_is_on_by_default_and_no_select_writes_the_unselected_stream(d
     gen = OnnxGenerator.load(model, providers=["CPUExecutionProvider"], intra_op_threads=1)
 
     def written(out: Path, select: bool) -> np.ndarray:
-        summary = augment_folder(digits_folder, model, models_dir=tmp_path / "models", out=out, size="model", seed=5,
-                                 select=select)
+        summary = augment_folder(
+            digits_folder, model, models_dir=tmp_path / "models", out=out, size="model", seed=5, select=select
+        )
         if select:  # what selection did is in the summary: more candidates than files, some rejected
             s = summary.selection
             assert s["candidates"] > s["accepted"] >= summary.total - s["fallbacks"] > 0

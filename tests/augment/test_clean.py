@@ -52,7 +52,9 @@ def test_clean_after_a_kill_removes_journaled_files_and_temps(digits_folder, mod
     assert len(preview.temp_removed) == 1 and tree(digits_folder)[preview.temp_removed[0]]
     result = clean_folder(digits_folder)
     assert sorted(result.removed) == sorted(set(generated) - {edited}) and result.kept_edited == [edited]
-    assert result.gone == [] and result.manifest is CleanOutcome.REWRITTEN and result.to_dict()["manifest"] == "rewritten"
+    assert (
+        result.gone == [] and result.manifest is CleanOutcome.REWRITTEN and result.to_dict()["manifest"] == "rewritten"
+    )
     assert [e["path"] for e in json.loads((digits_folder / MANIFEST_NAME).read_text())["files"]] == [edited]
     (digits_folder / edited).unlink()
     assert clean_folder(digits_folder).gone == [edited]
@@ -93,7 +95,9 @@ def test_clean_never_touches_paths_outside_the_generated_layout(digits_folder, m
     assert result.kept_other == [real] and (digits_folder / real).is_file()
 
 
-def test_a_failing_removal_is_a_clear_error_and_the_manifest_lists_the_rest(digits_folder, model_dir, monkeypatch) -> None:
+def test_a_failing_removal_is_a_clear_error_and_the_manifest_lists_the_rest(
+    digits_folder, model_dir, monkeypatch
+) -> None:
     import errno
     from pathlib import Path
 

@@ -33,7 +33,10 @@ def test_dry_run_writes_nothing_and_json_parses(digits_folder, model_dir) -> Non
     doc = json.loads(result.stdout)
     assert doc["dry_run"] is True and doc["plan"]["target"] == {"spec": "ratio:0.9", "count": 11}
     assert [(c["name"], c["generate"], c["share_after"]) for c in doc["plan"]["classes"]] == [
-        ("0", 0, 0.0), ("1", 2, 0.2), ("2", 2, 0.25)]
+        ("0", 0, 0.0),
+        ("1", 2, 0.2),
+        ("2", 2, 0.25),
+    ]
     assert tree(digits_folder) == before
 
 
@@ -92,6 +95,7 @@ def test_full_disk_and_interrupt_exit_codes(digits_folder, model_dir, monkeypatc
 
 
 def test_bad_target_and_missing_model_are_one_line_errors(digits_folder, tmp_path) -> None:
-    one_line_error(runner.invoke(app, ["augment", str(digits_folder), "--model", "nope", "--models-dir",
-                                       str(tmp_path)]), "nope")
+    one_line_error(
+        runner.invoke(app, ["augment", str(digits_folder), "--model", "nope", "--models-dir", str(tmp_path)]), "nope"
+    )
     one_line_error(runner.invoke(app, ["clean", str(tmp_path / "missing")]), "not a folder")

@@ -47,17 +47,26 @@ def named_files(root: Path) -> int:
 
 
 def any_temp(root: Path) -> bool:
-    return any(name.startswith(".synthetic-") for entry in os.scandir(root)
-               if entry.is_dir() and not entry.name.startswith(".") for name in os.listdir(entry.path))
+    return any(
+        name.startswith(".synthetic-")
+        for entry in os.scandir(root)
+        if entry.is_dir() and not entry.name.startswith(".")
+        for name in os.listdir(entry.path)
+    )
 
 
-def kill_when(folder: Path, model: Path, when: Callable[[float], bool], *, batch_size: int = 64,
-              out: Path | None = None) -> bool:
+def kill_when(
+    folder: Path, model: Path, when: Callable[[float], bool], *, batch_size: int = 64, out: Path | None = None
+) -> bool:
     """Start augment in a subprocess, SIGKILL it once ``when(seconds since it started)`` holds;
     whether it was still running then."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(folder), str(model), str(TARGET), str(batch_size),
-                             str(out or "")], stdout=subprocess.PIPE, env=env, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(folder), str(model), str(TARGET), str(batch_size), str(out or "")],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=REPO,
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
         start = time.monotonic()

@@ -15,15 +15,18 @@ def gen(plans):
     return {p.name: p.generate for p in plans}
 
 
-@pytest.mark.parametrize(("target", "count", "expected"), [
-    ("max", 12, {"a": 0, "b": 4, "c": 6}),
-    ("10", 10, {"a": 0, "b": 2, "c": 4}),
-    (5, 5, {"a": 0, "b": 0, "c": 0}),
-    ("20", 20, {"a": 8, "b": 12, "c": 14}),
-    ("ratio:0.5", 6, {"a": 0, "b": 0, "c": 0}),
-    ("ratio:0.9", 11, {"a": 0, "b": 3, "c": 5}),  # ceil(0.9 * 12) = 11
-    ("ratio:1", 12, {"a": 0, "b": 4, "c": 6}),
-])
+@pytest.mark.parametrize(
+    ("target", "count", "expected"),
+    [
+        ("max", 12, {"a": 0, "b": 4, "c": 6}),
+        ("10", 10, {"a": 0, "b": 2, "c": 4}),
+        (5, 5, {"a": 0, "b": 0, "c": 0}),
+        ("20", 20, {"a": 8, "b": 12, "c": 14}),
+        ("ratio:0.5", 6, {"a": 0, "b": 0, "c": 0}),
+        ("ratio:0.9", 11, {"a": 0, "b": 3, "c": 5}),  # ceil(0.9 * 12) = 11
+        ("ratio:1", 12, {"a": 0, "b": 4, "c": 6}),
+    ],
+)
 def test_targets(target, count, expected) -> None:
     plans = plan_classes(REAL, {}, parse_target(target), model_classes=MODEL)
     assert gen(plans) == expected
@@ -58,8 +61,11 @@ def test_max_share_caps_synthetic_share_of_each_class() -> None:
     half = plan_classes(REAL, {}, parse_target("max"), model_classes=MODEL, max_share=parse_max_share("0.5"))
     assert gen(half) == {"a": 0, "b": 4, "c": 6}
     assert parse_max_share(1) is None and parse_max_share(None) is None
-    assert gen(plan_classes(REAL, {}, parse_target("max"), model_classes=MODEL, max_share=parse_max_share(0))) == \
-        {"a": 0, "b": 0, "c": 0}
+    assert gen(plan_classes(REAL, {}, parse_target("max"), model_classes=MODEL, max_share=parse_max_share(0))) == {
+        "a": 0,
+        "b": 0,
+        "c": 0,
+    }
     for bad in (-0.1, 1.5, "x"):
         with pytest.raises(ConfigError):
             parse_max_share(bad)
@@ -72,15 +78,26 @@ def test_share_after_is_reported() -> None:
 
 def test_classes_selection_gate_and_unknown_classes() -> None:
     failed = {"c": "kid 0.08 > 0.05 (n=6)"}
-    plans = plan_classes({**REAL, "d": 3, "e": 0}, {}, parse_target("max"), model_classes=["a", "b", "c", "e"],
-                         gate_failure=failed.get, selected=["b", "c", "d", "e"])
+    plans = plan_classes(
+        {**REAL, "d": 3, "e": 0},
+        {},
+        parse_target("max"),
+        model_classes=["a", "b", "c", "e"],
+        gate_failure=failed.get,
+        selected=["b", "c", "d", "e"],
+    )
     by = {p.name: p for p in plans}
     assert by["a"].skipped == "not selected (--classes)"  # not selected, though at target anyway
     assert by["b"].generate == 4 and by["b"].skipped is None
     assert by["c"].generate == 0 and by["c"].skipped == "gate failed: kid 0.08 > 0.05 (n=6)"
     assert by["d"].generate == 0 and by["d"].skipped == "not a class of the model"
     assert by["e"].skipped.startswith("no real images")
-    assert {n: p.skip for n, p in by.items()} == {"a": SkipKind.NOT_SELECTED, "b": None, "c": SkipKind.GATE_FAILED,
-                                                  "d": SkipKind.NOT_IN_MODEL, "e": SkipKind.NO_REAL}
+    assert {n: p.skip for n, p in by.items()} == {
+        "a": SkipKind.NOT_SELECTED,
+        "b": None,
+        "c": SkipKind.GATE_FAILED,
+        "d": SkipKind.NOT_IN_MODEL,
+        "e": SkipKind.NO_REAL,
+    }
     assert by["c"].skip_detail == "kid 0.08 > 0.05 (n=6)" and by["c"].to_dict()["skipped"] == by["c"].skipped
     assert by["a"].target == 12  # max is the largest class's real count, selected or not

@@ -14,8 +14,10 @@ def test_wilson_interval() -> None:
 
 
 def _result(passed: dict[str, bool]) -> dict:
-    decision = {c: {"calibrated": {"passed": p, "reasons": [] if p else ["recall 0 < 0.2 (n=5)"]},
-                    "fixed_passed": False} for c, p in passed.items()}
+    decision = {
+        c: {"calibrated": {"passed": p, "reasons": [] if p else ["recall 0 < 0.2 (n=5)"]}, "fixed_passed": False}
+        for c, p in passed.items()
+    }
     return {name: decision for name in gc.SETS}
 
 

@@ -17,13 +17,17 @@ def gpu_check():
     return load_benchmark("gpu_check")
 
 
-@pytest.mark.parametrize("cuda, providers, skipped", [
-    (True, ["CPUExecutionProvider"], True),  # the device image's CPU-only onnxruntime: skipped, saying why
-    (True, ["CUDAExecutionProvider", "CPUExecutionProvider"], False),
-    (False, ["CPUExecutionProvider"], False),  # --quick on CPU: measured on the CPU provider
-])
-def test_onnxruntime_parts_skip_only_a_cpu_only_build_beside_a_gpu(gpu_check, monkeypatch, cuda, providers,
-                                                                   skipped) -> None:
+@pytest.mark.parametrize(
+    "cuda, providers, skipped",
+    [
+        (True, ["CPUExecutionProvider"], True),  # the device image's CPU-only onnxruntime: skipped, saying why
+        (True, ["CUDAExecutionProvider", "CPUExecutionProvider"], False),
+        (False, ["CPUExecutionProvider"], False),  # --quick on CPU: measured on the CPU provider
+    ],
+)
+def test_onnxruntime_parts_skip_only_a_cpu_only_build_beside_a_gpu(
+    gpu_check, monkeypatch, cuda, providers, skipped
+) -> None:
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: providers)
     result = gpu_check.onnxruntime_without_cuda(SimpleNamespace(cuda=cuda))
     assert (result is not None) == skipped
@@ -34,8 +38,11 @@ def test_onnxruntime_parts_skip_only_a_cpu_only_build_beside_a_gpu(gpu_check, mo
 
 
 def test_device_requirements_pin_the_projects_bentoml() -> None:
-    pins = dict(line.split("==") for line in (BENCHMARKS / "device-requirements.txt").read_text().splitlines()
-                if line and not line.startswith("#"))
+    pins = dict(
+        line.split("==")
+        for line in (BENCHMARKS / "device-requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
     project = re.search(r'"bentoml==([^"]+)"', (REPO / "pyproject.toml").read_text()).group(1)
     assert pins["bentoml"] == project
     assert all(re.fullmatch(r"[a-z0-9-]+", name) for name in pins)  # normalised names, one pin each

@@ -69,7 +69,10 @@ def test_variants_differ_from_the_defaults_only_in_their_ablation():
     assert bench.variant_config("old-default", 700, 0).class_balance == 0.5
     assert bench.variant_config("default", 700, 0).diffaugment == "none"
     assert bench.variant_config("diffaugment", 700, 0).diffaugment == "color,translation,cutout"
-    assert (bench.variant_config("default", 700, 0).n_critic, bench.variant_config("n-critic-2", 700, 0).n_critic) == (1, 2)
+    assert (bench.variant_config("default", 700, 0).n_critic, bench.variant_config("n-critic-2", 700, 0).n_critic) == (
+        1,
+        2,
+    )
     assert math.isclose(bench.variant_config("default", 700, 0).ema_decay, 0.999)
 
 
@@ -81,5 +84,5 @@ def test_compose_grid_places_fakes_then_reals():
     assert grid.shape == (2 + 3 * 10, 2 + 4 * 10 + 6 + 2 * 10)
     assert grid[2:10, 2:10].min() == 200  # first fake tile
     left_real = 2 + 4 * 10 + 6
-    assert (grid[2:10, left_real:left_real + 8] == 100).all()  # first real tile
+    assert (grid[2:10, left_real : left_real + 8] == 100).all()  # first real tile
     assert (grid == 200).sum() == 3 * 4 * 64 and (grid == 100).sum() == 3 * 2 * 64

@@ -34,12 +34,20 @@ SCRIPTS = {
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_quick_run_writes_its_json(script: str, tmp_path: Path) -> None:
-    if script in ("utility.py", "quality.py", "time_to_quality.py", "gate_calibration.py") and not (MNIST / "t10k-labels-idx1-ubyte.gz").is_file():
+    if (
+        script in ("utility.py", "quality.py", "time_to_quality.py", "gate_calibration.py")
+        and not (MNIST / "t10k-labels-idx1-ubyte.gz").is_file()
+    ):
         pytest.skip(f"MNIST t10k not found at {MNIST}")
     args, keys = SCRIPTS[script]
     out = tmp_path / "result.json"
-    proc = subprocess.run([sys.executable, str(BENCHMARKS / script), "--quick", "--out", str(out), *args],
-                          capture_output=True, text=True, timeout=880, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--quick", "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=880,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads(out.read_text())
     missing = [k for k in keys if k not in result]
@@ -52,18 +60,31 @@ def test_gpu_check_quick_runs_every_part_on_cpu(tmp_path: Path) -> None:
     """What a GPU machine will run, at toy sizes on this CPU: every part ends ok (the time
     to quality is skipped without MNIST), with the CUDA-only configurations listed as not run."""
     out = tmp_path / "gpu"
-    proc = subprocess.run([sys.executable, str(BENCHMARKS / "gpu_check.py"), "--quick", "--out", str(out),
-                           "--mnist", str(MNIST)], capture_output=True, text=True, timeout=880, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "gpu_check.py"), "--quick", "--out", str(out), "--mnist", str(MNIST)],
+        capture_output=True,
+        text=True,
+        timeout=880,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     expected_ttq = "ok" if (MNIST / "t10k-labels-idx1-ubyte.gz").is_file() else "skipped"
     assert {part: v["status"] for part, v in summary["parts"].items()} == {
-        "train_speed": "ok", "ddp": "ok", "onnx_generation": "ok", "service": "ok", "time_to_quality": expected_ttq}
+        "train_speed": "ok",
+        "ddp": "ok",
+        "onnx_generation": "ok",
+        "service": "ok",
+        "time_to_quality": expected_ttq,
+    }
     parts = {p: json.loads((out / f"{p}.json").read_text()) for p in summary["parts"]}
     speed = parts["train_speed"]
     assert {(r["resolution"], r["precision"]) for r in speed["rows"]} == {(32, "fp32"), (64, "fp32"), (128, "fp32")}
     assert {(r["precision"], r["channels_last"], r["why"]) for r in speed["not_run"]} == {
-        ("bf16", False, "needs CUDA"), ("fp32", True, "needs CUDA"), ("bf16", True, "needs CUDA")}
+        ("bf16", False, "needs CUDA"),
+        ("fp32", True, "needs CUDA"),
+        ("bf16", True, "needs CUDA"),
+    }
     assert (parts["ddp"]["world_size"], parts["ddp"]["backend"], parts["ddp"]["sync_batchnorm"]) == (1, "gloo", False)
     assert parts["onnx_generation"]["stderr_bytes"] == 0
     assert all(r["auto_provider"] == "CPUExecutionProvider" for r in parts["onnx_generation"]["rows"])

@@ -6,8 +6,10 @@ from tests.benchmarks.helpers import load_benchmark
 
 
 def _groups(maj_fid: float, min_recall: float) -> dict:
-    return {"majority": {"fid": maj_fid, "recall": 0.5},
-            "minority": {"fid": 20.0, "recall": min_recall, "class_consistency": 0.9}}
+    return {
+        "majority": {"fid": maj_fid, "recall": 0.5},
+        "minority": {"fid": 20.0, "recall": min_recall, "class_consistency": 0.9},
+    }
 
 
 def test_curve_point_checks_both_targets_against_the_real_floor():
@@ -22,7 +24,10 @@ def test_curve_point_checks_both_targets_against_the_real_floor():
 
 def test_first_hit_is_the_earliest_checkpoint_meeting_the_target():
     bench = load_benchmark("time_to_quality")
-    points = [{"cpu_minutes": 1.0, "meets_target": False}, {"cpu_minutes": 2.0, "meets_target": True},
-              {"cpu_minutes": 3.0, "meets_target": True}]
+    points = [
+        {"cpu_minutes": 1.0, "meets_target": False},
+        {"cpu_minutes": 2.0, "meets_target": True},
+        {"cpu_minutes": 3.0, "meets_target": True},
+    ]
     assert bench.first_hit(points) == 2.0
     assert bench.first_hit(points[:1]) is None

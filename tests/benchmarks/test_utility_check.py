@@ -58,7 +58,7 @@ def test_rgb_split_areas_never_overlap(bench, photos):
         boxes = [(part, a) for part in areas for a in areas[part]]
         for i, (p1, (t1, b1, l1, r1)) in enumerate(boxes):
             assert b1 - t1 >= bench.CROP and r1 - l1 >= bench.CROP
-            for p2, (t2, b2, l2, r2) in boxes[i + 1:]:
+            for p2, (t2, b2, l2, r2) in boxes[i + 1 :]:
                 assert t1 >= b2 or t2 >= b1 or l1 >= r2 or l2 >= r1, (p1, p2)
 
 
@@ -72,15 +72,18 @@ def test_rgb_crops_are_64x64x3_from_their_split_area_with_the_documented_counts(
         assert sorted(by_class) == list(range(6))
         for c, (images, boxes) in by_class.items():
             name = bench.RGB_CLASSES[c]
-            want = counts[part] if part != "train" else counts["train_minor" if name in bench.RGB_MINORITY
-                                                               else "train_major"]
+            want = (
+                counts[part]
+                if part != "train"
+                else counts["train_minor" if name in bench.RGB_MINORITY else "train_major"]
+            )
             assert images.shape == (want, 64, 64, 3) and images.dtype == np.uint8
             photo = photos[c // 3]
             band = c % 3
-            areas = bench.split_areas(photo.shape)[part][band * n_strips[part]:(band + 1) * n_strips[part]]
+            areas = bench.split_areas(photo.shape)[part][band * n_strips[part] : (band + 1) * n_strips[part]]
             for img, (y, x) in zip(images, boxes):
-                assert any(t <= y and y + 64 <= b and l <= x and x + 64 <= r for t, b, l, r in areas)
-                assert np.array_equal(img, photo[y:y + 64, x:x + 64])
+                assert any(t <= y and y + 64 <= b and le <= x and x + 64 <= r for t, b, le, r in areas)
+                assert np.array_equal(img, photo[y : y + 64, x : x + 64])
     # train and test crops of a class never share a pixel: the areas are disjoint (above), and
     # every crop lies inside one of its split's areas
     again = bench.make_rgb_crops(photos, seed=0)
@@ -122,8 +125,9 @@ def test_c_plus_is_picked_on_validation_never_test(bench):
     def runs(val: float, test: float) -> list[dict]:
         return [{"val": {"macro_f1": val}, "test": {"macro_f1": test}}] * 2
 
-    picked = bench.pick_c_plus({"c": runs(0.90, 0.99), "c-trivial": runs(0.95, 0.80), "la": runs(0.93, 0.99)},
-                               bench.classic_keys("rgb"))
+    picked = bench.pick_c_plus(
+        {"c": runs(0.90, 0.99), "c-trivial": runs(0.95, 0.80), "la": runs(0.93, 0.99)}, bench.classic_keys("rgb")
+    )
     assert picked == "c-trivial"
     assert bench.classic_keys("digits") == ["c", "c-elastic", "la"]
 
@@ -139,8 +143,21 @@ def test_quick_run_writes_its_json(dataset, tmp_path):
 
     from tests.benchmarks.helpers import BENCHMARKS
 
-    proc = subprocess.run([sys.executable, str(BENCHMARKS / "utility_check.py"), "--quick", "--data", dataset,
-                           "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=580, cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "utility_check.py"),
+            "--quick",
+            "--data",
+            dataset,
+            "--out-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=580,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads((tmp_path / f"utility-{dataset}-quick.json").read_text())
     assert result["dataset"] == dataset and result["strategies"] and "c_plus" in result

@@ -1,10 +1,10 @@
 """Fast checks of the utility benchmark's data split (the full benchmark is run by hand)."""
 
-
 import numpy as np
 import pytest
 
 from tests.benchmarks.helpers import load_benchmark
+
 
 def _bench():
     return load_benchmark("utility")
@@ -75,11 +75,15 @@ def test_agreement_sets_the_gate_verdict_beside_each_small_class_recall_change()
     ut = _bench()
 
     def runs(recall_3: list[float], recall_8: list[float]) -> list[dict]:
-        return [{"test": {"recall_per_class": [0.9] * 3 + [r3] + [0.9] * 4 + [r8] + [0.9]}}
-                for r3, r8 in zip(recall_3, recall_8)]
+        return [
+            {"test": {"recall_per_class": [0.9] * 3 + [r3] + [0.9] * 4 + [r8] + [0.9]}}
+            for r3, r8 in zip(recall_3, recall_8)
+        ]
 
-    table = {"c": runs([0.5, 0.6, 0.55], [0.7, 0.7, 0.8]),
-             "f25*@c": runs([0.6, 0.7, 0.66], [0.5, 0.52, 0.61])}  # 3 up by ~0.1, 8 down by ~0.19
+    table = {
+        "c": runs([0.5, 0.6, 0.55], [0.7, 0.7, 0.8]),
+        "f25*@c": runs([0.6, 0.7, 0.66], [0.5, 0.52, 0.61]),
+    }  # 3 up by ~0.1, 8 down by ~0.19
     gate = {"3": {"passed": True, "reasons": []}, "8": {"passed": True, "reasons": []}}
     out = ut.agreement(gate, table)
     assert out["candidate"] == "f25*@c" and out["classes"]["3"]["effect"] == "helps"

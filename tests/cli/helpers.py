@@ -9,11 +9,39 @@ from augment_gan.cli import app
 runner = CliRunner()
 
 # a 2-step run of 4-channel nets: seconds on a CPU
-TINY = ["--steps", "2", "--batch-size", "4", "--g-width", "4", "--d-width", "4", "--latent-dim", "8",
-        "--checkpoint-every", "1"]
+TINY = [
+    "--steps",
+    "2",
+    "--batch-size",
+    "4",
+    "--g-width",
+    "4",
+    "--d-width",
+    "4",
+    "--latent-dim",
+    "8",
+    "--checkpoint-every",
+    "1",
+]
 FAST_EVAL = ["--judge-steps", "5"]
-LENIENT = ["--max-fid", "1e9", "--max-kid", "1e9", "--min-precision", "0", "--min-recall", "0", "--min-coverage", "0",
-           "--min-consistency", "0", "--max-copy-rate", "1", "--max-overall-fid", "1e9"]
+LENIENT = [
+    "--max-fid",
+    "1e9",
+    "--max-kid",
+    "1e9",
+    "--min-precision",
+    "0",
+    "--min-recall",
+    "0",
+    "--min-coverage",
+    "0",
+    "--min-consistency",
+    "0",
+    "--max-copy-rate",
+    "1",
+    "--max-overall-fid",
+    "1e9",
+]
 LENIENT_TOML = """[gate]
 max_fid = 1e9
 max_kid = 1e9

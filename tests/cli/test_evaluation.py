@@ -7,7 +7,8 @@ import pytest
 
 from augment_gan.contracts.model_dir import read_card, verify_file
 from augment_gan.contracts.run_dir import RunDir
-from tests.cli.helpers import FAST_EVAL, LENIENT, TINY, flat, invoke as _invoke
+from tests.cli.helpers import FAST_EVAL, LENIENT, TINY, flat
+from tests.cli.helpers import invoke as _invoke
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +19,22 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     digits_folder = make_digits_folder(tmp_path_factory.mktemp("data"))
     models = tmp_path_factory.mktemp("models")
-    result = _invoke("train", digits_folder, "--name", "digits", "--models-dir", models, *TINY, "--holdout", "0.2",
-                     "--eval-every", "1", "--eval-samples", "12", *FAST_EVAL)
+    result = _invoke(
+        "train",
+        digits_folder,
+        "--name",
+        "digits",
+        "--models-dir",
+        models,
+        *TINY,
+        "--holdout",
+        "0.2",
+        "--eval-every",
+        "1",
+        "--eval-samples",
+        "12",
+        *FAST_EVAL,
+    )
     assert result.exit_code == 0, result.output
     assert "judge accuracy on held-out real images" in result.output
     assert "best checkpoint: step" in flat(result.output)

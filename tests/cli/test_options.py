@@ -18,8 +18,21 @@ from augment_gan.service.launch import plan as serve_plan
 from augment_gan.training import TrainConfig
 
 COMMANDS = typer.main.get_command(app).commands
-TRAIN_FIELDS = ("steps", "batch_size", "loss", "seed", "checkpoint_every", "lr_g", "lr_d", "n_critic", "ema_decay",
-                "diffaugment", "label_smoothing", "mode_seeking", "class_balance")
+TRAIN_FIELDS = (
+    "steps",
+    "batch_size",
+    "loss",
+    "seed",
+    "checkpoint_every",
+    "lr_g",
+    "lr_d",
+    "n_critic",
+    "ema_decay",
+    "diffaugment",
+    "label_smoothing",
+    "mode_seeking",
+    "class_balance",
+)
 NET_FIELDS = ("resolution", "latent_dim", "g_width", "d_width")
 RUNTIME_FIELDS = ("device", "precision", "channels_last", "nproc_per_node", "nnodes", "rdzv_endpoint")
 
@@ -33,21 +46,41 @@ def _keyword_defaults(fn, names: tuple[str, ...]) -> dict:
 
 
 EXPECTED = {
-    "train": {**_field_defaults(TrainConfig, TRAIN_FIELDS), **_field_defaults(NetConfig, NET_FIELDS),
-              "holdout": TrainConfig.holdout_fraction, **_field_defaults(Runtime, RUNTIME_FIELDS),
-              "eval_every": TrainEval.every, "eval_samples": EvalConfig.samples_per_class,
-              "judge_steps": EvalConfig.judge_steps},
-    "resume": {**_field_defaults(Runtime, RUNTIME_FIELDS), "eval_every": TrainEval.every,
-               "eval_samples": EvalConfig.samples_per_class, "judge_steps": EvalConfig.judge_steps},
-    "evaluate": {"features": EvalConfig.features, "samples": EvalConfig.samples_per_class,
-                 "judge_steps": EvalConfig.judge_steps},
-    "run": {**_field_defaults(TrainConfig, ("steps", "batch_size", "seed", "checkpoint_every")),
-            **_field_defaults(NetConfig, ("g_width", "d_width")), "eval_samples": EvalConfig.samples_per_class,
-            "judge_steps": EvalConfig.judge_steps, **_field_defaults(Balance, ("out", "target", "max_share"))},
-    "augment": _keyword_defaults(Augmentation.prepare, ("models_dir", "target", "classes", "out", "fmt", "size", "seed",
-                                                        "max_share", "allow_ungated", "batch_size")),
-    "serve": _keyword_defaults(serve_plan, ("model", "models_dir", "host", "port", "workers", "threads",
-                                            "allow_ungated", "select", "token_file")),
+    "train": {
+        **_field_defaults(TrainConfig, TRAIN_FIELDS),
+        **_field_defaults(NetConfig, NET_FIELDS),
+        "holdout": TrainConfig.holdout_fraction,
+        **_field_defaults(Runtime, RUNTIME_FIELDS),
+        "eval_every": TrainEval.every,
+        "eval_samples": EvalConfig.samples_per_class,
+        "judge_steps": EvalConfig.judge_steps,
+    },
+    "resume": {
+        **_field_defaults(Runtime, RUNTIME_FIELDS),
+        "eval_every": TrainEval.every,
+        "eval_samples": EvalConfig.samples_per_class,
+        "judge_steps": EvalConfig.judge_steps,
+    },
+    "evaluate": {
+        "features": EvalConfig.features,
+        "samples": EvalConfig.samples_per_class,
+        "judge_steps": EvalConfig.judge_steps,
+    },
+    "run": {
+        **_field_defaults(TrainConfig, ("steps", "batch_size", "seed", "checkpoint_every")),
+        **_field_defaults(NetConfig, ("g_width", "d_width")),
+        "eval_samples": EvalConfig.samples_per_class,
+        "judge_steps": EvalConfig.judge_steps,
+        **_field_defaults(Balance, ("out", "target", "max_share")),
+    },
+    "augment": _keyword_defaults(
+        Augmentation.prepare,
+        ("models_dir", "target", "classes", "out", "fmt", "size", "seed", "max_share", "allow_ungated", "batch_size"),
+    ),
+    "serve": _keyword_defaults(
+        serve_plan,
+        ("model", "models_dir", "host", "port", "workers", "threads", "allow_ungated", "select", "token_file"),
+    ),
 }
 
 
@@ -59,8 +92,20 @@ def test_every_default_is_the_librarys(command: str) -> None:
 
 
 def test_every_command_has_help_and_the_new_ones_are_listed() -> None:
-    assert list(COMMANDS) == ["inspect", "train", "resume", "evaluate", "promote", "export", "augment", "clean",
-                              "serve", "run", "demo", "bento"]
+    assert list(COMMANDS) == [
+        "inspect",
+        "train",
+        "resume",
+        "evaluate",
+        "promote",
+        "export",
+        "augment",
+        "clean",
+        "serve",
+        "run",
+        "demo",
+        "bento",
+    ]
     assert all(command.help for command in COMMANDS.values())
 
 
@@ -71,7 +116,11 @@ def test_the_bento_group_mirrors_the_library() -> None:
     assert list(group) == ["save", "build"] and all(command.help for command in group.values())
     for name, fn in (("save", bento.save), ("build", bento.build)):
         shown = {p.name: p.default for p in group[name].params}
-        expected = {k: v.default for k, v in inspect.signature(fn).parameters.items() if k in ("models_dir", "allow_ungated", "project")}
+        expected = {
+            k: v.default
+            for k, v in inspect.signature(fn).parameters.items()
+            if k in ("models_dir", "allow_ungated", "project")
+        }
         assert {k: shown[k] for k in expected} == expected, name
 
 

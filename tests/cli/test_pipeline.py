@@ -9,13 +9,30 @@ import pytest
 from tests.cli.helpers import LENIENT_TOML, error_lines, flat, invoke
 from tests.conftest import make_photo_folder
 
-TINY_RUN = ["--steps", "2", "--batch-size", "4", "--checkpoint-every", "1", "--g-width", "4", "--d-width", "4",
-            "--eval-samples", "12", "--judge-steps", "5"]
+TINY_RUN = [
+    "--steps",
+    "2",
+    "--batch-size",
+    "4",
+    "--checkpoint-every",
+    "1",
+    "--g-width",
+    "4",
+    "--d-width",
+    "4",
+    "--eval-samples",
+    "12",
+    "--judge-steps",
+    "5",
+]
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -27,8 +44,21 @@ def lenient(tmp_path: Path) -> Path:
 
 def test_run_with_out_promotes_and_balances_into_out(digits_folder, tmp_path, lenient) -> None:
     before, models, out = _tree(digits_folder), tmp_path / "models", tmp_path / "synthetic"
-    result = invoke("run", digits_folder, "--name", "d", "--models-dir", models, *TINY_RUN, "--gate-file", lenient,
-                    "--out", out, "--max-share", "0.5")
+    result = invoke(
+        "run",
+        digits_folder,
+        "--name",
+        "d",
+        "--models-dir",
+        models,
+        *TINY_RUN,
+        "--gate-file",
+        lenient,
+        "--out",
+        out,
+        "--max-share",
+        "0.5",
+    )
     assert result.exit_code == 0, result.output
     assert (models / "d" / "PROMOTED").read_text().strip() == "v1"
     written = {name: len(list((out / name).glob("synthetic-*"))) for name in ("0", "1", "2")}
@@ -41,8 +71,19 @@ def test_run_without_out_prints_the_augment_command_and_logs_live(digits_folder,
     from tests.training.test_live_log import read_events, steps_of
 
     before = _tree(digits_folder)
-    result = invoke("run", digits_folder, "--name", "d", "--models-dir", tmp_path / "models", *TINY_RUN,
-                    "--gate-file", lenient, "--log", "tensorboard")
+    result = invoke(
+        "run",
+        digits_folder,
+        "--name",
+        "d",
+        "--models-dir",
+        tmp_path / "models",
+        *TINY_RUN,
+        "--gate-file",
+        lenient,
+        "--log",
+        "tensorboard",
+    )
     assert result.exit_code == 0, result.output
     model_dir = tmp_path / "models" / "d" / "v1"
     command = f"`augment-gan augment {digits_folder} --model {model_dir} --max-share 0.25 --out DIR`"
@@ -55,11 +96,13 @@ def test_run_without_out_prints_the_augment_command_and_logs_live(digits_folder,
 
 def test_run_without_the_tensorboard_extra_is_refused_before_any_work(digits_folder, tmp_path, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "tensorboard", None)  # `import tensorboard` now raises ImportError
-    result = invoke("run", digits_folder, "--name", "d", "--models-dir", tmp_path / "models", *TINY_RUN,
-                    "--log", "tensorboard")
+    result = invoke(
+        "run", digits_folder, "--name", "d", "--models-dir", tmp_path / "models", *TINY_RUN, "--log", "tensorboard"
+    )
     assert result.exit_code != 0
-    assert error_lines(result) == ["error: --log tensorboard needs the tensorboard package: "
-                                   "pip install 'augment-gan[tensorboard]'."]
+    assert error_lines(result) == [
+        "error: --log tensorboard needs the tensorboard package: pip install 'augment-gan[tensorboard]'."
+    ]
     assert not (tmp_path / "models").exists()
 
 
@@ -80,8 +123,23 @@ def test_run_at_128_px_on_rgb_photos_trains_evaluates_promotes_exports_and_augme
 
     photos = make_photo_folder(tmp_path, {"china": 12, "flower": 6})
     before, models, out = _tree(photos), tmp_path / "models", tmp_path / "synthetic"
-    result = invoke("run", photos, "--name", "p", "--models-dir", models, *TINY_RUN, "--resolution", "128",
-                    "--gate-file", lenient, "--out", out, "--max-share", "0.5")
+    result = invoke(
+        "run",
+        photos,
+        "--name",
+        "p",
+        "--models-dir",
+        models,
+        *TINY_RUN,
+        "--resolution",
+        "128",
+        "--gate-file",
+        lenient,
+        "--out",
+        out,
+        "--max-share",
+        "0.5",
+    )
     assert result.exit_code == 0, result.output
     (run_dir,) = (models / "p" / "runs").iterdir()
     with Image.open(sorted((run_dir / "samples").glob("*.png"))[-1]) as grid:  # 2 rows of 128 px tiles

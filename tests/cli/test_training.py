@@ -35,12 +35,15 @@ def test_missing_folder_is_one_line_error(tmp_path) -> None:
     assert len(lines) == 1 and lines[0].startswith("error:") and "does not exist" in lines[0]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--resolution", "48"], "resolution"),
-    (["--loss", "bogus"], "loss"),
-    (["--diffaugment", "flip"], "DiffAugment"),
-    (["--name", "../escape"], "model name"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--resolution", "48"], "resolution"),
+        (["--loss", "bogus"], "loss"),
+        (["--diffaugment", "flip"], "DiffAugment"),
+        (["--name", "../escape"], "model name"),
+    ],
+)
 def test_bad_option_is_one_line_error(digits_folder, tmp_path, args, message) -> None:
     result = invoke("train", digits_folder, "--name", "ok", "--models-dir", tmp_path / "m", *TINY, *args)
     assert result.exit_code == 1, result.output
@@ -68,7 +71,11 @@ def test_train_writes_the_run_dir_then_resume_extends_it(digits_folder, tmp_path
     assert _checkpoints(run_dir) == ["step-0000000.pt", "step-0000001.pt", "step-0000002.pt"]
     assert (run_dir / "samples" / "step-0000002.png").is_file()
     holdout = json.loads((run_dir / "split.json").read_text())["holdout"]
-    assert len(holdout) == 6 and {p.split("/")[0] for p in holdout} == {"0", "1", "2"}  # 3 + 2 + 1: at least 3, at most a quarter of 12, 8, 6
+    assert len(holdout) == 6 and {p.split("/")[0] for p in holdout} == {
+        "0",
+        "1",
+        "2",
+    }  # 3 + 2 + 1: at least 3, at most a quarter of 12, 8, 6
 
     result = _train(digits_folder, tmp_path, *TINY[2:], "--steps", "3", "--resume")  # the same options: accepted
     assert result.exit_code == 0, result.output
@@ -82,13 +89,24 @@ def test_train_resume_refuses_every_option_that_differs_from_the_run(digits_fold
     assert _train(digits_folder, tmp_path, *TINY).exit_code == 0
     run_dir = _only_run(tmp_path)
     before = (_config(run_dir), _checkpoints(run_dir))
-    result = _train(digits_folder, tmp_path, *TINY, "--steps", "4", "--resume", "--diffaugment", "translation",
-                    "--lr-g", "0.001", "--holdout", "0.2")
+    result = _train(
+        digits_folder,
+        tmp_path,
+        *TINY,
+        "--steps",
+        "4",
+        "--resume",
+        "--diffaugment",
+        "translation",
+        "--lr-g",
+        "0.001",
+        "--holdout",
+        "0.2",
+    )
     assert result.exit_code == 1, result.output
     (line,) = error_lines(result)
     assert line.startswith("error:") and "resume" in line
-    for named in ("--diffaugment translation (run: none)", "--lr-g 0.001 (run: 0.0002)",
-                  "--holdout 0.2 (run: 0.1)"):
+    for named in ("--diffaugment translation (run: none)", "--lr-g 0.001 (run: 0.0002)", "--holdout 0.2 (run: 0.1)"):
         assert named in line
     assert "--steps" not in line and "--g-width" not in line  # a new budget, and an unchanged value
     assert (_config(run_dir), _checkpoints(run_dir)) == before

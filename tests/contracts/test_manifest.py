@@ -47,15 +47,18 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize(("content", "why"), [
-    (b"{not json", "not JSON"),
-    (b"\xff\xfe", "not JSON"),
-    (json.dumps([1]).encode(), "version 1"),
-    (json.dumps({"version": 2, "files": []}).encode(), "version 1"),
-    (json.dumps({"version": 1, "files": [{"path": "a/x.png"}]}).encode(), "entry 0 lacks"),
-    (json.dumps({"version": 1, "files": [{**entry("a", 0), "index": True}]}).encode(), "entry 0 lacks"),
-    (json.dumps({"version": 1, "files": [], "streams": [{"class": "a"}]}).encode(), "'streams' entry"),
-])
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"{not json", "not JSON"),
+        (b"\xff\xfe", "not JSON"),
+        (json.dumps([1]).encode(), "version 1"),
+        (json.dumps({"version": 2, "files": []}).encode(), "version 1"),
+        (json.dumps({"version": 1, "files": [{"path": "a/x.png"}]}).encode(), "entry 0 lacks"),
+        (json.dumps({"version": 1, "files": [{**entry("a", 0), "index": True}]}).encode(), "entry 0 lacks"),
+        (json.dumps({"version": 1, "files": [], "streams": [{"class": "a"}]}).encode(), "'streams' entry"),
+    ],
+)
 def test_a_malformed_manifest_is_a_one_line_data_error(folder: Path, content: bytes, why: str) -> None:
     (folder / MANIFEST_NAME).write_bytes(content)
     for read in (Manifest.load, generated_paths):
@@ -64,13 +67,16 @@ def test_a_malformed_manifest_is_a_one_line_data_error(folder: Path, content: by
         assert "\n" not in str(info.value) and "restore it or delete it" in str(info.value)
 
 
-@pytest.mark.parametrize(("content", "why"), [
-    (b'{"file": {"path": "a/x.png"}}\n', "line 1: a file record lacks"),
-    (b'{"dir": 3}\n', "line 1: a dir record is not a path"),
-    (b'{"rename": "a"}\n', "line 1: unknown record 'rename'"),
-    (b'{"dir": "a", "file": "b"}\n', "line 1: expected an object with one key"),
-    (b'{"dir": "a"}\n{torn\n{"dir": "b"}\n', "line 2 is not JSON"),  # garbage that is not the tail
-])
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b'{"file": {"path": "a/x.png"}}\n', "line 1: a file record lacks"),
+        (b'{"dir": 3}\n', "line 1: a dir record is not a path"),
+        (b'{"rename": "a"}\n', "line 1: unknown record 'rename'"),
+        (b'{"dir": "a", "file": "b"}\n', "line 1: expected an object with one key"),
+        (b'{"dir": "a"}\n{torn\n{"dir": "b"}\n', "line 2 is not JSON"),  # garbage that is not the tail
+    ],
+)
 def test_a_malformed_journal_is_a_one_line_data_error(folder: Path, content: bytes, why: str) -> None:
     (folder / JOURNAL_NAME).write_bytes(content)
     with pytest.raises(DataError, match=f"augment journal .* is malformed \\({why}") as info:
@@ -89,11 +95,20 @@ def test_fold_records_intended_files_that_exist_and_forgets_the_rest(folder: Pat
     kept, never_linked, taken, recorded = entry("a", 4), entry("a", 5), entry("b", 0), entry("b", 1)
     for e in (kept, taken, recorded):
         (folder / e["path"]).write_bytes(b"x")
-    records = parse_journal(b"".join([
-        journal_line("file", kept), journal_line("file", never_linked), journal_line("file", taken),
-        journal_line("dropped", taken["path"]), journal_line("file", recorded),
-        journal_line("dir", "b"), journal_line("dir", "gone-dir"),
-    ]), Path("j"))
+    records = parse_journal(
+        b"".join(
+            [
+                journal_line("file", kept),
+                journal_line("file", never_linked),
+                journal_line("file", taken),
+                journal_line("dropped", taken["path"]),
+                journal_line("file", recorded),
+                journal_line("dir", "b"),
+                journal_line("dir", "gone-dir"),
+            ]
+        ),
+        Path("j"),
+    )
     files, streams, dirs = [recorded], {}, []
 
     def exists(rel: str) -> bool:
@@ -159,7 +174,12 @@ def test_leftover_temps_are_only_augments_own(folder: Path) -> None:
 
 def test_only_class_level_synthetic_names_are_generated_paths() -> None:
     assert is_synthetic_rel("cat/synthetic-pets-v2-s0-000004.png")
-    for rel in ("cat/photo.png", "synthetic-pets-v2-s0-000004.png", "cat/sub/synthetic-pets-v2-s0-000004.png",
-                ".hidden/synthetic-pets-v2-s0-000004.png", "../synthetic-pets-v2-s0-000004.png",
-                "/cat/synthetic-pets-v2-s0-000004.png"):
+    for rel in (
+        "cat/photo.png",
+        "synthetic-pets-v2-s0-000004.png",
+        "cat/sub/synthetic-pets-v2-s0-000004.png",
+        ".hidden/synthetic-pets-v2-s0-000004.png",
+        "../synthetic-pets-v2-s0-000004.png",
+        "/cat/synthetic-pets-v2-s0-000004.png",
+    ):
         assert not is_synthetic_rel(rel), rel

@@ -42,15 +42,10 @@ def _forbid_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    return {
-        p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
-        for p in root.rglob("*")
-    }
+    return {p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
 
 
-def test_second_load_comes_from_cache(
-    dataset: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_second_load_comes_from_cache(dataset: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = load_image_folder(dataset, progress=False)
     assert not first.from_cache
     assert [p.name for p in cache_dir.iterdir()] == [f"{first.key}.pt"]
@@ -82,9 +77,7 @@ def test_nothing_written_into_data_folder(dataset: Path) -> None:
 
 
 @pytest.mark.parametrize("change", ["mtime", "size", "added", "removed"])
-def test_cache_invalidated_when_files_change(
-    dataset: Path, solid, count_decodes: list[str], change: str
-) -> None:
+def test_cache_invalidated_when_files_change(dataset: Path, solid, count_decodes: list[str], change: str) -> None:
     first = load_image_folder(dataset, progress=False)
     assert len(count_decodes) == 5
     target = dataset / "a" / "1.png"

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image, ImageFile
 
 from augment_gan.data.decode import (
-    SkipKind,
     ImageSkip,
+    SkipKind,
     is_grayscale,
     open_image,
     resize_center_crop,
@@ -56,9 +56,7 @@ def test_pixel_limit(tmp_path: Path, solid) -> None:
     path = solid(tmp_path / "big.png", size=(20, 10))
     with pytest.raises(ImageSkip) as info:
         open_image(path, max_pixels=199)
-    assert info.value.reason == (
-        "image has 20×10 = 200 pixels, over the limit of 199 (possible decompression bomb)"
-    )
+    assert info.value.reason == ("image has 20×10 = 200 pixels, over the limit of 199 (possible decompression bomb)")
     assert open_image(path, max_pixels=200).size == (20, 10)
 
 
@@ -70,9 +68,7 @@ def test_pixel_limit_checked_before_decoding(tmp_path: Path, noise_bytes) -> Non
         open_image(path, max_pixels=100)
 
 
-def test_pillow_bomb_limit_is_reported_and_not_changed(
-    tmp_path: Path, solid, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pillow_bomb_limit_is_reported_and_not_changed(tmp_path: Path, solid, monkeypatch: pytest.MonkeyPatch) -> None:
     path = solid(tmp_path / "x.png", size=(20, 10))
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 150)  # 200 px: warning zone
     with warnings.catch_warnings():
@@ -102,9 +98,7 @@ def test_fully_loaded_first_frame(tmp_path: Path) -> None:
     # Noise, and big enough not to sit in Python's read buffer, so a lazy decode shows.
     frames = [(rng.random((128, 128, 3)) * 255).astype(np.uint8) for _ in range(2)]
     path = tmp_path / "anim.png"
-    Image.fromarray(frames[0]).save(
-        path, save_all=True, append_images=[Image.fromarray(frames[1])]
-    )
+    Image.fromarray(frames[0]).save(path, save_all=True, append_images=[Image.fromarray(frames[1])])
     with Image.open(path) as check:
         assert check.n_frames == 2
     img = open_image(path)
@@ -232,8 +226,10 @@ def _stripes(width: int, height: int, cuts: tuple[int, int], vertical: bool) -> 
     bands[: cuts[0]] = RED
     bands[cuts[0] : cuts[1]] = GREEN
     bands[cuts[1] :] = BLUE
-    arr = np.broadcast_to(bands[None], (height, width, 3)) if vertical else np.broadcast_to(
-        bands[:, None], (height, width, 3)
+    arr = (
+        np.broadcast_to(bands[None], (height, width, 3))
+        if vertical
+        else np.broadcast_to(bands[:, None], (height, width, 3))
     )
     return Image.fromarray(np.ascontiguousarray(arr))
 

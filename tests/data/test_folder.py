@@ -106,9 +106,7 @@ def test_manifest_files_excluded(tmp_path: Path, solid) -> None:
     assert scan.synthetic_excluded == 2
 
     everything = scan_folder(root, include_synthetic=True)
-    assert [f.rel for f in everything.files] == [
-        "a/gen/g1.png", "a/real1.png", "a/real2.png", "b/g2.png", "b/real.png"
-    ]
+    assert [f.rel for f in everything.files] == ["a/gen/g1.png", "a/real1.png", "a/real2.png", "b/g2.png", "b/real.png"]
     assert everything.synthetic_excluded == 0
 
 
@@ -165,6 +163,6 @@ def test_files_an_interrupted_augment_intended_are_excluded(tmp_path: Path, soli
     for rel in ["a/real.png", "a/synthetic-m-v1-s0-000000.png", "a/synthetic-m-v1-s0-000001.png"]:
         solid(root / rel)
     _manifest(root, [_entry("a/synthetic-m-v1-s0-000000.png")])
-    (root / JOURNAL_NAME).write_text(json.dumps({"file": _entry("a/synthetic-m-v1-s0-000001.png", 1)}) + "\n{\"fi")
+    (root / JOURNAL_NAME).write_text(json.dumps({"file": _entry("a/synthetic-m-v1-s0-000001.png", 1)}) + '\n{"fi')
     scan = scan_folder(root)
     assert [f.rel for f in scan.files] == ["a/real.png"] and scan.synthetic_excluded == 2

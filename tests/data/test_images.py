@@ -8,8 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from augment_gan.data import images as images_mod
 from augment_gan.contracts.manifest import MANIFEST_NAME
+from augment_gan.data import images as images_mod
 from augment_gan.data.decode import SkipKind
 from augment_gan.data.images import ImageData, Skipped, load_image_folder
 from augment_gan.errors import ConfigError, DataError
@@ -138,9 +138,7 @@ def test_class_with_one_usable_image(tmp_path: Path, solid) -> None:
     solid(root / "b" / "x.png")
     (root / "b" / "bad.png").write_bytes(b"")
     (root / "b" / "bad2.jpg").write_text("nope")
-    with pytest.raises(
-        DataError, match=r"^class 'b' has 1 usable images after skipping 2 unusable files; "
-    ):
+    with pytest.raises(DataError, match=r"^class 'b' has 1 usable images after skipping 2 unusable files; "):
         load_image_folder(root, progress=False)
     (root / "b" / "bad.png").unlink()
     (root / "b" / "bad2.jpg").unlink()

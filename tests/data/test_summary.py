@@ -42,7 +42,9 @@ def test_summarize(tmp_path: Path, solid) -> None:
             "max": [300, 200],
             "most_common": [[40, 30, 3], [10, 10, 1], [20, 20, 1], [50, 5, 1], [300, 200, 1]],
         },
-        "skipped": [{"path": "dog/bad.jpg", "kind": "not-an-image", "reason": "not an image (cannot identify image file)"}],
+        "skipped": [
+            {"path": "dog/bad.jpg", "kind": "not-an-image", "reason": "not an image (cannot identify image file)"}
+        ],
         "synthetic_excluded": 1,
     }
     json.dumps(summary)  # must be JSON-able as is

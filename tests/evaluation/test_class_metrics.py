@@ -54,8 +54,13 @@ def test_a_class_of_copies_fails_the_copy_rate() -> None:
 def test_the_copy_test_needs_no_held_out_images_and_reads_the_same_in_a_tiny_class() -> None:
     rng = np.random.default_rng(3)
     train, holdout = _class(rng, n_train=12, n_holdout=0)
-    copies = class_metrics(reference=train, train=train, holdout=holdout,
-                           fake=np.repeat(train, 10, axis=0) + 1e-6 * rng.normal(size=(120, 8)), cfg=CFG)
+    copies = class_metrics(
+        reference=train,
+        train=train,
+        holdout=holdout,
+        fake=np.repeat(train, 10, axis=0) + 1e-6 * rng.normal(size=(120, 8)),
+        cfg=CFG,
+    )
     assert copies["copy_reference"] == "ratio" and copies["copy_rate"] == 1.0
     fresh = class_metrics(reference=train, train=train, holdout=holdout, fake=rng.normal(size=(120, 8)), cfg=CFG)
     assert fresh["copy_rate"] < 0.05
@@ -72,15 +77,28 @@ def test_too_small_for_precision_recall_is_reported_not_faked() -> None:
 def test_fid_is_gated_only_with_enough_reference_images() -> None:
     rng = np.random.default_rng(5)
     train, holdout = _class(rng, n_train=40, n_holdout=5)
-    record = class_metrics(reference=np.concatenate([train, holdout]), train=train, holdout=holdout,
-                           fake=rng.normal(size=(200, 8)) * 1.3, cfg=CFG)
+    record = class_metrics(
+        reference=np.concatenate([train, holdout]),
+        train=train,
+        holdout=holdout,
+        fake=rng.normal(size=(200, 8)) * 1.3,
+        cfg=CFG,
+    )
     assert record["n_reference"] == 45
     assert not any(r.startswith("fid") for r in _gate(record)["reasons"])
 
 
 def test_overall_fid_ceiling_fails_every_class() -> None:
-    record = {"n_reference": 100, "fid": 0.1, "kid": 0.0, "precision": 1.0, "recall": 1.0, "coverage": 1.0,
-              "class_consistency": 1.0, "copy_rate": 0.0}
+    record = {
+        "n_reference": 100,
+        "fid": 0.1,
+        "kid": 0.0,
+        "precision": 1.0,
+        "recall": 1.0,
+        "coverage": 1.0,
+        "class_consistency": 1.0,
+        "copy_rate": 0.0,
+    }
     report = {"step": 3, "overall": {"fid": 50.0, "n_real": 200}, "classes": {"a": record, "b": record}}
     decision = apply_gate(report, GateThresholds(max_overall_fid=20.0))
     assert decision["passed_classes"] == [] and not decision["overall"]["passed"]

@@ -10,8 +10,8 @@ import torch
 
 from augment_gan.evaluation import distances
 from augment_gan.evaluation.distances import (
-    kth_neighbour_distances,
     knn_radii,
+    kth_neighbour_distances,
     nearest_neighbours,
     squared_distance_blocks,
     strictly_within,

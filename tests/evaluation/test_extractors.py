@@ -69,7 +69,11 @@ def test_grayscale_is_repeated_to_rgb_when_needed() -> None:
     assert features.dtype == np.float32 and features.shape == (5, 3)
     np.testing.assert_array_equal(features, expected)
     # Batches of 2, 2, 1, each with 3 channels, in inference mode and eval mode.
-    assert rgb_extractor.calls == [((2, 3, 4, 4), True, False), ((2, 3, 4, 4), True, False), ((1, 3, 4, 4), True, False)]
+    assert rgb_extractor.calls == [
+        ((2, 3, 4, 4), True, False),
+        ((2, 3, 4, 4), True, False),
+        ((1, 3, 4, 4), True, False),
+    ]
     assert rgb_extractor.training  # mode restored
 
     gray_extractor = ChannelMeans(needs_rgb=False)

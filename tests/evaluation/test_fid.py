@@ -9,7 +9,6 @@ from pytorch_fid.fid_score import calculate_frechet_distance
 
 from augment_gan.evaluation.metrics import feature_statistics, fid, frechet_distance
 
-
 # pytorch-fid 0.3.0 calls scipy.linalg.sqrtm(..., disp=False), deprecated in SciPy 1.16.
 pytestmark = pytest.mark.filterwarnings("ignore:The `disp` argument:DeprecationWarning")
 

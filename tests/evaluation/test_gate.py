@@ -47,15 +47,24 @@ def setting(tmp_path_factory: pytest.TempPathFactory):
         (root / "fresh" / str(c)).mkdir(parents=True)
         for i, f in enumerate(files):
             shutil.copy(f, root / ("data" if i < keep else "fresh") / str(c) / f.name)
-    run_dir = train(root / "data", "d", models_dir=root / "models", net=NET,
-                    train={"steps": 1, "batch_size": 4, "checkpoint_every": 1}, progress=False).run_dir
-    evaluator = RunEvaluator(run_dir, EvalConfig(samples_per_class=60, judge_steps=150, kid_subsets=10,
-                                                 band_draws=60), progress=False)
+    run_dir = train(
+        root / "data",
+        "d",
+        models_dir=root / "models",
+        net=NET,
+        train={"steps": 1, "batch_size": 4, "checkpoint_every": 1},
+        progress=False,
+    ).run_dir
+    evaluator = RunEvaluator(
+        run_dir, EvalConfig(samples_per_class=60, judge_steps=150, kid_subsets=10, band_draws=60), progress=False
+    )
     fresh = load_image_folder(root / "fresh", resolution=32, channels=1, progress=False)
     banks = {
         "fresh": {c: fresh.images[fresh.labels == c] for c in SIZES},
-        "train": {c: evaluator.data.images[evaluator.train_idx][evaluator.data.labels[evaluator.train_idx] == c]
-                  for c in SIZES},
+        "train": {
+            c: evaluator.data.images[evaluator.train_idx][evaluator.data.labels[evaluator.train_idx] == c]
+            for c in SIZES
+        },
     }
     return evaluator, banks
 

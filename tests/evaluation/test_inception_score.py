@@ -16,8 +16,8 @@ def _torch_fidelity_isc(feature: torch.Tensor, splits: int = 10, shuffle: bool =
     p, log_p = feature.softmax(dim=1), feature.log_softmax(dim=1)
     scores = []
     for i in range(splits):
-        p_chunk = p[(i * n // splits): ((i + 1) * n // splits), :]
-        log_p_chunk = log_p[(i * n // splits): ((i + 1) * n // splits), :]
+        p_chunk = p[(i * n // splits) : ((i + 1) * n // splits), :]
+        log_p_chunk = log_p[(i * n // splits) : ((i + 1) * n // splits), :]
         q_chunk = p_chunk.mean(dim=0, keepdim=True)
         kl = p_chunk * (log_p_chunk - q_chunk.log())
         scores.append(kl.sum(dim=1).mean().exp().item())

@@ -18,8 +18,10 @@ def digits(digit: int) -> torch.Tensor:
     data = load_digits()
     images = data.images[data.target == digit]
     images = images[np.random.default_rng(digit).permutation(len(images))]
-    up = [np.asarray(Image.fromarray((im * 255 / 16).astype(np.uint8)).resize((16, 16), Image.Resampling.BILINEAR))
-          for im in images]
+    up = [
+        np.asarray(Image.fromarray((im * 255 / 16).astype(np.uint8)).resize((16, 16), Image.Resampling.BILINEAR))
+        for im in images
+    ]
     return torch.from_numpy(np.stack(up)[:, None])
 
 
@@ -29,8 +31,13 @@ def split() -> dict:
     per = [digits(d) for d in (0, 1, 7)]
     train = torch.cat([p[:15] for p in per])
     held = torch.cat([p[15:75] for p in per])
-    return {"train": train, "train_labels": torch.arange(3).repeat_interleave(15), "held": held,
-            "held_labels": torch.arange(3).repeat_interleave(60), "spare": [p[75:135] for p in per]}
+    return {
+        "train": train,
+        "train_labels": torch.arange(3).repeat_interleave(15),
+        "held": held,
+        "held_labels": torch.arange(3).repeat_interleave(60),
+        "spare": [p[75:135] for p in per],
+    }
 
 
 def test_samples_drawn_as_another_class_hurt(split) -> None:
@@ -50,11 +57,18 @@ def test_real_like_samples_do_not_hurt(split) -> None:
 
 
 def test_a_hurting_class_fails_the_gate_with_the_measured_change() -> None:
-    decision = {"passed_classes": ["a", "b"], "per_class": {"a": {"passed": True, "reasons": []},
-                                                             "b": {"passed": True, "reasons": []}}}
-    hurt = {"f1_change": {"mean": -0.2, "ci95": [-0.3, -0.1], "n": 3, "significant": True}, "effect": "hurts",
-            "n_held_out": 9}
-    result = {"per_class": {"a": hurt, "b": {"effect": "untested", "n_held_out": 3, "why": "no synthetic samples added"}}}
+    decision = {
+        "passed_classes": ["a", "b"],
+        "per_class": {"a": {"passed": True, "reasons": []}, "b": {"passed": True, "reasons": []}},
+    }
+    hurt = {
+        "f1_change": {"mean": -0.2, "ci95": [-0.3, -0.1], "n": 3, "significant": True},
+        "effect": "hurts",
+        "n_held_out": 9,
+    }
+    result = {
+        "per_class": {"a": hurt, "b": {"effect": "untested", "n_held_out": 3, "why": "no synthetic samples added"}}
+    }
     out = apply_utility(decision, result)
     assert out["passed_classes"] == ["b"] and out["per_class"]["a"]["passed"] is False
     assert "F1 on held-out real images -0.200 [-0.300, -0.100]" in out["per_class"]["a"]["reasons"][0]

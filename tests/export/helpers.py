@@ -12,12 +12,12 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from augment_gan.contracts.model_dir import JUDGE_NAME, SELECTION_NAME, read_card, write_model_dir
+from augment_gan.contracts.selection import build_reference, reference_bytes
 from augment_gan.evaluation.domain import JudgeConfig, train_judge
 from augment_gan.export.judge_export import export_judge_onnx
 from augment_gan.export.onnx_export import check_parity, export_generator_onnx, export_metadata
-from augment_gan.contracts.selection import build_reference, reference_bytes
-from augment_gan.runtime.selection import SampleSelector
 from augment_gan.nets import Generator, NetConfig
+from augment_gan.runtime.selection import SampleSelector
 from augment_gan.training.ema import recalibrate_batchnorm
 
 CLASSES = ["cat", "dog", "eel"]
@@ -92,8 +92,10 @@ def digits_32(digit: int) -> np.ndarray:
     data = load_digits()
     images = data.images[data.target == digit]
     images = images[np.random.default_rng(digit).permutation(len(images))]  # the file order follows the writers
-    up = [np.asarray(Image.fromarray((im * 255 / 16).astype(np.uint8)).resize((32, 32), Image.Resampling.BILINEAR))
-          for im in images]
+    up = [
+        np.asarray(Image.fromarray((im * 255 / 16).astype(np.uint8)).resize((32, 32), Image.Resampling.BILINEAR))
+        for im in images
+    ]
     return np.stack(up)[..., None]
 
 
@@ -107,17 +109,28 @@ def make_selector(per_class_images: list[np.ndarray]) -> tuple[SampleSelector, l
     judge = train_judge(judge_images, judge_labels, len(train), JudgeConfig(steps=150, width=8))
     onnx_bytes = export_judge_onnx(judge, judge_images[:8])
     _, features = SampleSelector(onnx_bytes, {"tau": np.zeros(len(train))}).judge(np.concatenate(train))
-    reference = build_reference([
-        {"train_images": t, "train_features": features[c * N_TRAIN:(c + 1) * N_TRAIN],
-         "train_unseen": np.arange(N_TRAIN) >= N_TRAIN // 2,
-         "support_features": features[c * N_TRAIN + N_TRAIN // 2:(c + 1) * N_TRAIN]}
-        for c, t in enumerate(train)])
-    return SampleSelector(onnx_bytes, reference, providers=["CPUExecutionProvider"]), [im[N_TRAIN:] for im in
-                                                                                         per_class_images]
+    reference = build_reference(
+        [
+            {
+                "train_images": t,
+                "train_features": features[c * N_TRAIN : (c + 1) * N_TRAIN],
+                "train_unseen": np.arange(N_TRAIN) >= N_TRAIN // 2,
+                "support_features": features[c * N_TRAIN + N_TRAIN // 2 : (c + 1) * N_TRAIN],
+            }
+            for c, t in enumerate(train)
+        ]
+    )
+    return SampleSelector(onnx_bytes, reference, providers=["CPUExecutionProvider"]), [
+        im[N_TRAIN:] for im in per_class_images
+    ]
 
 
-def write_selecting_model(models_dir: Path, classes: list[str] | None = None, name: str = "tiny-selecting",
-                          gate_block: dict[str, Any] | None = None) -> Path:
+def write_selecting_model(
+    models_dir: Path,
+    classes: list[str] | None = None,
+    name: str = "tiny-selecting",
+    gate_block: dict[str, Any] | None = None,
+) -> Path:
     """The tiny generator's model dir with a selector whose 'real' images are the generator's
     own samples (other latents): its candidates then pass often but not always."""
     classes = classes or CLASSES
@@ -133,5 +146,9 @@ def write_selecting_model(models_dir: Path, classes: list[str] | None = None, na
     model_dir = write_tiny_model(models_dir, onnx_bytes, cfg, classes, name=name, gate_block=gate_block)
     card = read_card(model_dir)
     card["selection"] = {"format": 1, "per_class": {}}
-    files = {"generator.onnx": onnx_bytes, JUDGE_NAME: selector._judge, SELECTION_NAME: reference_bytes(selector.reference)}
+    files = {
+        "generator.onnx": onnx_bytes,
+        JUDGE_NAME: selector._judge,
+        SELECTION_NAME: reference_bytes(selector.reference),
+    }
     return write_model_dir(models_dir, name, files, card)

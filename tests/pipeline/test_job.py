@@ -18,10 +18,14 @@ from augment_gan.training.run import new_run
 
 def test_run_loads_the_folder_at_the_nets_resolution(digits_folder: Path, tmp_path: Path) -> None:
     """--resolution 64 trains on 64 px images, not on the 32 px decode with nets built for 64."""
-    result = run(digits_folder, "d64", models_dir=tmp_path / "models",
-                 net={"g_width": 4, "d_width": 4, "latent_dim": 8, "resolution": 64},
-                 train=TrainConfig(steps=1, batch_size=4, checkpoint_every=1, holdout_fraction=0.2),
-                 evaluation=EvalConfig(samples_per_class=8, judge_steps=2))
+    result = run(
+        digits_folder,
+        "d64",
+        models_dir=tmp_path / "models",
+        net={"g_width": 4, "d_width": 4, "latent_dim": 8, "resolution": 64},
+        train=TrainConfig(steps=1, batch_size=4, checkpoint_every=1, holdout_fraction=0.2),
+        evaluation=EvalConfig(samples_per_class=8, judge_steps=2),
+    )
     assert result.data.resolution == 64 and tuple(result.data.images.shape[-2:]) == (64, 64)
     config = RunDir(result.run_dir).read_config()
     assert config["data"]["resolution"] == config["net"]["resolution"] == 64

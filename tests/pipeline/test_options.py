@@ -29,8 +29,10 @@ def test_balance_into_out_or_a_copy_not_both(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_the_package_loads_a_stage_only_when_asked() -> None:
-    code = ("import json, sys; from augment_gan.pipeline import Balance, Runtime; "
-            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('augment_gan.pipeline'))))")
+    code = (
+        "import json, sys; from augment_gan.pipeline import Balance, Runtime; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('augment_gan.pipeline'))))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["augment_gan.pipeline", "augment_gan.pipeline.options"]

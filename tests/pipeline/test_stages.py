@@ -10,14 +10,32 @@ from augment_gan.contracts.model_dir import read_card
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.gate import GateThresholds
-from augment_gan.pipeline import Evaluated, Promoted, Trained, TrainEval, TrainEvents, evaluate, export, promote
-from augment_gan.pipeline import resume, train
+from augment_gan.pipeline import (
+    Evaluated,
+    Promoted,
+    Trained,
+    TrainEval,
+    TrainEvents,
+    evaluate,
+    export,
+    promote,
+    resume,
+    train,
+)
 from augment_gan.training.run import SettingsChanged
 
 TINY_NET = {"g_width": 4, "d_width": 4, "latent_dim": 8}
 TINY_TRAIN = {"steps": 2, "batch_size": 4, "checkpoint_every": 1, "holdout_fraction": 0.2}
-LENIENT = GateThresholds(max_fid=1e9, max_kid=1e9, min_precision=0, min_coverage=0, min_class_consistency=0,
-                         max_copy_rate=1, max_overall_fid=1e9, calibrated=False)
+LENIENT = GateThresholds(
+    max_fid=1e9,
+    max_kid=1e9,
+    min_precision=0,
+    min_coverage=0,
+    min_class_consistency=0,
+    max_copy_rate=1,
+    max_overall_fid=1e9,
+    calibrated=False,
+)
 
 
 class Recorder(TrainEvents):
@@ -33,8 +51,9 @@ class Recorder(TrainEvents):
 
 def test_train_then_resume_report_where_they_ended(digits_folder, tmp_path) -> None:
     events = Recorder()
-    trained = train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, events=events,
-                    progress=False)
+    trained = train(
+        digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, events=events, progress=False
+    )
     assert isinstance(trained, Trained) and (trained.start, trained.step, trained.best) == (0, 2, None)
     assert trained.samples == RunDir(trained.run_dir).sample_grid(2) and trained.samples.is_file()
     assert events.seen == [("started", ([9, 6, 5], 0, 1))]  # 12, 8, 6 images less the held-out 3, 2, 1
@@ -46,11 +65,21 @@ def test_train_then_resume_report_where_they_ended(digits_folder, tmp_path) -> N
 def test_train_resume_names_each_setting_that_differs(digits_folder, tmp_path) -> None:
     run_dir = train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, progress=False).run_dir
     with pytest.raises(SettingsChanged) as caught:
-        train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, resume=True,
-              train={**TINY_TRAIN, "steps": 5, "lr_g": 1e-3, "diffaugment": "translation"}, channels="3")
+        train(
+            digits_folder,
+            "d",
+            models_dir=tmp_path,
+            net=TINY_NET,
+            resume=True,
+            train={**TINY_TRAIN, "steps": 5, "lr_g": 1e-3, "diffaugment": "translation"},
+            channels="3",
+        )
     assert caught.value.run_dir == run_dir
-    assert caught.value.changes == [("lr_g", 1e-3, 2e-4), ("diffaugment", "translation", "none"),
-                                    ("channels", "3", "auto")]
+    assert caught.value.changes == [
+        ("lr_g", 1e-3, 2e-4),
+        ("diffaugment", "translation", "none"),
+        ("channels", "3", "auto"),
+    ]
     assert "lr_g 0.001 (run: 0.0002)" in str(caught.value)
     assert [s for s, _ in RunDir(run_dir).checkpoints()] == [0, 1, 2]  # refused before training
 
@@ -62,8 +91,16 @@ def evaluated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = make_digits_folder(tmp_path_factory.mktemp("data"))
     events = Recorder()
-    trained = train(folder, "d", models_dir=tmp_path_factory.mktemp("models"), net=TINY_NET, train=TINY_TRAIN,
-                    evaluation=TrainEval(every=1, samples_per_class=12, judge_steps=5), events=events, progress=False)
+    trained = train(
+        folder,
+        "d",
+        models_dir=tmp_path_factory.mktemp("models"),
+        net=TINY_NET,
+        train=TINY_TRAIN,
+        evaluation=TrainEval(every=1, samples_per_class=12, judge_steps=5),
+        events=events,
+        progress=False,
+    )
     assert trained.best is not None and trained.best["step"] in (0, 1, 2)
     assert [kind for kind, _ in events.seen] == ["judged", "started"]
     return trained.run_dir

@@ -15,13 +15,13 @@ from torch.utils.data import DataLoader
 from torchvision import transforms as T
 from torchvision.datasets import ImageFolder
 
-from augment_gan.runtime.balanced import BalancedDataset
-from augment_gan.runtime.datasets import SyntheticDataset
-from augment_gan.runtime.latents import sample_latent
+from augment_gan.contracts.model_dir import ModelError
 from augment_gan.errors import AugmentGanError
 from augment_gan.runtime.augmenter import Augmenter
+from augment_gan.runtime.balanced import BalancedDataset
+from augment_gan.runtime.datasets import SyntheticDataset
 from augment_gan.runtime.generator import OnnxGenerator
-from augment_gan.contracts.model_dir import ModelError
+from augment_gan.runtime.latents import sample_latent
 from tests.export.helpers import CLASSES, export_tiny, gate, tiny_config, write_tiny_model
 
 CPU = ["CPUExecutionProvider"]

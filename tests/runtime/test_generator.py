@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
+from augment_gan.contracts.model_dir import ModelError
 from augment_gan.errors import AugmentGanError
 from augment_gan.runtime.augmenter import Augmenter
 from augment_gan.runtime.generator import OnnxGenerator, UnknownClassError
-from augment_gan.contracts.model_dir import ModelError
 from augment_gan.training.samples import to_uint8
 from tests.export.helpers import CLASSES, write_tiny_model
 
@@ -155,8 +155,13 @@ def test_runtime_does_not_import_torch(model_dir: Path) -> None:
         "print('imported:', heavy)\n"
         "sys.exit(1 if heavy else 0)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
 

@@ -135,7 +135,9 @@ def tiny_onnx():
 def gated_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """With a judge: every endpoint serves selected samples (rejected ones replaced)."""
     root = tmp_path_factory.mktemp("svc-models")
-    return write_selecting_model(root, CLASSES, name="tiny", gate_block=gate(CLASSES, failed={REJECTED: ["fid 80 > 40 (n=50)"]}))
+    return write_selecting_model(
+        root, CLASSES, name="tiny", gate_block=gate(CLASSES, failed={REJECTED: ["fid 80 > 40 (n=50)"]})
+    )
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,10 @@ def test_without_a_token_nothing_is_protected():
 
 def test_generation_and_model_endpoints_need_the_token_probes_only_when_asked():
     auth = ApiToken(TOKEN)
-    assert all(auth.protects(m, p) for m, p in (("POST", "/generate"), ("POST", "/generate_batch"), ("GET", "/model/"),
-                                                ("POST", "/anything")))
+    assert all(
+        auth.protects(m, p)
+        for m, p in (("POST", "/generate"), ("POST", "/generate_batch"), ("GET", "/model/"), ("POST", "/anything"))
+    )
     assert not any(auth.protects("GET", p) for p in ("/livez", "/readyz", "/metrics", "/docs.json", "/"))
     assert all(ApiToken(TOKEN, protect_probes=True).protects("GET", p) for p in ("/livez", "/readyz", "/metrics"))
 
@@ -57,8 +59,12 @@ def test_a_served_model_needs_the_token_and_never_logs_it(gated_model: Path, tmp
 
     (tmp_path / "token").write_text(TOKEN + "\n")
     srv = start_server(gated_model, tmp_path / "auth.log", AUGMENT_GAN_API_TOKEN_FILE=str(tmp_path / "token"))
-    calls = (("post", "/generate", {"label": 0, "count": 1, "seed": 3}), ("post", "/generate_grid", {"label": 0, "count": 2}),
-             ("post", "/generate_batch", {"items": [{"label": 0, "seed": 1}]}), ("get", "/model", None))
+    calls = (
+        ("post", "/generate", {"label": 0, "count": 1, "seed": 3}),
+        ("post", "/generate_grid", {"label": 0, "count": 2}),
+        ("post", "/generate_batch", {"items": [{"label": 0, "seed": 1}]}),
+        ("get", "/model", None),
+    )
     try:
         wait_ready(srv)  # /readyz needs no token
         for method, route, body in calls:
@@ -66,8 +72,9 @@ def test_a_served_model_needs_the_token_and_never_logs_it(gated_model: Path, tmp
                 r = requests.request(method, f"{srv.url}{route}", json=body, headers=headers, timeout=60)
                 assert r.status_code == 401, (route, headers, r.status_code)
                 assert "Bearer" in r.headers["www-authenticate"] and "API token" in r.json()["error"]
-            r = requests.request(method, f"{srv.url}{route}", json=body, headers={"Authorization": f"Bearer {TOKEN}"},
-                                 timeout=60)
+            r = requests.request(
+                method, f"{srv.url}{route}", json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+            )
             assert r.status_code == 200, (route, r.text)
         assert requests.get(f"{srv.url}/livez", timeout=10).status_code == 200
         assert requests.get(f"{srv.url}/metrics", timeout=10).status_code == 200

@@ -34,12 +34,29 @@ def test_tags_and_paths_are_told_apart(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_labels_and_metadata_summarise_the_card():
-    card = {"name": "m", "version": 2, "classes": ["a", "b"], "resolution": 32, "channels": 1, "latent_dim": 64,
-            "gate": {"ran": True, "overall": {"passed": True}, "per_class": {"a": {"passed": True}, "b": {"passed": False}}},
-            "files": {"generator.onnx": {}, "judge.onnx": {}}}
+    card = {
+        "name": "m",
+        "version": 2,
+        "classes": ["a", "b"],
+        "resolution": 32,
+        "channels": 1,
+        "latent_dim": 64,
+        "gate": {
+            "ran": True,
+            "overall": {"passed": True},
+            "per_class": {"a": {"passed": True}, "b": {"passed": False}},
+        },
+        "files": {"generator.onnx": {}, "judge.onnx": {}},
+    }
     labels, metadata = labels_and_metadata(card)
-    assert labels == {"project": "augment-gan", "model": "m", "version": "v2", "gate": "ran", "classes_passed": "1/2",
-                      "selection": "on"}
+    assert labels == {
+        "project": "augment-gan",
+        "model": "m",
+        "version": "v2",
+        "gate": "ran",
+        "classes_passed": "1/2",
+        "selection": "on",
+    }
     assert metadata["classes_passed"] == ["a"] and metadata["gate_ran"] is True and len(metadata["card_sha256"]) == 64
 
 
@@ -53,8 +70,14 @@ def test_the_bentofile_packs_only_the_tag_it_is_given():
 
 def cli(*args: str, home: Path, cwd: Path = REPO) -> subprocess.CompletedProcess:
     env = {**os.environ, "BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "True"}
-    return subprocess.run([sys.executable, "-m", "augment_gan.cli", "bento", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "augment_gan.cli", "bento", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.slow
@@ -99,15 +122,24 @@ def test_save_serve_by_tag_and_build_only_the_promoted_version(gated_model: Path
     (bento_dir,) = [p for p in (home / "bentos" / "augment-gan").iterdir() if p.is_dir()]
     bento = yaml.safe_load((bento_dir / "bento.yaml").read_text())
     assert [m["tag"] for m in bento["models"]] == ["tiny:v2"]  # only the promoted version
-    assert not (bento_dir / "src" / "models").exists() and (bento_dir / "src" / "augment_gan" / "service" / "app.py").is_file()
+    assert (
+        not (bento_dir / "src" / "models").exists()
+        and (bento_dir / "src" / "augment_gan" / "service" / "app.py").is_file()
+    )
 
     # the Bento serves its packed model with no AUGMENT_GAN_MODEL and no models/ around
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUGMENT_GAN_")}
     env.update(BENTOML_HOME=str(home), BENTOML_DO_NOT_TRACK="True", AUGMENT_GAN_GPU="0", AUGMENT_GAN_THREADS="1")
     port = free_port()
     with open(tmp_path / "bento.log", "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "bentoml", "serve", "augment-gan:latest", "--port", str(port)],
-                                cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bentoml", "serve", "augment-gan:latest", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     bento_server = Server(proc, f"http://127.0.0.1:{port}", tmp_path / "bento.log")
     try:
         wait_ready(bento_server)

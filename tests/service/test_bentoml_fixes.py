@@ -80,7 +80,9 @@ def test_a_400_is_one_warning_line_and_other_errors_keep_their_traceback():
     fix = bentoml_fixes.ClientErrorFilter()
 
     def record(exc_info) -> logging.LogRecord:
-        return logging.LogRecord("x", logging.ERROR, __file__, 1, "Exception on %s [%s]", ("/generate", "POST"), exc_info)
+        return logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "Exception on %s [%s]", ("/generate", "POST"), exc_info
+        )
 
     quiet, loud = record(client), record(bug)
     assert fix.filter(quiet) and fix.filter(loud)
@@ -88,5 +90,10 @@ def test_a_400_is_one_warning_line_and_other_errors_keep_their_traceback():
     assert quiet.getMessage().startswith("Exception on /generate [POST]: 400, 1 invalid field(s), first count:")
     assert loud.levelname == "ERROR" and loud.exc_info is bug
     bentoml_fixes.apply()
-    assert sum(isinstance(f, bentoml_fixes.ClientErrorFilter)
-               for f in logging.getLogger(bentoml_fixes.HTTP_APP_LOGGER).filters) == 1
+    assert (
+        sum(
+            isinstance(f, bentoml_fixes.ClientErrorFilter)
+            for f in logging.getLogger(bentoml_fixes.HTTP_APP_LOGGER).filters
+        )
+        == 1
+    )

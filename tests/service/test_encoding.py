@@ -26,7 +26,9 @@ from augment_gan.service.encoding import (  # noqa: E402
     negotiate,
 )
 
-GEN = OnnxGenerator(Path("m/v1"), {"classes": CLASSES, "resolution": 4, "channels": 1, "latent_dim": 8, "gate": gate(CLASSES)})
+GEN = OnnxGenerator(
+    Path("m/v1"), {"classes": CLASSES, "resolution": 4, "channels": 1, "latent_dim": 8, "gate": gate(CLASSES)}
+)
 
 
 def images(n: int) -> np.ndarray:
@@ -41,8 +43,20 @@ def test_png_payload():
     batch = images(3)
     out = generate_payload(GEN, 1, 42, batch, "png")
     assert {k: out[k] for k in ("label", "class_index", "seed", "count", "format", "height", "width", "channels")} == {
-        "label": "dog", "class_index": 1, "seed": 42, "count": 3, "format": "png", "height": 4, "width": 4, "channels": 1}
-    assert [(im["index"], im["label"], im["seed"]) for im in out["images"]] == [(0, "dog", 42), (1, "dog", 42), (2, "dog", 42)]
+        "label": "dog",
+        "class_index": 1,
+        "seed": 42,
+        "count": 3,
+        "format": "png",
+        "height": 4,
+        "width": 4,
+        "channels": 1,
+    }
+    assert [(im["index"], im["label"], im["seed"]) for im in out["images"]] == [
+        (0, "dog", 42),
+        (1, "dog", 42),
+        (2, "dog", 42),
+    ]
     np.testing.assert_array_equal(np.stack([png_pixels(im["png"]) for im in out["images"]]), batch)
     assert "npy" not in out
 
@@ -54,11 +68,14 @@ def test_npy_payload():
     np.testing.assert_array_equal(np.load(io.BytesIO(base64.b64decode(out["npy"])), allow_pickle=False), batch)
 
 
-@pytest.mark.parametrize(("n", "nrow", "size"), [
-    (5, None, (3 * 6 + 2, 2 * 6 + 2)),  # default: ceil(sqrt(5)) = 3 per row; 4 px + 2 px padding
-    (2, 8, (2 * 6 + 2, 1 * 6 + 2)),     # never more per row than images
-    (6, 1, (1 * 6 + 2, 6 * 6 + 2)),
-])
+@pytest.mark.parametrize(
+    ("n", "nrow", "size"),
+    [
+        (5, None, (3 * 6 + 2, 2 * 6 + 2)),  # default: ceil(sqrt(5)) = 3 per row; 4 px + 2 px padding
+        (2, 8, (2 * 6 + 2, 1 * 6 + 2)),  # never more per row than images
+        (6, 1, (1 * 6 + 2, 6 * 6 + 2)),
+    ],
+)
 def test_grid_png(n, nrow, size):
     batch = images(n)
     image = Image.open(io.BytesIO(grid_png(batch, nrow)))
@@ -73,10 +90,20 @@ def test_batch_payload_keeps_the_item_order():
     np.testing.assert_array_equal(np.stack([png_pixels(o["png"]) for o in out]), batch)
 
 
-@pytest.mark.parametrize(("accept", "media"), [
-    ("", JSON), ("*/*", JSON), ("application/json", JSON), ("application/x-npy", NPY), ("application/octet-stream", NPY),
-    ("application/zip", ZIP), ("text/html, application/zip;q=0.5", ZIP), ("image/png", JSON), ("APPLICATION/X-NPY", NPY),
-])
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("", JSON),
+        ("*/*", JSON),
+        ("application/json", JSON),
+        ("application/x-npy", NPY),
+        ("application/octet-stream", NPY),
+        ("application/zip", ZIP),
+        ("text/html, application/zip;q=0.5", ZIP),
+        ("image/png", JSON),
+        ("APPLICATION/X-NPY", NPY),
+    ],
+)
 def test_negotiate(accept: str, media: str):
     assert negotiate(accept) == media
 
@@ -87,8 +114,11 @@ def test_binary_bodies_hold_the_same_pixels():
 
     batch = images(3)
     npy = encode_generate(GEN, 2, 9, batch, "png", NPY)
-    assert npy.media_type == NPY and npy.headers == {"X-Augment-Gan-Seed": "9", "X-Augment-Gan-Label": "eel",
-                                                     "X-Augment-Gan-Class-Index": "2"}
+    assert npy.media_type == NPY and npy.headers == {
+        "X-Augment-Gan-Seed": "9",
+        "X-Augment-Gan-Label": "eel",
+        "X-Augment-Gan-Class-Index": "2",
+    }
     np.testing.assert_array_equal(np.load(io.BytesIO(npy.body), allow_pickle=False), batch)
     with zipfile.ZipFile(io.BytesIO(encode_generate(GEN, 2, 9, batch, "png", ZIP).body)) as archive:
         pngs = [np.asarray(Image.open(io.BytesIO(archive.read(n))))[:, :, None] for n in archive.namelist()]

@@ -21,8 +21,13 @@ def test_plan_names_the_model_and_configures_the_service(tmp_path: Path):
     environ = {"PATH": "/bin", "AUGMENT_GAN_ALLOW_UNGATED": "1", "AUGMENT_GAN_THREADS": "9"}
     p = plan(None, tmp_path, host="0.0.0.0", port=8080, workers=2, environ=environ)
     assert p.model_dir == model.resolve() and p.url == "http://0.0.0.0:8080" and p.workers == 2
-    assert p.env == {"PATH": "/bin", "AUGMENT_GAN_MODEL": str(model.resolve()), "AUGMENT_GAN_WORKERS": "2",
-                     "AUGMENT_GAN_THREADS": "9", "AUGMENT_GAN_SELECT": "1"}  # an inherited ALLOW_UNGATED is dropped
+    assert p.env == {
+        "PATH": "/bin",
+        "AUGMENT_GAN_MODEL": str(model.resolve()),
+        "AUGMENT_GAN_WORKERS": "2",
+        "AUGMENT_GAN_THREADS": "9",
+        "AUGMENT_GAN_SELECT": "1",
+    }  # an inherited ALLOW_UNGATED is dropped
     assert p.cmd == [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", "0.0.0.0", "--port", "8080"]
     assert plan("m", tmp_path, threads=3, environ={}).env["AUGMENT_GAN_THREADS"] == "3"
 

@@ -27,7 +27,9 @@ async def _unreachable(scope, receive, send):  # the API must not run without a 
 class Recorder:
     """An inner app that records what it was given and answers ``status`` with ``body``."""
 
-    def __init__(self, status: int = 200, body: bytes = b'{"ok": true}', content_type: bytes = b"application/json") -> None:
+    def __init__(
+        self, status: int = 200, body: bytes = b'{"ok": true}', content_type: bytes = b"application/json"
+    ) -> None:
         self.status, self.body, self.content_type = status, body, content_type
         self.scope: dict | None = None
         self.received = b""
@@ -39,11 +41,15 @@ class Recorder:
             message = await receive()
             self.received += message.get("body", b"")
             more = message.get("more_body", False)
-        await send({"type": "http.response.start", "status": self.status, "headers": [(b"content-type", self.content_type)]})
+        await send(
+            {"type": "http.response.start", "status": self.status, "headers": [(b"content-type", self.content_type)]}
+        )
         await send({"type": "http.response.body", "body": self.body})
 
 
-def call(app, method: str, path: str, chunks: list[bytes] = (b"",), headers: list | None = None) -> tuple[int, dict, dict]:
+def call(
+    app, method: str, path: str, chunks: list[bytes] = (b"",), headers: list | None = None
+) -> tuple[int, dict, dict]:
     sent: list[dict] = []
     queue = [{"type": "http.request", "body": c, "more_body": k < len(chunks) - 1} for k, c in enumerate(chunks)]
 
@@ -66,10 +72,15 @@ def loaded(gated_model: Path) -> ModelState:
 
 
 def test_worker_without_model_answers_503_with_the_reason():
-    app = ServiceMiddleware(_unreachable, state=lambda: ModelState(error="model /m/v1 was exported without the quality gate"))
+    app = ServiceMiddleware(
+        _unreachable, state=lambda: ModelState(error="model /m/v1 was exported without the quality gate")
+    )
     for method, path, body in (("POST", "/generate", b'{"label": "a", "count": 1}'), ("GET", "/model", b"")):
         status, payload, _ = call(app, method, path, [body])
-        assert status == 503 and payload["error"] == "the service cannot serve: model /m/v1 was exported without the quality gate"
+        assert (
+            status == 503
+            and payload["error"] == "the service cannot serve: model /m/v1 was exported without the quality gate"
+        )
 
 
 def test_outside_a_worker_the_model_is_not_loaded_yet():
@@ -88,7 +99,9 @@ def test_get_model_describes_the_loaded_model(loaded: ModelState):
 def test_the_openapi_document_is_the_services_own(loaded: ModelState):
     status, doc, _ = call(ServiceMiddleware(_unreachable, state=lambda: loaded), "GET", "/docs.json")
     assert status == 200 and doc["openapi"] == "3.1.0" and "/model" in doc["paths"]
-    status, payload, _ = call(ServiceMiddleware(_unreachable, state=lambda: ModelState(error="no model")), "GET", "/docs.json")
+    status, payload, _ = call(
+        ServiceMiddleware(_unreachable, state=lambda: ModelState(error="no model")), "GET", "/docs.json"
+    )
     assert status == 503 and "no model" in payload["error"]
 
 
@@ -122,11 +135,14 @@ def test_the_app_gets_the_whole_body_as_json(loaded: ModelState):
     assert [v for k, v in inner.scope["headers"] if k == b"content-type"] == [b"application/json"]
 
 
-@pytest.mark.parametrize(("status", "body", "expected"), [
-    (400, b'{"error": "2 validation errors", "detail": [{"loc": ["count"], "msg": "too big"}]}', "count: too big"),
-    (404, b"Not Found", "Not Found"),
-    (405, b'{"detail": "Method Not Allowed"}', '{"detail": "Method Not Allowed"}'),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (400, b'{"error": "2 validation errors", "detail": [{"loc": ["count"], "msg": "too big"}]}', "count: too big"),
+        (404, b"Not Found", "Not Found"),
+        (405, b'{"detail": "Method Not Allowed"}', '{"detail": "Method Not Allowed"}'),
+    ],
+)
 def test_every_4xx_from_the_app_becomes_one_error_shape(loaded: ModelState, status, body, expected):
     app = ServiceMiddleware(Recorder(status, body, b"text/plain"), state=lambda: loaded)
     got, payload, headers = call(app, "GET", "/anything")
@@ -136,7 +152,10 @@ def test_every_4xx_from_the_app_becomes_one_error_shape(loaded: ModelState, stat
 
 def test_error_message_normalises_bentoml_shapes():
     assert error_message([{"error": "bad"}]) == {"error": "bad"}
-    detail = [{"loc": ["items", 2, "label"], "msg": "Value error, unknown class 'x'"}, {"loc": [], "msg": "Invalid JSON"}]
+    detail = [
+        {"loc": ["items", 2, "label"], "msg": "Value error, unknown class 'x'"},
+        {"loc": [], "msg": "Invalid JSON"},
+    ]
     out = error_message({"error": "2 validation errors", "detail": detail})
     assert out["error"] == "items[2].label: unknown class 'x'; request body: Invalid JSON" and out["detail"] == detail
     assert error_message("Not Found") == {"error": "Not Found"}

@@ -13,7 +13,15 @@ from tests.export.helpers import CLASSES, gate
 pytest.importorskip("bentoml", reason="bentoml is not installed in this environment")
 
 from augment_gan.service import schemas  # noqa: E402
-from augment_gan.service.schemas import MAX_COUNT, MAX_SEED, BatchRequest, GenerateRequest, GridRequest, check_label, draw_seed  # noqa: E402
+from augment_gan.service.schemas import (
+    MAX_COUNT,
+    MAX_SEED,
+    BatchRequest,
+    GenerateRequest,
+    GridRequest,
+    check_label,
+    draw_seed,
+)  # noqa: E402
 from augment_gan.service.state import ModelState  # noqa: E402
 
 CARD = {"classes": CLASSES, "resolution": 32, "channels": 1, "latent_dim": 8}
@@ -49,21 +57,24 @@ def test_valid_requests(worker_model):
     assert (whole.label, whole.count, whole.seed, whole.nrow) == (1, 4, 7, 2) and isinstance(whole.count, int)
 
 
-@pytest.mark.parametrize(("model", "data", "where"), [
-    (GenerateRequest, {"label": "cat", "count": MAX_COUNT + 1}, ("count",)),
-    (GenerateRequest, {"label": "cat", "count": "2"}, ("count",)),
-    (GenerateRequest, {"label": True, "count": 2}, ("label",)),
-    (GenerateRequest, {"label": 1.5, "count": 2}, ("label",)),
-    (GenerateRequest, {"label": "cat", "count": 2.5}, ("count",)),
-    (GenerateRequest, {"label": "cat", "count": True}, ("count",)),
-    (GenerateRequest, {"label": "cat", "count": 2, "seed": MAX_SEED + 1}, ("seed",)),
-    (GenerateRequest, {"label": "cat", "count": 2, "format": "jpeg"}, ("format",)),
-    (GenerateRequest, {"label": "cat", "count": 2, "cnt": 1}, ("cnt",)),
-    (GenerateRequest, {"label": "eel", "count": 2}, ("label",)),
-    (GridRequest, {"label": "cat", "count": 2, "nrow": 0}, ("nrow",)),
-    (BatchRequest, {"items": []}, ("items",)),
-    (BatchRequest, {"items": [{"label": "cat"}, {"label": "wolf"}]}, ("items", 1, "label")),
-])
+@pytest.mark.parametrize(
+    ("model", "data", "where"),
+    [
+        (GenerateRequest, {"label": "cat", "count": MAX_COUNT + 1}, ("count",)),
+        (GenerateRequest, {"label": "cat", "count": "2"}, ("count",)),
+        (GenerateRequest, {"label": True, "count": 2}, ("label",)),
+        (GenerateRequest, {"label": 1.5, "count": 2}, ("label",)),
+        (GenerateRequest, {"label": "cat", "count": 2.5}, ("count",)),
+        (GenerateRequest, {"label": "cat", "count": True}, ("count",)),
+        (GenerateRequest, {"label": "cat", "count": 2, "seed": MAX_SEED + 1}, ("seed",)),
+        (GenerateRequest, {"label": "cat", "count": 2, "format": "jpeg"}, ("format",)),
+        (GenerateRequest, {"label": "cat", "count": 2, "cnt": 1}, ("cnt",)),
+        (GenerateRequest, {"label": "eel", "count": 2}, ("label",)),
+        (GridRequest, {"label": "cat", "count": 2, "nrow": 0}, ("nrow",)),
+        (BatchRequest, {"items": []}, ("items",)),
+        (BatchRequest, {"items": [{"label": "cat"}, {"label": "wolf"}]}, ("items", 1, "label")),
+    ],
+)
 def test_invalid_requests_name_the_field(worker_model, model, data, where):
     with pytest.raises(ValidationError) as info:
         model.model_validate(data)

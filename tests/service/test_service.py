@@ -56,7 +56,11 @@ def test_model_matches_card(server, gated_model: Path):
     card = json.loads((gated_model / "card.json").read_text())
     info = requests.get(f"{server.url}/model", timeout=10).json()
     assert info["classes"] == card["classes"] == CLASSES
-    assert (info["resolution"], info["channels"], info["latent_dim"]) == (card["resolution"], card["channels"], card["latent_dim"])
+    assert (info["resolution"], info["channels"], info["latent_dim"]) == (
+        card["resolution"],
+        card["channels"],
+        card["latent_dim"],
+    )
     assert info["version"] == card["version"] and info["name"] == card["name"]
     assert info["max_count"] == MAX_COUNT
     assert info["selection"]["on"] is True  # the model dir has a judge: per-sample selection serves
@@ -91,7 +95,9 @@ def test_the_service_serves_selected_samples(server, gated_model: Path):
     served = post(server, "/generate", {"label": "dog", "count": 16, "seed": 5, "format": "npy"}).json()
     images = np.load(io.BytesIO(base64.b64decode(served["npy"])))
     selected = OnnxGenerator.load(gated_model, providers=["CPUExecutionProvider"])
-    plain = OnnxGenerator.load(gated_model, providers=["CPUExecutionProvider"], select=False).generate("dog", 16, seed=5)
+    plain = OnnxGenerator.load(gated_model, providers=["CPUExecutionProvider"], select=False).generate(
+        "dog", 16, seed=5
+    )
     np.testing.assert_array_equal(images, selected.generate("dog", 16, seed=5))
     assert not np.array_equal(images, plain)  # some first candidates were rejected and replaced
 
@@ -124,10 +130,12 @@ def test_generate_answers_bulk_clients_in_binary_by_accept(server):
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
         assert archive.namelist() == ["000.png", "001.png", "002.png"]
-        np.testing.assert_array_equal(np.stack([decode_png(base64.b64encode(archive.read(n))) for n in archive.namelist()]),
-                                      pixels)
-    assert post(server, "/generate", {"label": "dog", "count": 1}, headers={"Accept": "*/*"}).headers["content-type"] == (
-        "application/json")
+        np.testing.assert_array_equal(
+            np.stack([decode_png(base64.b64encode(archive.read(n))) for n in archive.namelist()]), pixels
+        )
+    assert post(server, "/generate", {"label": "dog", "count": 1}, headers={"Accept": "*/*"}).headers[
+        "content-type"
+    ] == ("application/json")
 
 
 def test_generate_grid(server):
@@ -208,7 +216,7 @@ def test_bad_input_is_400_with_error(server, route, payload, words):
     assert_400(post(server, route, payload), *words)
 
 
-@pytest.mark.parametrize("body", [b"", b"not json", b"{\"label\": \"cat\", \"count\": 2", b"\xff\xfe\x00", b"null"])
+@pytest.mark.parametrize("body", [b"", b"not json", b'{"label": "cat", "count": 2', b"\xff\xfe\x00", b"null"])
 def test_malformed_bodies_are_400(server, body):
     resp = post(server, "/generate", data=body, headers={"Content-Type": "application/json"})
     assert_400(resp)

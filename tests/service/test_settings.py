@@ -18,25 +18,52 @@ from augment_gan.service.settings import Settings, env_flag  # noqa: E402
 
 
 def test_defaults_when_nothing_is_set():
-    assert Settings.from_env({}) == Settings(model=None, models_dir=Path("models"), allow_ungated=False,
-                                             workers=1, threads=None, gpu=None, select=True)
+    assert Settings.from_env({}) == Settings(
+        model=None, models_dir=Path("models"), allow_ungated=False, workers=1, threads=None, gpu=None, select=True
+    )
 
 
 def test_every_variable_is_read():
-    settings = Settings.from_env({
-        "AUGMENT_GAN_MODEL": "digits", "AUGMENT_GAN_MODELS_DIR": "/srv/models", "AUGMENT_GAN_ALLOW_UNGATED": "yes",
-        "AUGMENT_GAN_WORKERS": "4", "AUGMENT_GAN_THREADS": "3", "AUGMENT_GAN_GPU": "off", "AUGMENT_GAN_SELECT": "0",
-        "AUGMENT_GAN_API_TOKEN": " t0k ", "AUGMENT_GAN_TOKEN_PROBES": "1",
-    })
-    assert settings == Settings(model="digits", models_dir=Path("/srv/models"), allow_ungated=True,
-                                workers=4, threads=3, gpu=False, select=False, auth=ApiToken("t0k", protect_probes=True))
+    settings = Settings.from_env(
+        {
+            "AUGMENT_GAN_MODEL": "digits",
+            "AUGMENT_GAN_MODELS_DIR": "/srv/models",
+            "AUGMENT_GAN_ALLOW_UNGATED": "yes",
+            "AUGMENT_GAN_WORKERS": "4",
+            "AUGMENT_GAN_THREADS": "3",
+            "AUGMENT_GAN_GPU": "off",
+            "AUGMENT_GAN_SELECT": "0",
+            "AUGMENT_GAN_API_TOKEN": " t0k ",
+            "AUGMENT_GAN_TOKEN_PROBES": "1",
+        }
+    )
+    assert settings == Settings(
+        model="digits",
+        models_dir=Path("/srv/models"),
+        allow_ungated=True,
+        workers=4,
+        threads=3,
+        gpu=False,
+        select=False,
+        auth=ApiToken("t0k", protect_probes=True),
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.workers = 2  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("1", True), ("TRUE", True), (" on ", True), ("0", False), ("no", False), ("", None), ("maybe", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", True),
+        ("TRUE", True),
+        (" on ", True),
+        ("0", False),
+        ("no", False),
+        ("", None),
+        ("maybe", None),
+        (None, None),
+    ],
+)
 def test_env_flag(value, expected):
     assert env_flag(value) is expected
 

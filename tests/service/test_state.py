@@ -54,8 +54,13 @@ def test_no_state_outside_a_worker():
 
 def test_importing_the_service_checks_no_model(tmp_path: Path):
     """Even as `bentoml serve` (argv) and with an unservable model, the import itself exits 0."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "AUGMENT_GAN_MODEL": str(model_dir(tmp_path, {"ran": False})),
-           "AUGMENT_GAN_GPU": "0", "BENTOML_DO_NOT_TRACK": "True"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "AUGMENT_GAN_MODEL": str(model_dir(tmp_path, {"ran": False})),
+        "AUGMENT_GAN_GPU": "0",
+        "BENTOML_DO_NOT_TRACK": "True",
+    }
     code = "import sys; sys.argv = ['bentoml', 'serve']; import augment_gan.service.app as s; print(s.AugmentGanService.name)"
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "augment_gan", proc.stderr

@@ -28,8 +28,12 @@ def build_wheel(out: Path) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, src / name)
     shutil.copytree(REPO / "augment_gan", src / "augment_gan", ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(src)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(src)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = out.glob("augment_gan-*.whl")
     return wheel
 
@@ -41,21 +45,42 @@ def test_the_wheel_carries_the_service_and_serves_outside_the_checkout(gated_mod
 
     target, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
     elsewhere.mkdir()
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True, timeout=300)
-    env = {**os.environ, "PYTHONPATH": str(target), "AUGMENT_GAN_GPU": "0", "AUGMENT_GAN_THREADS": "1",
-           "BENTOML_DO_NOT_TRACK": "True"}
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(target),
+        "AUGMENT_GAN_GPU": "0",
+        "AUGMENT_GAN_THREADS": "1",
+        "BENTOML_DO_NOT_TRACK": "True",
+    }
     env.pop("AUGMENT_GAN_MODEL", None)
-    where = subprocess.run([sys.executable, "-c", "import augment_gan.service.app as a; print(a.__file__)"],
-                           cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120, check=True)
+    where = subprocess.run(
+        [sys.executable, "-c", "import augment_gan.service.app as a; print(a.__file__)"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert Path(where.stdout.strip()).is_relative_to(target)  # the installed copy, not this checkout
 
     port = free_port()
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "augment_gan.cli", "serve", "--model", str(gated_model),
-                                 "--port", str(port)], cwd=elsewhere, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "augment_gan.cli", "serve", "--model", str(gated_model), "--port", str(port)],
+            cwd=elsewhere,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = Server(proc, f"http://127.0.0.1:{port}", log)
     try:
         wait_ready(server)

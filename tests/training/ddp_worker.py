@@ -35,8 +35,15 @@ def main() -> None:
     images = torch.randint(0, 256, (24, 1, 32, 32), dtype=torch.uint8, generator=gen)
     labels = torch.arange(24) % 3
     net = NetConfig(num_classes=3, resolution=32, channels=1, latent_dim=8, g_width=4, d_width=4)
-    cfg = TrainConfig(steps=4, batch_size=8, checkpoint_every=2, log_every=1, seed=3, loss=loss,
-                      n_critic=2 if loss != "wgan-gp" else 1)
+    cfg = TrainConfig(
+        steps=4,
+        batch_size=8,
+        checkpoint_every=2,
+        log_every=1,
+        seed=3,
+        loss=loss,
+        n_critic=2 if loss != "wgan-gp" else 1,
+    )
     trainer = Trainer(run_dir, images, labels, net, cfg, device, dist=d)
     trainer.resume()
     diffs: list[dict[str, float]] = []
@@ -59,8 +66,9 @@ def main() -> None:
     dist.all_gather(batches, mine)
     if d.is_main:
         distinct = all(not torch.equal(b, batches[0]) for b in batches[1:])
-        out.write_text(json.dumps({"world_size": d.world_size, "backend": d.backend, "diffs": diffs,
-                                   "distinct_batches": distinct}))
+        out.write_text(
+            json.dumps({"world_size": d.world_size, "backend": d.backend, "diffs": diffs, "distinct_batches": distinct})
+        )
     shutdown_distributed()
 
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from augment_gan.training.ada import ADA_INTERVAL, ADA_STEP, ClassAdaptiveAugment
-from augment_gan.training.distributed import Dist
 from augment_gan.training.diffaugment import NO_SHARD, parse_policy
+from augment_gan.training.distributed import Dist
 
 
 def test_p_rises_only_for_the_class_d_over_fits_and_stays_in_0_1() -> None:

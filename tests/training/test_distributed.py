@@ -38,8 +38,12 @@ def test_diffaugment_of_a_shard_is_that_shard_of_the_global_batch(world: int) ->
     whole = diff_augment(x, parse_policy(FULL_POLICY), torch.Generator().manual_seed(5))
     n = len(x) // world
     for rank in range(world):
-        part = diff_augment(x[rank * n : (rank + 1) * n], parse_policy(FULL_POLICY),
-                            torch.Generator().manual_seed(5), shard=(rank, world))
+        part = diff_augment(
+            x[rank * n : (rank + 1) * n],
+            parse_policy(FULL_POLICY),
+            torch.Generator().manual_seed(5),
+            shard=(rank, world),
+        )
         torch.testing.assert_close(part, whole[rank * n : (rank + 1) * n], rtol=0, atol=0)
 
 
@@ -48,8 +52,12 @@ def test_gradient_penalty_draws_the_global_interpolation_weights() -> None:
         return x.flatten(1).pow(2).sum(1)
 
     real, fake, y = torch.rand(4, 1, 4, 4), torch.rand(4, 1, 4, 4), torch.zeros(4, dtype=torch.long)
-    whole = [gradient_penalty(critic, real[i : i + 1], fake[i : i + 1], y[:1], torch.Generator().manual_seed(1),
-                              shard=(i, 4)) for i in range(4)]
+    whole = [
+        gradient_penalty(
+            critic, real[i : i + 1], fake[i : i + 1], y[:1], torch.Generator().manual_seed(1), shard=(i, 4)
+        )
+        for i in range(4)
+    ]
     one = gradient_penalty(critic, real, fake, y, torch.Generator().manual_seed(1))
     assert torch.stack(whole).mean().item() == pytest.approx(one.item(), rel=1e-6)
 
@@ -74,8 +82,16 @@ def test_launcher_options_are_stripped_and_torchrun_command_built() -> None:
     args = ["data", "--name", "x", "--nproc-per-node", "2", "--nnodes=1", "--rdzv-endpoint", "h:1", "--steps", "3"]
     assert strip_launcher_options(args) == ["data", "--name", "x", "--steps", "3"]
     one_node = torchrun_command(["d"], 2)
-    assert one_node[1:] == ["-m", "torch.distributed.run", "--nproc-per-node=2", "--standalone",
-                            "-m", "augment_gan.cli", "train", "d"]
+    assert one_node[1:] == [
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node=2",
+        "--standalone",
+        "-m",
+        "augment_gan.cli",
+        "train",
+        "d",
+    ]
     two_nodes = torchrun_command(["d"], 8, nnodes="2", rdzv_endpoint="node0:29400")
     assert "--nnodes=2" in two_nodes and "--rdzv-endpoint=node0:29400" in two_nodes and "--standalone" not in two_nodes
     with pytest.raises(ConfigError, match="rdzv-endpoint"):
@@ -86,8 +102,17 @@ def test_launcher_options_are_stripped_and_torchrun_command_built() -> None:
 @pytest.mark.parametrize("loss", ["hinge", "wgan-gp"])
 def test_two_gloo_processes_stay_identical_and_rank0_alone_writes(tmp_path: Path, loss: str) -> None:
     run_dir, out = tmp_path / "run", tmp_path / "out.json"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
-           str(WORKER), str(run_dir), str(out), loss]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node=2",
+        str(WORKER),
+        str(run_dir),
+        str(out),
+        loss,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=_env(), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(out.read_text())
@@ -113,11 +138,35 @@ def test_two_gloo_processes_stay_identical_and_rank0_alone_writes(tmp_path: Path
 @pytest.mark.slow  # torchrun and two processes
 def test_cli_trains_with_two_processes_and_resumes_with_one(tmp_path: Path, digits_folder: Path) -> None:
     models = tmp_path / "models"
-    common = [sys.executable, "-m", "augment_gan.cli", "train", str(digits_folder), "--name", "d",
-              "--models-dir", str(models), "--batch-size", "8", "--g-width", "4", "--d-width", "4",
-              "--latent-dim", "8", "--checkpoint-every", "2"]
-    two = subprocess.run(common + ["--steps", "4", "--nproc-per-node", "2"], capture_output=True, text=True,
-                         timeout=240, env=_env(), cwd=tmp_path)
+    common = [
+        sys.executable,
+        "-m",
+        "augment_gan.cli",
+        "train",
+        str(digits_folder),
+        "--name",
+        "d",
+        "--models-dir",
+        str(models),
+        "--batch-size",
+        "8",
+        "--g-width",
+        "4",
+        "--d-width",
+        "4",
+        "--latent-dim",
+        "8",
+        "--checkpoint-every",
+        "2",
+    ]
+    two = subprocess.run(
+        common + ["--steps", "4", "--nproc-per-node", "2"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=_env(),
+        cwd=tmp_path,
+    )
     assert two.returncode == 0, two.stdout + two.stderr
     assert "2 processes (gloo); batch 8 per step = 2 x 4 per process" in " ".join(two.stdout.split())
     runs = list((models / "d" / "runs").iterdir())
@@ -125,8 +174,9 @@ def test_cli_trains_with_two_processes_and_resumes_with_one(tmp_path: Path, digi
     run_dir = runs[0]
     at_4 = load_checkpoint(run_dir / "checkpoints" / "step-0000004.pt")
 
-    one = subprocess.run(common + ["--steps", "6", "--resume"], capture_output=True, text=True, timeout=240,
-                         env=_env(), cwd=tmp_path)
+    one = subprocess.run(
+        common + ["--steps", "6", "--resume"], capture_output=True, text=True, timeout=240, env=_env(), cwd=tmp_path
+    )
     assert one.returncode == 0, one.stdout + one.stderr
     assert "resuming at step 4" in one.stdout
     assert [s for s, _ in list_checkpoints(run_dir)] == [0, 2, 4, 6]

@@ -36,8 +36,16 @@ def logged_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     tmp = tmp_path_factory.mktemp("live")
     evaluation = TrainEval(every=2, samples_per_class=12, judge_steps=5, thresholds=LENIENT)
-    return train(make_digits_folder(tmp), "d", models_dir=tmp / "models", net=TINY_NET, train=TINY_TRAIN,
-                 runtime=TB, evaluation=evaluation, progress=False).run_dir
+    return train(
+        make_digits_folder(tmp),
+        "d",
+        models_dir=tmp / "models",
+        net=TINY_NET,
+        train=TINY_TRAIN,
+        runtime=TB,
+        evaluation=evaluation,
+        progress=False,
+    ).run_dir
 
 
 def test_event_files_hold_every_window_of_losses_scores_rates_and_speed(logged_run: Path) -> None:
@@ -45,8 +53,14 @@ def test_event_files_hold_every_window_of_losses_scores_rates_and_speed(logged_r
 
     events = read_events(logged_run)
     windows = [r for r in RunDir(logged_run).read_metrics() if "loss_d" in r]
-    for key, tag in (("loss_d", "loss/D"), ("loss_g", "loss/G"), ("d_real", "D_output/real"),
-                     ("d_fake", "D_output/fake"), ("lr_g", "learning_rate/G"), ("sec_per_step", "speed/sec_per_step")):
+    for key, tag in (
+        ("loss_d", "loss/D"),
+        ("loss_g", "loss/G"),
+        ("d_real", "D_output/real"),
+        ("d_fake", "D_output/fake"),
+        ("lr_g", "learning_rate/G"),
+        ("sec_per_step", "speed/sec_per_step"),
+    ):
         logged = events.Scalars(tag)
         assert [e.step for e in logged] == [1, 2, 3, 4], tag
         assert [e.value for e in logged] == pytest.approx([r[key] for r in windows], rel=1e-6), tag
@@ -93,15 +107,19 @@ def test_a_resumed_run_logs_each_step_once(logged_run: Path, tmp_path: Path) -> 
     assert steps_of(read_events(run_dir), "loss/D") == [1, 2, 3, 4, 5, 6]  # 3 and 4 again, not twice
 
 
-def test_without_the_extra_the_option_is_one_line_that_says_how_to_install_it(digits_folder, tmp_path, monkeypatch) -> None:
+def test_without_the_extra_the_option_is_one_line_that_says_how_to_install_it(
+    digits_folder, tmp_path, monkeypatch
+) -> None:
     monkeypatch.setitem(sys.modules, "tensorboard", None)  # `import tensorboard` now raises ImportError
     with pytest.raises(ConfigError, match=r"pip install 'augment-gan\[tensorboard\]'"):
         train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, runtime=TB, progress=False)
-    result = invoke("train", digits_folder, "--name", "d", "--models-dir", tmp_path, "--steps", "1",
-                    "--log", "tensorboard")
+    result = invoke(
+        "train", digits_folder, "--name", "d", "--models-dir", tmp_path, "--steps", "1", "--log", "tensorboard"
+    )
     assert result.exit_code != 0
-    assert error_lines(result) == ["error: --log tensorboard needs the tensorboard package: "
-                                   "pip install 'augment-gan[tensorboard]'."]
+    assert error_lines(result) == [
+        "error: --log tensorboard needs the tensorboard package: pip install 'augment-gan[tensorboard]'."
+    ]
     assert not (tmp_path / "d").exists()  # refused before a run dir was made
 
 

@@ -6,8 +6,8 @@ import torch
 from PIL import Image
 
 from augment_gan.training import TrainConfig, Trainer, TrainingInterrupted
-from augment_gan.training.sampler import CLASS_GROUP
 from augment_gan.training.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint
+from augment_gan.training.sampler import CLASS_GROUP
 
 
 def _weights(state: dict) -> dict[str, torch.Tensor]:
@@ -43,21 +43,25 @@ def test_mode_seeking_term_changes_the_generator_update(tmp_path, toy_data, tiny
     """Same seed and data: with the mode-seeking term G's weights move differently."""
     results = []
     for weight in (0.0, 0.5):
-        trainer = Trainer(tmp_path / str(weight), *toy_data, tiny_net, replace(tiny_train, steps=2, mode_seeking=weight))
+        trainer = Trainer(
+            tmp_path / str(weight), *toy_data, tiny_net, replace(tiny_train, steps=2, mode_seeking=weight)
+        )
         trainer.fit(progress=False)
         results.append(trainer.G.state_dict())
     assert any(not torch.equal(results[0][k], results[1][k]) for k in results[0])
     assert all(torch.isfinite(v).all() for v in results[1].values() if v.is_floating_point())
 
 
-@pytest.mark.parametrize("option", [{"lecam": 0.3}, {"topk": 0.5},
-                                    {"diffaugment": "translation,cutout", "ada_target": 0.6}])
+@pytest.mark.parametrize(
+    "option", [{"lecam": 0.3}, {"topk": 0.5}, {"diffaugment": "translation,cutout", "ada_target": 0.6}]
+)
 def test_lecam_and_topk_change_training_and_resume_exactly(tmp_path, toy_data, tiny_net, tiny_train, option) -> None:
     """Each option moves the weights away from the plain run's, and a run that uses it
     resumes bit-for-bit (LeCam's running means are in the checkpoint)."""
     cfg = replace(tiny_train, steps=6, checkpoint_every=3, **option)
-    plain = Trainer(tmp_path / "plain", *toy_data, tiny_net, replace(cfg, lecam=0.0, topk=1.0, ada_target=0.0,
-                                                                     diffaugment="none"))
+    plain = Trainer(
+        tmp_path / "plain", *toy_data, tiny_net, replace(cfg, lecam=0.0, topk=1.0, ada_target=0.0, diffaugment="none")
+    )
     plain.fit(progress=False)
     full = Trainer(tmp_path / "full", *toy_data, tiny_net, cfg)
     full.fit(progress=False)
