@@ -5,14 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.text import Text
-
 from augment_gan.data import scan_folder
 from augment_gan.data.digits import write_digits_folder
 from augment_gan.evaluation.config import EvalConfig
-from augment_gan.pipeline.options import Balance
-from augment_gan.training.config import TrainConfig
+from augment_gan.pipeline.options import Balance, Events, TrainEval
+from augment_gan.run.train_config import TrainConfig
 
 if TYPE_CHECKING:
     from augment_gan.pipeline.job import PipelineResult
@@ -24,43 +21,35 @@ DEMO_EVAL_SAMPLES = 200
 DEMO_MAX_SHARE = 0.25
 
 
-def demo(models_dir: Path, steps: int = 600, seed: int = 0, console: Console | None = None) -> PipelineResult:
+def demo(models_dir: Path, steps: int = 600, seed: int = 0, events: Events | None = None) -> PipelineResult:
     """Write the imbalanced digits folder, run the pipeline on it (evaluating step 0 and the
-    last step), and balance a copy of the folder; prints as it goes when given a console."""
+    last step), and balance a copy of the folder; reports as it goes through ``events``."""
     from augment_gan.pipeline.job import balance_folder, run  # the whole job: imported when it runs
 
-    console = console or Console(quiet=True)
+    events = events or Events()
     models_dir = Path(models_dir)
     folder = models_dir / "demo-data" / "digits-imbalanced"
     write_digits_folder(folder, seed=seed)
     train = TrainConfig(steps=steps, checkpoint_every=max(steps // 3, 1), seed=seed, **DEMO_TRAIN)
+    evaluation = TrainEval(config=EvalConfig(samples_per_class=DEMO_EVAL_SAMPLES, seed=seed), step0=True)
     result = run(
-        folder,
-        "digits",
-        models_dir=models_dir,
-        net=DEMO_NET,
-        train=train,
-        evaluation=EvalConfig(samples_per_class=DEMO_EVAL_SAMPLES, seed=seed),
-        eval_step0=True,
-        console=console,
+        folder, "digits", models_dir=models_dir, net=DEMO_NET, train=train, evaluation=evaluation, events=events
     )
     if result.model_dir is None:
         return result
     copy = models_dir / "demo-data" / f"digits-augmented-{result.run_dir.name}"
-    console.rule(f"5. balance a copy of the folder (target max, synthetic share capped at {DEMO_MAX_SHARE:.0%})")
+    events.stage(f"4. balance a copy of the folder (target max, synthetic share capped at {DEMO_MAX_SHARE:.0%})")
     balance_folder(result, Balance(max_share=DEMO_MAX_SHARE, copy_to=copy, seed=seed))
     real = _count(scan_folder(copy).files, result.data.classes)
     total = _count(scan_folder(copy, include_synthetic=True).files, result.data.classes)
-    console.print(Text(f"{copy}: wrote {result.balanced.total} files"))
+    events.note(f"{copy}: wrote {result.balanced.total} files")
     for c in result.data.classes:
         added = total[c] - real[c]
-        console.print(
-            Text(
-                f"  class {c}: {real[c]:4d} real -> {total[c]:4d} images"
-                + (f" ({added} synthetic, {added / total[c]:.0%})" if added else "")
-            )
+        events.note(
+            f"  class {c}: {real[c]:4d} real -> {total[c]:4d} images"
+            + (f" ({added} synthetic, {added / total[c]:.0%})" if added else "")
         )
-    console.print(
+    events.note(
         "undo with `augment-gan clean` on that folder; train on it with a class-balanced sampler "
         "(or use BalancedDataset) rather than filling classes to the top."
     )

@@ -21,19 +21,17 @@ from augment_gan.contracts.model_dir import (
     next_version,
     write_model_dir,
 )
-from augment_gan.contracts.reports import EvalReport, GateDecision
-from augment_gan.contracts.run_dir import RunDir
+from augment_gan.contracts.reports import GateDecision
 from augment_gan.errors import AugmentGanError
+from augment_gan.evaluation.checkpoints import best_step, write_run_report
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.evaluate import selection_inputs
 from augment_gan.evaluation.gate import GateThresholds, apply_gate
 from augment_gan.evaluation.report import SELECTION_MARK
-from augment_gan.evaluation.runs import best_step, write_run_report
 from augment_gan.evaluation.utility import UtilityConfig, run_utility_check
 from augment_gan.export.onnx_export import export_checkpoint
 from augment_gan.export.selection_export import report_section, selection_files
-from augment_gan.training.checkpoint import resolve_checkpoint
-from augment_gan.training.run import load_run_data
+from augment_gan.run import Run
 
 
 class PromotionRejected(AugmentGanError):
@@ -44,19 +42,16 @@ class PromotionRejected(AugmentGanError):
         self.step, self.decision = step, decision
 
 
-def resolve_step(run_dir: Path, which: str) -> int:
-    return best_step(run_dir) if which == "best" else resolve_checkpoint(run_dir, which)[0]
-
-
-def load_eval(run_dir: Path, step: int) -> EvalReport:
-    return RunDir(run_dir).read_eval_report(step)
+def resolve_step(run: Run, which: str) -> int:
+    """'best' (eval/best.json), 'latest' or a step -> the step."""
+    return best_step(run.path) if which == "best" else run.checkpoint(which)[0]
 
 
 DEFAULT_UTILITY = UtilityConfig()  # what ``utility=True`` runs (the tests swap in a tiny one)
 
 
 def promote_checkpoint(
-    run_dir: Path,
+    run: Run | str | Path,
     step: int,
     thresholds: GateThresholds,
     models_dir: Path | None = None,
@@ -65,36 +60,35 @@ def promote_checkpoint(
 ) -> tuple[Path, GateDecision]:
     """Gate the evaluated ``step`` and, if any class passes, write and promote a model dir.
 
-    With ``utility`` (True: :data:`DEFAULT_UTILITY`; False skips it; or a config) the classes the gate passed also go through
-    the utility check (``evaluation/utility.py``) on the run's held-out images, and a class
-    whose selected samples make a classifier significantly worse fails; the run's report is
-    rewritten with the final verdicts."""
-    run_dir, run = Path(run_dir), RunDir(run_dir)
-    config = run.read_config()
-    name = config["name"]
-    report = load_eval(run_dir, step)
+    ``run``: a :class:`~augment_gan.run.Run` (or its dir), opened once: its spec, folder and
+    split serve the gate, the export, per-sample selection and the utility check.
+    With ``utility`` (True: :data:`DEFAULT_UTILITY`; False skips it; or a config) the classes
+    the gate passed also go through the utility check (``evaluation/utility.py``) on the
+    run's held-out images, and a class whose selected samples make a classifier
+    significantly worse fails; the run's report is rewritten with the final verdicts."""
+    run = run if isinstance(run, Run) else Run.open(run)
+    spec, name = run.spec, run.spec.name
+    report = run.dir.read_eval_report(step)
     decision = apply_gate(report, thresholds)
     if not decision["passed_classes"]:
         raise PromotionRejected(step, decision)
-    models_dir = Path(models_dir) if models_dir is not None else run.models_dir
+    models_dir = Path(models_dir) if models_dir is not None else run.dir.models_dir
     version = next_version(models_dir, name)
-    _, checkpoint = resolve_checkpoint(run_dir, step)
-    onnx_bytes, fields = export_checkpoint(checkpoint, config, name=name, version=version)
-    data = load_run_data(run_dir)
+    _, checkpoint = run.checkpoint(step)
+    onnx_bytes, fields = export_checkpoint(checkpoint, spec, version=version)
     known = {f.name for f in dataclasses.fields(EvalConfig)}
-    judge, per_class = selection_inputs(
-        run_dir, EvalConfig(**{k: v for k, v in report.get("config", {}).items() if k in known}), data
-    )
+    eval_cfg = EvalConfig(**{k: v for k, v in report.get("config", {}).items() if k in known})
+    judge, per_class = selection_inputs(run, eval_cfg)
     files, chosen, selected = selection_files(
         judge, per_class, onnx_bytes, fields["classes"], int(fields["latent_dim"])
     )
     if utility is not False:
-        decision = run_utility_check(run_dir, data, decision, selected, DEFAULT_UTILITY if utility is True else utility)
-        write_run_report(run_dir, {**report, "gate": decision}, decision, data)
+        decision = run_utility_check(run, decision, selected, DEFAULT_UTILITY if utility is True else utility)
+        write_run_report(run, {**report, "gate": decision}, decision)
         if not decision["passed_classes"]:
             raise PromotionRejected(step, decision)
     files[ONNX_NAME] = onnx_bytes
-    for fname, source in ((SAMPLES_NAME, run.sample_grid(step)), (REPORT_NAME, run.report_path)):
+    for fname, source in ((SAMPLES_NAME, run.dir.sample_grid(step)), (REPORT_NAME, run.dir.report_path)):
         if source.is_file():
             files[fname] = source.read_bytes()
     if REPORT_NAME in files:  # the run's report, with what selection keeps and rejects where it belongs
@@ -103,11 +97,11 @@ def promote_checkpoint(
     card = {
         **fields,
         "source": {
-            "run_dir": str(run_dir.resolve()),
+            "run_dir": str(run.path.resolve()),
             "step": step,
             "checkpoint": str(checkpoint.resolve()),
-            "data_root": config["data"]["root"],
-            "data_key": config["data"]["key"],
+            "data_root": spec.data.root,
+            "data_key": spec.data.key,
         },
         "gate": decision,
         "selection": chosen,

@@ -10,7 +10,7 @@ import torch
 
 from augment_gan.data.digits import write_digits_folder
 from augment_gan.nets import NetConfig
-from augment_gan.training import TrainConfig
+from augment_gan.run import TrainConfig
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 STAGES = (
     "data",
     "nets",
+    "run",
     "training",
     "evaluation",
     "export",
@@ -52,9 +53,15 @@ RULES: dict[str, set[str]] = {
     "augment_gan.data.folder": {"torch", *above("data")},
     "augment_gan.nets": above("nets"),
     "augment_gan.training": above("training"),
-    "augment_gan.training.run": above("training"),
-    "augment_gan.evaluation.runs": above("evaluation"),
-    "augment_gan.export": above("export"),
+    "augment_gan.run": above("run"),
+    "augment_gan.run.spec": {"torch", *above("run")},
+    "augment_gan.run.run": above("run"),
+    "augment_gan.evaluation": {*above("evaluation"), "augment_gan.training"},  # a Run, not the trainer
+    "augment_gan.evaluation.checkpoints": {*above("evaluation"), "augment_gan.training"},
+    "augment_gan.evaluation.evaluate": {*above("evaluation"), "augment_gan.training"},
+    "augment_gan.export": {*above("export"), "augment_gan.training"},
+    "augment_gan.export.onnx_export": {*above("export"), "augment_gan.training"},
+    "augment_gan.promote": {*_pkg("runtime", "augment", "pipeline", "cli"), "augment_gan.training"},
     "augment_gan.runtime": {"torch", *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service")},
     "augment_gan.runtime.selection": {
         "torch",
@@ -70,7 +77,6 @@ RULES: dict[str, set[str]] = {
         "torch",
         *_pkg("nets", "training", "evaluation", "export", "service", "promote", "pipeline"),
     },
-    "augment_gan.promote": _pkg("runtime", "augment", "pipeline", "cli"),
     "augment_gan.cli": {"torch", "bentoml"},  # a command imports its stage when it runs
     "augment_gan.pipeline.options": {"torch"},
     "augment_gan.service": {"torch", "bentoml", *_pkg("data", "nets", "training", "evaluation", "export")},

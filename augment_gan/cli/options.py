@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,9 +21,9 @@ from augment_gan.augment import Augmentation
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.gate import GateThresholds
 from augment_gan.nets.config import NetConfig
-from augment_gan.pipeline.options import Balance, Runtime, TrainEval
+from augment_gan.pipeline.options import Balance, Placement, TrainEval
+from augment_gan.run.train_config import LOSSES, TrainConfig
 from augment_gan.service.launch import plan as serve_plan
-from augment_gan.training.config import LOSSES, TrainConfig
 
 
 def defaults(owner: Any) -> SimpleNamespace:
@@ -43,7 +44,7 @@ def defaults(owner: Any) -> SimpleNamespace:
 
 
 NET, TRAIN, EVAL, TRAIN_EVAL = defaults(NetConfig), defaults(TrainConfig), defaults(EvalConfig), defaults(TrainEval)
-RUNTIME, BALANCE = defaults(Runtime), defaults(Balance)
+PLACEMENT, BALANCE = defaults(Placement), defaults(Balance)
 AUGMENT, SERVE = defaults(Augmentation.prepare), defaults(serve_plan)
 GATE = GateThresholds()
 
@@ -54,41 +55,69 @@ def thresholds(gate_file: Optional[Path] = None, **overrides: Optional[float | b
     return base.with_overrides(**overrides)
 
 
-def option_group(options: dict[str, tuple[Any, Any]], build: Callable[..., dict[str, Any]]) -> Callable:
+def option_group(
+    options: dict[str, tuple[Any, Any]], build: Callable[..., dict[str, Any]], provides: tuple[str, ...]
+) -> Callable:
     """A decorator that gives a command the ``options`` ({name: (Annotated type, default)}), listed
-    after its own, and calls it with what ``build(**their values)`` returns instead: the command
-    takes those as keyword-only parameters (after ``*``).
+    after its own, and calls it with what ``build(**their values)`` returns instead: the
+    command takes those (``provides``) as keyword-only parameters (after ``*``). Groups stack.
+    ``build`` may take ``ctx`` (the command's ``typer.Context``) to see which options were typed.
 
-    For options several commands share as one library object (the gate's thresholds, a Runtime)."""
+    For options several commands share as one library object (the gate's thresholds, a Placement)."""
     params = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
         for name, (kind, default) in options.items()
     ]
+    wants_ctx = "ctx" in inspect.signature(build).parameters
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        own = [
-            p
-            for p in inspect.signature(command, eval_str=True).parameters.values()
-            if p.kind is not inspect.Parameter.KEYWORD_ONLY
-        ]
+        signature = inspect.signature(command, eval_str=True)
+        missing = set(provides) - set(signature.parameters)
+        if missing:
+            raise TypeError(f"{command.__name__} does not take {sorted(missing)}")
+        kept = [p for name, p in signature.parameters.items() if name not in provides]
+        own = [p for p in kept if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+        others = [p for p in kept if p.kind is inspect.Parameter.KEYWORD_ONLY]  # groups applied before
 
         @functools.wraps(command)
         def with_group(*args: Any, **kwargs: Any) -> Any:
             group = {name: kwargs.pop(name) for name in options}
+            if wants_ctx:
+                group["ctx"] = kwargs.get("ctx")
             return command(*args, **kwargs, **build(**group))
 
-        with_group.__signature__ = inspect.Signature(own + params)  # what Typer reads
+        with_group.__signature__ = inspect.Signature(own + others + params)  # what Typer reads
         return with_group
 
     return decorate
 
 
-def chosen(ctx: typer.Context, names: dict[str, str]) -> dict[str, Any]:
-    """{field: value} of the options typed on the command line, of those ``names`` maps (option -> field)."""
+def field_options(cls: type, *, skip: tuple[str, ...] = ()) -> dict[str, tuple[Any, Any]]:
+    """``{option: (Annotated type, default)}`` for the fields of config dataclass ``cls`` that
+    carry a help text (``augment_gan.fields.option``): the one source of a training option's
+    name, type, default and help. The option is the field's name unless the field names one."""
+    hints = typing.get_type_hints(cls)
+    found = {}
+    for f in dataclasses.fields(cls):
+        if "help" not in f.metadata or f.name in skip:
+            continue
+        found[f.metadata["option"] or f.name] = (Annotated[hints[f.name], opt(f.metadata["help"])], f.default)
+    return found
+
+
+def option_fields(cls: type) -> dict[str, str]:
+    """``{option: field}`` of ``cls``'s command-line fields (``holdout`` -> ``holdout_fraction``)."""
+    return {f.metadata["option"] or f.name: f.name for f in dataclasses.fields(cls) if "help" in f.metadata}
+
+
+def typed_options(ctx: typer.Context | None, values: dict[str, Any]) -> dict[str, Any]:
+    """The ``values`` whose option was typed on the command line (all of them without a context)."""
+    if ctx is None:
+        return dict(values)
     # by name: Typer carries its own copy of click, whose ParameterSource is not click's
     return {
-        field: ctx.params[option]
-        for option, field in names.items()
+        option: value
+        for option, value in values.items()
         if getattr(ctx.get_parameter_source(option), "name", None) == "COMMANDLINE"
     }
 
@@ -173,4 +202,5 @@ gate_options = option_group(
     lambda gate_file, min_consistency, **values: {
         "gate": thresholds(gate_file, min_class_consistency=min_consistency, **values)
     },
+    provides=("gate",),
 )

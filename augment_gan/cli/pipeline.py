@@ -5,63 +5,47 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from augment_gan.cli.options import (
     BALANCE,
-    NET,
-    RUNTIME,
-    TRAIN,
-    TRAIN_EVAL,
-    BatchSize,
-    CheckpointEvery,
     DataDir,
-    DWidth,
     EvalSamples,
-    GWidth,
     JudgeSteps,
-    LiveLog,
     ModelsDir,
     Name,
-    Resolution,
-    Seed,
-    Steps,
     defaults,
     gate_options,
     opt,
 )
 from augment_gan.cli.printing import console, err_console, styled
+from augment_gan.cli.training import Channels, ConsoleEvents, placement_options, training_options
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.demo import demo as demo_job
+from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.gate import GateThresholds
-from augment_gan.pipeline.options import MODELS_DIR
+from augment_gan.pipeline.options import MODELS_DIR, Placement
 
 DEMO = defaults(demo_job)
 
 
 @gate_options
+@placement_options
+@training_options
 def run(
+    ctx: typer.Context,
     data_dir: DataDir,
     name: Name,
     models_dir: ModelsDir = MODELS_DIR,
-    steps: Steps = TRAIN.steps,
-    batch_size: BatchSize = TRAIN.batch_size,
-    seed: Seed = TRAIN.seed,
-    checkpoint_every: CheckpointEvery = TRAIN.checkpoint_every,
-    g_width: GWidth = NET.g_width,
-    d_width: DWidth = NET.d_width,
-    resolution: Resolution = NET.resolution,
+    channels: Channels = "auto",
     eval_every: Annotated[
-        Optional[int],
-        opt(
-            "Evaluate and gate every N steps too (a multiple of --checkpoint-every; default: the last step only).",
-            show_default=False,
-        ),
-    ] = None,
-    eval_samples: EvalSamples = TRAIN_EVAL.samples_per_class,
-    judge_steps: JudgeSteps = TRAIN_EVAL.judge_steps,
+        int,
+        opt("Also evaluate and gate every N steps (a multiple of --checkpoint-every; 0: the last step only)."),
+    ] = 0,
+    eval_samples: EvalSamples = EvalConfig.samples_per_class,
+    judge_steps: JudgeSteps = EvalConfig.judge_steps,
     out: Annotated[
         Optional[Path],
         opt(
@@ -72,28 +56,41 @@ def run(
     ] = BALANCE.out,
     target: Annotated[str, opt("With --out: max, N or ratio:R (as `augment --target`).")] = BALANCE.target,
     max_share: Annotated[Optional[float], opt("With --out: cap each class's synthetic share.")] = BALANCE.max_share,
-    log: LiveLog = RUNTIME.log,
     *,
+    net: dict[str, Any],
+    train: dict[str, Any],
+    strict: bool,
+    placement: Placement,
     gate: GateThresholds,
 ) -> None:
-    """The whole job on DATA_DIR: train, evaluate, promote the best checkpoint; --out DIR also balances into DIR."""
-    from augment_gan import pipeline
-    from augment_gan.evaluation.config import EvalConfig
-    from augment_gan.training.config import TrainConfig
+    """The whole job on DATA_DIR: train, evaluate, promote the best checkpoint; --out DIR also balances into DIR.
 
+    Takes every training option `train` takes, device and processes included."""
+    from augment_gan import pipeline
+    from augment_gan.run import TrainConfig
+
+    cfg = TrainConfig(**train)
+    evaluation = pipeline.TrainEval(
+        eval_every, EvalConfig(samples_per_class=eval_samples, judge_steps=judge_steps), gate
+    )
+    balance = None if out is None else pipeline.Balance(target=target, max_share=max_share, out=out, seed=cfg.seed)
     result = pipeline.run(
         data_dir,
         name,
         models_dir=models_dir,
-        net={"g_width": g_width, "d_width": d_width, "resolution": resolution},
-        train=TrainConfig(steps=steps, batch_size=batch_size, seed=seed, checkpoint_every=checkpoint_every),
-        evaluation=EvalConfig(samples_per_class=eval_samples, judge_steps=judge_steps, seed=seed),
-        thresholds=gate,
-        eval_every=eval_every,
-        console=console,
-        log=log,
-        balance=None if out is None else pipeline.Balance(target=target, max_share=max_share, out=out, seed=seed),
+        net=net,
+        train=cfg,
+        channels=channels,
+        strict=strict,
+        evaluation=evaluation,
+        placement=placement,
+        balance=balance,
+        events=ConsoleEvents(data_dir, summary=True),
     )
+    if isinstance(result, pipeline.Relaunched):
+        raise typer.Exit(130 if result.interrupted else result.exit_code)
+    if result is None:  # another rank of a torchrun job: rank 0 reports
+        return
     console.rule("done")
     if result.model_dir is None:
         err_console.print(
@@ -131,7 +128,7 @@ def demo(
     """Run the main job end to end on scikit-learn's handwritten digits, made imbalanced:
     train, evaluate, gate, promote, then balance a copy of the folder."""
     t0 = time.perf_counter()
-    result = demo_job(models_dir, steps, seed, console)
+    result = demo_job(models_dir, steps, seed, ConsoleEvents(summary=True))
     console.rule("done")
     run_dir = RunDir(result.run_dir)
     console.print(

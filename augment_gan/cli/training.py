@@ -1,5 +1,9 @@
 """``train`` and ``resume``: the commands of :func:`augment_gan.pipeline.train` and
-:func:`~augment_gan.pipeline.resume`."""
+:func:`~augment_gan.pipeline.resume`, and the option groups ``run`` shares with them.
+
+Every training option is generated from the field of the config dataclass it sets
+(``NetConfig``, ``TrainConfig``, ``Placement``: help text on the field), so ``--help``
+and the library cannot disagree, and every command that trains takes all of them."""
 
 from __future__ import annotations
 
@@ -10,139 +14,90 @@ from typing import Annotated, Any, Optional
 import typer
 
 from augment_gan.cli.options import (
-    NET,
-    RUNTIME,
-    TRAIN,
     TRAIN_EVAL,
-    BatchSize,
-    CheckpointEvery,
     DataDir,
-    DWidth,
     EvalSamples,
     GateFile,
-    GWidth,
     JudgeSteps,
-    LiveLog,
-    Loss,
     ModelsDir,
     Name,
-    Resolution,
     RunDirArg,
-    Seed,
-    Steps,
     Strict,
-    chosen,
+    field_options,
     opt,
+    option_fields,
     option_group,
     thresholds,
+    typed_options,
 )
 from augment_gan.cli.printing import console, err_console, warn
 from augment_gan.errors import ConfigError
-from augment_gan.pipeline.options import MODELS_DIR, Runtime, TrainEval, TrainEvents
+from augment_gan.evaluation.config import EvalConfig
+from augment_gan.nets.config import NetConfig
+from augment_gan.pipeline.options import MODELS_DIR, Events, Placement, TrainEval
+from augment_gan.run.train_config import TrainConfig
 
-# option -> the NetConfig / TrainConfig field it sets (what `train --resume` compares with the saved run)
-NET_OPTIONS = {name: name for name in ("resolution", "latent_dim", "g_width", "d_width")}
-TRAIN_OPTIONS = {
-    **{
-        name: name
-        for name in (
-            "steps",
-            "batch_size",
-            "loss",
-            "seed",
-            "checkpoint_every",
-            "lr_g",
-            "lr_d",
-            "n_critic",
-            "ema_decay",
-            "diffaugment",
-            "label_smoothing",
-            "mode_seeking",
-            "lecam",
-            "topk",
-            "ada_target",
-            "class_balance",
-        )
-    },
-    "holdout": "holdout_fraction",
-}
-RUN_OPTIONS = {**NET_OPTIONS, **TRAIN_OPTIONS, "channels": "channels"}
+NET_OPTIONS, TRAIN_OPTIONS = option_fields(NetConfig), option_fields(TrainConfig)  # option -> field
+Channels = Annotated[str, opt("auto, 1 or 3 (auto: 1 when every image is gray).")]
 
-# what train and resume both take: none of it changes the run
-RUNNING_OPTIONS = {
-    "strict": (Strict, False),
-    "device": (Annotated[str, opt("auto, cpu or cuda.")], RUNTIME.device),
+
+def _training(ctx: Any = None, **values: Any) -> dict[str, Any]:
+    """The NetConfig and TrainConfig fields typed on the command line (the rest keep their defaults;
+    ``train --resume`` compares exactly these with the saved run)."""
+    typed = typed_options(ctx, values)
+    return {
+        "net": {NET_OPTIONS[o]: v for o, v in typed.items() if o in NET_OPTIONS},
+        "train": {TRAIN_OPTIONS[o]: v for o, v in typed.items() if o in TRAIN_OPTIONS},
+    }
+
+
+training_options = option_group(
+    {**field_options(NetConfig), **field_options(TrainConfig)}, _training, provides=("net", "train")
+)
+placement_options = option_group(
+    {"strict": (Strict, False), **field_options(Placement)},
+    lambda strict, **values: {"strict": strict, "placement": Placement(**values, argv=tuple(sys.argv))},
+    provides=("strict", "placement"),
+)
+EVAL_OPTIONS = {
     "eval_every": (
         Annotated[int, opt("Evaluate and gate every N steps (a multiple of --checkpoint-every; 0: off).")],
         TRAIN_EVAL.every,
     ),
-    "eval_samples": (EvalSamples, TRAIN_EVAL.samples_per_class),
-    "judge_steps": (JudgeSteps, TRAIN_EVAL.judge_steps),
+    "eval_samples": (EvalSamples, EvalConfig.samples_per_class),
+    "judge_steps": (JudgeSteps, EvalConfig.judge_steps),
     "gate_file": (GateFile, None),
-    "precision": (
-        Annotated[str, opt("auto, fp32 or bf16 (auto: bf16 autocast on a CUDA GPU that has it).")],
-        RUNTIME.precision,
-    ),
-    "channels_last": (
-        Annotated[Optional[bool], opt("channels_last memory format (default: on with CUDA).", show_default=False)],
-        RUNTIME.channels_last,
-    ),
-    "nproc_per_node": (
-        Annotated[int, opt("Re-launch through torchrun with N processes per node (DDP; N GPUs, or CPU processes).")],
-        RUNTIME.nproc_per_node,
-    ),
-    "nnodes": (
-        Annotated[str, opt("torchrun --nnodes: machines in the job (run the same command on each).")],
-        RUNTIME.nnodes,
-    ),
-    "rdzv_endpoint": (
-        Annotated[Optional[str], opt("torchrun rendezvous HOST:PORT (any one node) for --nnodes > 1.")],
-        RUNTIME.rdzv_endpoint,
-    ),
-    "log": (LiveLog, RUNTIME.log),
 }
 
 
-def _running(
-    strict: bool,
-    device: str,
-    eval_every: int,
-    eval_samples: int,
-    judge_steps: int,
-    gate_file: Optional[Path],
-    precision: str,
-    channels_last: Optional[bool],
-    nproc_per_node: int,
-    nnodes: str,
-    rdzv_endpoint: Optional[str],
-    log: str,
+def _train_eval(
+    ctx: Any = None, *, eval_every: int, eval_samples: int, judge_steps: int, gate_file: Optional[Path]
 ) -> dict[str, Any]:
-    runtime = Runtime(
-        device, precision, channels_last, nproc_per_node, nnodes, rdzv_endpoint, argv=tuple(sys.argv), log=log
-    )
-    return {
-        "strict": strict,
-        "runtime": runtime,
-        "evaluation": TrainEval(eval_every, eval_samples, judge_steps, thresholds(gate_file)),
+    """TrainEval from the options; None when none was typed (``resume`` keeps the run's schedule)."""
+    values = {
+        "eval_every": eval_every,
+        "eval_samples": eval_samples,
+        "judge_steps": judge_steps,
+        "gate_file": gate_file,
     }
+    if ctx is not None and ctx.command.name == "resume" and not typed_options(ctx, values):
+        return {"evaluation": None}
+    config = EvalConfig(samples_per_class=eval_samples, judge_steps=judge_steps)
+    return {"evaluation": TrainEval(eval_every, config, thresholds(gate_file))}
 
 
-running_options = option_group(RUNNING_OPTIONS, _running)
+train_eval_options = option_group(EVAL_OPTIONS, _train_eval, provides=("evaluation",))
 
 
-@running_options
+@train_eval_options
+@placement_options
+@training_options
 def train(
     ctx: typer.Context,
     data_dir: DataDir,
     name: Name,
     models_dir: ModelsDir = MODELS_DIR,
-    steps: Steps = TRAIN.steps,
-    batch_size: BatchSize = TRAIN.batch_size,
-    resolution: Resolution = NET.resolution,
-    channels: Annotated[str, opt("auto, 1 or 3 (auto: 1 when every image is gray).")] = "auto",
-    loss: Loss = TRAIN.loss,
-    seed: Seed = TRAIN.seed,
-    checkpoint_every: CheckpointEvery = TRAIN.checkpoint_every,
+    channels: Channels = "auto",
     resume: Annotated[
         bool,
         opt(
@@ -150,101 +105,90 @@ def train(
             "from the run's saved settings is refused."
         ),
     ] = False,
-    lr_g: Annotated[float, opt("Generator learning rate.")] = TRAIN.lr_g,
-    lr_d: Annotated[float, opt("Discriminator learning rate.")] = TRAIN.lr_d,
-    n_critic: Annotated[int, opt("D steps per G step (5 is usual for wgan-gp).")] = TRAIN.n_critic,
-    ema_decay: Annotated[float, opt("Decay of the generator's EMA copy.")] = TRAIN.ema_decay,
-    diffaugment: Annotated[
-        str, opt("DiffAugment policy (e.g. color,translation,cutout), or 'none'.")
-    ] = TRAIN.diffaugment,
-    ada_target: Annotated[
-        float,
-        opt(
-            "Adapt the DiffAugment probability per class, raising it while D scores more "
-            "than this share of a class's reals as real (0: always apply)."
-        ),
-    ] = TRAIN.ada_target,
-    label_smoothing: Annotated[float, opt("One-sided label smoothing (ns loss only).")] = TRAIN.label_smoothing,
-    mode_seeking: Annotated[
-        float, opt("Weight of the mode-seeking term against a class collapsing to one image (0: off).")
-    ] = TRAIN.mode_seeking,
-    lecam: Annotated[
-        float, opt("Weight of the LeCam regulariser against D over-fitting a small dataset (0: off).")
-    ] = TRAIN.lecam,
-    topk: Annotated[
-        float, opt("Top-k G updates: the share of fakes G learns from at the last step, annealed from 1 (1: off).")
-    ] = TRAIN.topk,
-    class_balance: Annotated[
-        float, opt("Draw real images with weight n_class ** -B: 1 draws every class equally often, 0 every image.")
-    ] = TRAIN.class_balance,
-    g_width: GWidth = NET.g_width,
-    d_width: DWidth = NET.d_width,
-    latent_dim: Annotated[int, opt("Size of the noise vector z.")] = NET.latent_dim,
-    holdout: Annotated[float, opt("Share of each class held out of training for evaluation.")] = TRAIN.holdout_fraction,
     *,
+    net: dict[str, Any],
+    train: dict[str, Any],
     strict: bool,
-    runtime: Runtime,
+    placement: Placement,
     evaluation: TrainEval,
 ) -> None:
     """Train a class-conditional GAN on DATA_DIR; writes a run dir with checkpoints and grids.
 
     Runs on several GPUs or machines when launched by torchrun, or with --nproc-per-node."""
     from augment_gan import pipeline
-    from augment_gan.training.run import SettingsChanged
+    from augment_gan.run import SettingsChanged
 
+    typed_channels = typed_options(ctx, {"channels": channels}).get("channels")
     try:
         result = pipeline.train(
             data_dir,
             name,
             models_dir=models_dir,
-            net=chosen(ctx, NET_OPTIONS),
-            train=chosen(ctx, TRAIN_OPTIONS),
-            channels=chosen(ctx, {"channels": "channels"}).get("channels"),
+            net=net,
+            train=train,
+            channels=typed_channels,
             strict=strict,
             resume=resume,
-            runtime=runtime,
+            placement=placement,
             evaluation=evaluation,
-            events=TrainPrinter(data_dir),
+            events=ConsoleEvents(data_dir),
         )
     except SettingsChanged as e:
-        options = {field: "--" + option.replace("_", "-") for option, field in RUN_OPTIONS.items()}
-        raise ConfigError(e.describe(options)) from None
+        options = {field: "--" + option.replace("_", "-") for option, field in {**NET_OPTIONS, **TRAIN_OPTIONS}.items()}
+        raise ConfigError(e.describe({**options, "channels": "--channels"})) from None
     print_trained(result)
 
 
-@running_options
+@train_eval_options
+@placement_options
 def resume(
+    ctx: typer.Context,
     run_dir: RunDirArg,
     steps: Annotated[
         Optional[int], opt("New total of generator steps (default: the run's own).", show_default=False)
     ] = None,
     *,
     strict: bool,
-    runtime: Runtime,
-    evaluation: TrainEval,
+    placement: Placement,
+    evaluation: Optional[TrainEval],
 ) -> None:
     """Continue RUN_DIR from its newest checkpoint, with the settings it was saved with.
 
-    Bit-for-bit the weights of an uninterrupted run (on CPU), with any number of processes."""
+    Bit-for-bit the weights of an uninterrupted run (on CPU), with any number of processes.
+    The evaluation options, when none is given, keep the run's own schedule."""
     from augment_gan import pipeline
 
     result = pipeline.resume(
-        run_dir, steps=steps, strict=strict, runtime=runtime, evaluation=evaluation, events=TrainPrinter()
+        run_dir, steps=steps, strict=strict, placement=placement, evaluation=evaluation, events=ConsoleEvents()
     )
     print_trained(result)
 
 
-class TrainPrinter(TrainEvents):
-    """Prints what ``train`` / ``resume`` report as they go."""
+class ConsoleEvents(Events):
+    """The pipeline's events, printed: what ``train``, ``resume`` and ``run`` report as they go."""
 
-    def __init__(self, data_dir: Path | None = None) -> None:
-        self.data_dir = data_dir
+    progress = True
 
-    def skipped(self, data: Any) -> None:
-        warn(
-            f"skipped {len(data.skipped)} unusable file(s); `augment-gan inspect {self.data_dir or data.root}` "
-            "lists them with reasons."
-        )
+    def __init__(self, data_dir: Path | None = None, *, summary: bool = False) -> None:
+        self.data_dir, self.summary = data_dir, summary
+
+    def stage(self, title: str) -> None:
+        console.rule(title)
+
+    def note(self, text: str) -> None:
+        if text:
+            console.print(text, highlight=False, soft_wrap=True)
+
+    def loaded(self, data: Any) -> None:
+        if self.summary:
+            from augment_gan.data import format_summary_table, summarize
+
+            console.print(format_summary_table(summarize(data)))
+        if data.skipped:
+            warn(
+                f"skipped {len(data.skipped)} unusable file(s); `augment-gan inspect {self.data_dir or data.root}` "
+                "lists them with reasons."
+            )
 
     def judging(self) -> None:
         console.print("training the domain judge for evaluation (once per dataset split, then cached)...")

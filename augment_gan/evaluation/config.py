@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-JUDGE_STEPS = 400  # the domain judge's training steps (JudgeConfig's default too)
+from augment_gan.run.spec import EVAL_SAMPLES, JUDGE_STEPS
 
 
 @dataclass(frozen=True)
 class EvalConfig:
     features: str = "domain"
-    samples_per_class: int = 500
+    samples_per_class: int = EVAL_SAMPLES
     min_holdout_reference: int = 50
     kid_subsets: int = 50
     kid_subset_size: int = 1000

@@ -31,7 +31,6 @@ import numpy as np
 import torch
 
 from augment_gan.contracts.reports import EvalReport
-from augment_gan.contracts.run_dir import RunDir, read_run_config
 from augment_gan.data import ImageData
 from augment_gan.evaluation.calibration import (
     BAND_KID_SUBSETS,
@@ -46,10 +45,9 @@ from augment_gan.evaluation.domain import JudgeConfig, load_or_train_judge, per_
 from augment_gan.evaluation.extractors import extract_features, get_extractor
 from augment_gan.evaluation.inception_score import inception_score
 from augment_gan.evaluation.metrics import copy_ratio_check, fid, kid, manifold_metrics
-from augment_gan.nets import Generator, NetConfig
-from augment_gan.training.checkpoint import load_checkpoint, resolve_checkpoint
-from augment_gan.training.run import load_run_data, split_indices
-from augment_gan.training.samples import to_uint8
+from augment_gan.nets import NetConfig
+from augment_gan.run import Run, RunSpec
+from augment_gan.run.samples import to_uint8
 
 
 @torch.inference_mode()
@@ -65,14 +63,6 @@ def generate_per_class(generator: torch.nn.Module, net_cfg: NetConfig, n: int, s
         for i in range(0, n, 256):
             out.append(to_uint8(generator(z[i : i + 256].to(device), y[i : i + 256].to(device)).cpu()))
     return torch.cat(out)
-
-
-def load_ema_generator(checkpoint: Path) -> tuple[Generator, NetConfig, int]:
-    state = load_checkpoint(checkpoint)
-    net_cfg = NetConfig.from_dict(state["net_config"])
-    generator = Generator(net_cfg)
-    generator.load_state_dict(state["G_ema"])
-    return generator.eval(), net_cfg, int(state["step"])
 
 
 JUDGE_SHARE = 0.5  # of each class's training images, the share the domain judge trains on
@@ -96,10 +86,11 @@ def judge_split(train_idx: np.ndarray, labels: np.ndarray, seed: int) -> np.ndar
     return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
 
 
-def run_judge(run_dir: Path, data: ImageData, cfg: EvalConfig) -> tuple[torch.Tensor, torch.Tensor, np.ndarray, Any]:
+def run_judge(run: Run, cfg: EvalConfig) -> tuple[torch.Tensor, torch.Tensor, np.ndarray, Any]:
     """(train indices, held-out indices, judge-training mask, judge) of a run: the split the
     GAN trained on and the domain judge for it (trained once, then read from the cache)."""
-    train_idx, hold_idx = split_indices(run_dir, data)
+    data = run.data
+    train_idx, hold_idx = run.split
     judge_idx = judge_split(train_idx.numpy(), data.labels.numpy(), cfg.seed)
     judge = load_or_train_judge(
         data.images[judge_idx],
@@ -114,13 +105,13 @@ def run_judge(run_dir: Path, data: ImageData, cfg: EvalConfig) -> tuple[torch.Te
     return train_idx, hold_idx, is_judge, judge
 
 
-def selection_inputs(run_dir: Path, cfg: EvalConfig, data: ImageData | None = None) -> tuple[Any, list[dict[str, Any]]]:
+def selection_inputs(run: Run, cfg: EvalConfig) -> tuple[Any, list[dict[str, Any]]]:
     """What per-sample selection is built from (``runtime/selection.py``'s ``build_reference``):
     the run's judge and, per class, its GAN-training images (uint8 NHWC) with their judge
     features (and which of them the judge never trained on), and the judge features of its
     real images the judge never trained on."""
-    data = data if data is not None else load_run_data(run_dir)
-    train_idx, _, is_judge, judge = run_judge(run_dir, data, cfg)
+    data = run.data
+    train_idx, _, is_judge, judge = run_judge(run, cfg)
     features = extract_features(judge, data.images)
     labels = data.labels.numpy()
     is_train = np.zeros(len(labels), dtype=bool)
@@ -147,13 +138,20 @@ class RunEvaluator:
     """
 
     def __init__(
-        self, run_dir: Path, cfg: EvalConfig = EvalConfig(), data: ImageData | None = None, progress: bool = False
+        self,
+        run: Run | str | Path,
+        cfg: EvalConfig = EvalConfig(),
+        data: ImageData | None = None,
+        progress: bool = False,
     ) -> None:
-        self.run_dir, self.cfg = Path(run_dir), cfg
-        self.config = read_run_config(run_dir)
-        self.data = data if data is not None else load_run_data(run_dir, progress=progress)
+        """``run``: a :class:`Run`, or its dir (opened here, with ``data`` as its folder when the caller has it)."""
+        if not isinstance(run, Run):
+            run = Run(run, RunSpec.read(run), data, progress=progress)
+        self.run = run
+        self.run_dir, self.cfg = self.run.path, cfg
+        self.data = self.run.data
         self.classes = self.data.classes
-        train_idx, hold_idx, self.is_judge, self.judge = run_judge(run_dir, self.data, cfg)
+        train_idx, hold_idx, self.is_judge, self.judge = run_judge(self.run, cfg)
         self.train_idx, self.hold_idx = train_idx, hold_idx
         images, labels = self.data.images, self.data.labels
         unseen = torch.from_numpy(np.flatnonzero(~self.is_judge))
@@ -180,11 +178,10 @@ class RunEvaluator:
         self.bands: dict[int, dict[str, Any] | None] = {}  # class -> real-vs-real band, made on first use
 
     def evaluate_checkpoint(self, which: str | int = "latest", write: bool = True) -> EvalReport:
-        step, path = resolve_checkpoint(self.run_dir, which)
-        generator, net_cfg, _ = load_ema_generator(path)
+        generator, net_cfg, step = self.run.ema_generator(which)
         report = self.evaluate(generator, net_cfg, step)
         if write:
-            RunDir(self.run_dir).write_eval_report(step, report)
+            self.run.dir.write_eval_report(step, report)
         return report
 
     def evaluate(self, generator: torch.nn.Module, net_cfg: NetConfig, step: int) -> EvalReport:

@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from augment_gan.contracts.run_dir import RunDir
-from augment_gan.training.samples import make_grid
+from augment_gan.run.samples import make_grid
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5em;max-width:1200px;color:#222}

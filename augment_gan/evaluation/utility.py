@@ -158,17 +158,16 @@ def apply_utility(decision: dict[str, Any], result: dict[str, Any]) -> dict[str,
 
 
 def run_utility_check(
-    run_dir: Any, data: Any, decision: dict[str, Any], selected: Any, cfg: UtilityConfig = UtilityConfig()
+    run: Any, decision: dict[str, Any], selected: Any, cfg: UtilityConfig = UtilityConfig()
 ) -> dict[str, Any]:
-    """The gate ``decision`` of a run with its utility check folded in (see :func:`apply_utility`).
+    """The gate ``decision`` of a :class:`~augment_gan.run.Run` with its utility check folded in (see :func:`apply_utility`).
 
     Checked: the classes the gate passed that are smaller than the largest class (the ones a
     consumer adds samples to), each with ``ceil(share * largest)`` samples from
     ``selected(c, n)`` (uint8 NHWC). Trained on the run's GAN-training images, scored on its
     held-out ones."""
-    from augment_gan.training.run import split_indices
-
-    train_idx, hold_idx = split_indices(run_dir, data)
+    data = run.data
+    train_idx, hold_idx = run.split
     classes = list(data.classes)
     labels = data.labels
     counts = torch.bincount(labels[train_idx], minlength=len(classes))

@@ -7,13 +7,13 @@ pixel mapping::
     label  int64   (N,)              class index (the card's ``classes`` order)
     images uint8   (N, C, H, W)      ((clamp(G(z, label), -1, 1) + 1) * 127.5).round()
 
-N is a dynamic axis. The mapping is :func:`augment_gan.training.samples.to_uint8`, the one
+N is a dynamic axis. The mapping is :func:`augment_gan.run.samples.to_uint8`, the one
 the training sample grids use. Both ``torch.round`` and ONNX ``Round`` round half to even,
 so the two agree on exact .5 values too (tested).
 
 Example::
 
-    onnx_bytes, fields = export_checkpoint(ckpt_path, read_run_config(run_dir), name="digits", version=1)
+    onnx_bytes, fields = export_checkpoint(ckpt_path, RunSpec.read(run_dir), version=1)
     # fields: classes, resolution, channels, latent_dim, onnx_opset, parity_max_diff
 """
 
@@ -33,8 +33,9 @@ from torch import nn
 
 from augment_gan.errors import AugmentGanError
 from augment_gan.nets import Generator, NetConfig
-from augment_gan.training.checkpoint import load_checkpoint
-from augment_gan.training.samples import to_uint8
+from augment_gan.run.checkpoint import load_checkpoint
+from augment_gan.run.samples import to_uint8
+from augment_gan.run.spec import RunSpec
 
 DEFAULT_OPSET = 17  # runs on onnxruntime's CPU and CUDA providers; the legacy exporter supports it
 INPUT_NAMES = ("z", "label")
@@ -219,13 +220,12 @@ def export_metadata(classes: list[str], net_cfg: NetConfig, *, name: str, versio
 
 def export_checkpoint(
     checkpoint_path: Path,
-    run_config: dict[str, Any],
+    spec: RunSpec,
     *,
-    name: str,
     version: int | str,
     opset: int = DEFAULT_OPSET,
 ) -> tuple[bytes, dict[str, Any]]:
-    """Export a checkpoint's EMA generator; returns (onnx bytes, card fields).
+    """Export a checkpoint's EMA generator of the run ``spec``; returns (onnx bytes, card fields).
 
     The parity check runs before returning, so a failed export raises :class:`ExportError`
     and the caller writes no model dir. Card fields: classes, resolution, channels,
@@ -233,16 +233,16 @@ def export_checkpoint(
 
     Example::
 
-        step, path = resolve_checkpoint(run_dir, "latest")
-        data, fields = export_checkpoint(path, read_run_config(run_dir), name="digits", version=3)
+        run = Run.open(run_dir)
+        data, fields = export_checkpoint(run.checkpoint("latest")[1], run.spec, version=3)
     """
     state = load_checkpoint(Path(checkpoint_path))
     if "G_ema" not in state:
         raise ExportError(
             f"checkpoint {checkpoint_path} has no EMA generator (G_ema); export a checkpoint written by `train`."
         )
-    net_cfg = NetConfig.from_dict(state.get("net_config") or run_config["net"])
-    classes = list(run_config.get("data", {}).get("classes", []))
+    net_cfg = NetConfig.from_dict(state["net_config"]) if "net_config" in state else spec.net
+    classes, name = list(spec.data.classes), spec.name
     if len(classes) != net_cfg.num_classes:
         raise ExportError(
             f"the run config lists {len(classes)} classes but the checkpoint's generator has "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from augment_gan.errors import ConfigError
+from augment_gan.fields import option
 
 RESOLUTIONS = (32, 64, 128, 256)  # data/decode.py's SUPPORTED_RESOLUTIONS (tests keep them equal)
 # No layer is wider than these multiples of g_width / d_width: the widest a 64 px G and D
@@ -19,16 +20,16 @@ MINIBATCH_STD = ("class", "batch")
 @dataclass(frozen=True)
 class NetConfig:
     num_classes: int
-    resolution: int = 32
+    resolution: int = option(32, "Training resolution: 32, 64, 128 or 256 (images are resized, centre-cropped).")
     channels: int = 1
-    latent_dim: int = 128
+    latent_dim: int = option(128, "Size of the noise vector z.")
     # 32/32: what `augment-gan train` has always built (2,000 steps ~40 min on 2 CPU cores)
-    g_width: int = 32
-    d_width: int = 32
+    g_width: int = option(32, "Generator width (channels of the last block).")
+    d_width: int = option(32, "Discriminator width (channels of the first block).")
     # D's minibatch-std feature: "class" is the spread among the batch's images of the
     # same class (training then draws the batch in groups of one class), so D sees a class
     # collapsed to one image; "batch" spreads over the whole batch (runs saved without the option).
-    minibatch_std: str = "class"
+    minibatch_std: str = option("class", "D's minibatch-std feature: class (spread within a class) or batch.")
 
     def __post_init__(self) -> None:
         if self.resolution not in RESOLUTIONS:

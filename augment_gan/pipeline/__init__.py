@@ -22,7 +22,7 @@ from augment_gan.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
-        "options": ("MODELS_DIR", "Balance", "Runtime", "TrainEval", "TrainEvents"),
+        "options": ("MODELS_DIR", "Balance", "Events", "Placement", "TrainEval"),
         "job": ("PipelineResult", "balance_folder", "run"),
         "fit": ("Relaunched", "TrainStart", "Trained"),
         "stages": ("Evaluated", "Exported", "Promoted", "evaluate", "export", "promote", "resume", "train"),

@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from augment_gan.contracts.run_dir import RunDir
-from augment_gan.data import ImageData
+from augment_gan.evaluation.checkpoints import EvalDuringTraining, check_eval_every
 from augment_gan.evaluation.evaluate import RunEvaluator
-from augment_gan.evaluation.runs import EvalDuringTraining, check_eval_every
-from augment_gan.pipeline.options import Runtime, TrainEval, TrainEvents
-from augment_gan.training import Trainer, TrainingInterrupted, pick_device
+from augment_gan.pipeline.options import Events, Placement, TrainEval
+from augment_gan.run import Run
+from augment_gan.training import Trainer, TrainingInterrupted, make_trainer, pick_device
 from augment_gan.training.distributed import init_distributed, relaunch_train, shutdown_distributed
 from augment_gan.training.live_log import TensorBoardLog, open_live_log
-from augment_gan.training.run import load_run_data, make_trainer
 
 
 @dataclass(frozen=True)
@@ -83,63 +82,58 @@ class Trained:
 
 @dataclass(frozen=True)
 class Relaunched:
-    """The command ran again under torchrun (``Runtime.nproc_per_node``); this process only waited."""
+    """The command ran again under torchrun (``Placement.nproc_per_node``); this process only waited."""
 
     exit_code: int
     interrupted: bool
 
 
-def relaunch(runtime: Runtime, command: str) -> Relaunched:
-    """Run ``runtime.argv`` (an ``augment-gan <command>`` line) under torchrun and wait for it."""
+def relaunch(placement: Placement, command: str) -> Relaunched:
+    """Run ``placement.argv`` (an ``augment-gan <command>`` line) under torchrun and wait for it."""
     code, interrupted = relaunch_train(
-        list(runtime.argv), runtime.nproc_per_node, runtime.nnodes, runtime.rdzv_endpoint, command=command
+        list(placement.argv),
+        placement.nproc_per_node,
+        placement.nnodes,
+        placement.rdzv_endpoint,
+        command=command,
     )
     return Relaunched(code, interrupted)
 
 
 def fit_run(
-    open_run: Callable[[], tuple[Path, ImageData]],
+    open_run: Callable[[], Run],
     *,
     steps: int | None,
     resuming: bool,
     strict: bool,
-    runtime: Runtime,
+    placement: Placement,
     evaluation: TrainEval,
-    events: TrainEvents,
-    progress: bool,
+    events: Events,
 ) -> Trained:
-    """Train the run ``open_run()`` creates or finds (called on rank 0 only) to its step budget
+    """Train the run ``open_run()`` creates or opens (called on rank 0 only) to its step budget
     (``steps``: a new budget, saved with the run)."""
-    dist, device = init_distributed(pick_device(runtime.device))
+    dist, device = init_distributed(pick_device(placement.device))
     finished, trainer = False, None
     try:
-        run_dir, data = open_run() if dist.is_main else (None, None)
-        run_dir = Path(dist.broadcast(str(run_dir)))
-        if data is None:  # other ranks: the folder rank 0 just loaded (and cached)
-            data = load_run_data(run_dir, strict=strict, progress=False)
-        channels_last = device.type == "cuda" if runtime.channels_last is None else runtime.channels_last
+        run = open_run() if dist.is_main else None
+        run_dir = Path(dist.broadcast(str(run.path if run is not None else None)))
+        if run is None:  # other ranks: the folder rank 0 just loaded (and cached)
+            run = Run.open(run_dir, strict=strict, progress=False)
+        channels_last = device.type == "cuda" if placement.channels_last is None else placement.channels_last
         trainer = make_trainer(
-            run_dir,
-            data,
-            steps=steps,
-            device=device,
-            dist=dist,
-            precision=runtime.precision,
-            channels_last=channels_last,
+            run, steps=steps, device=device, dist=dist, precision=placement.precision, channels_last=channels_last
         )
         start = trainer.resume() if resuming else 0
-        hook = None
-        if evaluation.every and dist.is_main:
-            hook = _evaluation_hook(trainer, data, evaluation, events)
+        hook = _evaluation_hook(trainer, run, evaluation, events) if dist.is_main else None
         if dist.is_main:  # rank 0 alone logs
-            trainer.live_log = open_live_log(runtime.log, run_dir, data.classes, start)
+            trainer.live_log = open_live_log(placement.log, run_dir, run.data.classes, start)
             events.started(TrainStart.of(trainer, start))
         t0 = time.perf_counter()
         try:
-            trainer.fit(progress=progress, on_checkpoint=with_live_log(hook, trainer.live_log))
+            trainer.fit(progress=events.progress, on_checkpoint=with_live_log(hook, trainer.live_log))
         except TrainingInterrupted as e:  # the step is checkpointed; leave without waiting for the others
             return Trained(run_dir, start, e.step, time.perf_counter() - t0, interrupted=True, is_main=dist.is_main)
-        best = RunDir(run_dir).read_best() if hook is not None else None
+        best = run.dir.read_best() if hook is not None else None
         finished = True
         return Trained(run_dir, start, trainer.step, time.perf_counter() - t0, best, is_main=dist.is_main)
     finally:
@@ -164,12 +158,14 @@ def with_live_log(
     return evaluate_and_log
 
 
-def _evaluation_hook(
-    trainer: Trainer, data: ImageData, evaluation: TrainEval, events: TrainEvents
-) -> EvalDuringTraining:
-    """The ``on_checkpoint`` hook that evaluates and gates every ``evaluation.every`` steps."""
-    check_eval_every(evaluation.every, trainer.cfg.checkpoint_every)  # before the judge trains
+def _evaluation_hook(trainer: Trainer, run: Run, evaluation: TrainEval, events: Events) -> EvalDuringTraining | None:
+    """The ``on_checkpoint`` hook that evaluates and gates every ``evaluation.every`` steps and
+    the last step (None: ``evaluation.every`` is 0)."""
+    if not evaluation.every:
+        return None
+    if evaluation.every != trainer.cfg.steps:  # before the judge trains
+        check_eval_every(evaluation.every, trainer.cfg.checkpoint_every)
     events.judging()
-    evaluator = RunEvaluator(trainer.run_dir, evaluation.config(seed=trainer.cfg.seed), data=data)
+    evaluator = RunEvaluator(run, evaluation.eval_config(seed=trainer.cfg.seed))
     events.judged(evaluator.judge_report)
-    return EvalDuringTraining(evaluator, evaluation.thresholds, evaluation.every, trainer.cfg.checkpoint_every)
+    return EvalDuringTraining(evaluator, evaluation.thresholds, evaluation.every, step0=evaluation.step0)

@@ -1,14 +1,14 @@
 """The whole job in one call: image folder -> trained, evaluated, gated, promoted model (-> balanced folder).
 
-Each stage reads what the previous one wrote, as the stages do when run one by one from
-the command line (``train``, ``evaluate``, ``promote``, ``augment``); this function only
-chains them, so ``augment-gan run``, the demo and the benchmarks train, judge and promote
-exactly as a user does.
+Each numbered step is the public stage the CLI command of the same name calls
+(``train``, ``promote``, ``augment``), so ``augment-gan run``, the demo and the benchmarks
+train, judge and promote exactly as a user does stage by stage, with the same device,
+precision and multi-process settings (:class:`~augment_gan.pipeline.Placement`).
 
 Example::
 
     from augment_gan.pipeline import Balance, run
-    from augment_gan.training import TrainConfig
+    from augment_gan.run import TrainConfig
 
     result = run("data/train", "pets", train=TrainConfig(steps=2000), balance=Balance(out="data/synthetic"))
     result.model_dir, result.decision["passed_classes"], result.balanced.written
@@ -18,30 +18,21 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.text import Text
-
 from augment_gan.augment import AugmentSummary, augment_folder
 from augment_gan.contracts.model_dir import read_card
-from augment_gan.contracts.run_dir import RunDir
-from augment_gan.data import ImageData, format_summary_table, load_image_folder, summarize
+from augment_gan.data import ImageData
 from augment_gan.errors import ConfigError
-from augment_gan.evaluation.config import EvalConfig
-from augment_gan.evaluation.evaluate import RunEvaluator
-from augment_gan.evaluation.gate import GateThresholds
-from augment_gan.evaluation.runs import EvalDuringTraining, best_step, load_reports, write_run_report
+from augment_gan.evaluation.checkpoints import best_step, load_reports
 from augment_gan.evaluation.utility import UtilityConfig
-from augment_gan.nets import NetConfig
-from augment_gan.pipeline.fit import with_live_log
-from augment_gan.pipeline.options import MODELS_DIR, Balance
-from augment_gan.promote import PromotionRejected, promote_checkpoint
-from augment_gan.training import TrainConfig
-from augment_gan.training.live_log import check_live_log, open_live_log
-from augment_gan.training.run import make_trainer, new_run
+from augment_gan.pipeline import stages
+from augment_gan.pipeline.fit import Relaunched
+from augment_gan.pipeline.options import MODELS_DIR, Balance, Events, Placement, TrainEval
+from augment_gan.run import Run, TrainConfig
+from augment_gan.training.live_log import check_live_log
 
 
 @dataclass
@@ -70,85 +61,86 @@ def run(
     models_dir: str | Path = MODELS_DIR,
     net: dict[str, Any] | None = None,
     train: TrainConfig = TrainConfig(),
-    evaluation: EvalConfig = EvalConfig(),
-    thresholds: GateThresholds = GateThresholds(),
-    eval_every: int | None = None,
-    eval_step0: bool = False,
+    channels: str = "auto",
+    strict: bool = False,
+    evaluation: TrainEval = TrainEval(),
+    placement: Placement = Placement(),
     balance: Balance | None = None,
-    console: Console | None = None,
     utility: bool | UtilityConfig = True,
-    log: str = "none",
-) -> PipelineResult:
-    """Load ``data_dir``, train a run of ``name``, evaluate and gate it, promote the best step,
+    events: Events | None = None,
+) -> PipelineResult | Relaunched | None:
+    """Load ``data_dir``, train a run of ``name`` evaluating as it goes, promote the best step,
     and (with ``balance``) fill the folder's small classes.
 
-    ``net``: NetConfig fields other than those the folder decides (classes, channels).
-    ``eval_every``: evaluate every N steps (a multiple of ``train.checkpoint_every``) and at
-    the last step; None: at the last step only. ``eval_step0`` also evaluates the untrained
-    step 0 (a reference point that always fails the gate). ``console``: print each stage.
+    ``net``: NetConfig fields other than those the folder decides (classes, channels);
+    ``channels``: auto, 1 or 3; ``strict``: fail if any file of the folder would be skipped.
+    ``evaluation``: evaluate and gate every ``every`` steps (a multiple of
+    ``train.checkpoint_every``) and at the last step; ``every=0``: the last step only
+    (``step0`` adds the untrained step 0, a reference point that always fails).
+    ``placement``: device, precision, processes (torchrun) and live logs, as ``train``.
     ``utility``: promote's utility check (True: the default config; False skips it).
-    ``log``: live training logs, ``none`` or ``tensorboard`` (in the run dir; the extra).
+    ``events``: what to report as it goes (silent by default; the CLI prints).
+
+    Returns None on the other ranks of a multi-process run (rank 0 goes on to promote), and
+    :class:`~augment_gan.pipeline.Relaunched` in the process that re-launched itself under torchrun.
     """
-    check_live_log(log)
-    say = console or Console(quiet=True)
+    check_live_log(placement.log)  # before any work
+    events = events or Events()
     seconds: dict[str, float] = {}
-    models_dir = Path(models_dir)
 
-    say.rule("1. the folder")
-    resolution = (net or {}).get("resolution", NetConfig.resolution)
-    data = load_image_folder(data_dir, resolution=resolution, progress=console is not None)
-    say.print(format_summary_table(summarize(data)))
-
-    say.rule("2. train the class-conditional GAN, evaluating as it goes")
-    net_cfg = NetConfig(num_classes=len(data.classes), channels=data.channels, **(net or {}))
-    run_dir = new_run(models_dir, name, data, net_cfg, train)
-    trainer = make_trainer(run_dir, data)
+    # 1. train the class-conditional GAN, evaluating as it goes (the `train` stage)
+    events.stage("1. train the class-conditional GAN, evaluating as it goes")
+    evaluation = replace(evaluation, every=evaluation.every or max(train.steps, 1))
     t0 = time.perf_counter()
-    evaluator = RunEvaluator(run_dir, evaluation, data=data)  # trains (or loads) the domain judge
-    seconds["judge"] = time.perf_counter() - t0
-    hook = _evaluation_hook(evaluator, thresholds, train, eval_every, eval_step0)
-    t0 = time.perf_counter()
-    trainer.live_log = open_live_log(log, run_dir, data.classes)
-    try:
-        trainer.fit(progress=console is not None, on_checkpoint=with_live_log(hook, trainer.live_log))
-    finally:
-        if trainer.live_log is not None:
-            trainer.live_log.close()
+    trained = stages.train(
+        data_dir,
+        name,
+        models_dir=models_dir,
+        net=net,
+        train=train,
+        channels=channels,
+        strict=strict,
+        placement=placement,
+        evaluation=evaluation,
+        events=events,
+    )
     seconds["train+eval"] = time.perf_counter() - t0
-    say.print(Text(f"run dir {run_dir}; sample grids in {RunDir(run_dir).samples_dir}"))
+    if isinstance(trained, Relaunched) or not trained.is_main:
+        return trained if isinstance(trained, Relaunched) else None
+    run_ = Run.open(trained.run_dir, progress=False)
+    events.note(f"run dir {run_.path}; sample grids in {run_.dir.samples_dir}")
 
-    say.rule("3. pick the best checkpoint by the gate")
-    reports = {r["step"]: r for r in load_reports(run_dir)}
+    # 2. pick the best checkpoint by the gate (eval/best.json)
+    events.stage("2. pick the best checkpoint by the gate")
+    reports = {r["step"]: r for r in load_reports(run_.path)}
     for s in sorted(reports):
         passed = reports[s]["gate"]["passed_classes"]
-        say.print(
-            Text(
-                f"step {s}: {len(passed)} of {len(data.classes)} classes pass the gate"
-                + (f" ({', '.join(passed)})" if passed else "")
-            )
+        events.note(
+            f"step {s}: {len(passed)} of {len(run_.data.classes)} classes pass the gate"
+            + (f" ({', '.join(passed)})" if passed else "")
         )
-    step = best_step(run_dir)
-    t0 = time.perf_counter()
-    write_run_report(run_dir, reports[step], reports[step]["gate"], data)
-    seconds["report"] = time.perf_counter() - t0
-    say.print(Text(f"report (samples beside real images, curves, the gate table): {RunDir(run_dir).report_path}"))
-    result = PipelineResult(data, run_dir, reports, step, None, seconds=seconds)
+    step = best_step(run_.path)
+    result = PipelineResult(run_.data, run_.path, reports, step, None, seconds=seconds)
 
-    say.rule("4. promote: export the gated generator to ONNX")
+    # 3. promote: the report, the gate, the ONNX export, selection, the utility check (the `promote` stage)
+    events.stage("3. promote: export the gated generator to ONNX")
     t0 = time.perf_counter()
-    try:
-        result.model_dir, decision = promote_checkpoint(run_dir, step, thresholds, utility=utility)
-    except PromotionRejected as e:
-        reports[step]["gate"] = e.decision  # with the utility check's verdicts, when it ran
-        say.print(Text.assemble(("nothing promoted:", "red"), f" no class of step {e.step} passed the gate."))
+    promoted = stages.promote(run_, step, thresholds=evaluation.thresholds, utility=utility)
+    seconds["promote"] = time.perf_counter() - t0
+    reports[step]["gate"] = promoted.decision  # with the utility check's verdicts, when it ran
+    events.note(f"report (samples beside real images, curves, the gate table): {promoted.report_path}")
+    if promoted.model_dir is None:
+        events.note(f"nothing promoted: no class of step {step} passed the gate.")
         return result
-    finally:
-        seconds["promote"] = time.perf_counter() - t0
-    say.print(Text(f"promoted step {step} to {result.model_dir}: classes {', '.join(decision['passed_classes'])} pass"))
-    reports[step]["gate"] = decision
-    say.print(Text(promotion_summary(result.model_dir, decision)))
+    result.model_dir = promoted.model_dir
+    events.note(
+        f"promoted step {step} to {result.model_dir}: classes {', '.join(promoted.decision['passed_classes'])} pass"
+    )
+    events.note(promotion_summary(result.model_dir, promoted.decision))
+
+    # 4. balance the folder (the `augment` stage), when asked
     if balance is not None:
-        say.rule(f"5. balance the folder (target {balance.target}, synthetic share capped at {balance.max_share})")
+        events.stage(f"4. balance the folder (target {balance.target}, synthetic share capped at {balance.max_share})")
         balance_folder(result, balance)
     return result
 
@@ -173,22 +165,6 @@ def balance_folder(result: PipelineResult, balance: Balance) -> PipelineResult:
     result.balanced_dir = Path(balance.out) if balance.out is not None else target_dir
     result.seconds["balance"] = time.perf_counter() - t0
     return result
-
-
-def _evaluation_hook(
-    evaluator: RunEvaluator, thresholds: GateThresholds, train: TrainConfig, eval_every: int | None, eval_step0: bool
-):
-    """The ``on_checkpoint`` callback that evaluates and gates the chosen steps."""
-    if eval_every is None:  # the last step only (and step 0 when asked)
-        hook = EvalDuringTraining(evaluator, thresholds, every=max(train.steps, 1), checkpoint_every=1)
-    else:
-        hook = EvalDuringTraining(evaluator, thresholds, every=eval_every, checkpoint_every=train.checkpoint_every)
-
-    def on_checkpoint(trainer) -> dict[str, Any] | None:
-        """The report, when this step was evaluated."""
-        return hook(trainer) if trainer.step > 0 or eval_step0 else None
-
-    return on_checkpoint
 
 
 def promotion_summary(model_dir: Path, decision: dict) -> str:

@@ -1,16 +1,19 @@
-"""The pipeline's own options, beside the saved configs (NetConfig, TrainConfig, EvalConfig,
-GateThresholds): how a run trains, how it is evaluated while it trains, what it reports as it
-goes, how a folder is balanced. No torch: the CLI takes its defaults from here."""
+"""The pipeline's own options, beside the run's spec (``augment_gan.run.RunSpec``): where a run
+trains (:class:`Placement`), how it is evaluated while it trains (:class:`TrainEval`), what it
+reports as it goes (:class:`Events`), how a folder is balanced (:class:`Balance`). No torch:
+the CLI takes its defaults from here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from augment_gan.errors import ConfigError
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.gate import GateThresholds
+from augment_gan.fields import option
+from augment_gan.run.spec import EvalSchedule
 
 if TYPE_CHECKING:
     from augment_gan.data import ImageData
@@ -20,45 +23,74 @@ MODELS_DIR = Path("models")  # the default root of run dirs and model dirs
 
 
 @dataclass(frozen=True)
-class Runtime:
+class Placement:
     """Where and how a run trains. None of it is saved with the run, so a resume may change it.
 
     ``nproc_per_node`` > 0 re-launches the command line (``argv``) under torchrun with N
     processes per node (DDP); ``nnodes`` > 1 needs ``rdzv_endpoint`` (HOST:PORT of any node).
     """
 
-    device: str = "auto"
-    precision: str = "auto"  # auto: bf16 autocast on a CUDA GPU that has it
-    channels_last: bool | None = None  # None: on with CUDA
-    nproc_per_node: int = 0
-    nnodes: str = "1"
-    rdzv_endpoint: str | None = None
-    argv: tuple[str, ...] = ()
-    log: str = "none"  # "tensorboard": live logs in <run dir>/tensorboard (the tensorboard extra)
+    device: str = option("auto", "auto, cpu or cuda.")
+    precision: str = option("auto", "auto, fp32 or bf16 (auto: bf16 autocast on a CUDA GPU that has it).")
+    channels_last: Optional[bool] = option(None, "channels_last memory format (default: on with CUDA).")
+    nproc_per_node: int = option(
+        0, "Re-launch through torchrun with N processes per node (DDP; N GPUs, or CPU processes)."
+    )
+    nnodes: str = option("1", "torchrun --nnodes: machines in the job (run the same command on each).")
+    rdzv_endpoint: Optional[str] = option(None, "torchrun rendezvous HOST:PORT (any one node) for --nnodes > 1.")
+    argv: tuple[str, ...] = ()  # the command line to re-launch (the CLI's sys.argv)
+    log: str = option(
+        "none",
+        "Live logs: none, or tensorboard (losses, metrics and sample grids in RUN_DIR/tensorboard; "
+        "pip install 'augment-gan\\[tensorboard]').",
+    )
 
 
 @dataclass(frozen=True)
 class TrainEval:
-    """Evaluate and gate the EMA generator every ``every`` steps while training (0: off).
+    """Evaluate and gate the EMA generator while training: every ``every`` steps (a multiple
+    of the run's ``checkpoint_every``) and at the last step; 0: not at all.
 
-    ``every`` must be a multiple of the run's ``checkpoint_every``; the last step is always
-    evaluated. The evaluation's seed is the run's seed.
+    ``config``: how (samples per class, judge steps, features...); its seed is replaced by
+    the run's. ``step0`` also evaluates the untrained step 0 (a reference point that always
+    fails the gate). ``pipeline.run`` always evaluates the last step.
     """
 
     every: int = 0
-    samples_per_class: int = EvalConfig.samples_per_class
-    judge_steps: int = EvalConfig.judge_steps
+    config: EvalConfig = field(default_factory=EvalConfig)
     thresholds: GateThresholds = field(default_factory=GateThresholds)
+    step0: bool = False
 
-    def config(self, seed: int) -> EvalConfig:
-        return EvalConfig(samples_per_class=self.samples_per_class, judge_steps=self.judge_steps, seed=seed)
+    def __post_init__(self) -> None:
+        if self.every < 0:
+            raise ConfigError(f"--eval-every must be >= 0, got {self.every}.")
+
+    def eval_config(self, seed: int) -> EvalConfig:
+        return replace(self.config, seed=seed)
+
+    @property
+    def schedule(self) -> EvalSchedule:
+        """What the run's spec saves of it (a resume keeps evaluating so)."""
+        return EvalSchedule(self.every, self.config.samples_per_class, self.config.judge_steps)
 
 
-class TrainEvents:
-    """What ``train`` and ``resume`` report while they run, on rank 0; silent here (the CLI prints)."""
+class Events:
+    """What the pipeline reports while it runs (rank 0 only); silent here.
 
-    def skipped(self, data: ImageData) -> None:
-        """The folder had unusable files (``data.skipped``); they are left out."""
+    The one reporting channel of ``train``, ``resume`` and ``run``: the CLI implements it
+    with rich (``cli/printing.py``); the library never owns a console. ``progress``: whether
+    long loops draw progress bars."""
+
+    progress: bool = False
+
+    def stage(self, title: str) -> None:
+        """A numbered step of the whole job begins (``run``)."""
+
+    def note(self, text: str) -> None:
+        """A line worth showing: where a file went, what was decided."""
+
+    def loaded(self, data: ImageData) -> None:
+        """A new run's folder is loaded (``data.skipped``: unusable files left out)."""
 
     def judging(self) -> None:
         """The domain judge for evaluation during training is about to train (or load)."""

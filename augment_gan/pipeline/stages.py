@@ -22,20 +22,18 @@ from typing import Any
 
 from augment_gan.contracts.model_dir import ONNX_NAME, write_model_dir
 from augment_gan.contracts.reports import EvalReport, GateDecision
-from augment_gan.contracts.run_dir import read_run_config
-from augment_gan.data import ImageData
+from augment_gan.evaluation.checkpoints import evaluate_steps, write_run_report
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.evaluate import RunEvaluator
 from augment_gan.evaluation.gate import GateThresholds, apply_gate
-from augment_gan.evaluation.runs import evaluate_steps, write_run_report
 from augment_gan.export.onnx_export import export_checkpoint
-from augment_gan.pipeline.fit import Relaunched, Trained, TrainEvents, fit_run, relaunch
-from augment_gan.pipeline.options import MODELS_DIR, Runtime, TrainEval
-from augment_gan.promote import PromotionRejected, load_eval, promote_checkpoint, resolve_step
-from augment_gan.training.checkpoint import resolve_checkpoint
+from augment_gan.pipeline.fit import Relaunched, Trained, fit_run, relaunch
+from augment_gan.pipeline.options import MODELS_DIR, Events, Placement, TrainEval
+from augment_gan.promote import PromotionRejected, promote_checkpoint, resolve_step
+from augment_gan.run import Run, RunSpec, TrainConfig, check_unchanged, latest_run_on, start_run
+from augment_gan.run.spec import RESUMABLE
 from augment_gan.training.distributed import launched_by_torchrun
 from augment_gan.training.live_log import check_live_log
-from augment_gan.training.run import check_unchanged, latest_run_on, load_run_data, start_run
 
 
 def train(
@@ -44,56 +42,62 @@ def train(
     *,
     models_dir: str | Path = MODELS_DIR,
     net: Mapping[str, Any] | None = None,
-    train: Mapping[str, Any] | None = None,
+    train: TrainConfig | Mapping[str, Any] | None = None,
     channels: str | None = None,
     strict: bool = False,
     resume: bool = False,
-    runtime: Runtime = Runtime(),
+    placement: Placement = Placement(),
     evaluation: TrainEval = TrainEval(),
-    events: TrainEvents | None = None,
-    progress: bool = True,
+    events: Events | None = None,
 ) -> Trained | Relaunched:
     """Train a class-conditional GAN on ``data_dir`` in a new run of ``name`` (``augment-gan train``).
 
-    ``net`` / ``train``: the NetConfig / TrainConfig fields chosen, ``resolution`` among
-    them; the rest keep the dataclass defaults, and the folder decides the classes and the
-    channels (``channels``: auto, 1 or 3; None: auto).
+    ``net`` / ``train``: the NetConfig / TrainConfig fields chosen (``resolution`` among
+    them), or a whole TrainConfig; the rest keep the dataclass defaults, and the folder
+    decides the classes and the channels (``channels``: auto, 1 or 3; None: auto). The run's
+    :class:`~augment_gan.run.RunSpec` is saved as its config.json.
 
     ``resume``: continue the latest run of ``name`` instead, which must have trained on
-    ``data_dir``; every field chosen other than ``steps`` (a new budget) must equal the
-    saved one, else :class:`~augment_gan.training.run.SettingsChanged` names each that
-    differs. :func:`resume` does the same by run dir.
+    ``data_dir``; every field chosen other than those a resume may change (the step budget,
+    checkpoint and log cadence) must equal the saved one, else
+    :class:`~augment_gan.run.SettingsChanged` names each that differs. :func:`resume` does
+    the same by run dir.
     """
-    check_live_log(runtime.log)
-    resumed = None
+    check_live_log(placement.log)
+    train = train.to_dict() if isinstance(train, TrainConfig) else dict(train or {})
+    events = events or Events()
     if resume:  # before anything starts, torchrun included
-        resumed = latest_run_on(Path(models_dir), name, Path(data_dir))
+        resumed = latest_run_on(models_dir, name, data_dir)
         check_unchanged(resumed, net=net, train=train, channels=channels)
-    if runtime.nproc_per_node and not launched_by_torchrun():
-        return relaunch(runtime, "train")
-    events = events or TrainEvents()
+        return resume_run(
+            resumed,
+            train=train,
+            strict=strict,
+            placement=placement,
+            evaluation=evaluation,
+            events=events,
+            command="train",
+        )
+    if placement.nproc_per_node and not launched_by_torchrun():
+        return relaunch(placement, "train")
 
-    def open_run() -> tuple[Path, ImageData]:
-        if resumed is not None:
-            run_dir, data = resumed, load_run_data(resumed, strict=strict)
-        else:
-            run_dir, data = start_run(
-                Path(models_dir), name, Path(data_dir), channels=channels or "auto", strict=strict, net=net, train=train
-            )
-        if data.skipped:
-            events.skipped(data)
-        return run_dir, data
+    def open_run() -> Run:
+        run = start_run(
+            models_dir,
+            name,
+            data_dir,
+            channels=channels or "auto",
+            strict=strict,
+            net=net,
+            train=TrainConfig(**train),
+            evaluation=evaluation.schedule,
+            progress=events.progress,
+        )
+        events.loaded(run.data)
+        return run
 
-    steps = (train or {}).get("steps") if resume else None
     return fit_run(
-        open_run,
-        steps=steps,
-        resuming=resume,
-        strict=strict,
-        runtime=runtime,
-        evaluation=evaluation,
-        events=events,
-        progress=progress,
+        open_run, steps=None, resuming=False, strict=strict, placement=placement, evaluation=evaluation, events=events
     )
 
 
@@ -102,37 +106,68 @@ def resume(
     *,
     steps: int | None = None,
     strict: bool = False,
-    runtime: Runtime = Runtime(),
-    evaluation: TrainEval = TrainEval(),
-    events: TrainEvents | None = None,
-    progress: bool = True,
+    placement: Placement = Placement(),
+    evaluation: TrainEval | None = None,
+    events: Events | None = None,
 ) -> Trained | Relaunched:
-    """Continue ``run_dir`` from its newest readable checkpoint with the settings it was
-    saved with (``augment-gan resume``); ``steps``: a new total step budget.
+    """Continue ``run_dir`` from its newest readable checkpoint with the spec it was saved with
+    (``augment-gan resume``); ``steps``: a new total step budget. ``evaluation``: None keeps
+    the run's saved schedule (evaluating every N steps as it did).
 
     Bit-for-bit the same weights as an uninterrupted run on CPU, with any number of
-    processes (``runtime``). The folder must be unchanged since the run started."""
-    read_run_config(Path(run_dir))  # is it a run dir? (before torchrun starts anything)
-    check_live_log(runtime.log)
-    if runtime.nproc_per_node and not launched_by_torchrun():
-        return relaunch(runtime, "resume")
-    events = events or TrainEvents()
+    processes (``placement``). The folder must be unchanged since the run started."""
+    check_live_log(placement.log)
+    return resume_run(
+        Path(run_dir),
+        train={} if steps is None else {"steps": steps},
+        strict=strict,
+        placement=placement,
+        evaluation=evaluation,
+        events=events or Events(),
+        command="resume",
+    )
 
-    def open_run() -> tuple[Path, ImageData]:
-        data = load_run_data(run_dir, strict=strict)
-        if data.skipped:
-            events.skipped(data)
-        return Path(run_dir), data
+
+def resume_run(
+    run_dir: Path,
+    *,
+    train: Mapping[str, Any],
+    strict: bool,
+    placement: Placement,
+    evaluation: TrainEval | None,
+    events: Events,
+    command: str,
+) -> Trained | Relaunched:
+    """What ``train --resume`` and ``resume`` share: the saved spec, ``train``'s resumable
+    fields (steps, checkpoint cadence) on top."""
+    spec = RunSpec.read(run_dir)  # is it a run dir? (before torchrun starts anything)
+    if evaluation is None:
+        evaluation = TrainEval(
+            every=spec.evaluation.every,
+            config=EvalConfig(
+                samples_per_class=spec.evaluation.samples_per_class, judge_steps=spec.evaluation.judge_steps
+            ),
+        )
+    resumable = {k: v for k, v in train.items() if k in RESUMABLE and k != "steps"}  # the others: as saved
+    changed = spec.with_changes(train=resumable, evaluation=evaluation.schedule)
+    if placement.nproc_per_node and not launched_by_torchrun():
+        return relaunch(placement, command)
+
+    def open_run() -> Run:
+        if changed != spec:
+            changed.write(run_dir)
+        run = Run(run_dir, changed, strict=strict, progress=events.progress)
+        events.loaded(run.data)
+        return run
 
     return fit_run(
         open_run,
-        steps=steps,
+        steps=train.get("steps"),
         resuming=True,
         strict=strict,
-        runtime=runtime,
+        placement=placement,
         evaluation=evaluation,
         events=events,
-        progress=progress,
     )
 
 
@@ -145,7 +180,7 @@ class Evaluated:
 
 
 def evaluate(
-    run_dir: str | Path,
+    run_dir: str | Path | Run,
     checkpoint: str | int = "latest",
     *,
     evaluation: EvalConfig = EvalConfig(),
@@ -156,9 +191,10 @@ def evaluate(
 
     ``checkpoint``: ``latest``, ``all`` or a step. Each report is written beside the run's
     checkpoints, the best step is recorded, and report.html shows the last step."""
-    evaluator = RunEvaluator(Path(run_dir), evaluation, progress=progress)
+    run = run_dir if isinstance(run_dir, Run) else Run.open(run_dir, progress=progress)
+    evaluator = RunEvaluator(run, evaluation)
     reports = evaluate_steps(evaluator, str(checkpoint), thresholds)
-    report_path = write_run_report(Path(run_dir), reports[-1], reports[-1]["gate"], evaluator.data)
+    report_path = write_run_report(run, reports[-1], reports[-1]["gate"])
     return Evaluated(reports, report_path)
 
 
@@ -177,22 +213,23 @@ class Promoted:
 
 
 def promote(
-    run_dir: str | Path,
+    run_dir: str | Path | Run,
     checkpoint: str | int = "best",
     *,
     thresholds: GateThresholds = GateThresholds(),
-    utility: bool = True,
+    utility: bool | Any = True,
+    models_dir: str | Path | None = None,
 ) -> Promoted:
     """Gate an evaluated step (``best``: by eval/best.json) and, if any class passes, export it
     to ONNX and write the next model dir, promoted (``augment-gan promote``). ``utility=False``
-    skips the utility check (``evaluation/utility.py``)."""
-    run_dir = Path(run_dir)
-    step = resolve_step(run_dir, str(checkpoint))
-    report = load_eval(run_dir, step)
+    skips the utility check (``evaluation/utility.py``; or a ``UtilityConfig``)."""
+    run = run_dir if isinstance(run_dir, Run) else Run.open(run_dir, progress=False)
+    step = resolve_step(run, str(checkpoint))
+    report = run.dir.read_eval_report(step)
     report["gate"] = apply_gate(report, thresholds)
-    report_path = write_run_report(run_dir, report, report["gate"])
+    report_path = write_run_report(run, report, report["gate"])
     try:
-        model_dir, report["gate"] = promote_checkpoint(run_dir, step, thresholds, utility=utility)
+        model_dir, report["gate"] = promote_checkpoint(run, step, thresholds, models_dir, utility=utility)
     except PromotionRejected as e:
         model_dir, report["gate"] = None, e.decision
     return Promoted(step, report, report_path, model_dir)
@@ -208,15 +245,15 @@ def export(run_dir: str | Path, out: str | Path, checkpoint: str | int = "latest
     """Export a checkpoint to ONNX into the new (or empty) folder ``out``, without the gate
     (``augment-gan export``, for experts): its card says the gate did not run, and consumers
     refuse it unless told to allow ungated models."""
-    config = read_run_config(Path(run_dir))
-    step, path = resolve_checkpoint(Path(run_dir), checkpoint)
+    run = Run.open(run_dir, progress=False)
+    step, path = run.checkpoint(checkpoint)
     version = f"export-{step}"
-    onnx_bytes, fields = export_checkpoint(path, config, name=config["name"], version=version)
+    onnx_bytes, fields = export_checkpoint(path, run.spec, version=version)
     card = {
         **fields,
         "version": version,
         "gate": {"ran": False},
-        "source": {"run_dir": str(Path(run_dir).resolve()), "step": step, "checkpoint": str(path.resolve())},
+        "source": {"run_dir": str(run.path.resolve()), "step": step, "checkpoint": str(path.resolve())},
     }
-    model_dir = write_model_dir(None, config["name"], {ONNX_NAME: onnx_bytes}, card, out_dir=Path(out))
+    model_dir = write_model_dir(None, run.name, {ONNX_NAME: onnx_bytes}, card, out_dir=Path(out))
     return Exported(step, model_dir)

@@ -11,5 +11,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "config": ("TrainConfig",),
         "device": ("pick_device",),
         "trainer": ("Trainer", "TrainingInterrupted"),
+        "make": ("make_trainer",),
     },
 )

@@ -11,7 +11,7 @@ import torch
 from torch.nn import functional as F
 
 # Defined with the config (torch-free), kept importable from here.
-from augment_gan.training.config import FULL_POLICY, parse_policy  # noqa: F401
+from augment_gan.run.train_config import FULL_POLICY, parse_policy  # noqa: F401
 
 Rng = torch.Generator | None
 # (rank, world_size): under distributed training every rank draws the parameters for the

@@ -21,7 +21,7 @@ import numpy as np
 from augment_gan.contracts.reports import EvalReport
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.errors import ConfigError
-from augment_gan.training.config import LIVE_LOGS
+from augment_gan.run.train_config import LIVE_LOGS
 
 INSTALL_HINT = "--log tensorboard needs the tensorboard package: pip install 'augment-gan[tensorboard]'."
 # metrics.jsonl key -> TensorBoard tag, for a logged window

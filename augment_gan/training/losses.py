@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
-from augment_gan.training.config import LOSSES  # the names TrainConfig accepts; get_loss builds each
+from augment_gan.run.train_config import LOSSES  # the names TrainConfig accepts; get_loss builds each
 
 
 def hinge_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:

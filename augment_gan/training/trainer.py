@@ -13,9 +13,10 @@ from torch import nn
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.errors import ConfigError
 from augment_gan.nets import Discriminator, Generator, NetConfig
+from augment_gan.run.checkpoint import checkpoint_path, load_latest_checkpoint, save_checkpoint
+from augment_gan.run.samples import fixed_noise, save_sample_grid
+from augment_gan.run.train_config import TrainConfig
 from augment_gan.training.ada import ADA_INTERVAL, ClassAdaptiveAugment
-from augment_gan.training.checkpoint import checkpoint_path, load_latest_checkpoint, save_checkpoint
-from augment_gan.training.config import TrainConfig
 from augment_gan.training.device import pick_device, resolve_precision
 from augment_gan.training.diffaugment import parse_policy
 from augment_gan.training.distributed import Dist
@@ -25,7 +26,6 @@ from augment_gan.training.live_log import TensorBoardLog
 from augment_gan.training.losses import get_loss, gradient_penalty, lecam_penalty, mode_seeking_penalty, topk_fraction
 from augment_gan.training.records import StepStats, progress_bar, start_record, window_record
 from augment_gan.training.sampler import CLASS_GROUP, ClassGroupSampler
-from augment_gan.training.samples import fixed_noise, save_sample_grid
 
 LECAM_DECAY = 0.99  # the running means of D's scores that LeCam compares against (the paper's)
 

@@ -1,5 +1,6 @@
 """Every default the CLI shows is the library's own, and ``--help`` loads no torch of its own."""
 
+import dataclasses
 import inspect
 import json
 import subprocess
@@ -13,65 +14,42 @@ from augment_gan.augment import Augmentation
 from augment_gan.cli import app
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.nets import NetConfig
-from augment_gan.pipeline import Balance, Runtime, TrainEval
+from augment_gan.pipeline import Balance, Placement, TrainEval
+from augment_gan.run import TrainConfig
 from augment_gan.service.launch import plan as serve_plan
-from augment_gan.training import TrainConfig
 
 COMMANDS = typer.main.get_command(app).commands
-TRAIN_FIELDS = (
-    "steps",
-    "batch_size",
-    "loss",
-    "seed",
-    "checkpoint_every",
-    "lr_g",
-    "lr_d",
-    "n_critic",
-    "ema_decay",
-    "diffaugment",
-    "label_smoothing",
-    "mode_seeking",
-    "class_balance",
-)
-NET_FIELDS = ("resolution", "latent_dim", "g_width", "d_width")
-RUNTIME_FIELDS = ("device", "precision", "channels_last", "nproc_per_node", "nnodes", "rdzv_endpoint")
+EVAL_DURING_TRAINING = {
+    "eval_every": TrainEval.every,
+    "eval_samples": EvalConfig.samples_per_class,
+    "judge_steps": EvalConfig.judge_steps,
+}
 
 
-def _field_defaults(cls: type, names: tuple[str, ...]) -> dict:
-    return {name: getattr(cls, name) for name in names}
+def _option_defaults(cls: type) -> dict:
+    """{option: default} of every field of ``cls`` that is a command-line option."""
+    return {f.metadata["option"] or f.name: f.default for f in dataclasses.fields(cls) if "help" in f.metadata}
 
 
 def _keyword_defaults(fn, names: tuple[str, ...]) -> dict:
     return {name: inspect.signature(fn).parameters[name].default for name in names}
 
 
+TRAINING = {**_option_defaults(NetConfig), **_option_defaults(TrainConfig), **_option_defaults(Placement)}
 EXPECTED = {
-    "train": {
-        **_field_defaults(TrainConfig, TRAIN_FIELDS),
-        **_field_defaults(NetConfig, NET_FIELDS),
-        "holdout": TrainConfig.holdout_fraction,
-        **_field_defaults(Runtime, RUNTIME_FIELDS),
-        "eval_every": TrainEval.every,
-        "eval_samples": EvalConfig.samples_per_class,
-        "judge_steps": EvalConfig.judge_steps,
-    },
-    "resume": {
-        **_field_defaults(Runtime, RUNTIME_FIELDS),
-        "eval_every": TrainEval.every,
-        "eval_samples": EvalConfig.samples_per_class,
-        "judge_steps": EvalConfig.judge_steps,
-    },
+    "train": {**TRAINING, **EVAL_DURING_TRAINING},
+    "resume": {**_option_defaults(Placement), **EVAL_DURING_TRAINING},
     "evaluate": {
         "features": EvalConfig.features,
         "samples": EvalConfig.samples_per_class,
         "judge_steps": EvalConfig.judge_steps,
     },
     "run": {
-        **_field_defaults(TrainConfig, ("steps", "batch_size", "seed", "checkpoint_every")),
-        **_field_defaults(NetConfig, ("g_width", "d_width")),
+        **TRAINING,
+        "eval_every": 0,
         "eval_samples": EvalConfig.samples_per_class,
         "judge_steps": EvalConfig.judge_steps,
-        **_field_defaults(Balance, ("out", "target", "max_share")),
+        **{name: getattr(Balance, name) for name in ("out", "target", "max_share")},
     },
     "augment": _keyword_defaults(
         Augmentation.prepare,
@@ -82,6 +60,16 @@ EXPECTED = {
         ("model", "models_dir", "host", "port", "workers", "threads", "allow_ungated", "select", "token_file"),
     ),
 }
+
+
+def test_every_training_option_comes_from_a_field_and_every_training_command_takes_it() -> None:
+    assert len(TRAINING) == 5 + 22 + 7  # NetConfig, TrainConfig and Placement fields with help
+    for command in ("train", "run"):
+        helps = {p.name: p.help for p in COMMANDS[command].params}
+        for cls in (NetConfig, TrainConfig, Placement):
+            for f in dataclasses.fields(cls):
+                if "help" in f.metadata:
+                    assert helps[f.metadata["option"] or f.name] == f.metadata["help"], (command, f.name)
 
 
 @pytest.mark.parametrize("command", sorted(EXPECTED))

@@ -53,7 +53,6 @@ def setting(tmp_path_factory: pytest.TempPathFactory):
         models_dir=root / "models",
         net=NET,
         train={"steps": 1, "batch_size": 4, "checkpoint_every": 1},
-        progress=False,
     ).run_dir
     evaluator = RunEvaluator(
         run_dir, EvalConfig(samples_per_class=60, judge_steps=150, kid_subsets=10, band_draws=60), progress=False

@@ -20,8 +20,9 @@ from augment_gan.export.onnx_export import (
     export_generator_onnx,
     read_metadata,
 )
-from augment_gan.training.checkpoint import checkpoint_path, save_checkpoint
-from augment_gan.training.samples import to_uint8
+from augment_gan.run.checkpoint import checkpoint_path, save_checkpoint
+from augment_gan.run.samples import to_uint8
+from augment_gan.run.spec import DataSpec, RunSpec
 from tests.export.helpers import CLASSES, tiny_generator
 
 
@@ -121,14 +122,18 @@ def _checkpoint(tmp_path, cfg):
     G = tiny_generator(cfg, seed=3)
     path = checkpoint_path(tmp_path / "run", 6)
     save_checkpoint(path, {"step": 6, "G": G.state_dict(), "G_ema": G.state_dict(), "net_config": cfg.to_dict()})
-    run_config = {"data": {"classes": CLASSES}, "net": cfg.to_dict()}
-    return G, path, run_config
+    return G, path, _spec(cfg, CLASSES)
+
+
+def _spec(cfg, classes) -> RunSpec:
+    data = DataSpec("/data", "key", tuple(classes), dict.fromkeys(classes, 4), cfg.resolution, cfg.channels)
+    return RunSpec("tiny", data, cfg)
 
 
 def test_export_checkpoint_returns_bytes_and_card_fields(tmp_path, exported_gray) -> None:
     cfg = exported_gray[0]
-    G, path, run_config = _checkpoint(tmp_path, cfg)
-    data, fields = export_checkpoint(path, run_config, name="tiny", version=2)
+    G, path, spec = _checkpoint(tmp_path, cfg)
+    data, fields = export_checkpoint(path, spec, version=2)
     assert fields == {
         "classes": CLASSES,
         "resolution": 32,
@@ -144,10 +149,10 @@ def test_export_checkpoint_returns_bytes_and_card_fields(tmp_path, exported_gray
 
 def test_export_checkpoint_fails_on_parity_or_mismatch(tmp_path, exported_gray, monkeypatch) -> None:
     cfg = exported_gray[0]
-    _, path, run_config = _checkpoint(tmp_path, cfg)
+    _, path, spec = _checkpoint(tmp_path, cfg)
     with pytest.raises(ExportError, match="3 classes|lists 2 classes"):
-        export_checkpoint(path, {**run_config, "data": {"classes": ["a", "b"]}}, name="tiny", version=1)
+        export_checkpoint(path, _spec(cfg, ["a", "b"]), version=1)
     real_run = onnx_export._run_onnx
     monkeypatch.setattr(onnx_export, "_run_onnx", lambda data, z, y: 255 - real_run(data, z, y))
     with pytest.raises(ExportError, match="no model dir was written"):
-        export_checkpoint(path, run_config, name="tiny", version=1)
+        export_checkpoint(path, spec, version=1)

@@ -12,17 +12,17 @@ from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.gate import GateThresholds
 from augment_gan.pipeline import (
     Evaluated,
+    Events,
     Promoted,
     Trained,
     TrainEval,
-    TrainEvents,
     evaluate,
     export,
     promote,
     resume,
     train,
 )
-from augment_gan.training.run import SettingsChanged
+from augment_gan.run import SettingsChanged
 
 TINY_NET = {"g_width": 4, "d_width": 4, "latent_dim": 8}
 TINY_TRAIN = {"steps": 2, "batch_size": 4, "checkpoint_every": 1, "holdout_fraction": 0.2}
@@ -38,7 +38,7 @@ LENIENT = GateThresholds(
 )
 
 
-class Recorder(TrainEvents):
+class Recorder(Events):
     def __init__(self) -> None:
         self.seen: list[tuple[str, object]] = []
 
@@ -51,19 +51,17 @@ class Recorder(TrainEvents):
 
 def test_train_then_resume_report_where_they_ended(digits_folder, tmp_path) -> None:
     events = Recorder()
-    trained = train(
-        digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, events=events, progress=False
-    )
+    trained = train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, events=events)
     assert isinstance(trained, Trained) and (trained.start, trained.step, trained.best) == (0, 2, None)
     assert trained.samples == RunDir(trained.run_dir).sample_grid(2) and trained.samples.is_file()
     assert events.seen == [("started", ([9, 6, 5], 0, 1))]  # 12, 8, 6 images less the held-out 3, 2, 1
 
-    resumed = resume(trained.run_dir, steps=3, progress=False)
+    resumed = resume(trained.run_dir, steps=3)
     assert (resumed.run_dir, resumed.start, resumed.step) == (trained.run_dir, 2, 3)
 
 
 def test_train_resume_names_each_setting_that_differs(digits_folder, tmp_path) -> None:
-    run_dir = train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, progress=False).run_dir
+    run_dir = train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN).run_dir
     with pytest.raises(SettingsChanged) as caught:
         train(
             digits_folder,
@@ -86,7 +84,7 @@ def test_train_resume_names_each_setting_that_differs(digits_folder, tmp_path) -
 
 @pytest.fixture(scope="module")
 def evaluated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny run evaluated at every step while it trained."""
+    """A tiny run evaluated at every step while it trained, the untrained step 0 too."""
     from tests.conftest import make_digits_folder
 
     folder = make_digits_folder(tmp_path_factory.mktemp("data"))
@@ -97,9 +95,8 @@ def evaluated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         models_dir=tmp_path_factory.mktemp("models"),
         net=TINY_NET,
         train=TINY_TRAIN,
-        evaluation=TrainEval(every=1, samples_per_class=12, judge_steps=5),
+        evaluation=TrainEval(every=1, config=EvalConfig(samples_per_class=12, judge_steps=5), step0=True),
         events=events,
-        progress=False,
     )
     assert trained.best is not None and trained.best["step"] in (0, 1, 2)
     assert [kind for kind, _ in events.seen] == ["judged", "started"]

@@ -14,9 +14,9 @@ import torch
 
 from augment_gan.contracts.model_dir import ModelError
 from augment_gan.errors import AugmentGanError
+from augment_gan.run.samples import to_uint8
 from augment_gan.runtime.augmenter import Augmenter
 from augment_gan.runtime.generator import OnnxGenerator, UnknownClassError
-from augment_gan.training.samples import to_uint8
 from tests.export.helpers import CLASSES, write_tiny_model
 
 CPU = ["CPUExecutionProvider"]

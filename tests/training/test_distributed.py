@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from augment_gan.errors import ConfigError
+from augment_gan.run.checkpoint import list_checkpoints, load_checkpoint
 from augment_gan.training import Trainer
-from augment_gan.training.checkpoint import list_checkpoints, load_checkpoint
 from augment_gan.training.diffaugment import FULL_POLICY, diff_augment, parse_policy
 from augment_gan.training.distributed import Dist, strip_launcher_options, torchrun_command
 from augment_gan.training.losses import gradient_penalty

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from augment_gan.errors import ConfigError
-from augment_gan.pipeline import Runtime, TrainEval, resume, train
+from augment_gan.evaluation.config import EvalConfig
+from augment_gan.pipeline import Placement, TrainEval, resume, train
 from tests.cli.helpers import error_lines, invoke
 from tests.pipeline.test_stages import LENIENT, TINY_NET
 
 TINY_TRAIN = {"steps": 4, "batch_size": 4, "checkpoint_every": 2, "holdout_fraction": 0.2, "log_every": 1}
-TB = Runtime(log="tensorboard")
+TB = Placement(log="tensorboard")
 
 
 def read_events(run_dir: Path):
@@ -35,16 +36,15 @@ def logged_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.conftest import make_digits_folder
 
     tmp = tmp_path_factory.mktemp("live")
-    evaluation = TrainEval(every=2, samples_per_class=12, judge_steps=5, thresholds=LENIENT)
+    evaluation = TrainEval(every=2, config=EvalConfig(samples_per_class=12, judge_steps=5), thresholds=LENIENT)
     return train(
         make_digits_folder(tmp),
         "d",
         models_dir=tmp / "models",
         net=TINY_NET,
         train=TINY_TRAIN,
-        runtime=TB,
+        placement=TB,
         evaluation=evaluation,
-        progress=False,
     ).run_dir
 
 
@@ -73,10 +73,10 @@ def test_event_files_hold_each_class_metrics_at_every_evaluation(logged_run: Pat
     events = read_events(logged_run)
     report = RunDir(logged_run).read_eval_report(4)
     for name in ("0", "1", "2", "all classes"):
-        assert steps_of(events, f"eval_fid/{name}") == [0, 2, 4]  # step 0: the untrained baseline
-        assert steps_of(events, f"eval_class_consistency/{name}") == [0, 2, 4]  # step 0: the untrained baseline
+        assert steps_of(events, f"eval_fid/{name}") == [2, 4]  # step 0 only with TrainEval(step0=True)
+        assert steps_of(events, f"eval_class_consistency/{name}") == [2, 4]
     assert events.Scalars("eval_fid/1")[-1].value == pytest.approx(report["classes"]["1"]["fid"], rel=1e-6)
-    assert [e.value for e in events.Scalars("gate/classes_passing")] == [3, 3, 3]  # lenient gate: all pass
+    assert [e.value for e in events.Scalars("gate/classes_passing")] == [3, 3]  # lenient gate: all pass
 
 
 def test_event_files_hold_the_sample_grid_of_every_checkpoint(logged_run: Path) -> None:
@@ -102,7 +102,7 @@ def test_a_resumed_run_logs_each_step_once(logged_run: Path, tmp_path: Path) -> 
     run_dir = tmp_path / "run"
     shutil.copytree(logged_run, run_dir)
     (run_dir / "checkpoints" / "step-0000004.pt").unlink()  # as if killed after step 4 was logged
-    resume(run_dir, steps=6, runtime=TB, progress=False)
+    resume(run_dir, steps=6, placement=TB)
     assert RunDir(run_dir).checkpoints()[-1][0] == 6
     assert steps_of(read_events(run_dir), "loss/D") == [1, 2, 3, 4, 5, 6]  # 3 and 4 again, not twice
 
@@ -112,7 +112,7 @@ def test_without_the_extra_the_option_is_one_line_that_says_how_to_install_it(
 ) -> None:
     monkeypatch.setitem(sys.modules, "tensorboard", None)  # `import tensorboard` now raises ImportError
     with pytest.raises(ConfigError, match=r"pip install 'augment-gan\[tensorboard\]'"):
-        train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, runtime=TB, progress=False)
+        train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train=TINY_TRAIN, placement=TB)
     result = invoke(
         "train", digits_folder, "--name", "d", "--models-dir", tmp_path, "--steps", "1", "--log", "tensorboard"
     )
@@ -125,4 +125,4 @@ def test_without_the_extra_the_option_is_one_line_that_says_how_to_install_it(
 
 def test_an_unknown_log_kind_is_refused(digits_folder, tmp_path) -> None:
     with pytest.raises(ConfigError, match="--log must be one of none, tensorboard"):
-        train(digits_folder, "d", models_dir=tmp_path, runtime=Runtime(log="wandb"), progress=False)
+        train(digits_folder, "d", models_dir=tmp_path, placement=Placement(log="wandb"))

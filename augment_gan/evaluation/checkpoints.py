@@ -7,14 +7,13 @@ from typing import Any
 
 from augment_gan.contracts.reports import EvalReport, GateDecision
 from augment_gan.contracts.run_dir import RunDir
-from augment_gan.data import ImageData
 from augment_gan.errors import CheckpointError, ConfigError
-from augment_gan.evaluation.evaluate import RunEvaluator, generate_per_class, load_ema_generator
+from augment_gan.evaluation.evaluate import RunEvaluator, generate_per_class
 from augment_gan.evaluation.gate import GateThresholds, apply_gate, selection_score
 from augment_gan.evaluation.report import build_report, real_examples
 from augment_gan.fileio import atomic_write_bytes
-from augment_gan.training.checkpoint import list_checkpoints, resolve_checkpoint
-from augment_gan.training.run import load_run_data
+from augment_gan.run import Run
+from augment_gan.run.checkpoint import list_checkpoints, resolve_checkpoint
 
 
 def evaluate_steps(
@@ -66,20 +65,15 @@ def best_step(run_dir: Path) -> int:
     return int(RunDir(run_dir).read_best()["step"])
 
 
-def write_run_report(
-    run_dir: Path, report: EvalReport, decision: GateDecision | None, data: ImageData | None = None
-) -> Path:
-    """run_dir/report.html for one evaluated step (samples, real images, curves, table)."""
-    run_dir = Path(run_dir)
-    data = data if data is not None else load_run_data(run_dir, progress=False)
-    _, ckpt = resolve_checkpoint(run_dir, report["step"])
-    generator, net_cfg, _ = load_ema_generator(ckpt)
+def write_run_report(run: Run | str | Path, report: EvalReport, decision: GateDecision | None) -> Path:
+    """<run dir>/report.html for one evaluated step (samples, real images, curves, table)."""
+    run = run if isinstance(run, Run) else Run.open(run, progress=False)
+    generator, net_cfg, _ = run.ema_generator(report["step"])
     fakes = generate_per_class(generator, net_cfg, 10, seed=report["config"]["seed"])
-    reals = real_examples(data.images, data.labels.numpy(), len(data.classes))
-    html = build_report(run_dir, report, decision, fakes, reals)
-    path = RunDir(run_dir).report_path
-    atomic_write_bytes(path, html.encode("utf-8"))
-    return path
+    reals = real_examples(run.data.images, run.data.labels.numpy(), len(run.data.classes))
+    html = build_report(run.path, report, decision, fakes, reals)
+    atomic_write_bytes(run.dir.report_path, html.encode("utf-8"))
+    return run.dir.report_path
 
 
 def check_eval_every(every: int, checkpoint_every: int) -> None:
@@ -92,19 +86,24 @@ def check_eval_every(every: int, checkpoint_every: int) -> None:
 
 
 class EvalDuringTraining:
-    """``Trainer.fit(on_checkpoint=...)`` hook: evaluate the EMA generator every N steps.
+    """``Trainer.fit(on_checkpoint=...)`` hook: evaluate the EMA generator every ``every`` steps
+    and at the last step (step 0, the untrained baseline, only with ``step0``).
 
     The judge and the real features are built once, in the constructor; each call only
     generates, extracts and computes metrics. Time spent is logged to metrics.jsonl.
     """
 
-    def __init__(self, evaluator: RunEvaluator, thresholds: GateThresholds, every: int, checkpoint_every: int):
-        check_eval_every(every, checkpoint_every)
-        self.evaluator, self.thresholds, self.every = evaluator, thresholds, every
+    def __init__(self, evaluator: RunEvaluator, thresholds: GateThresholds, every: int, *, step0: bool = False):
+        self.evaluator, self.thresholds, self.every, self.step0 = evaluator, thresholds, every, step0
+
+    def due(self, step: int, last: int) -> bool:
+        if step == 0:
+            return self.step0
+        return step == last or (self.every > 0 and step % self.every == 0)
 
     def __call__(self, trainer: Any) -> EvalReport | None:
         """The step's report, gate decision under ``"gate"`` (None: not a step to evaluate)."""
-        if trainer.step % self.every and trainer.step != trainer.cfg.steps:
+        if not self.due(trainer.step, trainer.cfg.steps):
             return None
         report = self.evaluator.evaluate(trainer.ema.shadow, trainer.net_cfg, trainer.step)
         report["gate"] = apply_gate(report, self.thresholds)

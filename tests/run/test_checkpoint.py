@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from augment_gan.errors import CheckpointError
-from augment_gan.training.checkpoint import (
+from augment_gan.run.checkpoint import (
     checkpoint_path,
     list_checkpoints,
     load_checkpoint,
