@@ -2,8 +2,8 @@
 
 A crash cannot leave such files behind any more (the journal records each one before it
 is linked), but an older version of augment could, and so can a user copying files. One
-of this run's stream (same model, version, seed, format) is adopted when its bytes equal
-what this run would write for its index; any other is left as it is, its index skipped,
+of this augment's stream (same model, version, seed, format) is adopted when its bytes equal
+what this augment would write for its index; any other is left as it is, its index skipped,
 and reported -- never counted as real, never overwritten.
 """
 

@@ -1,4 +1,4 @@
-"""How a run that started writing ends early: a write error, or an interrupt."""
+"""How an augment that started writing ends early: a write error, or an interrupt."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ class AugmentWriteError(AugmentGanError):
 
 
 class AugmentInterrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM via the CLI) during a run; the manifest matches the files written."""
+    """Ctrl-C (or SIGTERM via the CLI) during apply; the manifest matches the files written."""
 
     def __init__(self, written: int, manifest: Path) -> None:
         super().__init__(f"interrupted after {written} files; the manifest {manifest} lists them.")

@@ -1,19 +1,19 @@
 """``augment``: fill the small classes of an image folder with gated synthetic images.
 
 :meth:`Augmentation.prepare` reads everything (folder, model, manifest) and makes the
-plan without writing (:mod:`~augment_gan.augment.prepare`); :meth:`Augmentation.run`
-carries it out (:mod:`~augment_gan.augment.run`). Guarantees:
+plan without writing (:mod:`~augment_gan.augment.prepare`); :meth:`Augmentation.apply`
+carries it out (:mod:`~augment_gan.augment.apply`). Guarantees:
 
 - Real counts exclude generated files, so augmenting never compounds.
 - File index i of class c is generated from the latent
   ``np.random.default_rng([seed, c, i]).standard_normal((1, latent_dim))`` (c = the model's
   class index) -- the same sample as ``BalancedDataset``/``SyntheticDataset`` with that
-  seed -- so a top-up continues the stream: a second run with the same target writes 0
+  seed -- so a top-up continues the stream: a second augment with the same target writes 0
   files, a higher target writes only the difference, and nothing is deleted.
 - Every file is new (never overwrites) and journaled with its sha256 before it gets its
   name, so after any crash ``clean`` finds it; the manifest is rewritten once at the end,
   on Ctrl-C and on a write error.
-- An unrecorded ``synthetic-`` file is adopted when it is this run's own, else left as it
+- An unrecorded ``synthetic-`` file is adopted when it is this stream's own, else left as it
   is (:mod:`~augment_gan.augment.adopt`).
 """
 
@@ -23,24 +23,24 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from augment_gan.augment.apply import Applier, OnFile
 from augment_gan.augment.errors import AugmentInterrupted, AugmentWriteError
 from augment_gan.augment.options import SIZES, Options
-from augment_gan.augment.prepare import Prepared, prepare_run
+from augment_gan.augment.prepare import Prepared, prepare_augmentation
 from augment_gan.augment.report import AugmentPlan, AugmentSummary
-from augment_gan.augment.run import OnFile, Runner
 from augment_gan.runtime.generator import OnnxGenerator
 
 __all__ = ["SIZES", "AugmentInterrupted", "AugmentWriteError", "Augmentation", "augment", "augment_folder"]
 
 
 class Augmentation:
-    """A prepared augment run. ``prepare`` reads only; ``run`` writes.
+    """A prepared augmentation. ``prepare`` reads only; ``apply`` writes.
 
     Example::
 
         job = Augmentation.prepare("data/train", "digits", target="max", max_share=0.25)
         print(job.plan.to_dict())
-        summary = job.run()           # summary.total files written
+        summary = job.apply()         # summary.total files written
     """
 
     def __init__(self, prepared: Prepared) -> None:
@@ -79,30 +79,30 @@ class Augmentation:
         (no such model, tampered, or ungated without ``allow_ungated``).
         """
         opts = Options.parse(target, max_share, fmt, size, seed, batch_size, allow_ungated, select)
-        return cls(prepare_run(data_dir, model, models_dir, classes, out, opts))
+        return cls(prepare_augmentation(data_dir, model, models_dir, classes, out, opts))
 
-    def run(self, on_file: OnFile | None = None) -> AugmentSummary:
+    def apply(self, on_file: OnFile | None = None) -> AugmentSummary:
         """Write the planned files; ``on_file(class, path)`` after each one.
 
         Raises AugmentInterrupted on Ctrl-C and AugmentWriteError on a write error, both
         after writing a manifest that lists exactly the files on disk.
         """
         if self._ran:
-            raise RuntimeError("an Augmentation runs once; prepare a new one (its plan is out of date).")
+            raise RuntimeError("an Augmentation applies once; prepare a new one (its plan is out of date).")
         self._ran = True
-        return Runner(self._prepared).run(on_file)
+        return Applier(self._prepared).apply(on_file)
 
 
 def augment_folder(
     data_dir: str | Path, model: str | Path | OnnxGenerator, *, on_file: OnFile | None = None, **options: Any
 ) -> AugmentSummary:
-    """Plan and run in one call; ``options`` are :meth:`Augmentation.prepare`'s (target, out, seed, ...).
+    """Plan and apply in one call; ``options`` are :meth:`Augmentation.prepare`'s (target, out, seed, ...).
 
     Example::
 
         augment_folder("data/train", "models/digits/v3", target="ratio:0.5", out="data/synthetic").written
     """
-    return Augmentation.prepare(data_dir, model, **options).run(on_file=on_file)
+    return Augmentation.prepare(data_dir, model, **options).apply(on_file=on_file)
 
 
 def augment(
@@ -124,4 +124,4 @@ def augment(
     job = Augmentation.prepare(data_dir, model, **options)
     if on_plan is not None:
         on_plan(job.plan)
-    return None if dry_run else job.run(on_file=on_file)
+    return None if dry_run else job.apply(on_file=on_file)

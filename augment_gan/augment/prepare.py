@@ -3,8 +3,8 @@
 - Real counts come from the scanner with generated files excluded (recorded or intended
   in the manifest, and ``<class>/synthetic-*`` files it does not list), so augmenting
   never compounds.
-- What the folder already holds: the manifest's files that still exist (a killed run's
-  journal folded in); the ones deleted by hand are ``gone`` (dropped by the run, their
+- What the folder already holds: the manifest's files that still exist (a killed augment's
+  journal folded in); the ones deleted by hand are ``gone`` (dropped by apply, their
   indices not generated again); unlisted ``synthetic-`` files of this very stream are
   adopted when their bytes match (:mod:`augment_gan.augment.adopt`).
 """
@@ -60,19 +60,19 @@ class OutputSpecs:
 
 @dataclass
 class Prepared:
-    """Everything a run needs, read before it writes anything."""
+    """Everything applying the plan needs, read before anything is written."""
 
     plan: AugmentPlan
     generator: OnnxGenerator
     manifest: Manifest
     stream: Stream
     specs: OutputSpecs
-    adopt: list[Entry]  # unrecorded files of this stream the run records
+    adopt: list[Entry]  # unrecorded files of this stream that apply records
     batch_size: int
-    created_out: bool  # the run creates the output folder (clean removes it once empty)
+    created_out: bool  # apply creates the output folder (clean removes it once empty)
 
 
-def prepare_run(
+def prepare_augmentation(
     data_dir: str | Path,
     model: str | Path | OnnxGenerator,
     models_dir: str | Path,

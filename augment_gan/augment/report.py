@@ -1,4 +1,4 @@
-"""What ``augment`` prints before and after a run (table or ``--json``): the plan, the summary, warnings."""
+"""What ``augment`` prints before and after writing (table or ``--json``): the plan, the summary, warnings."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class AugmentPlan:
     model_classes_not_in_folder: list[str] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)  # manifest entries whose file is missing
     unrecorded: list[str] = field(default_factory=list)  # synthetic-named files not in the manifest
-    adoptable: list[str] = field(default_factory=list)  # ... of which this run will adopt
+    adoptable: list[str] = field(default_factory=list)  # ... of which apply will adopt
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -115,7 +115,7 @@ class AugmentSummary:
 
 
 def plan_warnings(plan: AugmentPlan) -> list[str]:
-    """The warnings the CLI prints before a run (gate, unknown classes, synthetic share, manifest)."""
+    """The warnings the CLI prints before writing (gate, unknown classes, synthetic share, manifest)."""
     out = []
     if not plan.gate_ran:
         out.append(
@@ -134,12 +134,12 @@ def plan_warnings(plan: AugmentPlan) -> list[str]:
         out.append(f"classes {', '.join(high)} will be more than half synthetic: {SHARE_ADVICE}")
     if plan.gone:
         out.append(
-            f"{len(plan.gone)} file(s) the manifest lists are gone (deleted by hand?): the run drops "
+            f"{len(plan.gone)} file(s) the manifest lists are gone (deleted by hand?): augment drops "
             f"them from the manifest and does not generate those indices again; e.g. {plan.gone[0]}."
         )
     if plan.unrecorded:
         out.append(
             f"{len(plan.unrecorded)} synthetic-named file(s) are not in the manifest and are not this "
-            f"run's to adopt: left as they are, not counted as real images; e.g. {plan.unrecorded[0]}."
+            f"augment's to adopt: left as they are, not counted as real images; e.g. {plan.unrecorded[0]}."
         )
     return out

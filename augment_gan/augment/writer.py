@@ -5,7 +5,7 @@
 - Size: ``native`` = the class's median real width and height (lower median); the square
   sample is center-cropped to that aspect ratio, then resized (LANCZOS). ``model`` keeps
   the generator's resolution.
-- Writing, in steps so the caller can record its intent in between (``augment.run``):
+- Writing, in steps so the caller can record its intent in between (``augment.apply``):
   :func:`stage` writes a hidden temp file (``.<name>.<random hex>.tmp``, see
   :data:`augment_gan.contracts.manifest.SYNTHETIC_TEMP`) in the final folder,
   :func:`fsync_paths` makes a batch of them durable, :func:`publish` links one to its final

@@ -186,7 +186,7 @@ def _print_augment_plan(plan, dry_run: bool) -> None:
     console.print(table)
     if plan.adoptable:
         console.print(
-            f"{len(plan.adoptable)} file(s) an interrupted run wrote match this run: adopted into the manifest.",
+            f"{len(plan.adoptable)} file(s) an interrupted augment wrote match this one: adopted into the manifest.",
             highlight=False,
         )
     for w in plan.warnings:

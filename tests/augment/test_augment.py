@@ -52,7 +52,7 @@ def test_fills_to_max_then_a_rerun_writes_nothing(digits_folder, model_dir) -> N
     before = tree(digits_folder)
     job = Augmentation.prepare(digits_folder, gen)
     assert [(c.synthetic, c.generate) for c in job.plan.classes] == [(0, 0), (4, 0), (6, 0)]
-    assert job.run().total == 0
+    assert job.apply().total == 0
     assert tree(digits_folder) == before  # not even the manifest is rewritten
 
 
@@ -145,7 +145,7 @@ def test_unrecorded_synthetic_files_are_adopted_or_left(digits_folder, model_dir
     dropped = manifest.files[-2:]
     manifest.files = manifest.files[:-2]
     manifest.save()
-    # a synthetic-named file that is not what this run would write (other bytes)
+    # a synthetic-named file that is not what this augment would write (other bytes)
     foreign = digits_folder / "2" / "synthetic-tiny0-v1-s0-000006.png"
     foreign.write_bytes((digits_folder / dropped[0]["path"]).read_bytes()[:-1] + b"x")
     other_seed = digits_folder / "1" / "synthetic-tiny0-v1-s9-000000.png"
@@ -160,7 +160,7 @@ def test_unrecorded_synthetic_files_are_adopted_or_left(digits_folder, model_dir
     assert sorted(job.plan.unrecorded) == sorted(before)
     assert [c.real for c in job.plan.classes] == [12, 8, 6]  # never counted as real
     assert any("not in the manifest" in w for w in job.plan.warnings)
-    summary = job.run()
+    summary = job.apply()
     assert summary.adopted == 2 and summary.total == 0
     assert manifest_paths(digits_folder) == {e["path"] for e in Manifest.load(digits_folder).files}
     assert {e["path"] for e in dropped} <= manifest_paths(digits_folder)
@@ -195,7 +195,7 @@ def test_a_killed_runs_journal_is_folded_by_the_next_run(digits_folder, model_di
     job = Augmentation.prepare(digits_folder, gen)
     assert [(c.synthetic, c.generate) for c in job.plan.classes] == [(0, 0), (4, 0), (6, 0)]
     assert job.plan.adoptable == [] and job.plan.unrecorded == []  # no regeneration needed: the journal says
-    summary = job.run()
+    summary = job.apply()
     assert summary.total == 0 and summary.temp_removed == 1
     assert manifest_paths(digits_folder) == set(written) and not (digits_folder / JOURNAL_NAME).exists()
     assert {e["path"] for e in tail} <= manifest_paths(digits_folder)
@@ -213,7 +213,7 @@ def test_gate_failed_class_is_skipped_naming_the_metric(digits_folder, make_mode
     two = job.plan.classes[2]
     assert two.generate == 0 and "kid 0.08 > 0.05" in two.skipped and two.skip is SkipKind.GATE_FAILED
     assert any("'2'" in w and "kid" in w and "precision" in w for w in job.plan.warnings)
-    assert job.run().written == {"1": 4}
+    assert job.apply().written == {"1": 4}
 
 
 def test_unknown_classes_are_reported_not_guessed(digits_folder, make_model) -> None:
@@ -222,7 +222,7 @@ def test_unknown_classes_are_reported_not_guessed(digits_folder, make_model) -> 
     assert job.plan.classes[2].skipped == "not a class of the model"
     assert job.plan.model_classes_not_in_folder == ["9"]
     assert any("'2' is not a class of the model" in w for w in job.plan.warnings)
-    assert job.run().written == {"1": 4}
+    assert job.apply().written == {"1": 4}
     assert not (digits_folder / "9").exists()
 
 
@@ -295,7 +295,7 @@ def test_files_deleted_by_hand_are_dropped_not_regenerated(digits_folder, model_
     (digits_folder / "2" / "synthetic-tiny0-v1-s0-000002.png").unlink()
     job = Augmentation.prepare(digits_folder, gen)
     assert job.plan.gone == ["2/synthetic-tiny0-v1-s0-000002.png"] and job.plan.classes[2].generate == 1
-    assert job.run().dropped_gone == 1
+    assert job.apply().dropped_gone == 1
     assert "2/synthetic-tiny0-v1-s0-000006.png" in manifest_paths(digits_folder)
     assert not (digits_folder / "2" / "synthetic-tiny0-v1-s0-000002.png").exists()
 
@@ -306,7 +306,7 @@ def test_a_second_run_on_the_same_folder_is_refused_while_one_holds_it(digits_fo
 
     job = Augmentation.prepare(digits_folder, load(model_dir))
     with folder_lock(digits_folder), pytest.raises(FolderBusyError, match="another augment-gan"):
-        job.run()
+        job.apply()
     assert synthetic_files(digits_folder) == {}
 
 

@@ -13,7 +13,7 @@ Each batch of a class's files goes through these steps (the manifest contract,
 
 At the end, and on Ctrl-C or a write error, the class folders are fsynced and the
 manifest is rewritten once, listing exactly the files on disk; that drops the journal.
-A run that is killed outright leaves the journal, which the next run or ``clean`` folds in.
+An augment that is killed outright leaves the journal, which the next augment or ``clean`` folds in.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from augment_gan.fileio import fsync_dir
 OnFile = Callable[[str, Path], None]
 
 
-class Runner:
-    """One run of a prepared plan (see :meth:`augment_gan.augment.Augmentation.run`)."""
+class Applier:
+    """Applying a prepared plan once (see :meth:`augment_gan.augment.Augmentation.apply`)."""
 
     def __init__(self, prepared: Prepared) -> None:
         self.p = prepared
@@ -47,7 +47,7 @@ class Runner:
         self.current: Path = prepared.manifest.path  # what is being written, for error messages
         self.journal = Journal(self.root)
 
-    def run(self, on_file: OnFile | None) -> AugmentSummary:
+    def apply(self, on_file: OnFile | None) -> AugmentSummary:
         plan, m = self.p.plan, self.p.manifest
         t0 = time.perf_counter()
         stats = self.p.generator.stats
@@ -60,7 +60,9 @@ class Runner:
             raise AugmentWriteError(f"cannot create {self.root}: {e.strerror or e}.") from None
         with folder_lock(self.root):
             if m.changed_on_disk():
-                raise AugmentGanError(f"{m.path} changed since the plan was made (another run?); run again.")
+                raise AugmentGanError(
+                    f"{m.path} changed since the plan was made (another augment?); run augment again."
+                )
             temp_removed = self._remove_leftover_temps()
             try:
                 self._start()
@@ -96,14 +98,14 @@ class Runner:
 
     # --- before and after -----------------------------------------------------------------
     def _remove_leftover_temps(self) -> int:
-        """Hidden temp files of a killed run (we hold the lock, so no live run owns them)."""
+        """Hidden temp files of a killed augment (we hold the lock, so no live one owns them)."""
         temps = leftover_temps(self.root)
         for rel in temps:
             (self.root / rel).unlink(missing_ok=True)
         return len(temps)
 
     def _start(self) -> None:
-        """Drop gone files, record adopted ones and a created --out folder; fold a killed run's journal."""
+        """Drop gone files, record adopted ones and a created --out folder; fold a killed augment's journal."""
         m, gone = self.p.manifest, set(self.p.plan.gone)
         m.files = [e for e in m.files if e["path"] not in gone] + self.p.adopt
         if self.p.created_out and "." not in m.dirs:
@@ -130,7 +132,7 @@ class Runner:
         except BaseException as e2:  # noqa: BLE001 - a full disk can fail this too
             note = (
                 f" -- except that the manifest could not be updated either ({getattr(e2, 'strerror', None) or e2}); "
-                f"the journal {self.journal.path} lists them for the next run and clean"
+                f"the journal {self.journal.path} lists them for the next augment and clean"
             )
         written = sum(self.written.values())
         if isinstance(e, KeyboardInterrupt):
