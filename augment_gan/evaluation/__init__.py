@@ -1,6 +1,6 @@
 """Evaluation: feature extractors and the metrics computed on their features.
 
-``metrics`` holds FID, KID, precision/recall, density/coverage and the copy check, all on
+``metrics`` (a sub-package of pure functions) holds FID, KID, precision/recall, density/coverage and the copy check, all on
 N×D feature matrices; ``extractors`` turns uint8 images into such matrices (the built-in
 ``"inception"`` extractor lives in ``inception`` and is imported only when requested).
 
@@ -25,6 +25,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "feature_statistics",
             "fid",
             "frechet_distance",
+            "inception_score",
             "kid",
             "manifold_metrics",
             "prdc",

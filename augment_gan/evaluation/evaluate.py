@@ -43,8 +43,7 @@ from augment_gan.evaluation.calibration import (
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.domain import JudgeConfig, load_or_train_judge, per_class_accuracy
 from augment_gan.evaluation.extractors import extract_features, get_extractor
-from augment_gan.evaluation.inception_score import inception_score
-from augment_gan.evaluation.metrics import copy_ratio_check, fid, kid, manifold_metrics
+from augment_gan.evaluation.metrics import copy_ratio_check, fid, inception_score, kid, manifold_metrics
 from augment_gan.nets import NetConfig
 from augment_gan.run import Run, RunSpec
 from augment_gan.run.samples import to_uint8

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from augment_gan.evaluation import distances
-from augment_gan.evaluation.distances import (
+from augment_gan.evaluation.metrics import distances
+from augment_gan.evaluation.metrics.distances import (
     knn_radii,
     kth_neighbour_distances,
     nearest_neighbours,

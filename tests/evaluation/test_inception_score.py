@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from augment_gan.evaluation.inception_score import inception_score
+from augment_gan.evaluation.metrics.inception_score import inception_score
 
 
 def _torch_fidelity_isc(feature: torch.Tensor, splits: int = 10, shuffle: bool = True, rng_seed: int = 2020):

@@ -7,8 +7,8 @@ import pytest
 import torch
 from prdc import compute_prdc
 
-from augment_gan.evaluation.distances import knn_radii
 from augment_gan.evaluation.metrics import manifold_metrics, prdc, precision_recall
+from augment_gan.evaluation.metrics.distances import knn_radii
 
 KEYS = ("precision", "recall", "density", "coverage")
 

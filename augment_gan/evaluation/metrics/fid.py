@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from augment_gan.evaluation.features import Features, as_feature_tensor, check_same_dim
+from augment_gan.evaluation.metrics.features import Features, as_feature_tensor, check_same_dim
 
 # Rows of centred features per covariance update; bounds the float64 copy to 16 MB at 2048-d.
 _COVARIANCE_CHUNK = 1024

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from augment_gan.evaluation.features import Features, as_feature_tensor, check_same_dim
+from augment_gan.evaluation.metrics.features import Features, as_feature_tensor, check_same_dim
 
 
 def polynomial_kernel(x: torch.Tensor, y: torch.Tensor, *, degree: int, gamma: float, coef0: float) -> torch.Tensor:

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from augment_gan.evaluation.distances import DEFAULT_CHUNK_SIZE, knn_radii, nearest_neighbours
-from augment_gan.evaluation.features import Features, as_feature_tensor, check_same_dim
+from augment_gan.evaluation.metrics.distances import DEFAULT_CHUNK_SIZE, knn_radii, nearest_neighbours
+from augment_gan.evaluation.metrics.features import Features, as_feature_tensor, check_same_dim
 
 COPY_RATIO = 0.5
 

@@ -26,7 +26,7 @@ features are float32 — so a distance equal to a radius, or within that roundin
 relative) of it, can land on either side; a duplicate's radius, for instance, comes out as
 a rounding residue instead of 0, and its copy counts as inside. Here every decision that
 close to a boundary is redone on exactly recomputed distances (see
-:mod:`augment_gan.evaluation.distances`), so ties always follow the rule. Away from ties
+:mod:`augment_gan.evaluation.metrics.distances`), so ties always follow the rule. Away from ties
 the two agree exactly (tested on random data, with and without duplicates).
 """
 
@@ -34,14 +34,14 @@ from __future__ import annotations
 
 import torch
 
-from augment_gan.evaluation.distances import (
+from augment_gan.evaluation.metrics.distances import (
     DEFAULT_CHUNK_SIZE,
     knn_radii,
     kth_neighbour_distances,
     squared_distance_blocks,
     strictly_within,
 )
-from augment_gan.evaluation.features import Features, as_feature_tensor, check_same_dim
+from augment_gan.evaluation.metrics.features import Features, as_feature_tensor, check_same_dim
 
 #: k recommended by Kynkäänniemi et al. for precision/recall.
 PRECISION_RECALL_K = 3
