@@ -66,7 +66,6 @@ go to ``benchmarks/results/quality/quick/``; with ``--out``, grids go to ``quali
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import io
 import json
 import os
@@ -603,7 +602,7 @@ def main() -> None:
             "judge_steps": judge_steps if judge_steps is not None else EvalConfig.judge_steps,
         },
         "variants_config": {v: VARIANTS[v] for v in variants},
-        "gate_thresholds": dataclasses.asdict(GateThresholds()),
+        "gate_thresholds": GateThresholds().as_dict(),
         "machine": {
             "nproc": os.cpu_count(),
             "cpu_model": cpu_model(),

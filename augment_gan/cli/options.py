@@ -20,6 +20,7 @@ import typer
 from augment_gan.augment import Augmentation
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.gate import GateThresholds
+from augment_gan.evaluation.registry import gated_metrics
 from augment_gan.nets.config import NetConfig
 from augment_gan.pipeline.options import Balance, Placement, TrainEval
 from augment_gan.run.train_config import LOSSES, TrainConfig
@@ -46,7 +47,6 @@ def defaults(owner: Any) -> SimpleNamespace:
 NET, TRAIN, EVAL, TRAIN_EVAL = defaults(NetConfig), defaults(TrainConfig), defaults(EvalConfig), defaults(TrainEval)
 PLACEMENT, BALANCE = defaults(Placement), defaults(Balance)
 AUGMENT, SERVE = defaults(Augmentation.prepare), defaults(serve_plan)
-GATE = GateThresholds()
 
 
 def thresholds(gate_file: Optional[Path] = None, **overrides: Optional[float | bool]) -> GateThresholds:
@@ -153,27 +153,6 @@ EvalSamples = Annotated[int, opt("Generated samples per class for --eval-every."
 # evaluation and the gate
 JudgeSteps = Annotated[int, opt("Training steps of the domain judge (cached per dataset split).")]
 GateFile = Annotated[Optional[Path], opt("TOML file of gate thresholds (keys as the options below).")]
-MaxFid = Annotated[
-    Optional[float], opt(f"Gate: max per-class FID (classes with >= {GATE.fid_min_reference} reference images).")
-]
-MaxKid = Annotated[Optional[float], opt("Gate: max per-class KID.")]
-MinPrecision = Annotated[Optional[float], opt("Gate: min per-class precision.")]
-MinRecall = Annotated[
-    Optional[float],
-    opt(
-        "Gate: min per-class recall where a class has no real-vs-real band "
-        "(with one: min_recall_vs_real x the band's low end, gate-file key)."
-    ),
-]
-MinCoverage = Annotated[
-    Optional[float],
-    opt(
-        "Gate: min per-class coverage where a class has no real-vs-real band "
-        "(with one: min_coverage_vs_real x the band's low end, gate-file key)."
-    ),
-]
-MinConsistency = Annotated[Optional[float], opt("Gate: min class consistency (judge agrees).")]
-MaxCopyRate = Annotated[Optional[float], opt("Gate: max share of memorised copies.")]
 MaxOverallFid = Annotated[Optional[float], opt("Gate: max overall FID.")]
 Calibrated = Annotated[
     Optional[bool],
@@ -184,23 +163,26 @@ Calibrated = Annotated[
     ),
 ]
 
-GATE_OPTIONS = {
-    "gate_file": (GateFile, None),
-    "max_fid": (MaxFid, None),
-    "max_kid": (MaxKid, None),
-    "min_precision": (MinPrecision, None),
-    "min_recall": (MinRecall, None),
-    "min_coverage": (MinCoverage, None),
-    "min_consistency": (MinConsistency, None),
-    "max_copy_rate": (MaxCopyRate, None),
-    "max_overall_fid": (MaxOverallFid, None),
-    "calibrated": (Calibrated, None),
-}
-# --gate-file and the thresholds on top of it: the command is called with `gate`, a GateThresholds
-gate_options = option_group(
-    GATE_OPTIONS,
-    lambda gate_file, min_consistency, **values: {
-        "gate": thresholds(gate_file, min_class_consistency=min_consistency, **values)
-    },
-    provides=("gate",),
-)
+
+def gate_option_specs() -> dict[str, tuple[Any, Any]]:
+    """``{option: (Annotated type, default)}`` of the gate: ``--gate-file``, one bar per
+    registered metric (its option and help from the registry, ``evaluation/registry.py``),
+    ``--max-overall-fid`` and ``--calibrated``. Each defaults to None: not given, the gate
+    file's value or GateThresholds' default stands."""
+    options: dict[str, tuple[Any, Any]] = {"gate_file": (GateFile, None)}
+    for metric in gated_metrics():
+        options[metric.option_name] = (Annotated[Optional[float], opt(metric.option_help())], None)
+    options["max_overall_fid"] = (MaxOverallFid, None)
+    options["calibrated"] = (Calibrated, None)
+    return options
+
+
+def _gate(gate_file: Optional[Path] = None, **values: Optional[float | bool]) -> dict[str, GateThresholds]:
+    keys = {metric.option_name: metric.field for metric in gated_metrics()}  # --min-consistency: a gate-file key
+    return {"gate": thresholds(gate_file, **{keys.get(option, option): v for option, v in values.items()})}
+
+
+def gate_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--gate-file and the thresholds on top of it, as registered when the command is
+    decorated: the command is called with ``gate``, a GateThresholds."""
+    return option_group(gate_option_specs(), _gate, provides=("gate",))(command)

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from augment_gan.evaluation.gate import GateThresholds
+from augment_gan.evaluation.registry import gated_metrics
 
 console = Console(markup=False)
 err_console = Console(stderr=True, markup=False)
@@ -34,7 +35,8 @@ def print_eval_table(report: dict[str, Any]) -> None:
     table = Table(
         title=f"step {report['step']}: per-class metrics ({report['features']} features)", title_justify="left"
     )
-    for col in ("class", "n ref", "FID", "KID", "P", "R", "cover", "consist", "copies", "gate"):
+    metrics = gated_metrics()
+    for col in ("class", "n ref", *(m.short_column for m in metrics), "gate"):
         table.add_column(col, justify="left" if col in ("class", "gate") else "right")
 
     def f(v):
@@ -45,20 +47,9 @@ def print_eval_table(report: dict[str, Any]) -> None:
         if gate:
             verdict = Text("pass", "green") if gate["per_class"][name]["passed"] else Text("fail", "red")
         ref = f"{r['n_reference']}" + ("" if r["reference"] == "holdout" else "*")
-        table.add_row(
-            name,
-            ref,
-            f(r["fid"]),
-            f(r["kid"]),
-            f(r["precision"]),
-            f(r["recall"]),
-            f(r["coverage"]),
-            f(r["class_consistency"]),
-            f(r["copy_rate"]),
-            verdict,
-        )
+        table.add_row(name, ref, *(f(r.get(m.name)) for m in metrics), verdict)
     console.print(table)
-    fid_min = (gate or {}).get("thresholds", {}).get("fid_min_reference", GateThresholds.fid_min_reference)
+    fid_min = (gate or {}).get("thresholds", {}).get("fid_min_reference", GateThresholds().fid_min_reference)
     console.print(
         "n ref: real images compared against (* = the class's images the judge did not train on; "
         f"too few held out); the gate skips FID below {fid_min}. Thresholds are calibrated by what real "

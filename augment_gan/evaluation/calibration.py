@@ -17,6 +17,9 @@ on real images standing in for the samples, with the class's own sizes. One draw
   images for the copy test;
 * computes every metric.
 
+Which metrics are drawn, which way is better and what their bad set is: the metric
+registry (``registry.py``).
+
 A metric's band is the range real images reach at a *joint* level: its quantiles are taken
 so that at most ``false_rejection`` of the draws fall outside any metric's band (six
 correlated metrics at a per-metric 95 % would reject about one real set in five).
@@ -44,17 +47,8 @@ from typing import Any
 
 import numpy as np
 
-# Metric -> +1 when higher is better, -1 when lower is better.
-DIRECTION = {"fid": -1, "kid": -1, "precision": 1, "recall": 1, "coverage": 1, "copy_rate": -1}
-BAD_SET = {
-    "fid": "another class",
-    "kid": "another class",
-    "precision": "another class",
-    "recall": "one image repeated",
-    "coverage": "one image repeated",
-    "copy_rate": "training images repeated",
-    "class_consistency": "another class",
-}
+from augment_gan.evaluation.registry import ANOTHER_CLASS, ONE_IMAGE, TRAINING_IMAGES, banded_metrics
+
 BAND_KID_SUBSETS = 10  # KID subsets per draw (the evaluation's own KID uses EvalConfig.kid_subsets)
 POWER_DRAWS = 8  # draws that also score the bad sets (only their median is kept)
 JITTER = 1e-3  # bad sets of repeated images get this much noise (x feature std), so k-NN ties break
@@ -126,8 +120,9 @@ def real_band(
     else:
         return None
     rng = np.random.default_rng(seed)
-    values: dict[str, list[float]] = {name: [] for name in DIRECTION}
-    bad: dict[str, list[float]] = {name: [] for name in DIRECTION}
+    drawn = {m.name: m for m in banded_metrics()}  # the registered metrics computed from features
+    values: dict[str, list[float]] = {name: [] for name in drawn}
+    bad: dict[str, list[float]] = {name: [] for name in drawn}
     m_used, n_reference = sizes.n_fake, 0
     for i in range(draws):
         donor = donors[int(rng.integers(len(donors)))]
@@ -143,21 +138,23 @@ def real_band(
             return metrics(reference=reference, train=train, holdout=reference[:0], fake=samples)
 
         record = score(fake)
-        for name in DIRECTION:
+        for name in drawn:
             values[name].append(record[name])
         if i < POWER_DRAWS:
-            for name, value in _bad_sets(unseen, donor, train, fake, score, rng).items():
-                bad[name].append(value)
+            scored = _bad_sets(unseen, donor, train, fake, score, rng)
+            for name, m in drawn.items():
+                if m.bad_set in scored:
+                    bad[name].append(scored[m.bad_set][name])
     bands = {}
     kept = {name: np.array(v, dtype=float) for name, v in values.items() if None not in v}
-    level = joint_level({n: -DIRECTION[n] * v for n, v in kept.items()}, false_rejection)
+    level = joint_level({n: -drawn[n].direction * v for n, v in kept.items()}, false_rejection)
     for name, v in kept.items():
         bad_values = [b for b in bad[name] if b is not None]
         bands[name] = {
             "lo": float(np.quantile(v, level, method="lower")),
             "hi": float(np.quantile(v, 1 - level, method="higher")),
             "bad": float(np.median(bad_values)) if bad_values else None,
-            "bad_set": BAD_SET[name],
+            "bad_set": drawn[name].bad_set,
         }
     return {
         "draws": draws,
@@ -176,20 +173,17 @@ def _bad_sets(
     fake: np.ndarray,
     score: Callable[[np.ndarray], dict[str, Any]],
     rng: np.random.Generator,
-) -> dict[str, Any]:
-    """Each metric's value on its bad set, at the draw's sizes."""
+) -> dict[str, dict[str, Any]]:
+    """Every metric's record on each bad set (by the bad set's name), at the draw's sizes."""
     m = len(fake)
     jitter = JITTER * float(fake.std()) * rng.standard_normal(fake.shape)
     out = {}
     others = [c for c, x in enumerate(by_class) if c != donor and len(x) >= 2]
     if others:
         other = by_class[others[int(rng.integers(len(others)))]]
-        wrong = score(other[rng.permutation(len(other))[:m]])
-        out.update({n: wrong[n] for n in ("fid", "kid", "precision")})
-    collapsed = score(fake[:1] + jitter)
-    out.update({n: collapsed[n] for n in ("recall", "coverage")})
-    copies = score(train[rng.integers(0, len(train), m)] + jitter)
-    out["copy_rate"] = copies["copy_rate"]
+        out[ANOTHER_CLASS] = score(other[rng.permutation(len(other))[:m]])
+    out[ONE_IMAGE] = score(fake[:1] + jitter)
+    out[TRAINING_IMAGES] = score(train[rng.integers(0, len(train), m)] + jitter)
     return out
 
 
@@ -211,7 +205,7 @@ def consistency_band(predicted: np.ndarray, labels: np.ndarray, own: int, level:
         "lo": max(0.0, (centre - half) / (1 + z * z / n)),
         "hi": p,
         "bad": bad,
-        "bad_set": BAD_SET["class_consistency"],
+        "bad_set": ANOTHER_CLASS,
     }
 
 

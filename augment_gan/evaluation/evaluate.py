@@ -43,7 +43,8 @@ from augment_gan.evaluation.calibration import (
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.domain import JudgeConfig, load_or_train_judge, per_class_accuracy
 from augment_gan.evaluation.extractors import extract_features, get_extractor
-from augment_gan.evaluation.metrics import copy_ratio_check, fid, inception_score, kid, manifold_metrics
+from augment_gan.evaluation.metrics import fid, inception_score, kid, manifold_metrics
+from augment_gan.evaluation.registry import ClassSets, compute_all
 from augment_gan.nets import NetConfig
 from augment_gan.run import Run, RunSpec
 from augment_gan.run.samples import to_uint8
@@ -314,32 +315,13 @@ def class_metrics(
     *, reference: np.ndarray, train: np.ndarray, holdout: np.ndarray, fake: np.ndarray, cfg: EvalConfig
 ) -> dict[str, Any]:
     """Every per-class number from features: the reference set, the class's training and
-    held-out real images, and its generated samples. Sample sizes ride along."""
-    kid_mean, kid_std = kid(
-        reference, fake, num_subsets=cfg.kid_subsets, subset_size=cfg.kid_subset_size, seed=cfg.seed
-    )
-    n_pr = min(len(reference), len(fake))
+    held-out real images, and its generated samples; each registered metric's compute
+    function (``registry.py``) once. Sample sizes ride along."""
     record: dict[str, Any] = {
         "n_train": int(len(train)),
         "n_holdout": int(len(holdout)),
         "n_fake": int(len(fake)),
         "n_reference": int(len(reference)),
-        "fid": fid(reference, fake),
-        "kid": kid_mean,
-        "kid_std": kid_std,
-        "n_pr": n_pr,
     }
-    if len(reference) > max(cfg.pr_k, cfg.dc_k) and n_pr > cfg.pr_k:
-        record.update(manifold_metrics(reference, fake[:n_pr], pr_k=cfg.pr_k, dc_k=cfg.dc_k))
-    else:
-        record.update({"precision": None, "recall": None, "density": None, "coverage": None})
-    record.update(copy_metrics(train, fake, cfg))
+    record.update(compute_all(ClassSets(reference=reference, train=train, holdout=holdout, fake=fake), cfg))
     return record
-
-
-def copy_metrics(train: np.ndarray, fake: np.ndarray, cfg: EvalConfig) -> dict[str, Any]:
-    """The per-sample ratio test against the class's training images (``copy_ratio_check``)."""
-    if len(train) < 2:
-        return {"copy_rate": None, "copy_threshold": cfg.copy_ratio, "copy_reference": "ratio"}
-    result = copy_ratio_check(train, fake, ratio=cfg.copy_ratio)
-    return {"copy_rate": result["copy_rate"], "copy_threshold": cfg.copy_ratio, "copy_reference": "ratio"}

@@ -17,43 +17,77 @@ Calibrated (the default, when the report carries real-vs-real bands, ``calibrati
 
 Without bands (a report from before them, or a class too small for any) the fixed
 thresholds decide alone.
+
+Which metrics are checked, which way, against which default bar and how their band
+calibrates it: the metric registry (``registry.py``); the checks run in its order.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from augment_gan.contracts.reports import ClassRecord, EvalReport, GateDecision
 from augment_gan.errors import ConfigError
+from augment_gan.evaluation.registry import gated_metrics
 
-DIVERSITY = ("recall", "coverage")
+
+def gate_defaults() -> dict[str, float | int | bool]:
+    """Every gate key with its default, in the order gate decisions list them: each
+    registered metric's bar, the overall FID ceiling, each metric's minimum reference size,
+    ``calibrated``, each diversity metric's share of its band."""
+    metrics = gated_metrics()
+    out: dict[str, float | int | bool] = {m.field: m.threshold for m in metrics}
+    out["max_overall_fid"] = 20.0
+    out.update({m.needs.field: m.needs.min_reference for m in metrics if m.needs is not None})
+    out["calibrated"] = True  # use the report's real-vs-real bands where it has them
+    out.update({m.share.field: m.share.default for m in metrics if m.share is not None})
+    return out
 
 
-@dataclass(frozen=True)
 class GateThresholds:
-    """Fixed bars chosen from the embedded digits (README, "The gate"), in domain-judge
-    features rescaled to unit variance: the untrained step-0 checkpoint fails every check
-    by an order of magnitude (FID ~300, KID ~100, precision 0, consistency ~0.1).
+    """The gate's thresholds: each registered metric's bar (``max_fid``, ``min_precision``, ...,
+    the gate-file keys; defaults in ``evaluation/registry.py``), its minimum reference size
+    (``fid_min_reference``) and band share (``min_recall_vs_real``), ``max_overall_fid`` and
+    ``calibrated``. Immutable; read a value as an attribute (``t.max_fid``).
 
-    Diversity is gated, with bands, relative to what real images of the class's size reach
-    (``*_vs_real``); without bands, on coverage (Naeem et al. 2020), and on recall only from
-    ``min_recall`` (0 by default)."""
+    The keys come from the registry when read, so a metric registered later has its
+    default bar here too."""
 
-    max_fid: float = 40.0
-    max_kid: float = 10.0
-    min_precision: float = 0.5
-    min_recall: float = 0.0
-    min_coverage: float = 0.25
-    min_class_consistency: float = 0.8
-    max_copy_rate: float = 0.05
-    max_overall_fid: float = 20.0
-    # Below this many reference images FID is too biased to gate on; KID decides alone.
-    fid_min_reference: int = 50
-    calibrated: bool = True  # use the report's real-vs-real bands where it has them
-    min_recall_vs_real: float = 0.25
-    min_coverage_vs_real: float = 0.5
+    def __init__(self, **values: Any) -> None:
+        unknown = sorted(set(values) - set(gate_defaults()))
+        if unknown:
+            raise TypeError(f"GateThresholds got unknown keys {unknown}; known keys: {sorted(gate_defaults())}.")
+        self.__dict__["_given"] = dict(values)
+
+    def as_dict(self) -> dict[str, float | int | bool]:
+        """Every key and its value, in :func:`gate_defaults`' order (a gate decision's ``thresholds``)."""
+        return {**gate_defaults(), **self.__dict__["_given"]}
+
+    def __getattr__(self, name: str) -> Any:
+        given = self.__dict__.get("_given")
+        if given is None or name.startswith("__"):
+            raise AttributeError(name)
+        if name in given:
+            return given[name]
+        defaults = gate_defaults()
+        if name not in defaults:
+            raise AttributeError(f"GateThresholds has no key {name!r}")
+        return defaults[name]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("GateThresholds is immutable: use with_overrides().")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GateThresholds) and self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.as_dict().items()))
+
+    def __repr__(self) -> str:
+        return "GateThresholds(" + ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items()) + ")"
 
     @classmethod
     def from_toml(cls, path: Path) -> GateThresholds:
@@ -64,14 +98,14 @@ class GateThresholds:
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"gate file {path} is not valid TOML ({e}).") from None
         values = values.get("gate", values)
-        known = {f.name for f in fields(cls)}
+        known = set(gate_defaults())
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"gate file {path} has unknown keys {unknown}; known keys: {sorted(known)}.")
         return cls(**values)
 
     def with_overrides(self, **overrides: float | bool | None) -> GateThresholds:
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        return GateThresholds(**{**self.__dict__["_given"], **{k: v for k, v in overrides.items() if v is not None}})
 
 
 @dataclass(frozen=True)
@@ -89,33 +123,26 @@ class Check:
 
 
 def _checks(record: ClassRecord, t: GateThresholds) -> list[Check]:
-    """Every check of one class record, calibrated by its band where it has one."""
-    fixed = [
-        ("kid", "<=", t.max_kid),
-        ("precision", ">=", t.min_precision),
-        ("recall", ">=", t.min_recall),
-        ("coverage", ">=", t.min_coverage),
-        ("class_consistency", ">=", t.min_class_consistency),
-        ("copy_rate", "<=", t.max_copy_rate),
-    ]
-    if record["n_reference"] >= t.fid_min_reference:
-        fixed.insert(0, ("fid", "<=", t.max_fid))
+    """Every registered metric's check of one class record, calibrated by its band where it has one."""
     bands = (record.get("band") or {}).get("metrics", {}) if t.calibrated else {}
-    share = {"recall": t.min_recall_vs_real, "coverage": t.min_coverage_vs_real}
     checks = []
-    for metric, op, threshold in fixed:
-        band = bands.get(metric)
-        if band is None:
-            checks.append(Check(metric, record[metric], op, threshold))
+    for metric in gated_metrics():
+        if metric.needs is not None and record["n_reference"] < getattr(t, metric.needs.field):
             continue
-        if metric in DIVERSITY:
-            threshold = share[metric] * band["lo"]
+        op, threshold = metric.op, getattr(t, metric.field)
+        value = record.get(metric.name)  # type: ignore[misc]  # a metric registered after the report was written: None
+        band = bands.get(metric.name)
+        if band is None:
+            checks.append(Check(metric.name, value, op, threshold))
+            continue
+        if metric.share is not None:
+            threshold = getattr(t, metric.share.field) * band["lo"]
         elif op == "<=":
             threshold = max(threshold, band["hi"])
         else:
             threshold = min(threshold, band["lo"])
         warning_only = band["bad"] is not None and _passes(band["bad"], op, threshold)
-        checks.append(Check(metric, record[metric], op, threshold, band, warning_only))
+        checks.append(Check(metric.name, value, op, threshold, band, warning_only))
     return checks
 
 
@@ -171,7 +198,7 @@ def apply_gate(report: EvalReport, thresholds: GateThresholds) -> GateDecision:
     return {
         "ran": True,
         "step": report["step"],
-        "thresholds": asdict(thresholds),
+        "thresholds": thresholds.as_dict(),
         "overall": {"passed": overall_ok, "reasons": overall_reasons},
         "per_class": per_class,
         "passed_classes": [name for name, r in per_class.items() if r["passed"]],

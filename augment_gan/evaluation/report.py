@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 
 from augment_gan.contracts.run_dir import RunDir
+from augment_gan.evaluation.registry import gated_metrics
 from augment_gan.run.samples import make_grid
 
 _STYLE = """
@@ -140,17 +141,8 @@ def build_report(
     curves = metric_curves(RunDir(run_dir))
     if curves is not None:
         parts.append(f"<h2>Over training steps</h2><img src='{_png(curves)}' style='max-width:100%'>")
-    cols = {
-        "fid": "FID",
-        "kid": "KID",
-        "precision": "precision",
-        "recall": "recall",
-        "density": "density",
-        "coverage": "coverage",
-        "class_consistency": "consistency",
-        "judge_confidence": "judge conf.",
-        "copy_rate": "copies",
-    }
+    # every registered metric, each followed by the ungated numbers shown beside it (density, judge conf.)
+    cols = {key: label for m in gated_metrics() for key, label in ((m.name, m.column), *m.beside)}
     first = report["classes"][classes[0]]
     parts.append(
         "<h2>Metrics per class</h2><p class='small'>Every number with its sample size: the real images "
