@@ -21,8 +21,8 @@ class ClassRecord(TypedDict):
     n_fake: int
     n_reference: int
     reference: Literal[
-        "holdout", "judge-unseen", "all-real"
-    ]  # what the samples were compared with ("all-real": older reports)
+        "holdout", "judge-unseen", "all-real", "given"
+    ]  # what the samples were compared with ("all-real": older reports; "given": measure()'s real images)
     fid: float
     kid: float
     kid_std: float
@@ -34,7 +34,7 @@ class ClassRecord(TypedDict):
     copy_rate: float | None  # None: fewer than two training images
     copy_threshold: float  # the ratio (older reports: a distance)
     copy_reference: Literal["ratio", "holdout", "train-leave-one-out"]  # the last two: older reports
-    class_consistency: float  # share of the class's samples the judge assigns to the class
+    class_consistency: float | None  # share of the class's samples the judge assigns to the class (None: no judge)
     judge_confidence: NotRequired[float]  # the judge's mean probability for the class, over its samples
     band: NotRequired[dict[str, Any] | None]  # real-vs-real band (evaluation/calibration.py); None: too few images
 

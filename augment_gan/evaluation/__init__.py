@@ -4,6 +4,9 @@
 N×D feature matrices; ``extractors`` turns uint8 images into such matrices (the built-in
 ``"inception"`` extractor lives in ``inception`` and is imported only when requested).
 
+``measure`` measures a generator (a torch module, or its ONNX export) against real images
+per class, without a run dir.
+
 Names resolve lazily (:mod:`augment_gan.lazy`): the config dataclasses import no torch.
 """
 
@@ -19,6 +22,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
             "get_extractor",
             "register_extractor",
         ),
+        "measurement": ("measure",),
         "metrics": (
             "copy_check",
             "copy_ratio_check",
