@@ -27,7 +27,7 @@ from augment_gan.augment import writer
 from augment_gan.augment.errors import AugmentInterrupted, AugmentWriteError
 from augment_gan.augment.lock import folder_lock
 from augment_gan.augment.plan import ClassPlan
-from augment_gan.augment.prepare import Prepared
+from augment_gan.augment.prepare import Prepared, resolves_outside
 from augment_gan.augment.report import AugmentSummary
 from augment_gan.contracts.manifest import Entry, Journal, index_in_stream, leftover_temps, stream_key
 from augment_gan.errors import AugmentGanError
@@ -147,6 +147,10 @@ class Applier:
     # --- writing --------------------------------------------------------------------------
     def _fill(self, cp: ClassPlan, on_file: OnFile | None) -> None:
         folder = self.root / cp.name
+        if not self.p.follow_links and (where := resolves_outside(self.root, cp.name)) is not None:
+            raise AugmentGanError(
+                f"{folder} now resolves to {where}, outside {self.root}, since the plan was made; run augment again."
+            )
         if not folder.is_dir():
             self._make_dir(cp.name)
         index = self._first_index(cp.name, folder)

@@ -4,7 +4,9 @@ For each file the manifest records, or its journal intends (a killed run's; an i
 file that never got its name is forgotten): a file whose sha256 still matches is
 removed; one edited since (different sha256), or no longer a plain file, is kept and
 listed; a recorded one already gone is reported. Only paths of the form
-``<class>/synthetic-...`` inside the folder are ever touched, whatever the manifest says.
+``<class>/synthetic-...`` inside the folder are ever touched, whatever the manifest says;
+a file whose class folder is a symlink resolving outside the folder is kept and listed
+unless ``follow_links`` (augment wrote there only when told to).
 The hidden temp files a killed run left (``<class>/.synthetic-*.tmp``, the manifest's
 ``.tmp``) are removed too. Then the manifest and journal are deleted, or, when edited files
 were kept, the manifest is rewritten to list only those -- they stay out of real counts,
@@ -44,7 +46,7 @@ class CleanResult:
     had_manifest: bool  # a manifest, or the journal of a killed run
     removed: list[str] = field(default_factory=list)
     kept_edited: list[str] = field(default_factory=list)
-    kept_other: list[str] = field(default_factory=list)  # not a plain file, or not a generated file's path
+    kept_other: list[str] = field(default_factory=list)  # not a plain file, not a generated file's path, or outside
     gone: list[str] = field(default_factory=list)
     unrecorded: list[str] = field(default_factory=list)
     manifest: CleanOutcome = CleanOutcome.NONE
@@ -69,8 +71,9 @@ def _safe_rel(rel: str) -> bool:
     return not p.is_absolute() and ".." not in p.parts and is_synthetic_rel(rel)
 
 
-def clean_folder(root: str | Path, *, dry_run: bool = False) -> CleanResult:
-    """Remove the manifest's unmodified generated files from ``root`` (a data or --out folder).
+def clean_folder(root: str | Path, *, dry_run: bool = False, follow_links: bool = False) -> CleanResult:
+    """Remove the manifest's unmodified generated files from ``root`` (a data or --out folder);
+    files in a class folder that is a symlink resolving outside ``root`` only with ``follow_links``.
 
     Example::
 
@@ -82,12 +85,12 @@ def clean_folder(root: str | Path, *, dry_run: bool = False) -> CleanResult:
         raise DataError(f"{given} is not a folder; pass the folder augment wrote into (DATA_DIR or its --out).")
     folder = given.resolve()
     if dry_run:
-        return _clean(folder, Manifest.load(folder), remove=False)
+        return _clean(folder, Manifest.load(folder), remove=False, follow_links=follow_links)
     with folder_lock(folder):
-        return _clean(folder, Manifest.load(folder), remove=True)
+        return _clean(folder, Manifest.load(folder), remove=True, follow_links=follow_links)
 
 
-def _clean(folder: Path, manifest: Manifest, *, remove: bool) -> CleanResult:
+def _clean(folder: Path, manifest: Manifest, *, remove: bool, follow_links: bool) -> CleanResult:
     result = CleanResult(folder, not remove, manifest.existed, temp_removed=leftover_temps(folder))
     if not manifest.existed:
         result.unrecorded = _unrecorded(folder, set())
@@ -95,10 +98,10 @@ def _clean(folder: Path, manifest: Manifest, *, remove: bool) -> CleanResult:
             _remove_temps(folder, result)
         return result
     if not remove:
-        _classify(folder, manifest, result, remove=False)
+        _classify(folder, manifest, result, remove=False, follow_links=follow_links)
         return result
     try:
-        _classify(folder, manifest, result, remove=True)
+        _classify(folder, manifest, result, remove=True, follow_links=follow_links)
         _remove_temps(folder, result)
         _finish(folder, manifest, result)
     except BaseException as e:  # also Ctrl-C: the manifest keeps listing exactly what is left
@@ -126,11 +129,11 @@ def _remove_temps(folder: Path, result: CleanResult) -> None:
         (folder / rel).unlink(missing_ok=True)
 
 
-def _classify(folder: Path, manifest: Manifest, result: CleanResult, *, remove: bool) -> None:
+def _classify(folder: Path, manifest: Manifest, result: CleanResult, *, remove: bool, follow_links: bool) -> None:
     for entry in manifest.files:
         rel = entry["path"]
         path = folder / rel
-        if not _safe_rel(rel):
+        if not _safe_rel(rel) or not (follow_links or _inside(folder, path.parent)):
             result.kept_other.append(rel)
             continue
         try:

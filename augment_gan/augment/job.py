@@ -72,13 +72,16 @@ class Augmentation:
         allow_ungated: bool = False,
         batch_size: int = 64,
         select: bool = True,
+        follow_links: bool = False,
     ) -> Augmentation:
         """Scan, load the model, read the manifest and plan; nothing is written.
 
         Raises ConfigError (bad option), DataError (bad folder or manifest), ModelError
-        (no such model, tampered, or ungated without ``allow_ungated``).
+        (no such model, tampered, or ungated without ``allow_ungated``). A class folder that is
+        a symlink resolving outside the folder written to (DATA_DIR, or ``out``) is skipped, and
+        named in the plan, unless ``follow_links``.
         """
-        opts = Options.parse(target, max_share, fmt, size, seed, batch_size, allow_ungated, select)
+        opts = Options.parse(target, max_share, fmt, size, seed, batch_size, allow_ungated, select, follow_links)
         return cls(prepare_augmentation(data_dir, model, models_dir, classes, out, opts))
 
     def apply(self, on_file: OnFile | None = None) -> AugmentSummary:

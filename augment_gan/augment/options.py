@@ -28,6 +28,7 @@ class Options:
     batch_size: int
     allow_ungated: bool
     select: bool = True
+    follow_links: bool = False  # write into class folders that are symlinks resolving outside the root
 
     @classmethod
     def parse(
@@ -40,6 +41,7 @@ class Options:
         batch_size: int,
         allow_ungated: bool,
         select: bool = True,
+        follow_links: bool = False,
     ) -> Options:
         """ConfigError (one line, naming the option) for a bad value."""
         tgt, share = parse_target(target), parse_max_share(max_share)
@@ -51,7 +53,7 @@ class Options:
             raise ConfigError(f"--seed must be a non-negative integer, got {seed!r}.")
         if batch_size < 1:
             raise ConfigError(f"batch size must be at least 1, got {batch_size}.")
-        return cls(tgt, share, fmt, size, int(seed), batch_size, allow_ungated, bool(select))
+        return cls(tgt, share, fmt, size, int(seed), batch_size, allow_ungated, bool(select), bool(follow_links))
 
 
 @dataclass(frozen=True)

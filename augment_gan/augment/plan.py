@@ -105,6 +105,7 @@ class SkipKind(enum.StrEnum):
     NOT_SELECTED = "not_selected"
     NOT_IN_MODEL = "not_in_model"
     GATE_FAILED = "gate_failed"
+    LINK_OUTSIDE = "link_outside"
 
 
 _SKIP_MESSAGES = {
@@ -112,6 +113,7 @@ _SKIP_MESSAGES = {
     SkipKind.NOT_SELECTED: "not selected (--classes)",
     SkipKind.NOT_IN_MODEL: "not a class of the model",
     SkipKind.GATE_FAILED: "gate failed",
+    SkipKind.LINK_OUTSIDE: "class folder is a symlink",
 }
 
 
@@ -120,7 +122,8 @@ class ClassPlan:
     """One folder class in the plan. ``synthetic`` = generated files already recorded.
 
     ``skip`` says why it gets nothing (None: it is filled); ``skip_detail`` is the gate's
-    reason for :attr:`SkipKind.GATE_FAILED`.
+    reason for :attr:`SkipKind.GATE_FAILED`, where the folder resolves to for
+    :attr:`SkipKind.LINK_OUTSIDE`.
     """
 
     name: str
@@ -175,13 +178,15 @@ def plan_classes(
     *,
     model_classes: list[str],
     gate_failure: Callable[[str], str | None] = lambda name: None,
+    outside: Callable[[str], str | None] = lambda name: None,
     selected: Iterable[str] | None = None,
     max_share: Fraction | None = None,
 ) -> list[ClassPlan]:
     """Per folder class (in the order of ``real_counts``): target, deficit and why it is skipped.
 
     ``gate_failure(name)`` returns None when the gate passed the class, else the reason
-    (naming the failed metric). ``selected``: only these classes are filled (``--classes``).
+    (naming the failed metric). ``outside(name)`` returns None when the class folder may be
+    written, else why not (a symlink resolving outside the folder written to). ``selected``: only these classes are filled (``--classes``).
     """
     count = target.resolve(real_counts.values())
     chosen = None if selected is None else set(selected)
@@ -202,6 +207,8 @@ def plan_classes(
             plan.skip = SkipKind.NOT_IN_MODEL
         elif allowed > have and (reason := gate_failure(name)) is not None:
             plan.skip, plan.skip_detail = SkipKind.GATE_FAILED, reason
+        elif allowed > have and (where := outside(name)) is not None:
+            plan.skip, plan.skip_detail = SkipKind.LINK_OUTSIDE, where
         else:
             plan.generate = max(0, allowed - have)
             if cap is not None and cap < wanted:

@@ -70,6 +70,7 @@ class Prepared:
     adopt: list[Entry]  # unrecorded files of this stream that apply records
     batch_size: int
     created_out: bool  # apply creates the output folder (clean removes it once empty)
+    follow_links: bool = False  # class folders resolving outside out_root may be written
 
 
 def prepare_augmentation(
@@ -91,9 +92,8 @@ def prepare_augmentation(
     specs = OutputSpecs(gen, found.real, opts.size)
     adopt, unrecorded = adoptable(gen, out_root, found.unlisted, stream, specs, opts.batch_size)
     plan = make_plan(gen, opts, stream, selected, found, specs, adopt, unrecorded)
-    return Prepared(
-        plan, gen, found.manifest, stream, specs, adopt, opts.batch_size, out is not None and not out_root.exists()
-    )
+    created_out = out is not None and not out_root.exists()
+    return Prepared(plan, gen, found.manifest, stream, specs, adopt, opts.batch_size, created_out, opts.follow_links)
 
 
 def output_root(data_root: Path, out: str | Path | None) -> Path:
@@ -106,6 +106,12 @@ def output_root(data_root: Path, out: str | Path | None) -> Path:
     if out_root.exists() and not out_root.is_dir():
         raise ConfigError(f"--out {out_root} exists and is not a folder.")
     return out_root
+
+
+def resolves_outside(root: Path, name: str) -> Path | None:
+    """Where ``root/name`` really is when that is outside ``root`` (a symlink, or under one); else None."""
+    where = (root / name).resolve()
+    return None if root in where.parents else where
 
 
 def selected_classes(classes: Iterable[str] | str | None, scan: FolderScan) -> list[str] | None:
@@ -170,6 +176,13 @@ def make_plan(
     """The plan for what the folder holds, with its warnings."""
     synthetic = Counter(e["class"] for e in found.live + adopt if e["class"] in found.real)
 
+    root_name = "DATA_DIR" if found.out_root == found.data_root else "--out"
+
+    def outside(name: str) -> str | None:
+        if opts.follow_links or (where := resolves_outside(found.out_root, name)) is None:
+            return None
+        return f"it resolves to {where}, outside {root_name}; pass --follow-links to write there"
+
     def gate_failure(name: str) -> str | None:
         if not gen.gate_ran or gen.gate_passed(name):
             return None
@@ -181,6 +194,7 @@ def make_plan(
         opts.target,
         model_classes=gen.classes,
         gate_failure=gate_failure,
+        outside=outside,
         selected=selected,
         max_share=opts.max_share,
     )

@@ -125,6 +125,8 @@ def plan_warnings(plan: AugmentPlan) -> list[str]:
     for c in plan.classes:
         if c.skip is SkipKind.GATE_FAILED:
             out.append(f"class {c.name!r} skipped, the quality gate failed it: {c.skip_detail}")
+        elif c.skip is SkipKind.LINK_OUTSIDE:
+            out.append(f"class {c.name!r} skipped, its folder is a symlink: {c.skip_detail}.")
         elif c.skip is SkipKind.NOT_IN_MODEL:
             out.append(f"class {c.name!r} is not a class of the model ({plan.model}): left as it is, not guessed.")
     if plan.model_classes_not_in_folder:

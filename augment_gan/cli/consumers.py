@@ -62,6 +62,10 @@ def augment(
             "data's support (when the model dir has a judge)."
         ),
     ] = AUGMENT.select,
+    follow_links: Annotated[
+        bool,
+        typer.Option(help="Also write into class folders that are symlinks resolving outside DATA_DIR (or --out)."),
+    ] = AUGMENT.follow_links,
     dry_run: Annotated[bool, typer.Option(help="Print the plan and write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan (and summary) as JSON.")] = False,
     batch_size: Annotated[int, typer.Option(help="Images generated per batch.")] = AUGMENT.batch_size,
@@ -89,6 +93,7 @@ def augment(
                 allow_ungated=allow_ungated,
                 batch_size=batch_size,
                 select=select,
+                follow_links=follow_links,
             )
     except stage.AugmentInterrupted as e:
         err_console.print(
@@ -235,12 +240,15 @@ def clean(
         Path, typer.Argument(help="The folder augment wrote into (DATA_DIR, or its --out).", show_default=False)
     ],
     dry_run: Annotated[bool, typer.Option(help="List what would be removed; remove nothing.")] = False,
+    follow_links: Annotated[
+        bool, typer.Option(help="Also remove files in class folders that are symlinks resolving outside the folder.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Remove the generated files augment recorded, except ones edited since (kept and listed)."""
     from augment_gan import augment as stage
 
-    result = stage.clean(data_dir, dry_run=dry_run)
+    result = stage.clean(data_dir, dry_run=dry_run, follow_links=follow_links)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
@@ -266,8 +274,8 @@ def clean(
             styled(
                 "kept",
                 "yellow",
-                f" {len(result.kept_other)} listed path(s) that are not plain "
-                "generated files: " + ", ".join(result.kept_other),
+                f" {len(result.kept_other)} listed path(s) that are not plain generated files inside "
+                "the folder (one behind a symlink out of it needs --follow-links): " + ", ".join(result.kept_other),
             ),
             highlight=False,
             soft_wrap=True,
