@@ -2,7 +2,7 @@
 
 ::
 
-    config.json                  everything needed to rebuild the nets (format-stamped)
+    config.json                  the run's spec: data, nets, training, evaluation (format-stamped; RunSpec)
     split.json                   the held-out real images (kept out of training)
     checkpoints/step-XXXXXXX.pt  G, D, EMA-G, optimisers, RNG states (written by training)
     samples/step-XXXXXXX.png     a grid, one row per class, fixed noise
@@ -52,6 +52,8 @@ class RunDir:
 
         run = RunDir("models/digits/runs/20260101-120000")
         run.checkpoint(400), run.eval_report(400), run.read_config()["name"]
+
+    The typed view of ``config.json`` is ``augment_gan.run.RunSpec``; a whole opened run, ``augment_gan.run.Run``.
     """
 
     root: Path
@@ -231,10 +233,3 @@ def find_latest_run(models_dir: Path, name: str) -> Path:
         )
     return runs[-1]
 
-
-def write_run_config(run_dir: Path, config: dict[str, Any]) -> None:
-    RunDir(run_dir).write_config(config)
-
-
-def read_run_config(run_dir: Path) -> dict[str, Any]:
-    return RunDir(run_dir).read_config()
