@@ -232,4 +232,3 @@ def find_latest_run(models_dir: Path, name: str) -> Path:
             "start a new run with `augment-gan train`."
         )
     return runs[-1]
-

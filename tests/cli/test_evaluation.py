@@ -45,14 +45,14 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_eval_every_writes_reports_and_best(run_dir: Path) -> None:
     steps = sorted(p.name for p in (run_dir / "eval").glob("step-*.json"))
-    assert steps == ["step-0000000.json", "step-0000001.json", "step-0000002.json"]
+    assert steps == ["step-0000001.json", "step-0000002.json"]  # step 0 only when asked (pipeline's step0)
     report = json.loads((run_dir / "eval" / "step-0000002.json").read_text())
     assert set(report["classes"]) == {"0", "1", "2"}
     record = report["classes"]["2"]
     # 6 images: 1 held out, 2 of the other 5 train the judge; the other 4 are the reference
     assert record["n_fake"] == 12 and record["n_reference"] == 4 and record["reference"] == "judge-unseen"
     assert "gate" in report and "best_step" in open(run_dir / "metrics.jsonl").read()
-    assert json.loads((run_dir / "eval" / "best.json").read_text())["step"] in (0, 1, 2)
+    assert json.loads((run_dir / "eval" / "best.json").read_text())["step"] in (1, 2)
 
 
 def _model_state(run_dir: Path) -> tuple[list[str], str | None]:
@@ -63,6 +63,10 @@ def _model_state(run_dir: Path) -> tuple[list[str], str | None]:
 
 def test_untrained_step_is_rejected_and_nothing_promoted(run_dir: Path) -> None:
     before = _model_state(run_dir)
+    result = _invoke("promote", run_dir, "--checkpoint", "0")
+    assert result.exit_code == 1 and "step 0 has not been evaluated" in result.output  # train skips step 0
+    assert "augment-gan evaluate" in result.output and _model_state(run_dir) == before
+    assert _invoke("evaluate", run_dir, "--checkpoint", "0", "--samples", "12", *FAST_EVAL).exit_code == 0
     result = _invoke("promote", run_dir, "--checkpoint", "0")
     assert result.exit_code == 1
     assert "not promoted" in result.output and "class_consistency" in result.output
