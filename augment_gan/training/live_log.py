@@ -35,8 +35,13 @@ WINDOW_TAGS = {
     "sec_per_step": "speed/sec_per_step",
     "images_per_s": "speed/images_per_s",
 }
-# per-class metrics of an evaluation report (ClassRecord) that are logged
-CLASS_METRICS = ("fid", "kid", "precision", "recall", "coverage", "copy_rate", "class_consistency")
+
+
+def report_metrics(record: dict[str, Any]) -> dict[str, float]:
+    """The metrics of an evaluation report's class (or overall) record: its float values
+    (counts are ints, the band a dict), so a metric registered in evaluation/registry.py is
+    logged without being named here."""
+    return {k: v for k, v in record.items() if isinstance(v, float)}
 
 
 class TensorBoardLog:
@@ -64,13 +69,9 @@ class TensorBoardLog:
 
     def evaluation(self, report: EvalReport) -> None:
         step = report["step"]
-        for name, metrics in report["classes"].items():
-            for metric in CLASS_METRICS:
-                if metrics.get(metric) is not None:
-                    self.writer.add_scalar(f"eval_{metric}/{name}", metrics[metric], step)
-        for metric in CLASS_METRICS:
-            if report["overall"].get(metric) is not None:
-                self.writer.add_scalar(f"eval_{metric}/all classes", report["overall"][metric], step)
+        for name, record in [*report["classes"].items(), ("all classes", report["overall"])]:
+            for metric, value in report_metrics(record).items():
+                self.writer.add_scalar(f"eval_{metric}/{name}", value, step)
         if "gate" in report:
             self.writer.add_scalar("gate/classes_passing", len(report["gate"]["passed_classes"]), step)
         self.writer.flush()
