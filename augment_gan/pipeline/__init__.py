@@ -22,9 +22,9 @@ from augment_gan.lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
-        "options": ("MODELS_DIR", "Balance", "Events", "Placement", "TrainEval"),
+        "options": ("MODELS_DIR", "Balance", "Events", "Placement", "TrainEval", "TrainStart"),
         "job": ("PipelineResult", "balance_folder", "run"),
-        "fit": ("Relaunched", "TrainStart", "Trained"),
+        "fit": ("Relaunched", "Trained"),
         "stages": ("Evaluated", "Exported", "Promoted", "evaluate", "export", "promote", "resume", "train"),
     },
 )

@@ -17,49 +17,31 @@ from typing import Any
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.evaluation.checkpoints import EvalDuringTraining, check_eval_every
 from augment_gan.evaluation.evaluate import RunEvaluator
-from augment_gan.pipeline.options import Events, Placement, TrainEval
+from augment_gan.pipeline.options import Events, Placement, TrainEval, TrainStart
 from augment_gan.run import Run
 from augment_gan.training import Trainer, TrainingInterrupted, make_trainer, pick_device
 from augment_gan.training.distributed import init_distributed, relaunch_train, shutdown_distributed
 from augment_gan.training.live_log import TensorBoardLog, open_live_log
 
 
-@dataclass(frozen=True)
-class TrainStart:
-    """What a run starts with: printed by the CLI before the first step."""
-
-    run_dir: Path
-    counts: list[int]  # training images per class
-    resolution: int
-    channels: int
-    device: str
-    precision: str
-    channels_last: bool
-    start: int  # the step it resumes at; 0 for a new run
-    world_size: int
-    backend: str | None
-    batch_size: int  # the global batch
-    lr_g: float
-    lr_d: float
-
-    @classmethod
-    def of(cls, trainer: Trainer, start: int) -> TrainStart:
-        net, cfg, dist = trainer.net_cfg, trainer.cfg, trainer.dist
-        return cls(
-            trainer.run_dir,
-            trainer.labels.bincount(minlength=net.num_classes).tolist(),
-            net.resolution,
-            net.channels,
-            str(trainer.device),
-            trainer.precision,
-            trainer.channels_last,
-            start,
-            dist.world_size,
-            dist.backend,
-            cfg.batch_size,
-            cfg.lr_g,
-            cfg.lr_d,
-        )
+def train_start(trainer: Trainer, start: int) -> TrainStart:
+    """What ``trainer`` starts with at step ``start``."""
+    net, cfg, dist = trainer.net_cfg, trainer.cfg, trainer.dist
+    return TrainStart(
+        trainer.run_dir,
+        trainer.labels.bincount(minlength=net.num_classes).tolist(),
+        net.resolution,
+        net.channels,
+        str(trainer.device),
+        trainer.precision,
+        trainer.channels_last,
+        start,
+        dist.world_size,
+        dist.backend,
+        cfg.batch_size,
+        cfg.lr_g,
+        cfg.lr_d,
+    )
 
 
 @dataclass(frozen=True)
@@ -127,7 +109,7 @@ def fit_run(
         hook = _evaluation_hook(trainer, run, evaluation, events) if dist.is_main else None
         if dist.is_main:  # rank 0 alone logs
             trainer.live_log = open_live_log(placement.log, run_dir, run.data.classes, start)
-            events.started(TrainStart.of(trainer, start))
+            events.started(train_start(trainer, start))
         t0 = time.perf_counter()
         try:
             trainer.fit(progress=events.progress, on_checkpoint=with_live_log(hook, trainer.live_log))

@@ -17,9 +17,27 @@ from augment_gan.run.spec import EvalSchedule
 
 if TYPE_CHECKING:
     from augment_gan.data import ImageData
-    from augment_gan.pipeline.fit import TrainStart
 
 MODELS_DIR = Path("models")  # the default root of run dirs and model dirs
+
+
+@dataclass(frozen=True)
+class TrainStart:
+    """What a run starts with: printed by the CLI before the first step."""
+
+    run_dir: Path
+    counts: list[int]  # training images per class
+    resolution: int
+    channels: int
+    device: str
+    precision: str
+    channels_last: bool
+    start: int  # the step it resumes at; 0 for a new run
+    world_size: int
+    backend: str | None
+    batch_size: int  # the global batch
+    lr_g: float
+    lr_d: float
 
 
 @dataclass(frozen=True)
