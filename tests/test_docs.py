@@ -1,8 +1,10 @@
-"""The docs cannot drift: docs/cli.md is the CLI's own --help, the README stays a front door,
-and every link in the README, the changelog and docs/ resolves (file and heading)."""
+"""The docs cannot drift: docs/cli.md is the CLI's own --help, the README stays a front door
+whose command table names every command and its real library twin, and every link in the
+README, the changelog and docs/ resolves (file and heading)."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import re
 from pathlib import Path
@@ -21,6 +23,14 @@ def _make_cli_docs():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _cli_group():
+    import typer
+
+    from augment_gan.cli import app
+
+    return typer.main.get_command(app)
 
 
 def _prose(path: Path) -> str:
@@ -45,6 +55,37 @@ def test_readme_is_a_front_door():
     text = README.read_text(encoding="utf-8")
     assert len(text.splitlines()) <= 250
     assert re.findall(r"\bissues?\s*#?\s*\d+", text, re.I) == []  # the history lives in CHANGELOG.md
+
+
+def _command_table() -> list[tuple[str, str]]:
+    """(command, library twin) per row of the README's command table."""
+    section = README.read_text(encoding="utf-8").split("## Commands and their library twins", 1)[1]
+    rows = [line for line in section.split("\n## ", 1)[0].splitlines() if line.startswith("| `")]
+    pairs = []
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        commands = []
+        for usage in re.findall(r"`([^`]+)`", cells[0]):
+            words = usage.removeprefix("augment-gan ").split()
+            commands.append(" ".join(words[:2]) if words[0] == "bento" else words[0])
+        twins, module = [], ""
+        for twin in re.findall(r"`([^`]+)`", cells[-1]):
+            twin = module + twin if twin.startswith(".") else twin  # `.build`: the same module as before
+            module = twin.rpartition(".")[0]
+            twins.append(twin)
+        assert len(commands) == len(twins), row
+        pairs += zip(commands, twins)
+    return pairs
+
+
+def test_the_command_table_names_every_command_and_its_twin():
+    table = _command_table()
+    leaves = {" ".join(p) for p in _make_cli_docs().commands(_cli_group()) if p != ("bento",)}
+    assert sorted(command for command, _ in table) == sorted(leaves)
+    for command, twin in table:
+        module, _, name = twin.rpartition(".")
+        assert name == command.split()[-1], f"{command}'s twin {twin} is not of the same name"
+        assert callable(getattr(importlib.import_module(module), name)), twin
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
