@@ -7,7 +7,7 @@
 ``evaluate``  :func:`augment_gan.pipeline.evaluate`
 ``promote``   :func:`augment_gan.pipeline.promote`
 ``export``    :func:`augment_gan.pipeline.export`
-``augment``   :meth:`augment_gan.augment.Augmentation.prepare`, then ``.run``
+``augment``   :func:`augment_gan.augment.augment` (``Augmentation.prepare``, then ``.apply``)
 ``clean``     :func:`augment_gan.augment.clean_folder`
 ``serve``     :func:`augment_gan.service.serve`
 ``bento``     ``save``: :func:`augment_gan.service.bento.save`; ``build``: :func:`augment_gan.service.bento.build`

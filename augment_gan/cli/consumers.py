@@ -318,7 +318,7 @@ def serve(
     ),
     threads: Annotated[
         Optional[int],
-        typer.Option(min=1, help="onnxruntime threads per worker [default: cores / workers].", show_default=False),
+        typer.Option(min=1, help="onnxruntime threads per worker (default: cores / workers).", show_default=False),
     ] = SERVE.threads,
     allow_ungated: Annotated[
         bool,

@@ -227,7 +227,7 @@ def _copies(sets: ClassSets, cfg: EvalConfig) -> dict[str, Any]:
     return {"copy_rate": rate, "copy_threshold": cfg.copy_ratio, "copy_reference": "ratio"}
 
 
-# Fixed bars chosen from the embedded digits (README, "The gate"), in domain-judge features
+# Fixed bars chosen from the embedded digits (docs/gate.md), in domain-judge features
 # rescaled to unit variance: the untrained step-0 checkpoint fails every check by an order
 # of magnitude (FID ~300, KID ~100, precision 0, consistency ~0.1).
 register_metric(
