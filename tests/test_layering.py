@@ -71,6 +71,15 @@ RULES: dict[str, set[str]] = {
         "torch",
         *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service"),
     },
+    "augment_gan.runtime.plan": {
+        "torch",
+        "onnxruntime",
+        *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service"),
+    },
+    "augment_gan.runtime.target": {
+        "torch",
+        *_pkg("data", "nets", "training", "evaluation", "export", "augment", "service"),
+    },
     "augment_gan.runtime.datasets": _pkg("data", "nets", "training", "evaluation", "export", "augment", "service"),
     "augment_gan.runtime.balanced": _pkg("data", "nets", "training", "evaluation", "export", "augment", "service"),
     "augment_gan.augment": {

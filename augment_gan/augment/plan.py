@@ -1,7 +1,9 @@
-"""The plan arithmetic: how many synthetic images each class of a folder gets (pure, no I/O).
+"""augment's plan: how many synthetic files each class of a folder gets (pure, no I/O).
 
-:func:`plan_classes` is what :mod:`augment_gan.augment.report` (the plan and summary
-``augment`` prints) is made from.
+The rule itself (target, ``--max-share`` cap, every skip and its order) is the one consumer
+plan, :func:`augment_gan.runtime.plan.plan_classes` with :class:`~augment_gan.runtime.plan.FillTo`;
+this module turns its entries into :class:`ClassPlan` rows with the notes and messages that
+:mod:`augment_gan.augment.report` (the plan and summary ``augment`` prints) is made from.
 
 Counts that go in: each folder class's *real* images (the scanner's count, generated files
 excluded) and the generated files the manifest already records for it. The target is one
@@ -19,99 +21,30 @@ a class that holds more than the plan wants just gets 0 and a note.
 
 from __future__ import annotations
 
-import enum
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any
 
-from augment_gan.errors import ConfigError
+from augment_gan.runtime import plan as consumer_plan
+from augment_gan.runtime.plan import FillTo, ModelClasses, SkipKind
+from augment_gan.runtime.target import Target, parse_max_share, parse_target, synthetic_cap
 
-
-@dataclass(frozen=True)
-class Target:
-    """A parsed ``--target``: ``kind`` max, count or ratio."""
-
-    kind: Literal["max", "count", "ratio"]
-    value: Fraction | int | None
-    text: str
-
-    def resolve(self, real_counts: Iterable[int]) -> int:
-        """The per-class target count for a folder with these real counts."""
-        largest = max(real_counts, default=0)
-        if self.kind == "max":
-            return largest
-        if self.kind == "count":
-            return int(self.value)  # type: ignore[arg-type]
-        return math.ceil(self.value * largest)  # type: ignore[operator]
-
-
-def parse_target(target: str | int) -> Target:
-    """``"max"``, a positive integer (``"500"`` or 500) or ``"ratio:R"`` with R > 0.
-
-    Example::
-
-        parse_target("ratio:0.5").resolve([12, 8, 6])   # 6
-    """
-    if isinstance(target, bool):
-        raise ConfigError(f"target must be max, a positive integer N or ratio:R, got {target!r}.")
-    text = str(target).strip()
-    if text == "max":
-        return Target("max", None, text)
-    if text.startswith("ratio:"):
-        try:
-            ratio = Fraction(text[len("ratio:") :].strip())
-        except (ValueError, ZeroDivisionError):
-            ratio = Fraction(-1)
-        if ratio <= 0:
-            raise ConfigError(f"--target {text}: R in ratio:R must be a number above 0, e.g. ratio:0.5.")
-        return Target("ratio", ratio, text)
-    try:
-        count = int(text)
-    except ValueError:
-        raise ConfigError(
-            f"--target must be max, a positive integer N or ratio:R (e.g. ratio:0.5), got {text!r}."
-        ) from None
-    if count < 1:
-        raise ConfigError(f"--target N must be at least 1, got {count}.")
-    return Target("count", count, text)
-
-
-def parse_max_share(max_share: float | str | None) -> Fraction | None:
-    """``None`` (no cap) or a share in [0, 1] as an exact fraction (1 means no cap)."""
-    if max_share is None:
-        return None
-    try:
-        share = Fraction(str(max_share))
-    except (ValueError, ZeroDivisionError):
-        share = Fraction(-1)
-    if not 0 <= share <= 1:
-        raise ConfigError(f"--max-share must be a number from 0 to 1 (e.g. 0.25), got {max_share!r}.")
-    return None if share == 1 else share
-
-
-def synthetic_cap(real: int, max_share: Fraction | None) -> int | None:
-    """Most synthetic files a class of ``real`` images may hold so they are <= max_share of it."""
-    if max_share is None:
-        return None
-    return math.floor(max_share * real / (1 - max_share))
-
-
-class SkipKind(enum.StrEnum):
-    """Why a class of the folder gets no files (see :attr:`ClassPlan.skipped` for the message)."""
-
-    NO_REAL = "no_real"
-    NOT_SELECTED = "not_selected"
-    NOT_IN_MODEL = "not_in_model"
-    GATE_FAILED = "gate_failed"
-    LINK_OUTSIDE = "link_outside"
-
+__all__ = [
+    "ClassPlan",
+    "SkipKind",
+    "Target",
+    "parse_max_share",
+    "parse_target",
+    "plan_classes",
+    "synthetic_cap",
+]
 
 _SKIP_MESSAGES = {
     SkipKind.NO_REAL: "no real images (only generated ones)",
     SkipKind.NOT_SELECTED: "not selected (--classes)",
     SkipKind.NOT_IN_MODEL: "not a class of the model",
+    SkipKind.NOT_IN_FOLDER: "not a folder of DATA_DIR",
     SkipKind.GATE_FAILED: "gate failed",
     SkipKind.LINK_OUTSIDE: "class folder is a symlink",
 }
@@ -186,37 +119,35 @@ def plan_classes(
 
     ``gate_failure(name)`` returns None when the gate passed the class, else the reason
     (naming the failed metric). ``outside(name)`` returns None when the class folder may be
-    written, else why not (a symlink resolving outside the folder written to). ``selected``: only these classes are filled (``--classes``).
+    written, else why not (a symlink resolving outside the folder written to). ``selected``:
+    only these classes are filled (``--classes``). The model's classes the folder lacks are
+    not rows here (:attr:`AugmentPlan.model_classes_not_in_folder` lists them).
     """
-    count = target.resolve(real_counts.values())
-    chosen = None if selected is None else set(selected)
-    plans = []
-    for name, real in real_counts.items():
-        have = synthetic_counts.get(name, 0)
-        plan = ClassPlan(name, real, have, count)
-        if name in model_classes:
-            plan.model_index = model_classes.index(name)
-        wanted = max(0, count - real)
-        cap = synthetic_cap(real, max_share)
-        allowed = wanted if cap is None else min(wanted, cap)
-        if real == 0:
-            plan.skip = SkipKind.NO_REAL
-        elif chosen is not None and name not in chosen:
-            plan.skip = SkipKind.NOT_SELECTED
-        elif plan.model_index is None:
-            plan.skip = SkipKind.NOT_IN_MODEL
-        elif allowed > have and (reason := gate_failure(name)) is not None:
-            plan.skip, plan.skip_detail = SkipKind.GATE_FAILED, reason
-        elif allowed > have and (where := outside(name)) is not None:
-            plan.skip, plan.skip_detail = SkipKind.LINK_OUTSIDE, where
-        else:
-            plan.generate = max(0, allowed - have)
-            if cap is not None and cap < wanted:
-                plan.note = f"capped at {cap} by --max-share"
-            if have > allowed:
-                plan.note = (
-                    f"already holds {have} synthetic, {have - allowed} more than this plan wants; "
-                    "nothing is deleted (`augment-gan clean` removes generated files)"
-                )
-        plans.append(plan)
-    return plans
+    fill = FillTo(target, max_share, synthetic_counts)
+    plan = consumer_plan.plan_classes(
+        ModelClasses(model_classes, gate_failure), real_counts, fill, selected=selected, outside=outside
+    )
+    rows = []
+    for entry in plan.classes:
+        if entry.skip is SkipKind.NOT_IN_FOLDER:
+            continue
+        row = ClassPlan(entry.name, entry.real, synthetic_counts.get(entry.name, 0), plan.target)
+        row.model_index, row.generate, row.skip, row.skip_detail = entry.index, entry.count, entry.skip, entry.detail
+        if entry.skip is None:
+            row.note = _note(fill, row)
+        rows.append(row)
+    return rows
+
+
+def _note(fill: FillTo, row: ClassPlan) -> str | None:
+    """Why a class that is filled gets fewer than its deficit: the cap, or what it already holds."""
+    allowed = fill.allowed(row.real, row.target)
+    if row.synthetic > allowed:
+        return (
+            f"already holds {row.synthetic} synthetic, {row.synthetic - allowed} more than this plan wants; "
+            "nothing is deleted (`augment-gan clean` removes generated files)"
+        )
+    cap = synthetic_cap(row.real, fill.max_share)
+    if cap is not None and cap < row.target - row.real:
+        return f"capped at {cap} by --max-share"
+    return None

@@ -15,6 +15,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from augment_gan.augment import writer
@@ -27,6 +28,7 @@ from augment_gan.contracts.model_dir import require_gated
 from augment_gan.data.folder import FolderScan, scan_folder
 from augment_gan.errors import ConfigError
 from augment_gan.runtime.generator import OnnxGenerator
+from augment_gan.runtime.plan import gate_failure
 
 
 @dataclass
@@ -183,17 +185,12 @@ def make_plan(
             return None
         return f"it resolves to {where}, outside {root_name}; pass --follow-links to write there"
 
-    def gate_failure(name: str) -> str | None:
-        if not gen.gate_ran or gen.gate_passed(name):
-            return None
-        return "; ".join(gen.gate_reasons(name))
-
     plans = plan_classes(
         {c: len(p) for c, p in found.real.items()},
         dict(synthetic),
         opts.target,
         model_classes=gen.classes,
-        gate_failure=gate_failure,
+        gate_failure=partial(gate_failure, gen.card),
         outside=outside,
         selected=selected,
         max_share=opts.max_share,

@@ -168,6 +168,21 @@ def gate_ran(card: dict[str, Any]) -> bool:
     return bool(card.get("gate", {}).get("ran", False))
 
 
+def gate_passed(card: dict[str, Any], name: str) -> bool:
+    """Whether the quality gate passed class ``name`` (False for an ungated model)."""
+    return gate_ran(card) and bool(card["gate"].get("per_class", {}).get(name, {}).get("passed", False))
+
+
+def gate_reasons(card: dict[str, Any], name: str) -> list[str]:
+    """Why the gate did not pass class ``name`` ([] when it passed)."""
+    if not gate_ran(card):
+        return ["the model was exported without the quality gate"]
+    entry = card["gate"].get("per_class", {}).get(name)
+    if entry is None:
+        return ["the gate has no decision for this class"]
+    return [] if entry.get("passed") else list(entry.get("reasons", [])) or ["failed the gate"]
+
+
 def require_gated(model_dir: Path, card: dict[str, Any], how_to_allow: str) -> None:
     """ModelError unless the model was gated; ``how_to_allow`` names this consumer's switch."""
     if not gate_ran(card):

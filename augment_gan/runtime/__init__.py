@@ -4,6 +4,8 @@
 - :mod:`~augment_gan.runtime.providers`: CUDA when really usable, else CPU, quietly;
 - :mod:`~augment_gan.runtime.latents`: the latent of sample *i* of class *c* (one definition);
 - :mod:`~augment_gan.runtime.images`: uint8 arrays -> PIL images, PNG bytes and grids;
+- :mod:`~augment_gan.runtime.plan`: which classes get how many synthetic samples, and why a
+  class gets none (every consumer asks it); :mod:`~augment_gan.runtime.target`: ``--target``;
 - :mod:`~augment_gan.runtime.augmenter`: :class:`Augmenter`, the public facade;
 - :mod:`~augment_gan.runtime.datasets`, :mod:`~augment_gan.runtime.balanced`: the torch
   Datasets (the only modules here that import torch, and only when they are imported).
@@ -17,7 +19,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
         "augmenter": ("Augmenter",),
-        "generator": ("OnnxGenerator", "UnknownClassError"),
+        "generator": ("OnnxGenerator",),
+        "plan": ("UnknownClassError", "plan_classes"),
         "datasets": ("SyntheticDataset",),
         "balanced": ("BalancedDataset", "synthetic_weighted_loss"),
     },

@@ -20,7 +20,6 @@ Example::
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,17 @@ from augment_gan.errors import ConfigError
 from augment_gan.runtime.datasets import LazyGenerator, ModelLike, as_generator, check_seed
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.images import to_pil
+from augment_gan.runtime.plan import SkipKind, TopUp, plan_classes
 from augment_gan.runtime.providers import ProviderSpec
+from augment_gan.runtime.target import parse_target
+
+# what ``skipped_classes`` says for each reason (the plan's order and rule; these words are this API's)
+_SKIPPED = {
+    SkipKind.NO_REAL: "no real images to add synthetic ones to",
+    SkipKind.NOT_IN_MODEL: "not a class of the model: real images only",
+    SkipKind.NOT_IN_FOLDER: "a class of the model but not in the folder: ignored",
+    SkipKind.GATE_FAILED: "failed the quality gate",
+}
 
 
 class BalancedDataset(Dataset):
@@ -49,8 +58,9 @@ class BalancedDataset(Dataset):
     ``real.loader`` returns it, so ``__getitem__`` returns what ImageFolder would.
 
     A class gets ``ceil(target * synthetic_share)`` synthetic samples when its real count is
-    below ``target`` ("max": the largest class) and the gate passed it (an ungated model is
-    refused unless ``allow_ungated=True``). Use :meth:`sampler`: every class gets equal
+    below ``target`` ("max": the largest class; N; "ratio:R") and the gate passed it (an
+    ungated model is refused unless ``allow_ungated=True``): the one consumer plan,
+    :func:`~augment_gan.runtime.plan.plan_classes` with :class:`~augment_gan.runtime.plan.TopUp`. Use :meth:`sampler`: every class gets equal
     mass, the synthetic samples of a class exactly ``synthetic_share`` of it and its
     (oversampled) real images the rest. See the module docstring for why the share is
     capped rather than filling classes up.
@@ -96,41 +106,21 @@ class BalancedDataset(Dataset):
         self.classes: list[str] = list(real.classes)
         self.class_to_idx: dict[str, int] = dict(real.class_to_idx)
         targets = [int(t) for t in real.targets]
-        self.real_counts: dict[str, int] = {name: targets.count(i) for name, i in self.class_to_idx.items()}
-        self.target = self._resolve_target(target)
-        self.skipped_classes: dict[str, str] = {}
-        self.synthetic_counts: dict[str, int] = {}
-        per_class = math.ceil(self.target * self.synthetic_share)
-        model_classes = gen.classes
-        for name in sorted(self.class_to_idx, key=self.class_to_idx.get):
-            count = self.real_counts[name]
-            if name not in model_classes:
-                self.skipped_classes[name] = "not a class of the model: real images only"
-            elif count == 0:
-                self.skipped_classes[name] = "no real images to add synthetic ones to"
-            elif count >= self.target or per_class == 0:
-                continue
-            elif gen.gate_ran and not gen.gate_passed(name):
-                self.skipped_classes[name] = "failed the quality gate: " + "; ".join(gen.gate_reasons(name))
-            else:
-                self.synthetic_counts[name] = per_class
-        for name in model_classes:
-            if name not in self.class_to_idx:
-                self.skipped_classes[name] = "a class of the model but not in the folder: ignored"
+        folder_order = sorted(self.class_to_idx, key=self.class_to_idx.get)
+        self.real_counts: dict[str, int] = {name: targets.count(self.class_to_idx[name]) for name in folder_order}
+        plan = plan_classes(gen, self.real_counts, TopUp(parse_target(target), self.synthetic_share))
+        self.target: int = plan.target  # type: ignore[assignment]
+        self.synthetic_counts: dict[str, int] = plan.counts
+        self.skipped_classes: dict[str, str] = {
+            name: _SKIPPED[c.skip] + (f": {c.detail}" if c.detail else "") for name, c in plan.skipped.items()
+        }
         # synthetic block b: folder class index, model class index, first dataset index
-        self._blocks = [(self.class_to_idx[n], model_classes.index(n)) for n in self.synthetic_counts]
+        self._blocks = [(self.class_to_idx[c.name], c.index) for c in plan.classes if c.count]
         self._starts = np.cumsum([len(targets), *self.synthetic_counts.values()]).tolist()
         self.targets: list[int] = targets + [
             c for (c, _), n in zip(self._blocks, self.synthetic_counts.values()) for _ in range(n)
         ]
         self._mode, self._size = self._real_image_format()
-
-    def _resolve_target(self, target: str | int) -> int:
-        if target == "max":
-            return max(self.real_counts.values(), default=0)
-        if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or target < 1:
-            raise ConfigError(f"target must be 'max' or a positive integer, got {target!r}.")
-        return int(target)
 
     def _real_image_format(self) -> tuple[str | None, tuple[int, int] | None]:
         """Mode and size of the folder's first image as the folder's loader returns it."""

@@ -34,6 +34,7 @@ from torch.utils.data import Dataset, get_worker_info
 from augment_gan.errors import ConfigError
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.runtime.images import to_pil
+from augment_gan.runtime.plan import Requested, SkipKind, plan_classes
 from augment_gan.runtime.providers import CPU, ProviderSpec
 
 ModelLike = str | Path | OnnxGenerator
@@ -97,7 +98,8 @@ class SyntheticDataset(Dataset):
     passed through ``transform``; ``label`` is the class index in the model's class list
     (``.classes``), passed through ``target_transform``. Give the counts either per class
     (``per_class={"cat": 100, 2: 50}``, by name or index) or for every class
-    (``n_per_class=100``). Samples are ordered by class, then ordinal.
+    (``n_per_class=100``). Samples are ordered by class, then ordinal. A class the quality
+    gate failed is still made when asked for (by name, or by ``n_per_class``), with a warning.
 
     Example::
 
@@ -126,20 +128,14 @@ class SyntheticDataset(Dataset):
         )
         if (per_class is None) == (n_per_class is None):
             raise ConfigError("give exactly one of per_class (a dict of counts) and n_per_class (one count for all).")
-        if per_class is None:
-            per_class = {i: n_per_class for i in range(len(gen.classes))}
-        counts = [0] * len(gen.classes)
-        for label, n in per_class.items():
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-                raise ConfigError(f"the count for class {label!r} must be a non-negative integer, got {n!r}.")
-            counts[gen.class_index(label)] = int(n)
-        for c, n in enumerate(counts):
-            if n and gen.gate_ran and not gen.gate_passed(c):
+        plan = plan_classes(gen, None, Requested(n_per_class if per_class is None else per_class))
+        for c in plan.classes:
+            if c.skip is SkipKind.GATE_FAILED:  # asked for by name or count: made, with a warning
                 warnings.warn(
-                    f"class {gen.classes[c]!r} failed the quality gate ({'; '.join(gen.gate_reasons(c))}); "
-                    "its synthetic samples may hurt a classifier.",
+                    f"class {c.name!r} failed the quality gate ({c.detail}); its synthetic samples may hurt a classifier.",
                     stacklevel=2,
                 )
+        counts = [c.wanted for c in plan.classes]
         self._source = LazyGenerator(gen)
         self.seed = check_seed(seed)
         self.transform = transform

@@ -29,16 +29,19 @@ from augment_gan.contracts.model_dir import (
     ONNX_NAME,
     ModelCard,
     ModelError,
+    gate_passed,
     gate_ran,
+    gate_reasons,
     read_card,
     require_gated,
     resolve_model_dir,
     verify_file,
 )
 from augment_gan.contracts.selection import MAX_ATTEMPTS
-from augment_gan.errors import AugmentGanError, ConfigError
+from augment_gan.errors import ConfigError
 from augment_gan.runtime.images import to_pil
 from augment_gan.runtime.latents import request_latents, retry_latent, sample_latents
+from augment_gan.runtime.plan import UnknownClassError, class_index
 from augment_gan.runtime.providers import ProviderSpec, open_session
 from augment_gan.runtime.selection import SampleSelector, SelectionStats
 
@@ -149,30 +152,15 @@ class OnnxGenerator:
 
     def gate_passed(self, label: str | int) -> bool:
         """Whether the quality gate passed this class (False for an ungated model)."""
-        name = self.classes[self.class_index(label)]
-        return self.gate_ran and bool(self.card["gate"].get("per_class", {}).get(name, {}).get("passed", False))
+        return gate_passed(self.card, self.classes[self.class_index(label)])
 
     def gate_reasons(self, label: str | int) -> list[str]:
         """Why the gate failed this class ([] when it passed)."""
-        name = self.classes[self.class_index(label)]
-        if not self.gate_ran:
-            return ["the model was exported without the quality gate"]
-        entry = self.card["gate"].get("per_class", {}).get(name)
-        if entry is None:
-            return ["the gate has no decision for this class"]
-        return [] if entry.get("passed") else list(entry.get("reasons", [])) or ["failed the gate"]
+        return gate_reasons(self.card, self.classes[self.class_index(label)])
 
     def class_index(self, label: str | int) -> int:
         """Index of a class given by name or index; a ValueError-compatible error names the valid ones."""
-        classes = self.classes
-        if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
-            if 0 <= int(label) < len(classes):
-                return int(label)
-        elif isinstance(label, str) and label in classes:
-            return classes.index(label)
-        raise UnknownClassError(
-            f"unknown class {label!r}; this model's classes are {classes} (or their indices 0-{len(classes) - 1})."
-        )
+        return class_index(self.classes, label)
 
     # --- session --------------------------------------------------------------------
     @property
@@ -339,7 +327,3 @@ class OnnxGenerator:
 
     def __repr__(self) -> str:
         return f"OnnxGenerator({str(self.model_dir)!r}, classes={self.classes}, resolution={self.resolution}, channels={self.channels})"
-
-
-class UnknownClassError(AugmentGanError, ValueError):
-    """A class name or index the model does not know."""

@@ -20,24 +20,27 @@ from pydantic import BaseModel
 from augment_gan import __version__
 from augment_gan.runtime.generator import OnnxGenerator
 from augment_gan.service.auth import ApiToken
-from augment_gan.service.schemas import MAX_BODY_BYTES, MAX_COUNT, MAX_SEED, BatchRequest, GenerateRequest, GridRequest
+from augment_gan.service.schemas import (
+    MAX_BODY_BYTES,
+    MAX_COUNT,
+    MAX_SEED,
+    BatchRequest,
+    GenerateRequest,
+    GridRequest,
+    servable,
+)
 
 REF = "#/components/schemas/{model}"
 JSON = "application/json"
 
 
-def servable(gen: OnnxGenerator) -> list[int]:
-    """The class indices the service generates: those the gate passed (all of them for an ungated model)."""
-    return [i for i in range(len(gen.classes)) if not gen.gate_ran or gen.gate_passed(i)]
-
-
 def label_schema(gen: OnnxGenerator) -> dict[str, Any]:
-    indices = servable(gen)
+    classes = servable(gen)
     return {
         "description": "A class this model generates: its name, or its 0-based index (an integer).",
         "anyOf": [
-            {"type": "string", "enum": [gen.classes[i] for i in indices]},
-            {"type": "integer", "enum": indices},
+            {"type": "string", "enum": [c.name for c in classes]},
+            {"type": "integer", "enum": [c.index for c in classes]},
         ],
     }
 
@@ -279,7 +282,7 @@ def document(gen: OnnxGenerator, auth: ApiToken) -> dict[str, Any]:
             "version": __version__,
             "description": f"Class-conditional image generation from the model {gen.card.get('name')!r} "
             f"v{gen.card.get('version')} (classes it generates: "
-            f"{[gen.classes[i] for i in servable(gen)]}).",
+            f"{[c.name for c in servable(gen)]}).",
         },
         "paths": paths,
         "components": {"schemas": components},

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from augment_gan.runtime.generator import OnnxGenerator
+from augment_gan.runtime.plan import PlannedClass, Requested, SkipKind, plan_classes
 from augment_gan.service.state import current_state
 
 MAX_COUNT = 64
@@ -36,16 +37,21 @@ BATCH_MAX_LATENCY_MS = 5000
 """Adaptive batching: a queued request older than this gets 503 (server overloaded)."""
 
 
+def servable(gen: OnnxGenerator) -> list[PlannedClass]:
+    """The classes the service generates: those the gate passed (every class of an ungated model)."""
+    return [c for c in plan_classes(gen, None, Requested(1)).classes if c.skip is None]
+
+
 def check_label(gen: OnnxGenerator, label: str | int) -> int:
     """The class index for ``label``; ValueError (-> 400) for unknown or gate-rejected classes."""
-    index = gen.class_index(label)  # UnknownClassError is a ValueError
-    if gen.gate_ran and not gen.gate_passed(index):
-        reasons = "; ".join(gen.gate_reasons(index))
+    plan = plan_classes(gen, None, Requested({label: 1}))  # UnknownClassError is a ValueError
+    (asked,) = (c for c in plan.classes if c.wanted)
+    if asked.skip is SkipKind.GATE_FAILED:
         raise ValueError(
-            f"class {gen.classes[index]!r} failed the quality gate ({reasons}), so this model does not generate it; "
-            f"classes that passed: {[c for c in gen.classes if gen.gate_passed(c)]}."
+            f"class {asked.name!r} failed the quality gate ({asked.detail}), so this model does not generate it; "
+            f"classes that passed: {[c.name for c in servable(gen)]}."
         )
-    return index
+    return asked.index  # type: ignore[return-value]
 
 
 def draw_seed(seed: int | None) -> int:

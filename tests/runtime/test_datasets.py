@@ -219,6 +219,11 @@ def test_mark_synthetic_flags_items_and_the_weighted_loss(folder: Path, gen: Onn
         synthetic_weighted_loss(torch.tensor([1.0]), torch.tensor([True]), -1.0)
 
 
+def test_balanced_takes_augments_targets(folder: Path, gen: OnnxGenerator) -> None:
+    ds = BalancedDataset(ImageFolder(folder), gen, target="ratio:1.5", synthetic_share=0.25)
+    assert ds.target == 9 and ds.synthetic_counts == {"cat": 3, "dog": 3}  # ceil(1.5 x 6), ceil(9 x 0.25)
+
+
 def test_balanced_argument_errors(folder: Path, gen: OnnxGenerator) -> None:
     with pytest.raises(AugmentGanError, match="synthetic_share"):
         BalancedDataset(ImageFolder(folder), gen, synthetic_share=1.0)
