@@ -61,6 +61,8 @@ def print_eval_table(report: dict[str, Any]) -> None:
             console.print(Text.assemble("  ", (name, "red"), ": " + "; ".join(g["reasons"])))
         for warning in g.get("warnings", []):
             console.print(Text.assemble("  ", (name, "yellow"), f": {warning}"))
+        if g.get("not_run"):
+            console.print(Text.assemble("  ", name, ": not run at this size: " + "; ".join(g["not_run"])), style="dim")
     o, j = report["overall"], report["judge"]
     inception = f", IS {f(o['inception_score'])}" if "inception_score" in o else ""
     judge_is = f"; judge IS {f(o['judge_is'])} of {len(report['classes'])}" if "judge_is" in o else ""

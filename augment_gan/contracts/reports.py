@@ -69,6 +69,8 @@ class ClassDecision(TypedDict):
     reasons: list[str]  # empty when passed; else one "metric value > threshold (n=…)" each
     warnings: NotRequired[list[str]]  # metrics that cannot tell at this size, not gated
     calibrated: NotRequired[bool]  # judged against real-vs-real bands
+    checks_run: NotRequired[list[str]]  # the metrics the verdict rests on
+    not_run: NotRequired[list[str]]  # "metric: why" for each check the class is too small for
     utility: NotRequired[str]  # the utility check's verdict: helps / hurts / tie / untested
 
 

@@ -122,15 +122,21 @@ class Check:
         return _passes(self.value, self.op, self.threshold)
 
 
-def _checks(record: ClassRecord, t: GateThresholds) -> list[Check]:
-    """Every registered metric's check of one class record, calibrated by its band where it has one."""
+def _checks(record: ClassRecord, t: GateThresholds) -> tuple[list[Check], list[str]]:
+    """Every registered metric's check of one class record, calibrated by its band where it
+    has one; and the checks not run at this class's size, each with why."""
     bands = (record.get("band") or {}).get("metrics", {}) if t.calibrated else {}
-    checks = []
+    n = record["n_reference"]
+    checks, not_run = [], []
     for metric in gated_metrics():
-        if metric.needs is not None and record["n_reference"] < getattr(t, metric.needs.field):
+        if metric.needs is not None and n < getattr(t, metric.needs.field):
+            not_run.append(f"{metric.name}: needs >= {getattr(t, metric.needs.field)} reference images, has {n}")
             continue
         op, threshold = metric.op, getattr(t, metric.field)
         value = record.get(metric.name)  # type: ignore[misc]  # a metric registered after the report was written: None
+        if value is None and metric.sized:
+            not_run.append(f"{metric.name}: not computable with {n} reference images")
+            continue
         band = bands.get(metric.name)
         if band is None:
             checks.append(Check(metric.name, value, op, threshold))
@@ -143,7 +149,7 @@ def _checks(record: ClassRecord, t: GateThresholds) -> list[Check]:
             threshold = min(threshold, band["lo"])
         warning_only = band["bad"] is not None and _passes(band["bad"], op, threshold)
         checks.append(Check(metric.name, value, op, threshold, band, warning_only))
-    return checks
+    return checks, not_run
 
 
 def _passes(value: float | None, op: str, threshold: float) -> bool:
@@ -186,7 +192,7 @@ def apply_gate(report: EvalReport, thresholds: GateThresholds) -> GateDecision:
     )
     per_class = {}
     for name, record in report["classes"].items():
-        checks, n = _checks(record, thresholds), record["n_reference"]
+        (checks, not_run), n = _checks(record, thresholds), record["n_reference"]
         reasons = [_reason(c, n) for c in checks if not c.passed and not c.warning_only]
         reasons += overall_reasons
         per_class[name] = {
@@ -194,6 +200,8 @@ def apply_gate(report: EvalReport, thresholds: GateThresholds) -> GateDecision:
             "reasons": reasons,
             "warnings": [_warning(c, n) for c in checks if c.warning_only],
             "calibrated": any(c.band for c in checks),
+            "checks_run": [c.metric for c in checks],
+            "not_run": not_run,
         }
     return {
         "ran": True,

@@ -79,6 +79,10 @@ class Metric:
     compute: Compute | None  # None: not from features (class consistency: the judge's predictions)
     option: str = ""  # the CLI option (--max-fid); default: field
     needs: Needs | None = None
+    # None at a class too small to compute it (a k-NN radius needs more than k reference
+    # images): the gate reports the check as not run, not as a failure, and judges the class
+    # by the checks that ran (a metric that is None for another reason still fails)
+    sized: bool = False
     band: Literal["bar", "share"] = "bar"
     share: Share | None = None  # with band="share"
     bad_set: str | None = None  # ANOTHER_CLASS, ONE_IMAGE or TRAINING_IMAGES
@@ -264,6 +268,7 @@ register_metric(
         field="min_precision",
         help="min per-class precision",
         compute=_manifold,
+        sized=True,
         bad_set=ANOTHER_CLASS,
         short="P",
     )
@@ -278,6 +283,7 @@ register_metric(
         field="min_recall",
         help="min per-class recall",
         compute=_manifold,
+        sized=True,
         band="share",
         share=Share("min_recall_vs_real", 0.25),
         bad_set=ONE_IMAGE,
@@ -293,6 +299,7 @@ register_metric(
         field="min_coverage",
         help="min per-class coverage",
         compute=_manifold,
+        sized=True,
         band="share",
         share=Share("min_coverage_vs_real", 0.5),
         bad_set=ONE_IMAGE,

@@ -128,6 +128,10 @@ def build_report(
             )
             if d.get("warnings"):
                 verdict += f"<br><span class='small'>warning: {html.escape('; '.join(d['warnings']))}</span>"
+            if d.get("not_run"):
+                verdict += (
+                    f"<br><span class='small'>not run at this size: {html.escape('; '.join(d['not_run']))}</span>"
+                )
             verdict += _utility_line(decision.get("utility", {}).get("per_class", {}).get(name))
         fake_grid = make_grid(fakes[c * k : (c + 1) * k][:10], rows=1)
         real_grid = make_grid(reals[c][:10], rows=1) if len(reals[c]) else None

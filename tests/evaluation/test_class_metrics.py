@@ -71,7 +71,13 @@ def test_too_small_for_precision_recall_is_reported_not_faked() -> None:
     train, holdout = _class(rng, n_train=4, n_holdout=0)
     record = class_metrics(reference=train, train=train, holdout=holdout, fake=rng.normal(size=(50, 8)), cfg=CFG)
     assert record["precision"] is None and record["recall"] is None
-    assert "precision not computable with 4 reference images" in _gate(record)["reasons"]
+    decision = _gate(record)
+    # a check the class is too small for is reported as not run, not failed: the class is
+    # judged by the checks that ran
+    assert "precision: not computable with 4 reference images" in decision["not_run"]
+    assert not any("precision" in r or "recall" in r or "coverage" in r for r in decision["reasons"])
+    assert {"precision", "recall", "coverage"}.isdisjoint(decision["checks_run"])
+    assert "copy_rate" in decision["checks_run"]
 
 
 def test_fid_is_gated_only_with_enough_reference_images() -> None:
@@ -131,3 +137,23 @@ def test_the_judge_trains_on_half_of_each_class_and_the_same_half_every_time() -
     assert np.bincount(labels[chosen]).tolist() == [6, 20, 1]
     assert np.array_equal(chosen, np.sort(chosen)) and np.array_equal(chosen, judge_split(train_idx, labels, seed=0))
     assert not np.array_equal(chosen, judge_split(train_idx, labels, seed=1))
+
+
+def test_a_five_image_class_can_pass_and_copies_or_another_class_fail() -> None:
+    """At 5 images (4 to train on, 1 held out: too few for the k-NN checks), what can be
+    measured decides: new real images of the class pass, copies of its training images and
+    another class's images fail, each for its own reason."""
+    rng = np.random.default_rng(7)
+    train, holdout = _class(rng, n_train=4, n_holdout=1)
+    reference = np.concatenate([train, holdout])
+
+    def verdict(fake: np.ndarray) -> dict:
+        return _gate(class_metrics(reference=reference, train=train, holdout=holdout, fake=fake, cfg=CFG))
+
+    new_reals = verdict(rng.normal(size=(60, 8)))
+    assert new_reals["passed"], new_reals["reasons"]
+    assert any(m.startswith("precision") for m in new_reals["not_run"])
+    copies = verdict(np.repeat(train, 15, axis=0) + 1e-6 * rng.normal(size=(60, 8)))
+    assert not copies["passed"] and any("copy_rate" in r for r in copies["reasons"])
+    other = verdict(rng.normal(size=(60, 8)) + 4.0)
+    assert not other["passed"] and not any("copy_rate" in r for r in other["reasons"])
