@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from augment_gan.augment import writer
-from augment_gan.augment.plan import Target, parse_max_share, parse_target
 from augment_gan.contracts.manifest import Entry, StreamKey, new_entry, stream_prefix, synthetic_name
 from augment_gan.errors import ConfigError
+from augment_gan.runtime.target import Target, parse_max_share, parse_target
 
 SIZES = ("native", "model")
 

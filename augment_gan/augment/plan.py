@@ -6,17 +6,12 @@ this module turns its entries into :class:`ClassPlan` rows with the notes and me
 :mod:`augment_gan.augment.report` (the plan and summary ``augment`` prints) is made from.
 
 Counts that go in: each folder class's *real* images (the scanner's count, generated files
-excluded) and the generated files the manifest already records for it. The target is one
-number for every class:
-
-- ``max``: the largest class's real count;
-- ``N``: at least N images per class;
-- ``ratio:R``: at least ``ceil(R x the largest class's real count)``.
-
-A class wants ``target - real`` synthetic images in all; ``max_share`` S caps that so the
-synthetic files are at most S of the class's images (``synthetic <= S * real / (1 - S)``,
-rounded down). What the manifest already holds is subtracted; nothing is ever deleted, so
-a class that holds more than the plan wants just gets 0 and a note.
+excluded) and the generated files the manifest already records for it. A class wants
+``target - real`` synthetic images in all (the target: :mod:`augment_gan.runtime.target`);
+``max_share`` S caps that so the synthetic files are at most S of the class's images
+(``synthetic <= S * real / (1 - S)``, rounded down). What the manifest already holds is
+subtracted; nothing is ever deleted, so a class that holds more than the plan wants just
+gets 0 and a note.
 """
 
 from __future__ import annotations

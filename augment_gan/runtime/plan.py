@@ -242,7 +242,7 @@ def plan_classes(
     entries = []
     for name, index, real, wanted in rows:
         skip, detail = _skip(view, name, index, real, wanted, chosen, outside)
-        entries.append(PlannedClass(name, index, real, wanted, 0 if skip else wanted, skip, detail))
+        entries.append(PlannedClass(name, index, real, wanted, 0 if skip is not None else wanted, skip, detail))
     if real_counts is not None:
         entries += [
             PlannedClass(name, i, None, 0, 0, SkipKind.NOT_IN_FOLDER)
