@@ -10,14 +10,13 @@ responses per HTTP status (from its access log), so "0 x 5xx" does not rest on t
 Model: ``--model DIR``, else the demo's ``/tmp/demo_run/digits/v1`` if present, else a tiny
 random model built here. Results: ``benchmarks/results/contract_fuzz.json``.
 
-    .venv/bin/python benchmarks/contract_fuzz.py [--max-examples 400] [--model DIR]
+    python -m benchmarks.contract_fuzz [--max-examples 400] [--model DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import secrets
 import shutil
 import subprocess
@@ -27,14 +26,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "benchmarks"))
+from . import common
+from .server import Server, default_model
 
-from machine import cpu_model  # noqa: E402
-from server import Server, default_model  # noqa: E402
-
-RESULTS = REPO / "benchmarks" / "results" / "contract_fuzz.json"
 SEED = 20261130
+PRESETS = {"full": {"max_examples": 400}}  # no smoke run: tests/service/test_openapi.py calls fuzz() itself
 
 
 def schemathesis() -> list[str]:
@@ -98,23 +94,27 @@ def fuzz(model: Path, workdir: Path, max_examples: int, seed: int = SEED) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--max-examples", type=int, default=400, help="cases per operation (schemathesis -n)")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args()
+    parser.add_argument("--max-examples", type=int, help="cases per operation (schemathesis -n; default 400)")
+    parser.add_argument("--out", type=Path, default=None, help="default results/contract_fuzz.json")
+    args = common.parse_args(parser, PRESETS)
+    budget = common.budget(args, PRESETS[args.preset])
+    args.out = args.out or common.default_out("contract_fuzz", args.preset)
     with tempfile.TemporaryDirectory(prefix="contract-fuzz-") as tmp:
         model = args.model or default_model(Path(tmp))
-        result = fuzz(model, Path(tmp), args.max_examples)
+        result = fuzz(model, Path(tmp), budget["max_examples"])
     import bentoml
 
     result = {
         "benchmark": "contract_fuzz",
+        "command": common.command_line(),
         "model": str(args.model or model),
         **result,
-        "machine": {"cpu_model": cpu_model(), "python": platform.python_version(), "bentoml": bentoml.__version__},
+        **common.provenance(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    result["versions"]["bentoml"] = bentoml.__version__
+    common.finish(result)
+    common.write_json(args.out, result)
     cases = result["test_cases"]
     print(
         f"{cases['generated']} cases, {cases['with_failures']} with failures, {len(result['errors'])} errors; "

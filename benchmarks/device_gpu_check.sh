@@ -5,7 +5,7 @@
 # runs the GPU check from the source tree; the JSON comes back under $OUT/gpu/ (copy it into
 # benchmarks/results/gpu/ here and commit it). The image's onnxruntime is the CPU build, so
 # the two onnxruntime-CUDA parts report themselves skipped, saying why. Arguments pass through
-# to gpu_check.py: rerun a failed part alone with `--parts NAME` (a full run does not fit twice
+# to benchmarks.gpu_check: rerun a failed part alone with `--parts NAME` (a full run does not fit twice
 # in 15 device minutes). Rehearsed on CPU: DEVICE_PYTHON=3.11 device_prepare.sh, then this
 # script with --quick and python3 a venv like the device's (torch 2.11, onnxruntime 1.30's CPU
 # build, no BentoML, no augment_gan): all five parts ok.
@@ -18,7 +18,7 @@ python3 -c "import torch, onnxruntime; print('torch', torch.__version__, 'cuda',
 out="${OUT:-benchmarks/results}/gpu"
 mnist=()
 [ -d .device/mnist-t10k ] && mnist=(--mnist .device/mnist-t10k)
-timeout 540 python3 benchmarks/gpu_check.py --out "$out" "${mnist[@]}" "$@"
+timeout 540 python3 -m benchmarks.gpu_check --out "$out" "${mnist[@]}" "$@"
 status=$?
 ls -la "$out" || true
 exit $status

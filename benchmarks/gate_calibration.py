@@ -20,16 +20,17 @@ Only the three small classes are counted (the big ones are reported apart). Writ
 ``results/gate_calibration.json``: per n and set, the pass rate with a Wilson 95 % interval
 and the failing metrics' tally.
 
-    .venv/bin/python benchmarks/gate_calibration.py            # 4 sizes x 6 trials, ~20 min
-    .venv/bin/python benchmarks/gate_calibration.py --quick    # smoke: 1 trial, small sets
+    python -m benchmarks.gate_calibration            # 4 sizes x 6 trials, ~20 min
+    python -m benchmarks.gate_calibration --quick    # smoke: 1 trial, small sets
+
+It builds the run's evaluator itself (not ``augment_gan.evaluation.measure``): what is
+calibrated is the gate's own evaluation, real-vs-real bands included.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -37,11 +38,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when imported by the tests
-from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
-from utility import DEFAULT_MNIST, load_mnist, write_folder  # noqa: E402
+from . import common
+from .mnist import load_mnist, write_folder
 
-SIZES = (10, 15, 30, 100)
+PRESETS = {  # samples None: EvalConfig's
+    "full": {"sizes": [10, 15, 30, 100], "trials": 6, "n_major": 200, "samples": None},
+    "quick": {"sizes": [15], "trials": 1, "n_major": 60, "samples": 100},
+}
 SETS = ("real", "collapsed", "copies", "another class")
 
 
@@ -96,6 +99,7 @@ def trial(
     from augment_gan.evaluation.gate import GateThresholds, apply_gate
     from augment_gan.nets import NetConfig
     from augment_gan.pipeline import train
+    from augment_gan.run import Run
 
     rng = np.random.default_rng(seed)
     folder_idx, fresh_idx = {}, {}
@@ -112,16 +116,14 @@ def trial(
         models_dir=work / "models",
         net=net,
         train={"steps": 1, "batch_size": 4, "checkpoint_every": 1, "seed": seed},
-        progress=False,
     ).run_dir
-    evaluator = RunEvaluator(run_dir, EvalConfig(samples_per_class=samples, seed=seed), progress=False)
+    run = Run.open(run_dir, progress=False)
+    evaluator = RunEvaluator(run, EvalConfig(samples_per_class=samples, seed=seed))
     fresh = load_image_folder(work / "fresh", resolution=32, channels=1, progress=False)
-    classes = [int(c) for c in evaluator.classes]
+    classes = [int(c) for c in run.data.classes]
     fresh_by = {c: fresh.images[fresh.labels == fresh.classes.index(str(c))] for c in classes}
-    train_idx = evaluator.train_idx
-    train_by = {
-        c: evaluator.data.images[train_idx][evaluator.data.labels[train_idx] == i] for i, c in enumerate(classes)
-    }
+    train_idx = run.split[0]
+    train_by = {c: run.data.images[train_idx][run.data.labels[train_idx] == i] for i, c in enumerate(classes)}
     banks = {
         "real": fresh_by,
         "collapsed": {c: x[:1] for c, x in fresh_by.items()},
@@ -175,37 +177,43 @@ def summarise(trials: list[dict], small_of: list[tuple[int, ...]]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--trials", type=int, default=6, help="trials per size (3 small classes each)")
-    parser.add_argument("--n-major", type=int, default=200)
-    parser.add_argument("--samples", type=int, default=None, help="samples per class (default: EvalConfig's)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 trial, n=15 only, 100 samples, 60 big")
-    parser.add_argument(
-        "--out", type=Path, default=Path(__file__).resolve().parent / "results" / "gate_calibration.json"
-    )
-    args = parser.parse_args()
+    parser.add_argument("--mnist", type=Path, default=common.DEFAULT_MNIST)
+    parser.add_argument("--sizes", type=int, nargs="+", help="small-class sizes (default 10 15 30 100)")
+    parser.add_argument("--trials", type=int, help="trials per size (3 small classes each; default 6)")
+    parser.add_argument("--n-major", type=int, help="images of each big class (default 200)")
+    parser.add_argument("--samples", type=int, help="samples per class (default: EvalConfig's)")
+    parser.add_argument("--out", type=Path, default=None, help="default results/gate_calibration[-quick].json")
+    args = common.parse_args(parser, PRESETS)
+    budget = common.budget(args, PRESETS[args.preset])
     from augment_gan.evaluation.config import EvalConfig
 
-    if args.quick:
-        args.sizes, args.trials, args.n_major, args.samples = [15], 1, 60, 100
-    samples = args.samples or EvalConfig.samples_per_class
+    samples = budget["samples"] or EvalConfig.samples_per_class
+    out = args.out or common.default_out("gate_calibration", args.preset)
     images, labels = load_mnist(args.mnist)
-    t0, result = time.perf_counter(), {"sizes": {}}
-    for n in args.sizes:
+    clock = common.Clock()
+    result = {
+        "benchmark": "gate_calibration",
+        "command": common.command_line(),
+        "preset": args.preset,
+        "quick": args.quick,
+        "n_major": budget["n_major"],
+        "samples_per_class": samples,
+        "trials_per_size": budget["trials"],
+        **common.provenance(),
+        "sizes": {},
+    }
+    for n in budget["sizes"]:
         trials, small_of = [], []
-        for t in range(args.trials):
+        for t in range(budget["trials"]):
             small = tuple(sorted({(t + k * 3) % 10 for k in range(3)}))
             with tempfile.TemporaryDirectory(prefix="gate-cal-") as tmp:
                 s0 = time.perf_counter()
-                trials.append(trial(images, labels, n, small, args.n_major, samples, seed=1000 * n + t, work=Path(tmp)))
+                trials.append(
+                    trial(images, labels, n, small, budget["n_major"], samples, seed=1000 * n + t, work=Path(tmp))
+                )
             small_of.append(small)
             real = sum(trials[-1]["real"][str(c)]["calibrated"]["passed"] for c in small)
-            print(
-                f"[{time.perf_counter() - t0:7.1f}s] n={n} trial {t} (small {small}): real passes {real}/3 "
-                f"({time.perf_counter() - s0:.0f}s)",
-                flush=True,
-            )
+            clock.log(f"n={n} trial {t} (small {small}): real passes {real}/3 ({time.perf_counter() - s0:.0f}s)")
         # the JSON keeps each trial's decisions for its small classes only (the summary counts all)
         kept = [
             {name: {c: r for c, r in by_class.items() if int(c) in small} for name, by_class in t.items()}
@@ -218,22 +226,10 @@ def main() -> None:
                 f"of {s['classes']}; fixed thresholds {s['fixed_pass_rate']:.3f}; failing {s['failing_metrics']}",
                 flush=True,
             )
-    result.update(
-        {
-            "benchmark": "gate_calibration",
-            "command": " ".join(sys.argv),
-            "quick": args.quick,
-            "n_major": args.n_major,
-            "samples_per_class": samples,
-            "trials_per_size": args.trials,
-            "machine": cpu_model(),
-            "seconds": time.perf_counter() - t0,
-        }
-    )
-    if not args.quick or args.out != parser.get_default("out"):
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1))
-        print(f"wrote {args.out}")
+    result["seconds"] = round(clock.elapsed(), 1)
+    common.finish(result)
+    common.write_json(out, result)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -14,15 +14,12 @@ Runs are interleaved (onnxruntime, eager, eager, onnxruntime, ...) so background
 both alike; the median of ``--repeats`` runs is reported, per batch size. Results go to
 ``benchmarks/results/generation_speed.json``.
 
-    python benchmarks/generation_speed.py [--repeats 5] [--quick] [--model DIR] [--checkpoint CKPT]
+    python -m benchmarks.generation_speed [--repeats 5] [--quick] [--model DIR] [--checkpoint CKPT]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -32,16 +29,20 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 import torch
-from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
 
 from augment_gan.contracts.model_dir import read_card, verify_file
 from augment_gan.export.onnx_export import check_parity, export_generator_onnx, export_metadata
 from augment_gan.nets import Generator, NetConfig
-from augment_gan.training.checkpoint import load_checkpoint
+from augment_gan.run import load_ema_generator
+from augment_gan.run.samples import to_uint8
 from augment_gan.training.ema import recalibrate_batchnorm
-from augment_gan.training.samples import to_uint8
 
-RESULTS = Path(__file__).resolve().parent / "results" / "generation_speed.json"
+from . import common
+
+PRESETS = {  # images per batch size and run: enough to time reliably; batch 1: calls per run
+    "full": {"repeats": 5, "images_per_run": 512, "batch1_calls": 128},
+    "quick": {"repeats": 3, "images_per_run": 128, "batch1_calls": 32},
+}
 DEFAULT_CONFIG = NetConfig(num_classes=10, resolution=32, channels=1, latent_dim=128, g_width=32, d_width=32)
 OPT_LEVELS = {
     "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
@@ -49,13 +50,6 @@ OPT_LEVELS = {
     "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
     "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
 }
-
-
-def usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def random_generator(cfg: NetConfig) -> Generator:
@@ -72,13 +66,6 @@ def random_generator(cfg: NetConfig) -> Generator:
     return G.eval()
 
 
-def checkpoint_generator(path: Path) -> Generator:
-    state = load_checkpoint(path)
-    G = Generator(NetConfig.from_dict(state["net_config"]))
-    G.load_state_dict(state["G_ema"])
-    return G.eval()
-
-
 def load_models(args: argparse.Namespace) -> tuple[Generator, bytes, str]:
     """(torch generator, onnx bytes, description of the source)."""
     checkpoint = args.checkpoint
@@ -91,7 +78,7 @@ def load_models(args: argparse.Namespace) -> tuple[Generator, bytes, str]:
         G = random_generator(DEFAULT_CONFIG)
         described = "default config, random weights"
     else:
-        G = checkpoint_generator(Path(checkpoint))
+        G = load_ema_generator(Path(checkpoint))[0]
         described = f"checkpoint {checkpoint}"
     if args.model is not None:
         card = read_card(args.model)
@@ -112,18 +99,17 @@ def timed(fn: Callable[[], Any]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="~30 s smoke run (3 repeats, fewer images)")
-    parser.add_argument("--threads", type=int, default=usable_cpus())
+    parser.add_argument("--repeats", type=int, help="timed runs per side (default 5; quick 3)")
+    parser.add_argument("--threads", type=int, default=common.usable_cpus())
     parser.add_argument("--opt-level", choices=sorted(OPT_LEVELS), default="all", help="onnxruntime graph optimisation")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 64, 256])
     parser.add_argument("--model", type=Path, help="a model dir: use its generator.onnx")
     parser.add_argument("--checkpoint", type=Path, help="a checkpoint: its EMA generator for the eager side")
     parser.add_argument("--out", type=Path, default=None, help="default results/generation_speed[-quick].json")
-    args = parser.parse_args()
-    args.out = args.out or (RESULTS.with_name("generation_speed-quick.json") if args.quick else RESULTS)
-    repeats = 3 if args.quick else args.repeats
-    images_per_run = 128 if args.quick else 512  # per batch size and run: enough to time reliably
+    args = common.parse_args(parser, PRESETS)
+    budget = common.budget(args, PRESETS[args.preset])
+    args.out = args.out or common.default_out("generation_speed", args.preset)
+    repeats, images_per_run = budget["repeats"], budget["images_per_run"]
 
     torch.set_num_threads(args.threads)
     G, data, described = load_models(args)
@@ -136,7 +122,7 @@ def main() -> None:
 
     rows = []
     for batch in args.batches:
-        calls = max(1, images_per_run // batch) if batch > 1 else (32 if args.quick else 128)
+        calls = max(1, images_per_run // batch) if batch > 1 else budget["batch1_calls"]
         rng = np.random.default_rng(batch)
         z = rng.standard_normal((calls, batch, cfg.latent_dim), dtype=np.float32)
         y = rng.integers(0, cfg.num_classes, (calls, batch)).astype(np.int64)
@@ -176,23 +162,20 @@ def main() -> None:
 
     result = {
         "benchmark": "generation_speed",
+        "command": common.command_line(),
+        "preset": args.preset,
+        "quick": args.quick,
         "model": described,
         "net_config": cfg.to_dict(),
         "parity_max_diff": parity,
-        "cpu_model": cpu_model(),
-        "nproc": os.cpu_count(),
-        "usable_cpus": usable_cpus(),
         "threads": args.threads,
         "ort_graph_optimization": args.opt_level,
         "repeats": repeats,
-        "quick": args.quick,
-        "torch": torch.__version__,
-        "onnxruntime": ort.__version__,
-        "python": platform.python_version(),
         "results": rows,
+        **common.provenance(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    common.finish(result)
+    common.write_json(args.out, result)
     print(f"wrote {args.out}")
 
 

@@ -20,7 +20,7 @@ the exit code is 1 if any failed.
 
 On a GPU machine (the repository root, the venv built)::
 
-    .venv/bin/python benchmarks/gpu_check.py            # -> benchmarks/results/gpu/
+    .venv/bin/python -m benchmarks.gpu_check            # -> benchmarks/results/gpu/
 
 On the H200 this project is sometimes lent (its own Python 3.12 image: torch, but no BentoML
 and a CPU-only onnxruntime), ``benchmarks/device_prepare.sh`` here, then one device call of
@@ -37,7 +37,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -51,20 +50,46 @@ from typing import Any
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
-from photos_128 import write_photo_folder  # noqa: E402
+from . import common
+from .photos_128 import write_photo_folder
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = common.REPO
 PARTS = ("train_speed", "ddp", "onnx_generation", "service", "time_to_quality")
-DEFAULT_MNIST = REPO.parent / "shared" / "datasets" / "mnist-t10k"
+TINY = {"g_width": 4, "d_width": 4}
+PRESETS = {  # quick: toy sizes on whatever device there is (CI runs it on CPU)
+    "full": {
+        "photos": {"major": 64, "minor": 16},
+        "nets": {},  # the default nets
+        "warmup_steps": 3,
+        "train_batches": (64, 256),
+        "timed_steps": 10,
+        "ddp": {"steps": 40, "batch": 64},
+        "onnx_batches": (1, 64, 1024),
+        "onnx_repeats": 20,
+        "service": {"count": 16, "requests": 200},
+        "time_to_quality": ["--steps", "3000", "--every", "500"],
+    },
+    "quick": {
+        "photos": {"major": 12, "minor": 6},
+        "nets": TINY,
+        "warmup_steps": 1,
+        "train_batches": (8,),
+        "timed_steps": 3,
+        "ddp": {"steps": 2, "batch": 8},
+        "onnx_batches": (1, 8),
+        "onnx_repeats": 3,
+        "service": {"count": 4, "requests": 16},
+        "time_to_quality": ["--quick"],
+    },
+}
 
 
 class Check:
     """What every part is given: the device, quick or not, a scratch dir and a log."""
 
-    def __init__(self, quick: bool, device: torch.device, tmp: Path, out: Path, mnist: Path) -> None:
-        self.quick, self.device, self.tmp, self.out, self.mnist = quick, device, tmp, out, mnist
+    def __init__(self, preset: str, device: torch.device, tmp: Path, out: Path, mnist: Path) -> None:
+        self.preset, self.budget = preset, PRESETS[preset]
+        self.device, self.tmp, self.out, self.mnist = device, tmp, out, mnist
         self.t0 = time.perf_counter()
         self._folder: Path | None = None
 
@@ -79,7 +104,7 @@ class Check:
         """Six classes of real photo crops (photos_128.py), written once."""
         if self._folder is None:
             self._folder = self.tmp / "photos"
-            write_photo_folder(self._folder, {"major": 12, "minor": 6} if self.quick else {"major": 64, "minor": 16})
+            write_photo_folder(self._folder, self.budget["photos"])
         return self._folder
 
 
@@ -94,11 +119,11 @@ def time_steps(
 ) -> dict[str, Any]:
     from augment_gan.data import load_image_folder
     from augment_gan.nets import NetConfig
-    from augment_gan.training import TrainConfig, Trainer
+    from augment_gan.run import TrainConfig
+    from augment_gan.training import Trainer
 
     data = load_image_folder(check.folder(), resolution=resolution, channels=3, progress=False)
-    widths = {"g_width": 4, "d_width": 4} if check.quick else {}
-    net = NetConfig(num_classes=len(data.classes), resolution=resolution, channels=3, **widths)
+    net = NetConfig(num_classes=len(data.classes), resolution=resolution, channels=3, **check.budget["nets"])
     run = check.tmp / f"speed-{resolution}-{batch}-{precision}-{channels_last}-{device.type}"
     trainer = Trainer(
         run,
@@ -110,7 +135,7 @@ def time_steps(
         precision=precision,
         channels_last=channels_last,
     )
-    for _ in range(1 if check.quick else 3):  # warm-up: cuDNN's algorithm search, allocator
+    for _ in range(check.budget["warmup_steps"]):  # warm-up: cuDNN's algorithm search, allocator
         trainer.train_step()
     times = []
     for _ in range(steps):
@@ -137,11 +162,11 @@ def time_steps(
 
 def train_speed(check: Check) -> dict[str, Any]:
     resolutions = (32, 64, 128)
-    batches = (8,) if check.quick else (64, 256)
+    batches = check.budget["train_batches"]
     cpu = torch.device("cpu")
     rows, not_run = [], []
     cpu_rows = {}
-    for resolution in resolutions:  # the CPU reference: fp32, batch 64 (8 when quick)
+    for resolution in resolutions:  # the CPU reference: fp32, the first batch size
         cpu_rows[resolution] = time_steps(check, resolution, batches[0], "fp32", False, cpu, 2)
         check.log(f"train_speed cpu {resolution}px: {cpu_rows[resolution]['images_per_s']} images/s")
     for resolution in resolutions:
@@ -163,7 +188,13 @@ def train_speed(check: Check) -> dict[str, Any]:
                         cpu_rows[resolution]
                         if not check.cuda
                         else time_steps(
-                            check, resolution, batch, precision, channels_last, check.device, 3 if check.quick else 10
+                            check,
+                            resolution,
+                            batch,
+                            precision,
+                            channels_last,
+                            check.device,
+                            check.budget["timed_steps"],
                         )
                     )
                     base = cpu_rows[resolution]["images_per_s"]
@@ -177,7 +208,7 @@ def train_speed(check: Check) -> dict[str, Any]:
         "rows": rows,
         "cpu_reference": list(cpu_rows.values()),
         "not_run": not_run,
-        "nets": "tiny (g/d width 4)" if check.quick else "the default (g/d width 32)",
+        "nets": check.budget["nets"] or "the default",
     }
 
 
@@ -186,8 +217,8 @@ def ddp(check: Check) -> dict[str, Any]:
     from augment_gan.contracts.run_dir import RunDir
 
     models = check.tmp / "ddp-models"
-    steps = 2 if check.quick else 40
-    nets = ["--g-width", "4", "--d-width", "4"] if check.quick else []
+    steps = check.budget["ddp"]["steps"]
+    nets = [x for k, v in check.budget["nets"].items() for x in (f"--{k.replace('_', '-')}", str(v))]
     cmd = [
         sys.executable,
         "-m",
@@ -205,7 +236,7 @@ def ddp(check: Check) -> dict[str, Any]:
         "--checkpoint-every",
         str(steps),
         "--batch-size",
-        "8" if check.quick else "64",
+        str(check.budget["ddp"]["batch"]),
         "--device",
         check.device.type,
         "--nproc-per-node",
@@ -259,12 +290,11 @@ def captured_fd2() -> Iterator[dict[str, str]]:
             box["text"] = f.read().decode(errors="replace")
 
 
-def default_generator_onnx(resolution: int, quick: bool, classes: list[str]) -> bytes:
+def default_generator_onnx(resolution: int, nets: dict[str, int], classes: list[str]) -> bytes:
     from augment_gan.export.onnx_export import export_generator_onnx, export_metadata
     from augment_gan.nets import Generator, NetConfig
 
-    widths = {"g_width": 4, "d_width": 4} if quick else {}
-    cfg = NetConfig(num_classes=len(classes), resolution=resolution, channels=3, **widths)
+    cfg = NetConfig(num_classes=len(classes), resolution=resolution, channels=3, **nets)
     torch.manual_seed(0)
     return export_generator_onnx(Generator(cfg).eval(), cfg, export_metadata(classes, cfg, name="check", version=1))
 
@@ -302,15 +332,15 @@ def onnx_generation(check: Check) -> dict[str, Any]:
         return skip
 
     classes = [f"c{i}" for i in range(6)]
-    batches = (1, 8) if check.quick else (1, 64, 1024)
+    batches = check.budget["onnx_batches"]
     rows = []
     with captured_fd2() as noise:
         for resolution in (32, 128):
-            model = default_generator_onnx(resolution, check.quick, classes)
+            model = default_generator_onnx(resolution, check.budget["nets"], classes)
             auto, cpu = open_session(model), open_session(model, providers=[CPU])
             used = auto.get_providers()[0]
             for batch in batches:
-                reps = 3 if check.quick or batch == 1024 else 20
+                reps = 3 if batch == 1024 else check.budget["onnx_repeats"]
                 row = {
                     "resolution": resolution,
                     "batch": batch,
@@ -336,22 +366,19 @@ def service(check: Check) -> dict[str, Any]:
     if skip := onnxruntime_without_cuda(check):
         return skip
     import requests
-    from server import Server  # benchmarks/server.py
-    from service_load import JSON, inprocess, load_level
 
     from augment_gan.nets import NetConfig
     from augment_gan.runtime import OnnxGenerator
-
-    sys.path.insert(0, str(REPO))
     from tests.export.helpers import write_tiny_model  # a model dir around any generator.onnx
 
+    from .server import Server
+    from .service_load import JSON, inprocess, load_level
+
     classes = [f"c{i}" for i in range(6)]
-    widths = {"g_width": 4, "d_width": 4} if check.quick else {}
-    cfg = NetConfig(num_classes=len(classes), resolution=32, channels=3, **widths)
-    model = write_tiny_model(
-        check.tmp / "service-models", default_generator_onnx(32, check.quick, classes), cfg, classes
-    )
-    count, n_requests = (4, 16) if check.quick else (16, 200)
+    nets = check.budget["nets"]
+    cfg = NetConfig(num_classes=len(classes), resolution=32, channels=3, **nets)
+    model = write_tiny_model(check.tmp / "service-models", default_generator_onnx(32, nets, classes), cfg, classes)
+    count, n_requests = check.budget["service"]["count"], check.budget["service"]["requests"]
     cpu_gen = OnnxGenerator.load(model, providers=["CPUExecutionProvider"])
     levels = []
     with Server(model, check.tmp / "server.log", AUGMENT_GAN_GPU="1" if check.cuda else "0") as server:
@@ -383,10 +410,11 @@ def time_to_quality(check: Check) -> dict[str, Any]:
     if not check.mnist.is_dir():
         return {"skipped": f"no MNIST t10k folder at {check.mnist} (--mnist)"}
     out = check.out / "time_to_quality.json"
-    budget = ["--quick"] if check.quick else ["--steps", "3000", "--every", "500"]
+    budget = check.budget["time_to_quality"]
     cmd = [
         sys.executable,
-        str(REPO / "benchmarks" / "time_to_quality.py"),
+        "-m",
+        "benchmarks.time_to_quality",
         "--variants",
         "default",
         "--mnist",
@@ -397,7 +425,7 @@ def time_to_quality(check: Check) -> dict[str, Any]:
     ]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=360)
     if done.returncode:
-        raise RuntimeError(f"time_to_quality.py exited {done.returncode}: {done.stderr[-2000:]}")
+        raise RuntimeError(f"benchmarks.time_to_quality exited {done.returncode}: {done.stderr[-2000:]}")
     result = json.loads(out.read_text())["variants"]["default"]
     return {
         "command": " ".join(cmd[1:]),
@@ -421,9 +449,7 @@ def machine(device: torch.device) -> dict[str, Any]:
     import onnxruntime
 
     info = {
-        "cpu_model": cpu_model(),
-        "nproc": os.cpu_count(),
-        "python": platform.python_version(),
+        **common.machine(),
         "torch": torch.__version__,
         "onnxruntime": onnxruntime.__version__,
         "device": device.type,
@@ -437,11 +463,10 @@ def machine(device: torch.device) -> dict[str, Any]:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="toy sizes on whatever device there is (CI runs this on CPU)")
     p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
-    p.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
+    p.add_argument("--mnist", type=Path, default=common.DEFAULT_MNIST)
     p.add_argument("--out", type=Path, default=None, help="default benchmarks/results/gpu (quick: gpu-quick)")
-    a = p.parse_args()
+    a = common.parse_args(p, PRESETS)
     parts = [x.strip() for x in a.parts.split(",") if x.strip()]
     unknown = [x for x in parts if x not in FUNCTIONS]
     if unknown:
@@ -454,18 +479,22 @@ def main() -> int:
             "no usable CUDA device here: run it on a GPU machine, or with --quick to check it on CPU.", file=sys.stderr
         )
         return 2
-    out = a.out or REPO / "benchmarks" / "results" / ("gpu-quick" if a.quick else "gpu")
+    out = a.out or common.RESULTS / ("gpu" if a.preset == "full" else f"gpu-{a.preset}")
     out.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {
         "benchmark": "gpu_check",
+        "command": common.command_line(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
+        "preset": a.preset,
         "quick": a.quick,
         "machine": machine(device),
+        "versions": common.versions(),
+        "code": common.git_state(),
         "parts": {},
     }
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as tmp:
         os.environ.setdefault("AUGMENT_GAN_CACHE_DIR", str(Path(tmp) / "cache"))
-        check = Check(a.quick, device, Path(tmp), out, a.mnist)
+        check = Check(a.preset, device, Path(tmp), out, a.mnist)
         for part in parts:
             check.log(f"--- {part}")
             t0 = time.perf_counter()

@@ -12,7 +12,7 @@ Runs are interleaved (ours, theirs, ours, theirs, ...) so background load hits b
 and the median of ``--repeats`` runs is reported. Results go to
 ``benchmarks/results/metrics_speed.json``. ``--quick`` uses 2,000 × 2,000 for a smoke run.
 
-    python benchmarks/metrics_speed.py [--repeats 3] [--quick]
+    python -m benchmarks.metrics_speed [--repeats 3] [--quick]
 
 Needs the dev extras (pytorch-fid, prdc).
 """
@@ -22,9 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
-import os
-import platform
 import statistics
 import time
 import warnings
@@ -33,14 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy
-import sklearn
-import torch
-from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
 
 from augment_gan.evaluation.metrics import fid, manifold_metrics
 
-RESULTS = Path(__file__).resolve().parent / "results" / "metrics_speed.json"
+from . import common
+
+PRESETS = {"full": {"n": 10_000, "repeats": 3}, "quick": {"n": 2_000, "repeats": 3}}
 DIM = 2048
 
 
@@ -82,32 +77,36 @@ def timed(function: Callable[..., dict[str, float]], *args: Any) -> tuple[float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per side (median reported)")
-    parser.add_argument("--quick", action="store_true", help="2,000 × 2,000 instead of 10,000 × 10,000")
+    parser.add_argument("--repeats", type=int, help="timed runs per side (median reported; default 3)")
+    parser.add_argument("--n", type=int, help="features per set (default 10,000; quick 2,000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="default results/metrics_speed[-quick].json")
-    args = parser.parse_args()
-    args.out = args.out or (RESULTS.with_name("metrics_speed-quick.json") if args.quick else RESULTS)
+    args = common.parse_args(parser, PRESETS)
+    budget = common.budget(args, PRESETS[args.preset])
+    args.out = args.out or common.default_out("metrics_speed", args.preset)
 
-    n = 2_000 if args.quick else 10_000
+    n, repeats = budget["n"], budget["repeats"]
     real, fake = make_features(n, args.seed)
     times: dict[str, list[float]] = {"ours": [], "theirs": []}
     values: dict[str, dict[str, float]] = {}
-    for run in range(args.repeats):
+    for run in range(repeats):
         for side, function in (("ours", ours), ("theirs", theirs)):
             seconds, values[side] = timed(function, real, fake)
             times[side].append(seconds)
-            print(f"run {run + 1}/{args.repeats} {side:6s} {seconds:8.2f} s", flush=True)
+            print(f"run {run + 1}/{repeats} {side:6s} {seconds:8.2f} s", flush=True)
 
     median = {side: statistics.median(ts) for side, ts in times.items()}
     result = {
-        "benchmark": ("FID + precision/recall (k=3) + density/coverage (k=5) vs pytorch-fid + prdc (k=5)"),
+        "benchmark": "metrics_speed",
+        "what": "FID + precision/recall (k=3) + density/coverage (k=5) vs pytorch-fid + prdc (k=5)",
+        "command": common.command_line(),
+        "preset": args.preset,
         "n_real": n,
         "n_fake": n,
         "dim": DIM,
         "dtype": "float32",
         "seed": args.seed,
-        "repeats": args.repeats,
+        "repeats": repeats,
         "seconds": times,
         "median_seconds": median,
         "ratio_ours_over_theirs": median["ours"] / median["theirs"],
@@ -124,22 +123,10 @@ def main() -> None:
             "~1e-7 relative of a radius can differ; ours decides those on exact distances and "
             "equals prdc run on float64 copies of the same features."
         ),
-        "machine": {
-            "nproc": len(os.sched_getaffinity(0)),
-            "cpu_model": cpu_model(),
-            "torch_threads": torch.get_num_threads(),
-            "load_average_at_end": os.getloadavg(),
-        },
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__,
-        },
+        **common.provenance(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    common.finish(result)
+    common.write_json(args.out, result)
     print(
         f"median: ours {median['ours']:.2f} s, theirs {median['theirs']:.2f} s, "
         f"ratio {result['ratio_ours_over_theirs']:.3f} -> {args.out}"

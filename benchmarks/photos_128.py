@@ -10,7 +10,7 @@ sample grid (one row per class) is saved as ``docs/photos128-grid.jpg`` (JPEG: t
 This shows what 128 px training produces in half an hour on two CPU cores; it is not a
 quality claim (no FID: the photos give too few disjoint crops for a fair test set).
 
-    .venv/bin/python benchmarks/photos_128.py [--steps 900] [--quick]
+    python -m benchmarks.photos_128 [--steps 900] [--quick]
 
 JSON: ``benchmarks/results/photos_128.json`` (steps, seconds per step, where the grid is).
 """
@@ -28,14 +28,21 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
+from . import common
 
-REPO = Path(__file__).resolve().parent.parent
 PHOTOS = ("china", "flower")
 BANDS = ("left", "middle", "right")
 MINORITY = ("china-right", "flower-left")
-COUNTS = {"major": 200, "minor": 25}
+PRESETS = {  # grid: where the last sample grid goes (None: beside the JSON)
+    "full": {
+        "counts": {"major": 200, "minor": 25},
+        "steps": 900,
+        "width": 16,
+        "batch": 32,
+        "grid": "docs/photos128-grid.jpg",
+    },
+    "quick": {"counts": {"major": 8, "minor": 4}, "steps": 2, "width": 4, "batch": 8, "grid": None},
+}
 
 
 def write_photo_folder(root: Path, counts: dict[str, int], seed: int = 0) -> dict[str, int]:
@@ -64,15 +71,13 @@ def write_photo_folder(root: Path, counts: dict[str, int], seed: int = 0) -> dic
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--steps", type=int, default=900)
-    p.add_argument("--quick", action="store_true", help="smoke run: 2 steps, 8/4 crops, tiny nets, no README grid")
+    p.add_argument("--steps", type=int, help="training steps (default 900; quick 2)")
     p.add_argument("--out", type=Path, default=None)
-    a = p.parse_args()
-    counts = {"major": 8, "minor": 4} if a.quick else COUNTS
-    steps = 2 if a.quick else a.steps
-    nets = ["--g-width", "4", "--d-width", "4"] if a.quick else ["--g-width", "16", "--d-width", "16"]
-    batch = 8 if a.quick else 32
-    out = a.out or REPO / "benchmarks" / "results" / f"photos_128{'-quick' if a.quick else ''}.json"
+    a = common.parse_args(p, PRESETS)
+    budget = common.budget(a, PRESETS[a.preset])
+    counts, steps, batch = budget["counts"], budget["steps"], budget["batch"]
+    nets = ["--g-width", str(budget["width"]), "--d-width", str(budget["width"])]
+    out = a.out or common.default_out("photos_128", a.preset)
     with tempfile.TemporaryDirectory() as tmp:
         folder, models = Path(tmp) / "photos", Path(tmp) / "models"
         per_class = write_photo_folder(folder, counts)
@@ -101,30 +106,33 @@ def main() -> None:
                 "0",
             ],
             check=True,
-            cwd=REPO,
+            cwd=common.REPO,
         )
         seconds = time.perf_counter() - t0
         (run_dir,) = (models / "photos" / "runs").iterdir()
         records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
         sec_per_step = [r["sec_per_step"] for r in records if "sec_per_step" in r]
         grid = sorted((run_dir / "samples").glob("step-*.png"))[-1]
-        target = out.with_suffix(".jpg") if a.quick else REPO / "docs" / "photos128-grid.jpg"
+        target = common.REPO / budget["grid"] if budget["grid"] else out.with_suffix(".jpg")
         with Image.open(grid) as img:
             img.convert("RGB").save(target, quality=90)
     result = {
-        "cpu": cpu_model(),
+        "benchmark": "photos_128",
+        "command": common.command_line(),
+        "preset": a.preset,
         "date": time.strftime("%Y-%m-%d"),
         "classes": per_class,
         "resolution": 128,
-        "nets": {"g_width": int(nets[1]), "d_width": int(nets[3])},
+        "nets": {"g_width": budget["width"], "d_width": budget["width"]},
         "batch_size": batch,
         "steps": steps,
         "train_seconds": round(seconds, 1),
         "median_sec_per_step": round(float(np.median(sec_per_step)), 3),
-        "grid": str(target.relative_to(REPO)) if target.is_relative_to(REPO) else str(target),
+        "grid": common.shown_path(target),
+        **common.provenance(),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    common.finish(result)
+    common.write_json(out, result)
     print(json.dumps(result, indent=2))
 
 

@@ -33,8 +33,7 @@ def tiny_model(root: Path) -> Path:
     """A tiny random model with a judge (torch; benchmark and test only)."""
     import torch
 
-    sys.path.insert(0, str(REPO))
-    from tests.export.helpers import CLASSES, gate, write_selecting_model
+    from tests.export.helpers import CLASSES, gate, write_selecting_model  # run from the repository root
 
     torch.set_num_threads(1)
     return write_selecting_model(root, CLASSES, name="tiny", gate_block=gate(CLASSES))

@@ -19,7 +19,7 @@ Model: ``--model DIR``, else the demo's ``/tmp/demo_run/digits/v1`` if present, 
 random model built here (torch, benchmark only). The label is the first class that passed
 the gate. Results: ``benchmarks/results/service_load.json``.
 
-    .venv/bin/python benchmarks/service_load.py [--quick] [--model DIR] [--images 2048]
+    python -m benchmarks.service_load [--quick] [--model DIR] [--images 2048]
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import platform
 import sys
 import tempfile
 import threading
@@ -40,19 +39,18 @@ from typing import Any
 import numpy as np
 import requests
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+from augment_gan.runtime.generator import OnnxGenerator
+from augment_gan.service.encoding import JSON, NPY, encode_generate
 
-from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
-from server import Server, default_model  # noqa: E402
+from . import common
+from .server import Server, default_model
 
-from augment_gan.runtime.generator import OnnxGenerator  # noqa: E402
-from augment_gan.service.encoding import JSON, NPY, encode_generate  # noqa: E402
-
-RESULTS = REPO / "benchmarks" / "results" / "service_load.json"
 LEVELS = (1, 8, 32)
 COUNTS = (1, 16, 64)
+PRESETS = {  # images per cell, images per request, requests per cell at least
+    "full": {"images": 2048, "counts": COUNTS, "min_requests": 40},
+    "quick": {"images": 64, "counts": COUNTS[:2], "min_requests": 8},
+}
 FORMATS = {"json-png": JSON, "npy": NPY}
 
 
@@ -125,16 +123,15 @@ def inprocess(gen: OnnxGenerator, index: int, count: int, media: str, n_calls: i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--images", type=int, default=2048, help="images per cell (at least 40 requests)")
+    parser.add_argument("--images", type=int, help="images per cell (at least 40 requests; default 2048)")
     parser.add_argument(
         "--threads", type=int, default=os.cpu_count() or 1, help="onnxruntime intra-op threads (both sides)"
     )
-    parser.add_argument("--quick", action="store_true", help="64 images per cell, 1 and 16 per request: a smoke run")
     parser.add_argument("--out", type=Path, default=None, help="default results/service_load[-quick].json")
-    args = parser.parse_args()
-    args.out = args.out or (RESULTS.with_name("service_load-quick.json") if args.quick else RESULTS)
-    images = 64 if args.quick else args.images
-    counts = COUNTS[:2] if args.quick else COUNTS
+    args = common.parse_args(parser, PRESETS)
+    budget = common.budget(args, PRESETS[args.preset])
+    args.out = args.out or common.default_out("service_load", args.preset)
+    images, counts = budget["images"], budget["counts"]
 
     with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
         model = args.model or default_model(Path(tmp))
@@ -147,7 +144,7 @@ def main() -> None:
         with Server(model, Path(tmp) / "server.log", threads=args.threads) as server:
             for fmt, media in FORMATS.items():
                 for count in counts:
-                    n_requests = max(40 if not args.quick else 8, images // count)
+                    n_requests = max(budget["min_requests"], images // count)
                     rounds, cells = [inprocess(gen, index, count, media, n_requests)], []
                     for c in LEVELS:  # in-process before, between and after the cells: the machine drifts
                         cells.append(
@@ -174,7 +171,6 @@ def main() -> None:
                         )
 
     import bentoml
-    import onnxruntime
 
     def cell(fmt: str, count: int, c: int) -> dict[str, Any] | None:
         return next((lv for lv in levels if (lv["format"], lv["count"], lv["concurrency"]) == (fmt, count, c)), None)
@@ -183,6 +179,8 @@ def main() -> None:
     c8 = cell("json-png", 16, 8)
     result = {
         "benchmark": "service_load",
+        "command": common.command_line(),
+        "preset": args.preset,
         "endpoint": "POST /generate",
         "model": str(model)
         if args.model or str(model).startswith("/tmp/demo_run")
@@ -200,19 +198,14 @@ def main() -> None:
             "json_png_16_per_request_c8_p99_over_p50": c8 and round(c8["p99_ms"] / c8["p50_ms"], 2),
             "errors": sum(level["errors"] for level in levels),
         },
-        "machine": {
-            "nproc": os.cpu_count(),
-            "cpu_model": cpu_model(),
-            "python": platform.python_version(),
-            "bentoml": bentoml.__version__,
-            "onnxruntime": onnxruntime.__version__,
-        },
+        **common.provenance(),
         "note": "loopback; the load generator (its own process) shares the CPU with the server; in-process = same model, "
         "threads, images per call and encoding, called serially in this process between cells.",
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    result["versions"]["bentoml"] = bentoml.__version__
+    common.finish(result)
+    common.write_json(args.out, result)
     print(json.dumps(result["done_when"]))
     print(f"wrote {args.out}")
     if result["done_when"]["errors"]:

@@ -21,7 +21,7 @@ has a judge), each on its own copy of the model dir:
 Model: ``--model DIR``, else the demo's ``/tmp/demo_run/digits/v1``, else a tiny random model.
 Results: ``benchmarks/results/soak.json``.
 
-    .venv/bin/python benchmarks/soak.py [--requests 10000] [--concurrency 16] [--model DIR]
+    python -m benchmarks.soak [--requests 10000] [--concurrency 16] [--model DIR] [--quick]
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -43,14 +42,10 @@ from typing import Any
 
 import requests
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "benchmarks"))
-sys.path.insert(0, str(REPO))
+from . import common
+from .server import SERVICE, Server, default_model, free_port, rss_mib, worker_pids
 
-from machine import cpu_model  # noqa: E402
-from server import SERVICE, Server, default_model, free_port, rss_mib, worker_pids  # noqa: E402
-
-RESULTS = REPO / "benchmarks" / "results" / "soak.json"
+PRESETS = {"full": {"requests": 10_000, "fault_requests": 2_000}, "quick": {"requests": 300, "fault_requests": 200}}
 RSS_EVERY = 250
 RSS_FROM = 1000
 
@@ -206,13 +201,13 @@ def files_changed(model: Path, workdir: Path) -> dict[str, Any]:
         "AUGMENT_GAN_MODEL": str(copy),
         "AUGMENT_GAN_GPU": "0",
         "BENTOML_DO_NOT_TRACK": "True",
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": str(common.REPO),
     }
     t0 = time.monotonic()
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bentoml", "serve", SERVICE, "--port", str(free_port())],
-            cwd=REPO,
+            cwd=common.REPO,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -237,18 +232,23 @@ def files_changed(model: Path, workdir: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--fault-requests", type=int, default=2_000)
+    parser.add_argument("--requests", type=int, help="soak requests (default 10,000)")
+    parser.add_argument("--fault-requests", type=int, help="requests while a worker is killed (default 2,000)")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--quick", action="store_true", help="300 soak and 200 fault requests: a smoke run")
     parser.add_argument("--out", type=Path, default=None, help="default results/soak[-quick].json")
-    args = parser.parse_args()
-    args.out = args.out or (RESULTS.with_name("soak-quick.json") if args.quick else RESULTS)
-    if args.quick:
-        args.requests, args.fault_requests = 300, 200
+    args = common.parse_args(parser, PRESETS)
+    budget = common.budget(args, PRESETS[args.preset])
+    args.out = args.out or common.default_out("soak", args.preset)
+    args.requests, args.fault_requests = budget["requests"], budget["fault_requests"]
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
         model = args.model or default_model(Path(tmp))
-        result: dict[str, Any] = {"benchmark": "soak", "model": str(model)}
+        result: dict[str, Any] = {
+            "benchmark": "soak",
+            "command": common.command_line(),
+            "preset": args.preset,
+            "model": str(model),
+            **common.provenance(),
+        }
         for name, run in (
             ("soak", lambda: soak(model, Path(tmp), args.requests, args.concurrency)),
             ("worker_killed", lambda: worker_killed(model, Path(tmp), args.fault_requests, args.concurrency)),
@@ -256,10 +256,9 @@ def main() -> None:
         ):
             result[name] = run()
             print(name, json.dumps({k: v for k, v in result[name].items() if k != "worker_rss_mib"}), flush=True)
-    result["machine"] = {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "python": platform.python_version()}
     result["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    common.finish(result)
+    common.write_json(args.out, result)
     print(f"wrote {args.out}")
     ok = (
         result["soak"]["errors"] == 0

@@ -2,15 +2,15 @@
 
 The quality benchmark's split (MNIST t10k: 8 majority digits with 500 training images, the
 minority digits 3 and 8 with 25, 300 disjoint test images per class; the demo's nets, g/d
-width 16) and its measurement (the toolkit's class_metrics in the domain judge's feature
-space, 300 generated images per class). Each variant is trained once with a checkpoint every
+width 16) and its measurement (``testset.Measurer``: the library's ``measure`` in the run's
+domain-judge features, 300 generated images per class). Each variant is trained once with a checkpoint every
 ``--every`` steps; every checkpoint's EMA generator is then measured on the test set, and its
 CPU minutes are step x the run's median seconds per step (evaluation not counted).
 
 The issue's target: majority FID <= 1.5 x the real floor (the test set's halves against each
 other) and minority recall >= 0.6 within 10 CPU-minutes.
 
-    .venv/bin/python benchmarks/time_to_quality.py [--variants old-default,n-critic-1] [--quick]
+    python -m benchmarks.time_to_quality [--variants old-default,n-critic-1] [--minutes 10 | --steps N] [--quick]
 
 JSON: ``benchmarks/results/time_to_quality.json``; the curve: ``.../time_to_quality.png``.
 """
@@ -18,30 +18,17 @@ JSON: ``benchmarks/results/time_to_quality.json``; the curve: ``.../time_to_qual
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when imported by the tests
-from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
-from quality import (
-    NET,
-    git_state,
-    group_means,
-    load_average,
-    quality_split,
-    real_floor,  # noqa: E402
-    test_set_metrics,
-)
-from utility import DEFAULT_MNIST, load_mnist, write_folder  # noqa: E402
+from . import common
+from .gan import NET
+from .mnist import load_mnist, write_folder
+from .testset import Measurer, TestSet, group_means, quality_split
 
-REPO = Path(__file__).resolve().parent.parent
 OLD_DEFAULT = {"diffaugment": "color,translation,cutout", "n_critic": 2}  # the defaults before issue 13
 VARIANTS: dict[str, dict] = {
     "old-default": OLD_DEFAULT,
@@ -51,6 +38,10 @@ VARIANTS: dict[str, dict] = {
     "topk": {"diffaugment": "none", "n_critic": 1, "topk": 0.5},
     "ada": {"diffaugment": "color,translation,cutout", "n_critic": 1, "ada_target": 0.6},
     "default": {},  # whatever TrainConfig defaults to now
+}
+PRESETS = {  # steps None: the CPU budget (--minutes) decides
+    "full": {"n_major": 500, "n_minor": 25, "n_test": 300, "judge_steps": None, "steps": None, "every": 200},
+    "quick": {"n_major": 100, "n_minor": 10, "n_test": 40, "judge_steps": 50, "steps": 20, "every": 10},
 }
 # Seconds a step costs per D step and the G step, on a quiet 2-core machine with the demo nets
 # at batch 64 (0.24 s a step at n_critic 2, 2026-11-30): sets the steps a variant's budget buys.
@@ -117,66 +108,40 @@ def run_variant(
     train_dir: Path,
     data,
     models_dir: Path,
-    test: dict,
+    tests: TestSet,
     steps: int,
     every: int,
     seed: int,
-    test_samples: int,
-    judge_steps: int | None,
+    judge_steps: int,
     floor_box: dict,
     log,
 ) -> dict:
-    from augment_gan.contracts.run_dir import RunDir
-    from augment_gan.evaluation.evaluate import EvalConfig, RunEvaluator, generate_per_class, load_ema_generator
-    from augment_gan.evaluation.extractors import extract_features
-    from augment_gan.pipeline import train as train_stage
-    from augment_gan.pipeline.options import TrainEval
-    from augment_gan.training.checkpoint import list_checkpoints
+    from augment_gan.pipeline import train
+    from augment_gan.run import Run, RunSpec
+    from augment_gan.run.checkpoint import list_checkpoints
 
     t0 = time.perf_counter()
-    trained = train_stage(
+    trained = train(
         train_dir,
         f"ttq-{name}",
         models_dir=models_dir,
         net=NET,
         train={"steps": steps, "checkpoint_every": every, "seed": seed, **VARIANTS[name]},
-        evaluation=TrainEval(every=0),
-        progress=False,
-    )
-    run_dir = trained.run_dir
+    )  # no evaluation during training: every checkpoint is measured on the test set below
+    run = Run(trained.run_dir, RunSpec.read(trained.run_dir), data, progress=False)
     train_s = time.perf_counter() - t0
-    step_times = [r["sec_per_step"] for r in RunDir(run_dir).read_metrics() if "sec_per_step" in r]
+    step_times = [r["sec_per_step"] for r in run.dir.read_metrics() if "sec_per_step" in r]
     sec_per_step = statistics.median(step_times)
-    config = RunDir(run_dir).read_config()["train"]
-    ecfg = EvalConfig(
-        samples_per_class=test_samples, seed=seed, **({"judge_steps": judge_steps} if judge_steps is not None else {})
-    )
-    evaluator = RunEvaluator(run_dir, ecfg, data=data)  # the judge is cached across variants
-    judge, scale = evaluator.judge, evaluator.feature_scale
-    classes = data.classes
-    test_all = extract_features(judge, test["images"]) * scale
-    test_features = {c: test_all[test["labels"] == i] for i, c in enumerate(classes)}
-    train_features = {
-        c: evaluator.real_features[(evaluator.labels == i) & evaluator.is_train] for i, c in enumerate(classes)
-    }
+    measurer = Measurer.for_run(run.path, tests, judge_steps=judge_steps, seed=seed, data=data)  # judge: cached
     if "floor" not in floor_box:
-        floor_box["floor"] = real_floor(test_features, train_features, ecfg)
+        floor_box["floor"] = measurer.real_floor(seed)
     points = []
-    for step, ckpt in list_checkpoints(run_dir):
+    for step, _ in list_checkpoints(run.path):
         if step == 0:
             continue
-        generator, g_cfg, _ = load_ema_generator(ckpt)
-        fakes = generate_per_class(generator, g_cfg, test_samples, seed)
-        measured = test_set_metrics(
-            extract_features(judge, fakes) * scale,
-            judge.predict(fakes),
-            test_samples,
-            test_features,
-            train_features,
-            classes,
-            ecfg,
-        )
-        point = curve_point(step, sec_per_step, group_means(measured["classes"]), floor_box["floor"])
+        generator, _, _ = run.ema_generator(step)
+        measured = measurer.measure(generator, len(next(iter(tests.images.values()))), seed)
+        point = curve_point(step, sec_per_step, group_means(measured), floor_box["floor"])
         points.append(point)
         log(
             f"  {name} step {step} ({point['cpu_minutes']:.1f} CPU-min): majority FID {point['majority_fid']:.1f} "
@@ -185,7 +150,7 @@ def run_variant(
         )
     return {
         "config": VARIANTS[name],
-        "train_config": config,
+        "train_config": run.spec.train.to_dict(),
         "steps": steps,
         "sec_per_step_median": sec_per_step,
         "train_seconds": round(train_s, 1),
@@ -197,7 +162,7 @@ def run_variant(
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
+    p.add_argument("--mnist", type=Path, default=common.DEFAULT_MNIST)
     p.add_argument("--variants", default="old-default,no-diffaugment,n-critic-1,lecam,topk")
     p.add_argument(
         "--minutes",
@@ -207,101 +172,79 @@ def main() -> None:
         f"estimated as {SEC_PER_UPDATE} s x (n_critic + 1)",
     )
     p.add_argument(
-        "--steps",
-        type=int,
-        default=None,
-        help="train every variant this many steps instead of a CPU budget (a GPU run: gpu_check.py)",
+        "--steps", type=int, help="train every variant this many steps instead of a CPU budget (a GPU run: gpu_check)"
     )
-    p.add_argument("--every", type=int, default=200, help="measure every N steps")
+    p.add_argument("--every", type=int, help="measure every N steps (default 200)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quick", action="store_true", help="smoke run: 20 steps, 100/10 images, 40 test images")
     p.add_argument("--out", type=Path, default=None)
-    a = p.parse_args()
-    q = a.quick
-    n_major, n_minor, n_test = (100, 10, 40) if q else (500, 25, 300)
-    judge_steps = 50 if q else None
+    a = common.parse_args(p, PRESETS)
+    budget = common.budget(a, PRESETS[a.preset])
     variants = [v.strip() for v in a.variants.split(",") if v.strip()]
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         raise SystemExit(f"unknown variant(s) {unknown}; choose from {list(VARIANTS)}")
-    out = a.out or REPO / "benchmarks" / "results" / ("time_to_quality-quick.json" if q else "time_to_quality.json")
-    start = time.perf_counter()
-
-    def log(msg: str) -> None:
-        print(f"[{time.perf_counter() - start:7.1f}s] {msg}", flush=True)
-
-    import torch
+    out = a.out or common.default_out("time_to_quality", a.preset)
+    clock = common.Clock()
 
     from augment_gan.data import load_image_folder
-    from augment_gan.training import TrainConfig
+    from augment_gan.evaluation.config import EvalConfig
+    from augment_gan.run import TrainConfig
 
+    judge_steps = budget["judge_steps"] or EvalConfig.judge_steps
     images, labels = load_mnist(a.mnist)
-    split = quality_split(labels, n_major, n_minor, n_test, 0)
+    split = quality_split(labels, budget["n_major"], budget["n_minor"], budget["n_test"], 0)
     result: dict = {
         "benchmark": "time_to_quality",
-        "command": " ".join(["python", *sys.argv]),
-        "quick": q,
+        "command": common.command_line(),
+        "preset": a.preset,
+        "quick": a.quick,
         "split": {
             "source": "MNIST t10k",
             "seed": 0,
             "train_per_class": {str(d): len(split["train"][d]) for d in range(10)},
-            "test_per_class": n_test,
+            "test_per_class": budget["n_test"],
         },
         "net": NET,
         "target": TARGET,
         "budget_minutes": a.minutes,
-        "every": a.every,
-        "machine": {
-            "nproc": os.cpu_count(),
-            "cpu_model": cpu_model(),
-            "torch_threads": torch.get_num_threads(),
-            "load_average_at_start": load_average(),
-        },
-        "versions": {"torch": torch.__version__},
-        "code": git_state(),
+        "every": budget["every"],
+        "judge_steps": judge_steps,
+        **common.provenance(),
         "variants": {},
     }
     floor_box: dict = {}
-    with tempfile.TemporaryDirectory(prefix="ttq-") as tmp:
-        work = Path(tmp)
-        os.environ.setdefault("AUGMENT_GAN_CACHE_DIR", str(work / "cache"))
+    with common.work_dir(None, "ttq-") as work:
         write_folder(work / "train", images, split["train"])
         write_folder(work / "test", images, split["test"])
         train_data = load_image_folder(work / "train", progress=False)
-        test_data = load_image_folder(
-            work / "test", resolution=train_data.resolution, channels=train_data.channels, progress=False
-        )
-        test = {"images": test_data.images, "labels": test_data.labels.numpy()}
+        tests = TestSet.load(work / "test", train_data)  # decoded exactly as the training images are
         for v in variants:
-            n_critic = TrainConfig(**{k: val for k, val in VARIANTS[v].items()}).n_critic
-            per_step = SEC_PER_UPDATE * (n_critic + 1)
-            steps = 20 if q else a.steps or max(1, int(round(a.minutes * 60 / per_step / a.every))) * a.every
-            every = 10 if q else a.every
-            log(f"variant {v} {VARIANTS[v] or '(the defaults)'}: {steps} steps")
+            per_step = SEC_PER_UPDATE * (TrainConfig(**VARIANTS[v]).n_critic + 1)
+            every = budget["every"]
+            steps = budget["steps"] or max(1, int(round(a.minutes * 60 / per_step / every))) * every
+            clock.log(f"variant {v} {VARIANTS[v] or '(the defaults)'}: {steps} steps")
             result["variants"][v] = run_variant(
                 v,
                 work / "train",
                 train_data,
                 work / "models",
-                test,
+                tests,
                 steps,
                 every,
                 a.seed,
-                n_test,
                 judge_steps,
                 floor_box,
-                log,
+                clock.log,
             )
             result["real_floor"] = floor_box["floor"]
-            result["machine"]["load_average_at_end"] = load_average()
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(result, indent=2, default=float) + "\n")
+            common.finish(result)
+            common.write_json(out, result)
     plot(result, out.with_suffix(".png"))
     print(f"\n{'variant':16s} {'s/step':>7s} {'first CPU-min meeting the target':>34s}")
     for v, r in result["variants"].items():
         hit = r["first_cpu_minutes_meeting_target"]
         print(f"{v:16s} {r['sec_per_step_median']:7.3f} {f'{hit:.1f}' if hit is not None else 'never':>34s}")
-    print(f"wrote {out} and {out.with_suffix('.png')} ({time.perf_counter() - start:.0f}s)")
+    print(f"wrote {out} and {out.with_suffix('.png')} ({clock.elapsed():.0f}s)")
 
 
 if __name__ == "__main__":

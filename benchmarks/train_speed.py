@@ -10,17 +10,15 @@ EMA update) on the demo nets, interleaved. It also runs a short ``augment-gan tr
 --eval-every`` on the digits and reports the share of its wall time spent evaluating.
 JSON: ``benchmarks/results/train_speed.json``.
 
-    python benchmarks/train_speed.py [--steps 30] [--quick]
+    python -m benchmarks.train_speed [--steps 30] [--quick]
     # on a GPU machine: both resolutions, with and without bf16 autocast
-    python benchmarks/train_speed.py --device cuda --resolutions 32 64 --precisions fp32 bf16
+    python -m benchmarks.train_speed --device cuda --resolutions 32 64 --precisions fp32 bf16
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,14 +27,21 @@ import time
 from pathlib import Path
 
 import torch
-from machine import cpu_model  # benchmarks/machine.py (scripts run from this folder)
 
 from augment_gan.data import load_image_folder
 from augment_gan.data.digits import write_digits_folder
 from augment_gan.nets import Discriminator, Generator, NetConfig
-from augment_gan.training import TrainConfig, Trainer
-from augment_gan.training.diffaugment import diff_augment, parse_policy
+from augment_gan.run import TrainConfig
+from augment_gan.run.train_config import parse_policy
+from augment_gan.training import Trainer
+from augment_gan.training.diffaugment import diff_augment
 
+from . import common
+
+PRESETS = {  # eval_share: the train --eval-every run whose evaluation share is measured
+    "full": {"steps": 30, "eval_share_steps": 200, "eval_share_every": 50},
+    "quick": {"steps": 5, "eval_share_steps": 20, "eval_share_every": 10},
+}
 CONFIGS = {
     "cli default (g_width 32, d_width 32)": dict(g_width=32, d_width=32),
     "demo (g_width 16, d_width 16)": dict(g_width=16, d_width=16),
@@ -151,16 +156,15 @@ def eval_share(folder: Path, tmp: Path, steps: int, every: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--steps", type=int, help="timed steps per configuration (default 30; quick 5)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--resolutions", type=int, nargs="+", default=[32])
     parser.add_argument("--precisions", nargs="+", default=["fp32"], choices=["fp32", "bf16"])
     parser.add_argument("--out", type=Path, default=None, help="default results/train_speed[-quick].json")
-    args = parser.parse_args()
-    results_dir = Path(__file__).parent / "results"
-    args.out = args.out or results_dir / ("train_speed-quick.json" if args.quick else "train_speed.json")
-    steps = 5 if args.quick else args.steps
+    args = common.parse_args(parser, PRESETS)
+    budget = common.budget(args, PRESETS[args.preset])
+    args.out = args.out or common.default_out("train_speed", args.preset)
+    steps = budget["steps"]
     device = torch.device(args.device)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "digits"
@@ -200,7 +204,7 @@ def main() -> None:
         if device.type == "cpu":
             data = load_image_folder(folder, progress=False)
             overhead_result = overhead(data, cfg, Path(tmp), steps)
-            share = eval_share(folder, Path(tmp), 20 if args.quick else 200, 10 if args.quick else 50)
+            share = eval_share(folder, Path(tmp), budget["eval_share_steps"], budget["eval_share_every"])
     results = []
     for (name, resolution, precision), ts in times.items():
         med = statistics.median(ts)
@@ -221,24 +225,17 @@ def main() -> None:
             f"{name}, {resolution}x{resolution}, {precision} on {device}: {med:.3f} s/step, {64 / med:.0f} images/s "
             f"(batch 64, n_critic {cfg.n_critic})"
         )
-    machine = {
-        "nproc": os.cpu_count(),
-        "cpu_model": cpu_model(),
-        "torch_threads": torch.get_num_threads(),
-        "load_average_at_end": os.getloadavg(),
-    }
-    if device.type == "cuda":
-        machine["gpu"] = torch.cuda.get_device_name(device)
     out = {
         "benchmark": "train_speed",
-        "command": " ".join(sys.argv),
+        "command": common.command_line(),
+        "preset": args.preset,
         "results": results,
         "overhead": overhead_result,
         "eval_share": share,
-        "machine": machine,
-        "versions": {"torch": torch.__version__, "python": platform.python_version()},
+        **common.provenance(),
     }
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    common.finish(out)
+    common.write_json(args.out, out)
     print(f"wrote {args.out}")
 
 

@@ -39,6 +39,15 @@ from augment_gan.evaluation.domain import JudgeConfig, train_judge
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}  # t(0.975, df)
 
 
+def t95(df: int) -> float:
+    """t(0.975, df): the table to 3 decimals (what the gate's reports were made with), scipy beyond it."""
+    if df in T95:
+        return T95[df]
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, df))
+
+
 @dataclass(frozen=True)
 class UtilityConfig:
     seeds: int = 3
@@ -49,12 +58,15 @@ class UtilityConfig:
 
 
 def paired(differences: list[float]) -> dict[str, Any]:
-    """Mean paired difference, its 95 % t interval and whether the interval excludes 0."""
+    """Mean paired difference, its 95 % t interval and whether the interval excludes 0.
+
+    The one paired interval of the project: the utility check here and the downstream
+    benchmark (``benchmarks/compare.py``) both use it."""
     n = len(differences)
     mean = statistics.fmean(differences)
     if n < 2:
         return {"mean": mean, "ci95": None, "n": n, "significant": False}
-    half = T95.get(n - 1, 1.96) * statistics.stdev(differences) / math.sqrt(n)
+    half = t95(n - 1) * statistics.stdev(differences) / math.sqrt(n)
     return {
         "mean": mean,
         "ci95": [mean - half, mean + half],

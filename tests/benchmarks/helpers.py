@@ -1,14 +1,13 @@
-"""Loading a benchmark script (benchmarks/ is not a package) to test its pure helpers."""
+"""Importing a benchmark module (``benchmarks`` is a package at the repository root) to test its pieces."""
 
-import importlib.util
+import importlib
 from pathlib import Path
 from types import ModuleType
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+REPO = Path(__file__).resolve().parents[2]
+BENCHMARKS = REPO / "benchmarks"
 
 
 def load_benchmark(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"{name}_bench", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """``benchmarks.<name>``, as ``python -m benchmarks.<name>`` runs it."""
+    return importlib.import_module(f"benchmarks.{name}")

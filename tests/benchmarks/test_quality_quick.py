@@ -1,15 +1,17 @@
-"""Fast checks of the quality benchmark's pure helpers (the benchmark itself is run by hand)."""
+"""Fast checks of the quality benchmark's pieces: its split and summaries (``testset``), its
+variants and grids (the benchmark itself is run by hand)."""
 
 import math
 
 import numpy as np
 import pytest
 
-from tests.benchmarks.helpers import load_benchmark
+from benchmarks import grids, quality, testset
+from benchmarks.mnist import MINORITY
 
 
 def _bench():
-    return load_benchmark("quality")
+    return testset
 
 
 def test_split_is_disjoint_seeded_and_imbalanced():
@@ -23,7 +25,7 @@ def test_split_is_disjoint_seeded_and_imbalanced():
         train, test = set(a["train"][d]), set(a["test"][d])
         assert not train & test
         assert all(labels[i] == d for i in train | test)
-        assert len(train) == (25 if d in bench.MINORITY else 500)
+        assert len(train) == (25 if d in MINORITY else 500)
         assert len(test) == 300
 
 
@@ -53,8 +55,8 @@ def test_gate_counts():
 
 
 def test_variants_differ_from_the_defaults_only_in_their_ablation():
-    bench = _bench()
-    from augment_gan.training import TrainConfig
+    bench = quality
+    from augment_gan.run import TrainConfig
 
     defaults = TrainConfig().to_dict()
     budget = {"steps": 700, "checkpoint_every": 350, "seed": 0}
@@ -77,7 +79,7 @@ def test_variants_differ_from_the_defaults_only_in_their_ablation():
 
 
 def test_compose_grid_places_fakes_then_reals():
-    bench = _bench()
+    bench = grids
     fakes = np.full((3, 4, 8, 8), 200, dtype=np.uint8)
     reals = np.full((3, 2, 8, 8), 100, dtype=np.uint8)
     grid = bench.compose_grid(fakes, reals, pad=2, gap=6)

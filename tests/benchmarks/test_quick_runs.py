@@ -1,4 +1,4 @@
-"""Every benchmark script still runs end to end: its ``--quick`` smoke run, into a temp file.
+"""Every benchmark still runs end to end: ``python -m benchmarks.<name> --quick``, into a temp file.
 
 The figures of a quick run mean nothing (tiny sizes, a loaded CI machine); these tests only
 keep the scripts from rotting. The real results are in benchmarks/results/.
@@ -11,47 +11,48 @@ from pathlib import Path
 
 import pytest
 
-from tests.benchmarks.helpers import BENCHMARKS
+from benchmarks.common import DEFAULT_MNIST as MNIST
+from tests.benchmarks.helpers import REPO
 
-MNIST = BENCHMARKS.parent.parent / "shared" / "datasets" / "mnist-t10k"
-
-# script -> (extra args, keys its JSON must have)
-SCRIPTS = {
-    "metrics_speed.py": ([], ["median_seconds", "ratio_ours_over_theirs"]),
-    "generation_speed.py": ([], ["results"]),
-    "train_speed.py": (["--steps", "3"], ["results", "overhead", "eval_share"]),
-    "service_load.py": ([], ["levels", "done_when"]),
-    "soak.py": ([], ["soak", "worker_killed", "files_changed"]),
-    "utility.py": ([], ["strategies"]),
-    "quality.py": ([], ["variants"]),
-    "time_to_quality.py": (["--variants", "old-default,default"], ["variants", "real_floor"]),
-    "gate_calibration.py": ([], ["sizes", "samples_per_class"]),
-    "photos_128.py": ([], ["median_sec_per_step", "grid"]),
+PROVENANCE = ["command", "machine", "versions", "code"]
+# run id -> (module, extra args, keys its JSON must have besides the provenance)
+RUNS = {
+    "metrics_speed": ("metrics_speed", [], ["median_seconds", "ratio_ours_over_theirs"]),
+    "generation_speed": ("generation_speed", [], ["results"]),
+    "train_speed": ("train_speed", ["--steps", "3"], ["results", "overhead", "eval_share"]),
+    "service_load": ("service_load", [], ["levels", "done_when"]),
+    "soak": ("soak", [], ["soak", "worker_killed", "files_changed"]),
+    "downstream-mnist": ("downstream", ["--data", "mnist"], ["strategies", "paired_vs_baselines", "gan", "c_plus"]),
+    "downstream-digits": ("downstream", ["--data", "digits"], ["strategies", "paired_vs_baselines", "gan", "c_plus"]),
+    "downstream-rgb": ("downstream", ["--data", "rgb"], ["strategies", "paired_vs_baselines", "gan", "c_plus"]),
+    "quality": ("quality", [], ["variants", "real_floor"]),
+    "time_to_quality": ("time_to_quality", ["--variants", "old-default,default"], ["variants", "real_floor"]),
+    "gate_calibration": ("gate_calibration", [], ["sizes", "samples_per_class"]),
+    "photos_128": ("photos_128", [], ["median_sec_per_step", "grid"]),
 }
+NEEDS_MNIST = ("downstream-mnist", "quality", "time_to_quality", "gate_calibration")
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("script", sorted(SCRIPTS))
-def test_quick_run_writes_its_json(script: str, tmp_path: Path) -> None:
-    if (
-        script in ("utility.py", "quality.py", "time_to_quality.py", "gate_calibration.py")
-        and not (MNIST / "t10k-labels-idx1-ubyte.gz").is_file()
-    ):
+@pytest.mark.parametrize("run", sorted(RUNS))
+def test_quick_run_writes_its_json(run: str, tmp_path: Path) -> None:
+    if run in NEEDS_MNIST and not (MNIST / "t10k-labels-idx1-ubyte.gz").is_file():
         pytest.skip(f"MNIST t10k not found at {MNIST}")
-    args, keys = SCRIPTS[script]
+    module, args, keys = RUNS[run]
     out = tmp_path / "result.json"
     proc = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick", "--out", str(out), *args],
+        [sys.executable, "-m", f"benchmarks.{module}", "--quick", "--out", str(out), *args],
         capture_output=True,
         text=True,
         timeout=880,
-        cwd=tmp_path,
+        cwd=REPO,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads(out.read_text())
-    missing = [k for k in keys if k not in result]
-    assert not missing, f"{script}'s JSON lacks {missing}; has {sorted(result)}"
+    missing = [k for k in [*PROVENANCE, *keys] if k not in result]
+    assert not missing, f"{run}'s JSON lacks {missing}; has {sorted(result)}"
+    assert result["benchmark"] == module and result["preset"] == "quick"
 
 
 @pytest.mark.slow
@@ -61,11 +62,11 @@ def test_gpu_check_quick_runs_every_part_on_cpu(tmp_path: Path) -> None:
     to quality is skipped without MNIST), with the CUDA-only configurations listed as not run."""
     out = tmp_path / "gpu"
     proc = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "gpu_check.py"), "--quick", "--out", str(out), "--mnist", str(MNIST)],
+        [sys.executable, "-m", "benchmarks.gpu_check", "--quick", "--out", str(out), "--mnist", str(MNIST)],
         capture_output=True,
         text=True,
         timeout=880,
-        cwd=tmp_path,
+        cwd=REPO,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())

@@ -3,6 +3,8 @@ samples do not, and the verdict lands in the gate decision."""
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 import pytest
 import torch
@@ -79,3 +81,10 @@ def test_paired_interval() -> None:
     d = paired([-0.2, -0.1, -0.15])
     assert d["significant"] and d["ci95"][1] < 0
     assert paired([0.2])["ci95"] is None
+
+
+def test_paired_interval_beyond_the_table_uses_the_t_quantile() -> None:
+    differences = [0.01 * (k % 4) for k in range(12)]  # 11 degrees of freedom: not in T95
+    d = paired(differences)
+    half = (d["ci95"][1] - d["ci95"][0]) / 2
+    assert half == pytest.approx(2.200985 * statistics.stdev(differences) / 12**0.5, rel=1e-6)
