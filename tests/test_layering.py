@@ -88,6 +88,7 @@ RULES: dict[str, set[str]] = {
     },
     "augment_gan.cli": {"torch", "bentoml"},  # a command imports its stage when it runs
     "augment_gan.pipeline.options": {"torch"},
+    "augment_gan.events": {"torch", *_pkg(*STAGES)},  # every stage may take one
     "augment_gan.service": {"torch", "bentoml", *_pkg("data", "nets", "training", "evaluation", "export")},
 }
 

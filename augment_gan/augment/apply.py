@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from augment_gan.augment import writer
@@ -31,9 +30,8 @@ from augment_gan.augment.prepare import Prepared, resolves_outside
 from augment_gan.augment.report import AugmentSummary
 from augment_gan.contracts.manifest import Entry, Journal, index_in_stream, leftover_temps, stream_key
 from augment_gan.errors import AugmentGanError
+from augment_gan.events import Events
 from augment_gan.fileio import fsync_dir
-
-OnFile = Callable[[str, Path], None]
 
 
 class Applier:
@@ -47,7 +45,7 @@ class Applier:
         self.current: Path = prepared.manifest.path  # what is being written, for error messages
         self.journal = Journal(self.root)
 
-    def apply(self, on_file: OnFile | None) -> AugmentSummary:
+    def apply(self, events: Events) -> AugmentSummary:
         plan, m = self.p.plan, self.p.manifest
         t0 = time.perf_counter()
         stats = self.p.generator.stats
@@ -68,7 +66,7 @@ class Applier:
                 self._start()
                 for cp in plan.classes:
                     if cp.generate:
-                        self._fill(cp, on_file)
+                        self._fill(cp, events)
                 self._commit()
             except BaseException as e:
                 replacement = self._after_failure(e)
@@ -145,7 +143,7 @@ class Applier:
         return None
 
     # --- writing --------------------------------------------------------------------------
-    def _fill(self, cp: ClassPlan, on_file: OnFile | None) -> None:
+    def _fill(self, cp: ClassPlan, events: Events) -> None:
         folder = self.root / cp.name
         if not self.p.follow_links and (where := resolves_outside(self.root, cp.name)) is not None:
             raise AugmentGanError(
@@ -158,7 +156,7 @@ class Applier:
         while remaining > 0:
             indices = list(range(index, index + min(self.p.batch_size, remaining)))
             index += len(indices)
-            remaining -= self._write_batch(cp, indices, on_file)
+            remaining -= self._write_batch(cp, indices, events)
 
     def _make_dir(self, name: str) -> None:
         """A class folder of --out: journaled before it exists, so clean removes it."""
@@ -176,7 +174,7 @@ class Applier:
         used += [hit[0] for name in os.listdir(folder) if (hit := index_in_stream(name, stream.prefix))]
         return max([m.stream_next(key), *(i + 1 for i in used)])
 
-    def _write_batch(self, cp: ClassPlan, indices: list[int], on_file: OnFile | None) -> int:
+    def _write_batch(self, cp: ClassPlan, indices: list[int], events: Events) -> int:
         """Steps 1-5 for one batch; the number of files that got their name."""
         stream = self.p.stream
         mode, size = self.p.specs(cp.name)
@@ -193,11 +191,11 @@ class Applier:
             writer.fsync_paths(staged)
             self.current = self.journal.path
             self.journal.append([Journal.intent(e) for e in entries])
-            return self._publish(cp.name, entries, staged, on_file)
+            return self._publish(cp.name, entries, staged, events)
         finally:
             writer.discard(staged)
 
-    def _publish(self, cls: str, entries: list[Entry], staged: list[Path], on_file: OnFile | None) -> int:
+    def _publish(self, cls: str, entries: list[Entry], staged: list[Path], events: Events) -> int:
         m, key = self.p.manifest, self.p.stream.key(cls)
         published = 0
         for entry, tmp in zip(entries, staged):
@@ -213,6 +211,5 @@ class Applier:
             m.files.append(entry)
             self.written[cls] += 1
             published += 1
-            if on_file is not None:
-                on_file(cls, self.current)
+            events.wrote(cls, self.current)
         return published

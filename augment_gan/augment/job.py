@@ -19,15 +19,16 @@ carries it out (:mod:`~augment_gan.augment.apply`). Guarantees:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from augment_gan.augment.apply import Applier, OnFile
+from augment_gan.augment.apply import Applier
 from augment_gan.augment.errors import AugmentInterrupted, AugmentWriteError
 from augment_gan.augment.options import SIZES, Options
 from augment_gan.augment.prepare import Prepared, prepare_augmentation
 from augment_gan.augment.report import AugmentPlan, AugmentSummary
+from augment_gan.events import Events
 from augment_gan.runtime.generator import OnnxGenerator
 
 __all__ = ["SIZES", "AugmentInterrupted", "AugmentWriteError", "Augmentation", "augment", "augment_folder"]
@@ -84,8 +85,8 @@ class Augmentation:
         opts = Options.parse(target, max_share, fmt, size, seed, batch_size, allow_ungated, select, follow_links)
         return cls(prepare_augmentation(data_dir, model, models_dir, classes, out, opts))
 
-    def apply(self, on_file: OnFile | None = None) -> AugmentSummary:
-        """Write the planned files; ``on_file(class, path)`` after each one.
+    def apply(self, events: Events | None = None) -> AugmentSummary:
+        """Write the planned files; ``events.wrote(class, path)`` after each one.
 
         Raises AugmentInterrupted on Ctrl-C and AugmentWriteError on a write error, both
         after writing a manifest that lists exactly the files on disk.
@@ -93,11 +94,11 @@ class Augmentation:
         if self._ran:
             raise RuntimeError("an Augmentation applies once; prepare a new one (its plan is out of date).")
         self._ran = True
-        return Applier(self._prepared).apply(on_file)
+        return Applier(self._prepared).apply(events or Events())
 
 
 def augment_folder(
-    data_dir: str | Path, model: str | Path | OnnxGenerator, *, on_file: OnFile | None = None, **options: Any
+    data_dir: str | Path, model: str | Path | OnnxGenerator, *, events: Events | None = None, **options: Any
 ) -> AugmentSummary:
     """Plan and apply in one call; ``options`` are :meth:`Augmentation.prepare`'s (target, out, seed, ...).
 
@@ -105,7 +106,7 @@ def augment_folder(
 
         augment_folder("data/train", "models/digits/v3", target="ratio:0.5", out="data/synthetic").written
     """
-    return Augmentation.prepare(data_dir, model, **options).apply(on_file=on_file)
+    return Augmentation.prepare(data_dir, model, **options).apply(events)
 
 
 def augment(
@@ -113,18 +114,21 @@ def augment(
     model: str | Path | OnnxGenerator,
     *,
     dry_run: bool = False,
-    on_plan: Callable[[AugmentPlan], None] | None = None,
-    on_file: OnFile | None = None,
+    events: Events | None = None,
     **options: Any,
 ) -> AugmentSummary | None:
-    """``augment-gan augment``: plan, hand the plan to ``on_plan`` (to show it), then write it
-    unless ``dry_run``. Returns the summary, or None for a dry run (nothing written).
+    """``augment-gan augment``: plan, hand the plan to ``events.planned`` (to show it), then
+    write it unless ``dry_run``, calling ``events.wrote`` after each file. Returns the summary, or None for a dry run (nothing written).
 
     Example::
 
-        augment("data/train", "digits", max_share=0.25, on_plan=lambda plan: print(plan.to_generate))
+        class Show(Events):
+            def planned(self, plan):
+                print(plan.to_generate)
+
+        augment("data/train", "digits", max_share=0.25, events=Show())
     """
     job = Augmentation.prepare(data_dir, model, **options)
-    if on_plan is not None:
-        on_plan(job.plan)
-    return None if dry_run else job.apply(on_file=on_file)
+    events = events or Events()
+    events.planned(job.plan)
+    return None if dry_run else job.apply(events)

@@ -14,6 +14,7 @@ import typer
 
 from augment_gan.cli.options import AUGMENT, SERVE, DataDir, ModelsDir
 from augment_gan.cli.printing import console, err_console, styled, warn
+from augment_gan.events import Events
 
 
 def augment(
@@ -80,8 +81,7 @@ def augment(
                 data_dir,
                 model,
                 dry_run=dry_run,
-                on_plan=shown.plan,
-                on_file=shown.file,
+                events=shown,
                 models_dir=models_dir,
                 target=target,
                 classes=None if classes is None else classes.split(","),
@@ -109,8 +109,8 @@ def augment(
         _print_augment_summary(summary)
 
 
-class AugmentProgress:
-    """``augment``'s callbacks: the plan (a table; with --json only its warnings, on stderr, so
+class AugmentProgress(Events):
+    """``augment``'s events: the plan (a table; with --json only its warnings, on stderr, so
     stdout stays pure JSON), then a progress bar while the files are written."""
 
     def __init__(self, dry_run: bool, as_json: bool) -> None:
@@ -118,7 +118,7 @@ class AugmentProgress:
         self.shown: Any = None
         self._bar: Any = None
 
-    def plan(self, plan: Any) -> None:
+    def planned(self, plan: Any) -> None:
         self.shown = plan
         if self.as_json:
             for w in plan.warnings:
@@ -138,7 +138,7 @@ class AugmentProgress:
             self._task = self._bar.add_task("augment", total=plan.to_generate, cls="")
             self._bar.start()
 
-    def file(self, cls: str, path: Path) -> None:
+    def wrote(self, cls: str, path: Path) -> None:
         if self._bar is not None:
             self._bar.update(self._task, advance=1, cls=cls)
 

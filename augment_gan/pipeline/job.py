@@ -141,11 +141,11 @@ def run(
     # 4. balance the folder (the `augment` stage), when asked
     if balance is not None:
         events.stage(f"4. balance the folder (target {balance.target}, synthetic share capped at {balance.max_share})")
-        balance_folder(result, balance)
+        balance_folder(result, balance, events)
     return result
 
 
-def balance_folder(result: PipelineResult, balance: Balance) -> PipelineResult:
+def balance_folder(result: PipelineResult, balance: Balance, events: Events | None = None) -> PipelineResult:
     """Stage 5 for a run that promoted a model: fill the folder's small classes (see :class:`Balance`)."""
     if result.model_dir is None:
         raise ConfigError(f"run {result.run_dir} promoted no model: there is nothing to balance with.")
@@ -161,6 +161,7 @@ def balance_folder(result: PipelineResult, balance: Balance) -> PipelineResult:
         out=balance.out,
         max_share=balance.max_share,
         seed=balance.seed,
+        events=events,
     )
     result.balanced_dir = Path(balance.out) if balance.out is not None else target_dir
     result.seconds["balance"] = time.perf_counter() - t0

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Optional
 
 from augment_gan.errors import ConfigError
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.gate import GateThresholds
+from augment_gan.events import Events  # noqa: F401  (re-exported: how the pipeline reports)
 from augment_gan.fields import option
 from augment_gan.run.spec import EvalSchedule
-
-if TYPE_CHECKING:
-    from augment_gan.data import ImageData
 
 MODELS_DIR = Path("models")  # the default root of run dirs and model dirs
 
@@ -90,34 +88,6 @@ class TrainEval:
     def schedule(self) -> EvalSchedule:
         """What the run's spec saves of it (a resume keeps evaluating so)."""
         return EvalSchedule(self.every, self.config.samples_per_class, self.config.judge_steps)
-
-
-class Events:
-    """What the pipeline reports while it runs (rank 0 only); silent here.
-
-    The one reporting channel of ``train``, ``resume`` and ``run``: the CLI implements it
-    with rich (``cli/printing.py``); the library never owns a console. ``progress``: whether
-    long loops draw progress bars."""
-
-    progress: bool = False
-
-    def stage(self, title: str) -> None:
-        """A numbered step of the whole job begins (``run``)."""
-
-    def note(self, text: str) -> None:
-        """A line worth showing: where a file went, what was decided."""
-
-    def loaded(self, data: ImageData) -> None:
-        """A new run's folder is loaded (``data.skipped``: unusable files left out)."""
-
-    def judging(self) -> None:
-        """The domain judge for evaluation during training is about to train (or load)."""
-
-    def judged(self, judge_report: dict[str, Any]) -> None:
-        """The judge is ready: its accuracy on held-out real images (``accuracy``, ``n``)."""
-
-    def started(self, start: TrainStart) -> None:
-        """The first step is next."""
 
 
 @dataclass(frozen=True)

@@ -342,13 +342,26 @@ def test_read_only_folder_is_a_clear_error(digits_folder, model_dir) -> None:
 
 def test_augment_shows_the_plan_and_a_dry_run_writes_nothing(digits_folder, model_dir) -> None:
     from augment_gan.augment import augment
+    from augment_gan.events import Events
+
+    class Seen(Events):
+        def __init__(self) -> None:
+            self.plans, self.files = [], []
+
+        def planned(self, plan) -> None:
+            self.plans.append(plan)
+
+        def wrote(self, cls: str, path) -> None:
+            self.files.append((cls, path))
 
     before = sorted(p.relative_to(digits_folder).as_posix() for p in digits_folder.rglob("*"))
-    plans = []
-    assert augment(digits_folder, model_dir, dry_run=True, on_plan=plans.append) is None
+    seen = Seen()
+    assert augment(digits_folder, model_dir, dry_run=True, events=seen) is None
     assert sorted(p.relative_to(digits_folder).as_posix() for p in digits_folder.rglob("*")) == before
-    summary = augment(digits_folder, model_dir, on_plan=plans.append)
-    assert len(plans) == 2 and plans[0].to_generate == plans[1].to_generate == summary.total > 0
+    assert seen.files == []
+    summary = augment(digits_folder, model_dir, events=seen)
+    assert len(seen.plans) == 2 and seen.plans[0].to_generate == seen.plans[1].to_generate == summary.total > 0
+    assert len(seen.files) == summary.total and all(path.is_file() for _, path in seen.files)
 
 
 def test_selection_is_on_by_default_and_no_select_writes_the_unselected_stream(digits_folder, tmp_path) -> None:
