@@ -102,6 +102,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="contract-fuzz-") as tmp:
         model = args.model or default_model(Path(tmp))
         result = fuzz(model, Path(tmp), budget["max_examples"])
+    result["schemathesis_command"] = result.pop("command")
     import bentoml
 
     result = {
