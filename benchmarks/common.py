@@ -152,6 +152,15 @@ def budget(args: argparse.Namespace, preset: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
+def pick(names: str, known, what: str = "variant") -> list[str]:
+    """The comma-separated ``names``, each one of ``known`` (else a one-line error naming them)."""
+    chosen = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in chosen if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown {what}(s) {unknown}; choose from {list(known)}")
+    return chosen
+
+
 def default_out(name: str, preset: str, suffix: str = ".json") -> Path:
     """``results/<name>.json`` for the full budget, ``results/<name>-<preset>.json`` otherwise
     (a smoke run never overwrites a real result)."""
@@ -163,6 +172,13 @@ def write_json(path: Path, result: Mapping[str, Any]) -> None:
     """The result, indented; paths and numpy scalars as their str/float."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, default=_plain) + "\n")
+
+
+def save(path: Path, result: dict[str, Any]) -> None:
+    """The finished result (:func:`finish`) written to ``path``, and said so."""
+    finish(result)
+    write_json(path, result)
+    print(f"wrote {path}")
 
 
 def _plain(value: Any) -> Any:

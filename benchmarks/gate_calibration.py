@@ -227,9 +227,7 @@ def main() -> None:
                 flush=True,
             )
     result["seconds"] = round(clock.elapsed(), 1)
-    common.finish(result)
-    common.write_json(out, result)
-    print(f"wrote {out}")
+    common.save(out, result)
 
 
 if __name__ == "__main__":

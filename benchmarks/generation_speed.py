@@ -174,9 +174,7 @@ def main() -> None:
         "results": rows,
         **common.provenance(),
     }
-    common.finish(result)
-    common.write_json(args.out, result)
-    print(f"wrote {args.out}")
+    common.save(args.out, result)
 
 
 if __name__ == "__main__":

@@ -125,8 +125,7 @@ def main() -> None:
         ),
         **common.provenance(),
     }
-    common.finish(result)
-    common.write_json(args.out, result)
+    common.save(args.out, result)
     print(
         f"median: ours {median['ours']:.2f} s, theirs {median['theirs']:.2f} s, "
         f"ratio {result['ratio_ours_over_theirs']:.3f} -> {args.out}"

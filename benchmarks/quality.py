@@ -273,10 +273,7 @@ def main() -> None:
     p.add_argument("--keep", type=Path, default=None, help="work in this dir and keep it (default: a temp dir)")
     a = common.parse_args(p, PRESETS)
     budget = common.budget(a, PRESETS[a.preset])
-    variants = [v.strip() for v in a.variants.split(",") if v.strip()]
-    unknown = [v for v in variants if v not in VARIANTS]
-    if unknown:
-        raise SystemExit(f"unknown variant(s) {unknown}; choose from {list(VARIANTS)}")
+    variants = common.pick(a.variants, VARIANTS)
     out_path = a.out or common.default_out("quality", a.preset)
     # beside the JSON: benchmarks/results/quality/ (quick: .../quality/quick/); a --out elsewhere keeps them there
     grid_dir = a.grids or out_path.parent / "quality" / ("" if a.preset == "full" else a.preset)

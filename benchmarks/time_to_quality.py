@@ -179,10 +179,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=None)
     a = common.parse_args(p, PRESETS)
     budget = common.budget(a, PRESETS[a.preset])
-    variants = [v.strip() for v in a.variants.split(",") if v.strip()]
-    unknown = [v for v in variants if v not in VARIANTS]
-    if unknown:
-        raise SystemExit(f"unknown variant(s) {unknown}; choose from {list(VARIANTS)}")
+    variants = common.pick(a.variants, VARIANTS)
     out = a.out or common.default_out("time_to_quality", a.preset)
     clock = common.Clock()
 

@@ -234,9 +234,7 @@ def main() -> None:
         "eval_share": share,
         **common.provenance(),
     }
-    common.finish(out)
-    common.write_json(args.out, out)
-    print(f"wrote {args.out}")
+    common.save(args.out, out)
 
 
 if __name__ == "__main__":
