@@ -76,6 +76,7 @@ def train_gan(
     seed: int,
     eval_samples: int,
     judge_steps: int | None,
+    band_draws: int | None = None,
     utility: Any,
     minority: list[str],
     log,
@@ -83,7 +84,8 @@ def train_gan(
     """(the JSON's ``gan``, the promoted model dir, the gate-bypassed model dir).
 
     Trains ``steps`` steps with the TrainConfig fields ``train`` (the library's defaults
-    otherwise), evaluating at half and at the full budget (never step 0), promotes the best
+    otherwise), evaluating at half and at the full budget (never step 0) with ``eval_samples``
+    samples per class, ``judge_steps`` and ``band_draws`` (None: the library's), promotes the best
     step with ``utility`` (True, False or a ``UtilityConfig``), then the gate-bypassed model
     when a minority class was not promoted."""
     from augment_gan.evaluation.config import EvalConfig
@@ -93,7 +95,12 @@ def train_gan(
 
     every = max(steps // 2, 1)
     cfg = TrainConfig(**{**train, "steps": steps, "checkpoint_every": every, "seed": seed})
-    eval_cfg = EvalConfig(samples_per_class=eval_samples, seed=seed, judge_steps=judge_steps or EvalConfig.judge_steps)
+    eval_cfg = EvalConfig(
+        samples_per_class=eval_samples,
+        seed=seed,
+        judge_steps=judge_steps or EvalConfig.judge_steps,
+        band_draws=band_draws or EvalConfig.band_draws,
+    )
     thresholds = GateThresholds()
     result = run(
         train_dir,

@@ -90,9 +90,27 @@ VARIANTS: dict[str, dict] = {
 }
 NET_OPTIONS = ("minibatch_std",)  # variant keys that are NetConfig fields; the rest are TrainConfig's
 GRID_SAMPLES, GRID_REAL = 10, 5
-PRESETS = {
-    "full": {"steps": 700, "n_major": 500, "n_minor": 25, "n_test": 300, "eval_samples": 200, "judge_steps": None},
-    "quick": {"steps": 40, "n_major": 100, "n_minor": 10, "n_test": 60, "eval_samples": 50, "judge_steps": 100},
+PRESETS = {  # judge_steps, band_draws None: the library's
+    "full": {
+        "variants": ",".join(VARIANTS),
+        "steps": 700,
+        "n_major": 500,
+        "n_minor": 25,
+        "n_test": 300,
+        "eval_samples": 200,
+        "judge_steps": None,
+        "band_draws": None,
+    },
+    "quick": {  # two variants: the pipeline and the no-ema checks run; a smoke run's figures mean nothing
+        "variants": "default,no-ema",
+        "steps": 40,
+        "n_major": 100,
+        "n_minor": 10,
+        "n_test": 60,
+        "eval_samples": 50,
+        "judge_steps": 100,
+        "band_draws": 20,
+    },
 }
 
 
@@ -120,7 +138,12 @@ def run_variant(name: str, train_dir: Path, models_dir: Path, tests: TestSet, bu
     # the toolkit's own pipeline: train with evaluation at every checkpoint but step 0, gate, promote
     cfg = variant_config(name, budget["steps"], seed)
     judge_steps = budget["judge_steps"] or EvalConfig.judge_steps
-    eval_cfg = EvalConfig(samples_per_class=budget["eval_samples"], seed=seed, judge_steps=judge_steps)
+    eval_cfg = EvalConfig(
+        samples_per_class=budget["eval_samples"],
+        seed=seed,
+        judge_steps=judge_steps,
+        band_draws=budget["band_draws"] or EvalConfig.band_draws,
+    )
     thresholds = GateThresholds()
     result = run(
         train_dir,
@@ -145,7 +168,7 @@ def run_variant(name: str, train_dir: Path, models_dir: Path, tests: TestSet, bu
     generator, g_cfg, _ = the_run.ema_generator(step)
     samples = budget["n_test"]
     measured = measurer.measure(generator, samples, seed)
-    test_gate = class_gate(measured, thresholds)
+    test_gate = class_gate(measured, thresholds, step)
     seconds["test_eval"] = time.perf_counter() - t0
     classes = tests.classes
     grid_fakes = generate_per_class(generator, g_cfg, GRID_SAMPLES, seed)  # the same noise for every variant
@@ -265,7 +288,7 @@ def main() -> None:
     p.add_argument("--n-test", type=int, help="disjoint real test images (and samples) per class")
     p.add_argument("--eval-samples", type=int, help="samples per class of the toolkit's evaluation during training")
     p.add_argument("--judge-steps", type=int, help="steps of the domain judge (default: the library's)")
-    p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {','.join(VARIANTS)}")
+    p.add_argument("--variants", help=f"comma-separated subset of {','.join(VARIANTS)} (default: all; quick 2)")
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--seed", type=int, default=0, help="GAN, judge and evaluation seed")
     p.add_argument("--out", type=Path, default=None)
@@ -273,7 +296,7 @@ def main() -> None:
     p.add_argument("--keep", type=Path, default=None, help="work in this dir and keep it (default: a temp dir)")
     a = common.parse_args(p, PRESETS)
     budget = common.budget(a, PRESETS[a.preset])
-    variants = common.pick(a.variants, VARIANTS)
+    variants = common.pick(budget["variants"], VARIANTS)
     out_path = a.out or common.default_out("quality", a.preset)
     # beside the JSON: benchmarks/results/quality/ (quick: .../quality/quick/); a --out elsewhere keeps them there
     grid_dir = a.grids or out_path.parent / "quality" / ("" if a.preset == "full" else a.preset)
@@ -307,6 +330,7 @@ def main() -> None:
             "eval_samples_per_class_during_training": budget["eval_samples"],
             "test_samples_per_class": budget["n_test"],
             "judge_steps": budget["judge_steps"] or EvalConfig.judge_steps,
+            "band_draws": budget["band_draws"] or EvalConfig.band_draws,
         },
         "variants_config": {v: VARIANTS[v] for v in variants},
         "gate_thresholds": GateThresholds().as_dict(),

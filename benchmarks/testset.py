@@ -178,12 +178,10 @@ def gate_counts(passed: list[str], classes: list[str], minority: tuple[int, ...]
     }
 
 
-def class_gate(per_class: dict[str, dict], thresholds) -> dict[str, Any]:
+def class_gate(per_class: dict[str, dict], thresholds, step: int) -> dict[str, Any]:
     """The gate's per-class checks on test-set records (no overall check: a test-set
     measurement has no overall FID)."""
-    from dataclasses import replace
+    from augment_gan.evaluation.gate import GateThresholds, apply_gate
 
-    from augment_gan.evaluation.gate import apply_gate
-
-    per_class_only = replace(thresholds, max_overall_fid=float("inf"))
-    return apply_gate({"overall": {"fid": 0.0, "n_real": 0}, "classes": per_class}, per_class_only)
+    per_class_only = GateThresholds(**{**thresholds.as_dict(), "max_overall_fid": float("inf")})
+    return apply_gate({"step": step, "overall": {"fid": 0.0, "n_real": 0}, "classes": per_class}, per_class_only)
