@@ -1,0 +1,388 @@
+"""Complementarity: what a generator's samples add beyond classic augmentation, measured
+before any classifier, on the validation side.
+
+A synthetic image can only help a classifier if it reaches real images of its class that
+affine/elastic variants of the class's few training images do not. Per replicate (one split
+seed and one GAN seed: each split draws its own images and its own two minority digits of
+MNIST t10k) and per minority class:
+
+* R: ``n_r`` real validation images of the class. Features: the pre-logit layer (Euclidean)
+  of an evaluation network used nowhere else — an MLP, not the classifier's CNN — trained
+  class-balanced, without augmentation, on real images disjoint from R, from the oracle
+  images and from the small classes' training images (an augmentation-invariant network
+  would map classic variants onto their sources and flatter the GAN).
+* cov(R; S): Naeem et al. 2020's coverage with k = 5 (``augment_gan.evaluation.metrics``):
+  the share of R whose 5-NN ball in R holds a sample of S.
+* A: ``n_a`` draws of the classic transform of the class's training images (each image
+  equally often); A': ``n_extra`` more such draws; G: ``n_extra`` samples of the class from
+  the run's EMA generator at a checkpoint, resized to the folder's size as ``augment``
+  writes them (LANCZOS), without per-sample selection.
+* **Complementarity** Δcov(X) = cov(R; A ∪ X) − cov(R; A ∪ A'), averaged over ``redraws``
+  fresh draws of A and A': positive only if X reaches real images that more classic
+  augmentation does not. Anchors on the same scale: ``oracle`` (``n_extra`` more real
+  images: the ceiling), ``copies`` (the training images repeated: about 0 or below) and
+  ``morph`` (a non-GAN control: ±1 px dilation or erosion, then the classic transform).
+* Beside it, for G alone: coverage and density against R, the copy rate (the gate's
+  per-sample ratio test against the class's training images) and class consistency (the
+  evaluation network's vote) — at every checkpoint, so collapse and copying show when they
+  start. ``saturation``: cov(R; A of half the size) against cov(R; A): A is near
+  saturation when they agree.
+
+Replicates are paired (the same splits for every generator); intervals are the library's
+one paired t interval. Methodology: docs/methodology.md.
+
+Run: ``python -m benchmarks.complementarity [--preset quick|screen|full] [--n-minor 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .common import DEFAULT_MNIST, Clock, budget, command_line, default_out, parse_args, provenance, save, work_dir
+from .compare import effect
+from .gan import NET
+from .mnist import load_mnist, write_folder
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # a smoke run: the code path end to end, figures meaningless
+    "quick": dict(
+        replicates=2, n_minor=5, n_major=40, n_r=30, n_a=60, n_extra=30, n_eval=40, redraws=2,
+        gan_steps=20, every=10, eval_steps=60,
+    ),
+    # a screen: 3 replicates, enough to drop a candidate, never to claim one
+    "screen": dict(
+        replicates=3, n_minor=5, n_major=400, n_r=300, n_a=1200, n_extra=300, n_eval=300, redraws=5,
+        gan_steps=2000, every=250, eval_steps=1500,
+    ),
+    # a claim: 6 replicates
+    "full": dict(
+        replicates=6, n_minor=5, n_major=400, n_r=300, n_a=1200, n_extra=300, n_eval=300, redraws=5,
+        gan_steps=2000, every=250, eval_steps=1500,
+    ),
+}  # fmt: skip
+CLASSIC = "affine+elastic"  # the classic transform of A, A' and the morph control (the strongest classic aug)
+K = 5  # coverage's k (Naeem et al. 2020)
+SIDE = 28  # MNIST's side: what the folder holds and what augment writes ("native")
+
+# the generators compared: TrainConfig fields over the library's defaults (one entry = one candidate)
+GENERATORS: dict[str, dict[str, Any]] = {"default": {}}
+
+
+# --- the split ----------------------------------------------------------------------------
+def replicate_split(labels: np.ndarray, seed: int, p: dict[str, Any]) -> dict[str, Any]:
+    """Disjoint per-class index sets for one replicate: ``train`` (``n_minor`` for the two
+    minority digits this seed draws, ``n_major`` for the rest), ``val`` (R, ``n_r``),
+    ``oracle`` (``n_extra``, minority digits only) and ``eval`` (``n_eval``: the evaluation
+    network's images)."""
+    rng = np.random.default_rng(seed)
+    minority = sorted(int(d) for d in rng.choice(10, size=2, replace=False))
+    split: dict[str, Any] = {"minority": minority, "train": {}, "val": {}, "oracle": {}, "eval": {}}
+    for d in range(10):
+        idx = rng.permutation(np.flatnonzero(labels == d))
+        n_train = p["n_minor"] if d in minority else p["n_major"]
+        n_oracle = p["n_extra"] if d in minority else 0
+        cuts = np.cumsum([n_train, p["n_r"], n_oracle, p["n_eval"]])
+        if cuts[-1] > len(idx):
+            raise SystemExit(f"digit {d} has {len(idx)} images; the split needs {cuts[-1]}")
+        split["train"][d], split["val"][d], split["oracle"][d], split["eval"][d] = (
+            part.tolist() for part in np.split(idx, cuts[:-1])[:4]
+        )
+    return split
+
+
+# --- images -> features -------------------------------------------------------------------
+def to_input(images: np.ndarray):
+    """uint8 (n, 28, 28) -> float (n, 784) in [-1, 1], the evaluation network's input."""
+    import torch
+
+    return torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 127.5 - 1.0)
+
+
+class EvalNet:
+    """An MLP (784-256-128-10) trained class-balanced without augmentation; ``features`` is its
+    pre-logit layer (128-d), ``vote`` its class."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, steps: int, seed: int) -> None:
+        import torch
+        from torch import nn
+
+        torch.manual_seed(seed)
+        self.body = nn.Sequential(nn.Linear(SIDE * SIDE, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU())
+        self.head = nn.Linear(128, 10)
+        params = [*self.body.parameters(), *self.head.parameters()]
+        opt = torch.optim.Adam(params, lr=1e-3)
+        x, y = to_input(images), torch.from_numpy(labels)
+        weights = (1.0 / np.bincount(labels, minlength=10))[labels]
+        g = torch.Generator().manual_seed(seed)
+        for _ in range(steps):
+            batch = torch.multinomial(torch.from_numpy(weights), 128, replacement=True, generator=g)
+            loss = nn.functional.cross_entropy(self.head(self.body(x[batch])), y[batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        self.body.eval()
+        self.head.eval()
+
+    def features(self, images: np.ndarray):
+        import torch
+
+        with torch.no_grad():
+            return self.body(to_input(images))
+
+    def vote(self, images: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            return self.head(self.features(images)).argmax(1).numpy()
+
+
+def classic_draws(images: np.ndarray, n: int, rng: np.random.Generator, morph: bool = False) -> np.ndarray:
+    """``n`` draws of the classic transform (``CLASSIC``) of ``images``, each image equally
+    often (in a shuffled order); ``morph``: each first dilated or eroded by 1 px (3x3)."""
+    import torch
+    from PIL import Image, ImageFilter
+    from torchvision import transforms as T
+
+    from .classifier import elastic_for
+
+    torch.manual_seed(int(rng.integers(2**31)))
+    steps: list[Any] = [T.RandomAffine(10, translate=(0.1, 0.1), scale=(0.9, 1.1))]
+    if CLASSIC == "affine+elastic":
+        steps.append(T.ElasticTransform(**elastic_for(SIDE)))
+    tf = T.Compose(steps)
+    order = rng.permutation(np.resize(np.arange(len(images)), n))
+    out = np.empty((n, SIDE, SIDE), dtype=np.uint8)
+    for j, i in enumerate(order):
+        img = Image.fromarray(images[i])
+        if morph:
+            img = img.filter(ImageFilter.MaxFilter(3) if rng.random() < 0.5 else ImageFilter.MinFilter(3))
+        out[j] = np.asarray(tf(img))
+    return out
+
+
+def generated(run_dir: Path, step: int, cls: int, n: int, seed: int) -> np.ndarray:
+    """``n`` uint8 (28, 28) samples of class ``cls`` from the EMA generator at ``step``,
+    resized from the generator's side as augment writes them (LANCZOS)."""
+    import torch
+    from PIL import Image
+
+    from augment_gan.run import Run
+
+    generator, cfg, _ = Run.open(run_dir, progress=False).ema_generator(step)
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, cfg.latent_dim, generator=g)
+    with torch.no_grad():
+        x = generator(z, torch.full((n,), cls, dtype=torch.long))
+    images = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[:, 0].numpy()
+    if images.shape[1] == SIDE:
+        return images
+    return np.stack([np.asarray(Image.fromarray(im).resize((SIDE, SIDE), Image.Resampling.LANCZOS)) for im in images])
+
+
+# --- the measures -------------------------------------------------------------------------
+def coverage(real, fake) -> float:
+    from augment_gan.evaluation.metrics import manifold_metrics
+
+    return manifold_metrics(real, fake, dc_k=K)["coverage"]
+
+
+def delta_cov(r_feat, a_feats: list, a2_feats: list, x_feats: list) -> float:
+    """Δcov = cov(R; A ∪ X) - cov(R; A ∪ A'), averaged over the paired redraws."""
+    import torch
+
+    return float(
+        np.mean(
+            [
+                coverage(r_feat, torch.cat([torch.as_tensor(a), torch.as_tensor(x)]))
+                - coverage(r_feat, torch.cat([torch.as_tensor(a), torch.as_tensor(a2)]))
+                for a, a2, x in zip(a_feats, a2_feats, x_feats)
+            ]
+        )
+    )
+
+
+def measure_class(
+    net: EvalNet, cls: int, train: np.ndarray, r: np.ndarray, oracle: np.ndarray, p: dict[str, Any], seed: int
+) -> dict[str, Any]:
+    """The classic draws, the anchors and the saturation check of one class (no generator yet)."""
+    rng = np.random.default_rng(seed)
+    r_feat = net.features(r)
+    a = [classic_draws(train, p["n_a"], rng) for _ in range(p["redraws"])]
+    a2 = [classic_draws(train, p["n_extra"], rng) for _ in range(p["redraws"])]
+    a_feats, a2_feats = [net.features(x) for x in a], [net.features(x) for x in a2]
+    copies = np.resize(train, (p["n_extra"], SIDE, SIDE))
+    morph = [net.features(classic_draws(train, p["n_extra"], rng, morph=True)) for _ in range(p["redraws"])]
+    half = p["n_a"] // 2
+    return {
+        "r_feat": r_feat,
+        "a_feats": a_feats,
+        "a2_feats": a2_feats,
+        "record": {
+            "class": cls,
+            "n_train": len(train),
+            "cov_A": float(np.mean([coverage(r_feat, x) for x in a_feats])),
+            "saturation": {
+                "cov_A_half": float(np.mean([coverage(r_feat, x[:half]) for x in a_feats])),
+                "cov_A": float(np.mean([coverage(r_feat, x) for x in a_feats])),
+            },
+            "anchors": {
+                "oracle": delta_cov(r_feat, a_feats, a2_feats, [net.features(oracle)] * p["redraws"]),
+                "copies": delta_cov(r_feat, a_feats, a2_feats, [net.features(copies)] * p["redraws"]),
+                "morph": delta_cov(r_feat, a_feats, a2_feats, morph),
+            },
+        },
+    }
+
+
+def measure_generator(net: EvalNet, base: dict[str, Any], samples: np.ndarray, train: np.ndarray) -> dict[str, Any]:
+    """Δcov of G and G's own coverage, density, copy rate and class consistency."""
+    from augment_gan.evaluation.metrics import manifold_metrics
+    from augment_gan.evaluation.metrics.memorisation import copy_ratio_check
+
+    g_feat = net.features(samples)
+    alone = manifold_metrics(base["r_feat"], g_feat, dc_k=K)
+    cls = base["record"]["class"]
+    return {
+        "delta_cov": delta_cov(base["r_feat"], base["a_feats"], base["a2_feats"], [g_feat] * len(base["a_feats"])),
+        "coverage": alone["coverage"],
+        "density": alone["density"],
+        "copy_rate": copy_ratio_check(net.features(train), g_feat)["copy_rate"] if len(train) >= 2 else None,
+        "class_consistency": float(np.mean(net.vote(samples) == cls)),
+    }
+
+
+# --- one replicate ------------------------------------------------------------------------
+def run_replicate(
+    i: int, images: np.ndarray, labels: np.ndarray, p: dict[str, Any], work: Path, clock: Clock
+) -> dict[str, Any]:
+    from augment_gan.pipeline import train as train_stage
+    from augment_gan.run import Run, TrainConfig
+
+    split_seed, gan_seed = 1000 + i, i
+    split = replicate_split(labels, split_seed, p)
+    minority = split["minority"]
+    folder = work / f"rep{i}" / "train"
+    write_folder(folder, images, split["train"])
+    eval_idx = np.concatenate([split["eval"][d] for d in range(10)])
+    net = EvalNet(images[eval_idx], labels[eval_idx], p["eval_steps"], seed=split_seed)
+    val_idx = np.concatenate([split["val"][d] for d in range(10)])
+    eval_acc = float(np.mean(net.vote(images[val_idx]) == labels[val_idx]))
+    clock.log(f"replicate {i}: minority digits {minority}; evaluation net accuracy on R {eval_acc:.3f}")
+    bases = {
+        d: measure_class(
+            net,
+            d,
+            images[split["train"][d]],
+            images[split["val"][d]],
+            images[split["oracle"][d]],
+            p,
+            seed=split_seed * 10 + d,
+        )
+        for d in minority
+    }
+    out: dict[str, Any] = {
+        "replicate": i,
+        "split_seed": split_seed,
+        "gan_seed": gan_seed,
+        "minority": minority,
+        "eval_net_accuracy": eval_acc,
+        "classes": {str(d): b["record"] for d, b in bases.items()},
+        "generators": {},
+    }
+    for name, fields in GENERATORS.items():
+        cfg = TrainConfig(**{**fields, "steps": p["gan_steps"], "checkpoint_every": p["every"], "seed": gan_seed})
+        trained = train_stage(folder, f"{name}-rep{i}", models_dir=work / f"rep{i}" / "models", net=NET, train=cfg)
+        run = Run.open(trained.run_dir, progress=False)
+        curves: dict[str, list[dict[str, Any]]] = {str(d): [] for d in minority}
+        for step, _ in run.dir.checkpoints():
+            if step == 0:
+                continue
+            for d in minority:
+                samples = generated(trained.run_dir, step, d, p["n_extra"], seed=gan_seed * 100 + d)
+                m = measure_generator(net, bases[d], samples, images[split["train"][d]])
+                curves[str(d)].append({"step": step, **m})
+            last = {d: curves[str(d)][-1] for d in minority}
+            clock.log(
+                f"  {name} step {step}: "
+                + "; ".join(f"{d}: Δcov {m['delta_cov']:+.3f} cov {m['coverage']:.2f}" for d, m in last.items())
+            )
+        out["generators"][name] = {"train": cfg.to_dict(), "curves": curves}
+    return out
+
+
+# --- summary ------------------------------------------------------------------------------
+def summarise(replicates: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per generator: Δcov at the last step, per (replicate, class) pair, with its paired 95 %
+    interval; the same paired against each anchor; the running-mean coverage's worst fall."""
+    from augment_gan.evaluation.utility import paired
+
+    rows = [(rep, c) for rep in replicates for c in rep["classes"]]
+    out: dict[str, Any] = {
+        "n": len(rows),
+        "anchors": {
+            a: paired([rep["classes"][c]["anchors"][a] for rep, c in rows]) for a in ("oracle", "copies", "morph")
+        },
+    }
+    for name in GENERATORS:
+        last = [rep["generators"][name]["curves"][c][-1] for rep, c in rows]
+        best = [max(p["delta_cov"] for p in rep["generators"][name]["curves"][c]) for rep, c in rows]
+        g = paired([m["delta_cov"] for m in last])
+        out[name] = {
+            "delta_cov_last": g,
+            "effect": effect(g),
+            "delta_cov_best_step": paired(best),
+            "minus_morph": paired(
+                [m["delta_cov"] - rep["classes"][c]["anchors"]["morph"] for m, (rep, c) in zip(last, rows)]
+            ),
+            "share_of_oracle": paired(
+                [m["delta_cov"] / rep["classes"][c]["anchors"]["oracle"] for m, (rep, c) in zip(last, rows)]
+            ),
+            "coverage_last": paired([m["coverage"] for m in last]),
+            "copy_rate_last": paired([m["copy_rate"] for m in last if m["copy_rate"] is not None]),
+            "class_consistency_last": paired([m["class_consistency"] for m in last]),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
+    parser.add_argument("--n-minor", type=int, default=None, help="training images of each minority class")
+    parser.add_argument("--replicates", type=int, default=None)
+    parser.add_argument("--gan-steps", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--keep", type=Path, default=None, help="keep the work dir (runs, folders) here")
+    args = parse_args(parser, PRESETS, default="screen")
+    p = budget(args, PRESETS[args.preset])
+    out = args.out or default_out(f"complementarity-{p['n_minor']}", args.preset)
+    clock = Clock()
+    images, labels = load_mnist(args.mnist)
+    result: dict[str, Any] = {
+        "benchmark": "complementarity",
+        "command": command_line(),
+        "preset": args.preset,
+        "budget": p,
+        "classic": CLASSIC,
+        "k": K,
+        "net": NET,
+        "generators": GENERATORS,
+        **provenance(),
+    }
+    with work_dir(args.keep, "complementarity-") as work:
+        result["replicates"] = [run_replicate(i, images, labels, p, work, clock) for i in range(p["replicates"])]
+    result["summary"] = summarise(result["replicates"])
+    result["seconds"] = round(clock.elapsed(), 1)
+    s = result["summary"]
+    for name in GENERATORS:
+        g = s[name]["delta_cov_last"]
+        clock.log(f"{name}: Δcov {g['mean']:+.3f} {g['ci95']} ({s[name]['effect']}, n={g['n']})")
+    clock.log("anchors: " + ", ".join(f"{a} {v['mean']:+.3f}" for a, v in s["anchors"].items()))
+    save(out, result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""The complementarity indicator's pieces, on known answers: the split is disjoint, Δcov is 0
+for more of the same classic draws, positive for new real images, and at most 0 for copies."""
+
+import numpy as np
+import pytest
+
+from tests.benchmarks.helpers import load_benchmark
+
+comp = load_benchmark("complementarity")
+P = dict(n_minor=5, n_major=30, n_r=40, n_extra=20, n_eval=25)
+
+
+def test_a_replicate_split_is_disjoint_and_draws_its_own_minority() -> None:
+    labels = np.repeat(np.arange(10), 200)
+    a, b = comp.replicate_split(labels, 1000, P), comp.replicate_split(labels, 1001, P)
+    assert len(a["minority"]) == 2 and a["minority"] != b["minority"]
+    for d in range(10):
+        parts = [a[k][d] for k in ("train", "val", "oracle", "eval")]
+        flat = [i for part in parts for i in part]
+        assert len(flat) == len(set(flat)) and all(labels[i] == d for i in flat)
+        assert len(a["train"][d]) == (5 if d in a["minority"] else 30) and len(a["val"][d]) == 40
+        assert len(a["oracle"][d]) == (20 if d in a["minority"] else 0)
+
+
+def test_delta_cov_reads_zero_for_more_classic_draws_and_positive_for_new_reals() -> None:
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(200, 4))
+    r, extra = real[:100], real[100:]
+    near = [r[:3] + 0.01 * rng.normal(size=(3, 4)) for _ in range(2)]  # "classic draws": close to 3 images
+    a, a2 = [np.repeat(x, 10, axis=0) for x in near], [np.repeat(x, 3, axis=0) for x in near]
+    assert comp.delta_cov(r, a, a2, a2) == pytest.approx(0.0)
+    assert comp.delta_cov(r, a, a2, [extra, extra]) > 0.3
+    copies = np.repeat(r[:3], 3, axis=0)
+    assert comp.delta_cov(r, a, a2, [copies, copies]) <= 0.0
+
+
+def test_classic_draws_use_every_training_image_equally_often() -> None:
+    images = np.zeros((4, 28, 28), dtype=np.uint8)
+    for i in range(4):
+        images[i, 10:18, 4 * i : 4 * i + 8] = 255  # a bar at a different place per image
+    draws = comp.classic_draws(images, 40, np.random.default_rng(0))
+    assert draws.shape == (40, 28, 28) and draws.dtype == np.uint8
+    assert not any((draws == img).all(axis=(1, 2)).any() for img in images)  # transformed, not copied
+    morph = comp.classic_draws(images, 8, np.random.default_rng(0), morph=True)
+    assert morph.shape == (8, 28, 28)
