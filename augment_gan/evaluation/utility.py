@@ -1,9 +1,9 @@
 """The gate's utility check: do a class's (selected) synthetic samples make a classifier better
 on real images the GAN never saw?
 
-A bounded version of ``benchmarks/utility.py``, run by ``promote`` on the classes the gate
-passed. Per seed, two small CNNs (the domain judge's architecture) are trained from the same
-initial weights and batch stream:
+A bounded version of the downstream benchmark (``benchmarks/downstream.py``), run by
+``promote`` on the classes the gate passed. Per seed, two small CNNs (the domain judge's
+architecture) are trained from the same initial weights and batch stream:
 
 - **without**: the GAN's training images, class-balanced, random shifts (classic
   oversampling + augmentation);
