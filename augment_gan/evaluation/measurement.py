@@ -116,9 +116,7 @@ def _per_class(sets: Mapping[str, Images] | Sequence[Images]) -> tuple[list[str]
 
 
 @torch.inference_mode()
-def _generate(
-    generator: torch.nn.Module | OnnxGeneratorLike, num_classes: int, n: int, seed: int
-) -> torch.Tensor:
+def _generate(generator: torch.nn.Module | OnnxGeneratorLike, num_classes: int, n: int, seed: int) -> torch.Tensor:
     """uint8 (num_classes * n, C, H, W), class-major, from generate_per_class's latents."""
     if isinstance(generator, torch.nn.Module):
         cfg = generator.cfg  # augment_gan.nets.Generator
