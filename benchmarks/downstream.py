@@ -99,83 +99,73 @@ USES: dict[str, dict[str, Any]] = {
     "f25ns": {"share": 0.25, "synthetic_weight": 1.0, "select": False},  # f25 with per-sample selection off
 }
 DEFAULT_USE = "f25"  # what BalancedDataset's defaults do: gate_agreement measures it
-QUICK_UTILITY_CHECK = {"seeds": 2, "steps": 20}
-_MNIST_SIZES = {"n_major": 400, "n_minor": 15}
+# budgets: judge_steps, band_draws None = the library's; utility_check True = the library's default
+FULL = {
+    "seeds": 5,
+    "clf_steps": 300,
+    "eval_samples": 200,
+    "judge_steps": None,
+    "band_draws": None,
+    "utility_check": True,
+}
+QUICK = {  # smoke runs, a few minutes each: the figures mean nothing
+    "seeds": 2,
+    "eval_samples": 50,
+    "judge_steps": 50,
+    "band_draws": 20,
+    "utility_check": {"seeds": 2, "steps": 20},
+}
+SMALL_USES = ("f25", "f50w")
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "full": {
         "mnist": {
-            "seeds": 5,
+            **FULL,
             "gan_steps": 1200,
-            "clf_steps": 300,
-            "eval_samples": 200,
-            "judge_steps": None,  # None: the library's
-            "band_draws": None,
-            "utility_check": True,
-            "sizes": {**_MNIST_SIZES, "n_val": 100, "n_test": 300},
+            "sizes": {"n_major": 400, "n_minor": 15, "n_val": 100, "n_test": 300},
             "recipes": DATASETS["mnist"].classic,
             "uses": ("e", "g", "f25", "f50", "f25w", "f50w", "f25ns"),
         },
         "digits": {
-            "seeds": 5,
+            **FULL,
             "gan_steps": 1200,
-            "clf_steps": 300,
-            "eval_samples": 200,
-            "judge_steps": None,
-            "band_draws": None,
-            "utility_check": True,
             "sizes": {"n_val": 30, "n_test": 50},
             "recipes": DATASETS["digits"].classic,
-            "uses": ("f25", "f50w"),
+            "uses": SMALL_USES,
         },
         "rgb": {
-            "seeds": 5,
+            **FULL,
             "gan_steps": 800,
-            "clf_steps": 300,
-            "eval_samples": 200,
-            "judge_steps": None,
-            "band_draws": None,
-            "utility_check": True,
             "sizes": {"train_major": 300, "train_minor": 15, "val": 60, "test": 150},
             "recipes": DATASETS["rgb"].classic,
-            "uses": ("f25", "f50w"),
+            "uses": SMALL_USES,
         },
     },
-    "quick": {  # smoke runs, a few minutes each: the figures mean nothing
+    "quick": {
         "mnist": {
-            "seeds": 2,
+            **QUICK,
             "gan_steps": 150,
             "clf_steps": 150,
             "eval_samples": 100,
             "judge_steps": 100,
-            "band_draws": 20,
-            "utility_check": QUICK_UTILITY_CHECK,
-            "sizes": {**_MNIST_SIZES, "n_val": 50, "n_test": 100},
+            "sizes": {"n_major": 400, "n_minor": 15, "n_val": 50, "n_test": 100},
             "recipes": ("a", "c", "c-elastic", "la"),
             "uses": ("e", "g", "f25", "f25w"),
         },
         "digits": {
-            "seeds": 2,
+            **QUICK,
             "gan_steps": 40,
             "clf_steps": 60,
-            "eval_samples": 50,
-            "judge_steps": 50,
-            "band_draws": 20,
-            "utility_check": QUICK_UTILITY_CHECK,
             "sizes": {"n_val": 30, "n_test": 50},
             "recipes": DATASETS["digits"].classic,
-            "uses": ("f25", "f50w"),
+            "uses": SMALL_USES,
         },
         "rgb": {
-            "seeds": 2,
+            **QUICK,
             "gan_steps": 40,
             "clf_steps": 60,
-            "eval_samples": 50,
-            "judge_steps": 50,
-            "band_draws": 20,
-            "utility_check": QUICK_UTILITY_CHECK,
             "sizes": {"train_major": 80, "train_minor": 15, "val": 20, "test": 40},
             "recipes": DATASETS["rgb"].classic,
-            "uses": ("f25", "f50w"),
+            "uses": SMALL_USES,
         },
     },
 }
