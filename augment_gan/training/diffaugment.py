@@ -85,7 +85,7 @@ def rand_cutout(x: torch.Tensor, g: Rng = None, shard: Shard = NO_SHARD, ratio: 
     return x * mask.unsqueeze(1)
 
 
-# One entry per name in training/config.py's DIFFAUGMENT_OPS (which the policy parser checks).
+# One entry per name in run/train_config.py's DIFFAUGMENT_OPS (which the policy parser checks).
 AUGMENTS = {
     "color": (rand_brightness, rand_saturation, rand_contrast),
     "translation": (rand_translation,),

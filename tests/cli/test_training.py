@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from augment_gan.nets import NetConfig
-from augment_gan.training import TrainConfig, TrainingInterrupted
+from augment_gan.run import TrainConfig
+from augment_gan.training import TrainingInterrupted
 from augment_gan.training.trainer import Trainer
 from tests.cli.helpers import TINY, error_lines, invoke
 

@@ -12,7 +12,8 @@ import torch
 import torch.distributed as dist
 
 from augment_gan.nets import NetConfig
-from augment_gan.training import TrainConfig, Trainer
+from augment_gan.run import TrainConfig
+from augment_gan.training import Trainer
 from augment_gan.training.distributed import init_distributed, shutdown_distributed
 
 

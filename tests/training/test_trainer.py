@@ -5,8 +5,9 @@ import pytest
 import torch
 from PIL import Image
 
+from augment_gan.run import TrainConfig
 from augment_gan.run.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint
-from augment_gan.training import TrainConfig, Trainer, TrainingInterrupted
+from augment_gan.training import Trainer, TrainingInterrupted
 from augment_gan.training.sampler import CLASS_GROUP
 
 
