@@ -50,8 +50,8 @@ from .mnist import load_mnist, write_folder
 PRESETS: dict[str, dict[str, Any]] = {
     # a smoke run: the code path end to end, figures meaningless
     "quick": dict(
-        replicates=2, n_minor=5, n_major=40, n_r=30, n_a=60, n_extra=30, n_eval=40, redraws=2,
-        gan_steps=20, every=10, eval_steps=60,
+        replicates=1, n_minor=5, n_major=40, n_r=30, n_a=60, n_extra=30, n_eval=40, redraws=2,
+        gan_steps=10, every=10, eval_steps=60,
     ),
     # a screen: 3 replicates, enough to drop a candidate, never to claim one
     "screen": dict(
