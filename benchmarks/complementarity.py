@@ -55,12 +55,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     ),
     # a screen: 3 replicates, enough to drop a candidate, never to claim one
     "screen": dict(
-        replicates=3, n_minor=5, n_major=400, n_r=300, n_a=1200, n_extra=300, n_eval=300, redraws=5,
+        replicates=3, n_minor=5, n_major=400, n_r=300, n_a=1200, n_extra=300, n_eval=180, redraws=5,
         gan_steps=2000, every=250, eval_steps=1500,
     ),
     # a claim: 6 replicates
     "full": dict(
-        replicates=6, n_minor=5, n_major=400, n_r=300, n_a=1200, n_extra=300, n_eval=300, redraws=5,
+        replicates=6, n_minor=5, n_major=400, n_r=300, n_a=1200, n_extra=300, n_eval=180, redraws=5,
         gan_steps=2000, every=250, eval_steps=1500,
     ),
 }  # fmt: skip
@@ -77,7 +77,7 @@ def replicate_split(labels: np.ndarray, seed: int, p: dict[str, Any]) -> dict[st
     """Disjoint per-class index sets for one replicate: ``train`` (``n_minor`` for the two
     minority digits this seed draws, ``n_major`` for the rest), ``val`` (R, ``n_r``),
     ``oracle`` (``n_extra``, minority digits only) and ``eval`` (``n_eval``: the evaluation
-    network's images)."""
+    network's images). MNIST t10k's smallest digit (5) has 892 images: 400 + 300 + 180 fit."""
     rng = np.random.default_rng(seed)
     minority = sorted(int(d) for d in rng.choice(10, size=2, replace=False))
     split: dict[str, Any] = {"minority": minority, "train": {}, "val": {}, "oracle": {}, "eval": {}}
