@@ -18,6 +18,7 @@ from typing import Any
 
 KINDS = (
     "downstream",
+    "complementarity",
     "quality",
     "time_to_quality",
     "gate_calibration",
