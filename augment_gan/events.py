@@ -1,15 +1,32 @@
 """The one reporting channel: :class:`Events`, which the library calls as it works and the
-CLI implements. Torch-free and importing no stage, so every stage may take one."""
+CLI implements. Torch-free and importing no stage (not even for types: ``loaded`` gets an
+``augment_gan.data.ImageData``, ``planned`` an ``augment_gan.augment.AugmentPlan``), so
+every stage may take one."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from augment_gan.augment.report import AugmentPlan
-    from augment_gan.data import ImageData
-    from augment_gan.pipeline.options import TrainStart
+
+@dataclass(frozen=True)
+class TrainStart:
+    """What a run starts with: printed by the CLI before the first step."""
+
+    run_dir: Path
+    counts: list[int]  # training images per class
+    resolution: int
+    channels: int
+    device: str
+    precision: str
+    channels_last: bool
+    start: int  # the step it resumes at; 0 for a new run
+    world_size: int
+    backend: str | None
+    batch_size: int  # the global batch
+    lr_g: float
+    lr_d: float
 
 
 class Events:
@@ -27,7 +44,7 @@ class Events:
     def note(self, text: str) -> None:
         """A line worth showing: where a file went, what was decided."""
 
-    def loaded(self, data: ImageData) -> None:
+    def loaded(self, data: Any) -> None:
         """A new run's folder is loaded (``data.skipped``: unusable files left out)."""
 
     def judging(self) -> None:
@@ -39,7 +56,7 @@ class Events:
     def started(self, start: TrainStart) -> None:
         """The first step is next."""
 
-    def planned(self, plan: AugmentPlan) -> None:
+    def planned(self, plan: Any) -> None:
         """``augment`` has planned what to write (shown before anything is written)."""
 
     def wrote(self, cls: str, path: Path) -> None:

@@ -12,30 +12,11 @@ from typing import Optional
 from augment_gan.errors import ConfigError
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.evaluation.gate import GateThresholds
-from augment_gan.events import Events  # noqa: F401  (re-exported: how the pipeline reports)
+from augment_gan.events import Events, TrainStart  # noqa: F401  (re-exported: how the pipeline reports)
 from augment_gan.fields import option
 from augment_gan.run.spec import EvalSchedule
 
 MODELS_DIR = Path("models")  # the default root of run dirs and model dirs
-
-
-@dataclass(frozen=True)
-class TrainStart:
-    """What a run starts with: printed by the CLI before the first step."""
-
-    run_dir: Path
-    counts: list[int]  # training images per class
-    resolution: int
-    channels: int
-    device: str
-    precision: str
-    channels_last: bool
-    start: int  # the step it resumes at; 0 for a new run
-    world_size: int
-    backend: str | None
-    batch_size: int  # the global batch
-    lr_g: float
-    lr_d: float
 
 
 @dataclass(frozen=True)
