@@ -42,7 +42,18 @@ from typing import Any
 
 import numpy as np
 
-from .common import DEFAULT_MNIST, Clock, budget, command_line, default_out, parse_args, provenance, save, work_dir
+from .common import (
+    DEFAULT_MNIST,
+    Clock,
+    budget,
+    command_line,
+    default_out,
+    parse_args,
+    provenance,
+    save,
+    shown_path,
+    work_dir,
+)
 from .compare import effect
 from .gan import NET
 from .mnist import load_mnist, write_folder
@@ -257,8 +268,11 @@ def measure_generator(net: EvalNet, base: dict[str, Any], samples: np.ndarray, t
 
 # --- one replicate ------------------------------------------------------------------------
 def run_replicate(
-    i: int, images: np.ndarray, labels: np.ndarray, p: dict[str, Any], work: Path, clock: Clock
+    i: int, images: np.ndarray, labels: np.ndarray, p: dict[str, Any], work: Path, clock: Clock, grids: Path | None
 ) -> dict[str, Any]:
+    """One replicate: its split, evaluation net, anchors, and each generator's curves; with
+    ``grids``, a PNG per generator: per minority class its training images then 10 classic
+    draws, then a row of samples per checkpoint."""
     from augment_gan.pipeline import train as train_stage
     from augment_gan.run import Run, TrainConfig
 
@@ -311,7 +325,31 @@ def run_replicate(
                 + "; ".join(f"{d}: Δcov {m['delta_cov']:+.3f} cov {m['coverage']:.2f}" for d, m in last.items())
             )
         out["generators"][name] = {"train": cfg.to_dict(), "curves": curves}
+        if grids is not None:
+            steps = [pt["step"] for pt in curves[str(minority[0])]]
+            rows = []
+            for d in minority:
+                train = images[split["train"][d]]
+                rows.append(np.concatenate([train, classic_draws(train, 10, np.random.default_rng(d))]))
+                rows += [generated(trained.run_dir, s, d, 15, seed=gan_seed * 100 + d) for s in steps]
+            grids.mkdir(parents=True, exist_ok=True)
+            path = grids / f"{name}-rep{i}.png"
+            save_rows(rows, path)
+            out["generators"][name]["grid"] = shown_path(path)
     return out
+
+
+def save_rows(rows: list[np.ndarray], path: Path, pad: int = 2) -> None:
+    """One PNG, a row of images per array (left-aligned, black padding)."""
+    from PIL import Image
+
+    width = max(len(r) for r in rows) * (SIDE + pad) + pad
+    sheet = np.zeros((len(rows) * (SIDE + pad) + pad, width), dtype=np.uint8)
+    for y, row in enumerate(rows):
+        for x, img in enumerate(row):
+            top, left = pad + y * (SIDE + pad), pad + x * (SIDE + pad)
+            sheet[top : top + SIDE, left : left + SIDE] = img
+    Image.fromarray(sheet).save(path)
 
 
 # --- summary ------------------------------------------------------------------------------
@@ -373,7 +411,8 @@ def main() -> None:
         **provenance(),
     }
     with work_dir(args.keep, "complementarity-") as work:
-        result["replicates"] = [run_replicate(i, images, labels, p, work, clock) for i in range(p["replicates"])]
+        grids = None if args.quick else out.with_suffix("")
+        result["replicates"] = [run_replicate(i, images, labels, p, work, clock, grids) for i in range(p["replicates"])]
     result["summary"] = summarise(result["replicates"])
     result["seconds"] = round(clock.elapsed(), 1)
     s = result["summary"]
