@@ -49,6 +49,7 @@ from .common import (
     command_line,
     default_out,
     parse_args,
+    pick,
     provenance,
     save,
     shown_path,
@@ -79,8 +80,21 @@ CLASSIC = "affine+elastic"  # the classic transform of A, A' and the morph contr
 K = 5  # coverage's k (Naeem et al. 2020)
 SIDE = 28  # MNIST's side: what the folder holds and what augment writes ("native")
 
-# the generators compared: TrainConfig fields over the library's defaults (one entry = one candidate)
-GENERATORS: dict[str, dict[str, Any]] = {"default": {}}
+# the generators compared: TrainConfig fields over the library's defaults (one entry = one
+# candidate); "default" is the baseline every other is paired with
+SMALL_DAUG = {
+    "diffaugment": "translation,cutout",
+    "diffaugment_below": 50,
+}  # D's inputs augmented at small classes only
+GENERATORS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "small-daug": SMALL_DAUG,
+    "small-daug-lecam": {**SMALL_DAUG, "lecam": 0.1},
+    "small-daug-sqrt-uniform": {**SMALL_DAUG, "class_balance": 0.5, "fake_labels": "uniform"},
+    "small-daug-natural-uniform": {**SMALL_DAUG, "class_balance": 0.0, "fake_labels": "uniform"},
+    "daug-all": {"diffaugment": "translation,cutout"},
+}
+BASELINE = "default"
 
 
 # --- the split ----------------------------------------------------------------------------
@@ -268,7 +282,14 @@ def measure_generator(net: EvalNet, base: dict[str, Any], samples: np.ndarray, t
 
 # --- one replicate ------------------------------------------------------------------------
 def run_replicate(
-    i: int, images: np.ndarray, labels: np.ndarray, p: dict[str, Any], work: Path, clock: Clock, grids: Path | None
+    i: int,
+    images: np.ndarray,
+    labels: np.ndarray,
+    p: dict[str, Any],
+    work: Path,
+    clock: Clock,
+    grids: Path | None,
+    generators: list[str],
 ) -> dict[str, Any]:
     """One replicate: its split, evaluation net, anchors, and each generator's curves; with
     ``grids``, a PNG per generator: per minority class its training images then 10 classic
@@ -307,9 +328,12 @@ def run_replicate(
         "classes": {str(d): b["record"] for d, b in bases.items()},
         "generators": {},
     }
-    for name, fields in GENERATORS.items():
+    for name in generators:
+        fields = GENERATORS[name]
         cfg = TrainConfig(**{**fields, "steps": p["gan_steps"], "checkpoint_every": p["every"], "seed": gan_seed})
+        t0 = clock.elapsed()
         trained = train_stage(folder, f"{name}-rep{i}", models_dir=work / f"rep{i}" / "models", net=NET, train=cfg)
+        train_seconds = round(clock.elapsed() - t0, 1)
         run = Run.open(trained.run_dir, progress=False)
         curves: dict[str, list[dict[str, Any]]] = {str(d): [] for d in minority}
         for step, _ in run.dir.checkpoints():
@@ -324,7 +348,7 @@ def run_replicate(
                 f"  {name} step {step}: "
                 + "; ".join(f"{d}: Δcov {m['delta_cov']:+.3f} cov {m['coverage']:.2f}" for d, m in last.items())
             )
-        out["generators"][name] = {"train": cfg.to_dict(), "curves": curves}
+        out["generators"][name] = {"train": cfg.to_dict(), "train_seconds": train_seconds, "curves": curves}
         if grids is not None:
             steps = [pt["step"] for pt in curves[str(minority[0])]]
             rows = []
@@ -353,9 +377,10 @@ def save_rows(rows: list[np.ndarray], path: Path, pad: int = 2) -> None:
 
 
 # --- summary ------------------------------------------------------------------------------
-def summarise(replicates: list[dict[str, Any]]) -> dict[str, Any]:
+def summarise(replicates: list[dict[str, Any]], generators: list[str]) -> dict[str, Any]:
     """Per generator: Δcov at the last step, per (replicate, class) pair, with its paired 95 %
-    interval; the same paired against each anchor; the running-mean coverage's worst fall."""
+    interval; the same paired against each anchor and against the baseline generator (at the
+    last step and at each one's best step); training seconds."""
     from augment_gan.evaluation.utility import paired
 
     rows = [(rep, c) for rep in replicates for c in rep["classes"]]
@@ -365,11 +390,17 @@ def summarise(replicates: list[dict[str, Any]]) -> dict[str, Any]:
             a: paired([rep["classes"][c]["anchors"][a] for rep, c in rows]) for a in ("oracle", "copies", "morph")
         },
     }
-    for name in GENERATORS:
+
+    def last_and_best(name: str) -> tuple[list[float], list[float]]:
+        curves = [rep["generators"][name]["curves"][c] for rep, c in rows]
+        return [cv[-1]["delta_cov"] for cv in curves], [max(pt["delta_cov"] for pt in cv) for cv in curves]
+
+    for name in generators:
         last = [rep["generators"][name]["curves"][c][-1] for rep, c in rows]
         best = [max(p["delta_cov"] for p in rep["generators"][name]["curves"][c]) for rep, c in rows]
         g = paired([m["delta_cov"] for m in last])
         out[name] = {
+            "train_seconds": paired([rep["generators"][name].get("train_seconds", 0.0) for rep in replicates]),
             "delta_cov_last": g,
             "effect": effect(g),
             "delta_cov_best_step": paired(best),
@@ -383,6 +414,11 @@ def summarise(replicates: list[dict[str, Any]]) -> dict[str, Any]:
             "copy_rate_last": paired([m["copy_rate"] for m in last if m["copy_rate"] is not None]),
             "class_consistency_last": paired([m["class_consistency"] for m in last]),
         }
+        if name != BASELINE and BASELINE in generators:
+            (own_last, own_best), (base_last, base_best) = last_and_best(name), last_and_best(BASELINE)
+            vs_last = paired([a - b for a, b in zip(own_last, base_last)])
+            out[name]["minus_baseline"] = {**vs_last, "effect": effect(vs_last)}
+            out[name]["minus_baseline_best_step"] = paired([a - b for a, b in zip(own_best, base_best)])
     return out
 
 
@@ -394,8 +430,12 @@ def main() -> None:
     parser.add_argument("--gan-steps", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="keep the work dir (runs, folders) here")
+    parser.add_argument(
+        "--generators", default=",".join(GENERATORS), help=f"comma-separated, of {', '.join(GENERATORS)}"
+    )
     args = parse_args(parser, PRESETS, default="screen")
     p = budget(args, PRESETS[args.preset])
+    generators = pick(args.generators, GENERATORS, "generator")
     out = args.out or default_out(f"complementarity-{p['n_minor']}", args.preset)
     clock = Clock()
     images, labels = load_mnist(args.mnist)
@@ -407,18 +447,24 @@ def main() -> None:
         "classic": CLASSIC,
         "k": K,
         "net": NET,
-        "generators": GENERATORS,
+        "generators": {name: GENERATORS[name] for name in generators},
         **provenance(),
     }
     with work_dir(args.keep, "complementarity-") as work:
         grids = None if args.quick else out.with_suffix("")
-        result["replicates"] = [run_replicate(i, images, labels, p, work, clock, grids) for i in range(p["replicates"])]
-    result["summary"] = summarise(result["replicates"])
+        result["replicates"] = [
+            run_replicate(i, images, labels, p, work, clock, grids, generators) for i in range(p["replicates"])
+        ]
+    result["summary"] = summarise(result["replicates"], generators)
     result["seconds"] = round(clock.elapsed(), 1)
     s = result["summary"]
-    for name in GENERATORS:
+    for name in generators:
         g = s[name]["delta_cov_last"]
-        clock.log(f"{name}: Δcov {g['mean']:+.3f} {g['ci95']} ({s[name]['effect']}, n={g['n']})")
+        vs = s[name].get("minus_baseline")
+        clock.log(
+            f"{name}: Δcov {g['mean']:+.3f} {g['ci95']} ({s[name]['effect']}, n={g['n']})"
+            + (f"; minus {BASELINE} {vs['mean']:+.3f} {vs['ci95']} ({vs['effect']})" if vs else "")
+        )
     clock.log("anchors: " + ", ".join(f"{a} {v['mean']:+.3f}" for a, v in s["anchors"].items()))
     save(out, result)
 

@@ -15,6 +15,7 @@ from augment_gan.fields import option
 LOSSES = ("hinge", "ns", "wgan-gp", "lsgan")  # by CLI name; training/losses.py's get_loss builds each
 DIFFAUGMENT_OPS = ("color", "translation", "cutout")  # training/diffaugment.py's AUGMENTS implements each
 FULL_POLICY = "color,translation,cutout"  # DiffAugment's published policy (Zhao et al. 2020)
+FAKE_LABELS = ("as-real", "uniform")  # --fake-labels
 LIVE_LOGS = ("none", "tensorboard")  # --log; training/live_log.py writes each
 
 
@@ -55,6 +56,13 @@ class TrainConfig:
         0.0,
         "Adapt the DiffAugment probability per class, raising it while D scores more than this share of a class's reals as real (0: always apply).",
     )
+    # DiffAugment at the small classes only (issue 25): D over-fits a class with few images
+    # long before the big ones, so only the reals and fakes of classes with fewer than this
+    # many training images are augmented, always; the big classes train plain, at full
+    # speed. 0: the policy (or ADA) applies to every class.
+    diffaugment_below: int = option(
+        0, "Apply the DiffAugment policy only to classes with fewer than N training images (0: every class)."
+    )
     # Real images are drawn with weight n_class ** -class_balance: 0 samples images
     # uniformly (small classes rarely seen, and drawn as smudges), 1 samples classes
     # uniformly. 1 is what the small classes need: on MNIST with 25-image classes their
@@ -63,6 +71,10 @@ class TrainConfig:
     class_balance: float = option(
         1.0, "Draw real images with weight n_class ** -B: 1 draws every class equally often, 0 every image."
     )
+    # The long-tail GAN codebases (gSR, NoisyTwins) draw reals at their natural frequency and
+    # only the fake labels uniformly, so G learns every class equally while D sees each
+    # real image about equally often. "as-real": fake labels follow class_balance too.
+    fake_labels: str = option("as-real", "Labels of G's fakes: as-real (drawn like the reals) or uniform.")
     # Mode-seeking regulariser (Mao et al. 2019, MSGAN): G is penalised by
     # 1 / (|G(z1, y) - G(z2, y)| / |z1 - z2|), which counters the collapse of a class to
     # one image that conditional GANs show on small data. 0 switches it off.
@@ -99,6 +111,12 @@ class TrainConfig:
             (self.lecam >= 0.0, "LeCam weight must be >= 0"),
             (0.0 < self.topk <= 1.0, "top-k fraction must be in (0, 1]"),
             (0.0 <= self.ada_target < 1.0, "ADA target must be in [0, 1)"),
+            (self.diffaugment_below >= 0, "diffaugment-below must be >= 0"),
+            (self.fake_labels in FAKE_LABELS, f"fake labels must be one of {', '.join(FAKE_LABELS)}"),
+            (
+                self.fake_labels == "as-real" or self.loss != "wgan-gp",
+                "wgan-gp's penalty interpolates a real and a fake of one class: it needs --fake-labels as-real",
+            ),
             (0.0 <= self.holdout_fraction < 0.5, "holdout fraction must be in [0, 0.5)"),
             (self.checkpoint_every >= 1, "checkpoint-every must be >= 1"),
             (self.log_every >= 1, "log-every must be >= 1"),
@@ -112,6 +130,10 @@ class TrainConfig:
             raise ConfigError(f"{e}.") from None
         if self.ada_target and not policy:
             raise ConfigError("an ADA target needs a DiffAugment policy to adapt (--diffaugment).")
+        if self.diffaugment_below and not policy:
+            raise ConfigError("--diffaugment-below needs a DiffAugment policy to apply (--diffaugment).")
+        if self.diffaugment_below and self.ada_target:
+            raise ConfigError("choose --diffaugment-below or --ada-target: both decide which classes are augmented.")
 
     def to_dict(self) -> dict:
         return asdict(self)

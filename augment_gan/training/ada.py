@@ -22,14 +22,24 @@ ADA_STEP = ADA_INTERVAL / 500  # p can go from 0 to 1 in 500 steps
 
 class ClassAdaptiveAugment:
     """``augment(x, y, rng, shard)``: the DiffAugment ``policy`` applied to each image with its
-    class's probability ``p[y]`` (always, when ``target`` is 0: plain DiffAugment).
+    class's probability ``p[y]`` (always, when ``target`` is 0: plain DiffAugment; with
+    ``only``, a bool per class, always for those classes and never for the others).
 
     ``observe(d_real, y)`` after each D step and ``update(dist)`` every :data:`ADA_INTERVAL`
     steps move each class's p by :data:`ADA_STEP` towards keeping its r at ``target``."""
 
-    def __init__(self, num_classes: int, policy: tuple[str, ...], target: float, device: torch.device) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        policy: tuple[str, ...],
+        target: float,
+        device: torch.device,
+        only: torch.Tensor | None = None,
+    ) -> None:
         self.policy, self.target = policy, float(target)
         self.p = torch.zeros(num_classes, device=device)
+        # ``only`` (bool per class): the policy always for these classes, never for the rest
+        self.only = None if only is None else only.to(device=device, dtype=torch.bool)
         self._signs = torch.zeros(num_classes, device=device)
         self._counts = torch.zeros(num_classes, device=device)
 
@@ -41,6 +51,8 @@ class ClassAdaptiveAugment:
         if not self.policy:
             return x
         augmented = diff_augment(x, self.policy, rng, shard)
+        if self.only is not None:
+            return torch.where(self.only[y].view(-1, *([1] * (x.dim() - 1))), augmented, x)
         if not self.adaptive:
             return augmented
         rank, world = shard

@@ -117,8 +117,13 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
         self.loss = get_loss(cfg.loss, cfg.label_smoothing)
+        counts = torch.bincount(labels, minlength=net_cfg.num_classes)
         self.augment = ClassAdaptiveAugment(
-            net_cfg.num_classes, parse_policy(cfg.diffaugment), cfg.ada_target, self.device
+            net_cfg.num_classes,
+            parse_policy(cfg.diffaugment),
+            cfg.ada_target,
+            self.device,
+            only=(counts < cfg.diffaugment_below) if cfg.diffaugment_below else None,
         )
         self.grid_z, self.grid_labels = fixed_noise(
             net_cfg.num_classes, cfg.sample_columns, net_cfg.latent_dim, cfg.seed + GRID_SEED_OFFSET
@@ -141,6 +146,13 @@ class Trainer:
             real = real.contiguous(memory_format=torch.channels_last)
         return real, self.labels[idx]
 
+    def _fake_labels(self, real_labels: torch.Tensor) -> torch.Tensor:
+        """The classes of a batch of fakes: the reals' own (``as-real``) or uniform draws."""
+        if self.cfg.fake_labels == "as-real":
+            return real_labels
+        y = torch.randint(self.net_cfg.num_classes, (self.cfg.batch_size,), device=self.device, generator=self.rng)
+        return self.dist.shard(y)
+
     def _noise(self, n: int) -> torch.Tensor:
         z = torch.randn(n * self.dist.world_size, self.net_cfg.latent_dim, device=self.device, generator=self.rng)
         return self.dist.shard(z)
@@ -153,10 +165,11 @@ class Trainer:
         aug = lambda x, y: self.augment(x, y, self.rng, self._shard)  # noqa: E731
         for _ in range(self.cfg.n_critic):
             real, y = self._real_batch()
+            y_fake = self._fake_labels(y)
             with torch.no_grad(), self._autocast():
-                fake = G(self._noise(len(y)), y)
+                fake = G(self._noise(len(y_fake)), y_fake)
             with self._autocast():
-                d_real, d_fake = D(aug(real, y), y).float(), D(aug(fake, y), y).float()
+                d_real, d_fake = D(aug(real, y), y).float(), D(aug(fake, y_fake), y_fake).float()
             self.augment.observe(d_real, y)
             loss_d = self.loss.d_loss(d_real, d_fake)
             if self.loss.uses_gradient_penalty:
@@ -170,7 +183,7 @@ class Trainer:
             loss_d.backward()
             self.opt_d.step()
 
-        y = self.labels[self._sample_indices()]  # G's labels follow the same class weighting
+        y = self._fake_labels(self.labels[self._sample_indices()])
         if self.cfg.mode_seeking:
             half = len(y) // 2
             y = torch.cat([y[:half], y[:half], y[2 * half :]])  # pairs (z1, y), (z2, y)

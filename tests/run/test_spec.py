@@ -23,6 +23,20 @@ def test_the_config_checks_the_names_training_implements() -> None:
         TrainConfig(diffaugment="color,flip")
 
 
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"diffaugment_below": 50}, "needs a DiffAugment policy"),
+        ({"diffaugment": "cutout", "diffaugment_below": 50, "ada_target": 0.6}, "--diffaugment-below or --ada-target"),
+        ({"fake_labels": "balanced"}, "fake labels must be one of as-real, uniform"),
+        ({"fake_labels": "uniform", "loss": "wgan-gp"}, "needs --fake-labels as-real"),
+    ],
+)
+def test_conflicting_or_unknown_class_options_fail_with_one_line(fields, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**fields)
+
+
 def test_the_spec_round_trips_through_config_json(digits_folder, tmp_path) -> None:
     run = start_run(
         tmp_path,

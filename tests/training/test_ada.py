@@ -51,3 +51,13 @@ def test_target_0_is_plain_diffaugment_and_no_policy_is_the_identity() -> None:
     assert not plain.adaptive
     none = ClassAdaptiveAugment(1, (), 0.6, torch.device("cpu"))
     assert none(x, y, torch.Generator(), NO_SHARD) is x and not none.adaptive
+
+
+def test_only_augments_the_listed_classes_always() -> None:
+    """``only`` (--diffaugment-below): the listed classes' images always, the others never."""
+    ada = ClassAdaptiveAugment(3, parse_policy("cutout"), 0.0, torch.device("cpu"), only=torch.tensor([0, 1, 0]))
+    x = torch.ones(6, 1, 8, 8)
+    y = torch.tensor([0, 1, 2, 1, 0, 1])
+    out = ada(x, y, torch.Generator().manual_seed(0), NO_SHARD)
+    for i, label in enumerate(y.tolist()):
+        assert (out[i] == 0).any() == (label == 1)

@@ -54,14 +54,26 @@ def test_mode_seeking_term_changes_the_generator_update(tmp_path, toy_data, tiny
 
 
 @pytest.mark.parametrize(
-    "option", [{"lecam": 0.3}, {"topk": 0.5}, {"diffaugment": "translation,cutout", "ada_target": 0.6}]
+    "option",
+    [
+        {"lecam": 0.3},
+        {"topk": 0.5},
+        {"diffaugment": "translation,cutout", "ada_target": 0.6},
+        {"diffaugment": "translation,cutout", "diffaugment_below": 7},
+        {"fake_labels": "uniform"},
+    ],
 )
 def test_lecam_and_topk_change_training_and_resume_exactly(tmp_path, toy_data, tiny_net, tiny_train, option) -> None:
     """Each option moves the weights away from the plain run's, and a run that uses it
     resumes bit-for-bit (LeCam's running means are in the checkpoint)."""
     cfg = replace(tiny_train, steps=6, checkpoint_every=3, **option)
     plain = Trainer(
-        tmp_path / "plain", *toy_data, tiny_net, replace(cfg, lecam=0.0, topk=1.0, ada_target=0.0, diffaugment="none")
+        tmp_path / "plain",
+        *toy_data,
+        tiny_net,
+        replace(
+            cfg, lecam=0.0, topk=1.0, ada_target=0.0, diffaugment_below=0, diffaugment="none", fake_labels="as-real"
+        ),
     )
     plain.fit(progress=False)
     full = Trainer(tmp_path / "full", *toy_data, tiny_net, cfg)
