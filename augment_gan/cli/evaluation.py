@@ -51,7 +51,9 @@ def evaluate(
 @gate_options
 def promote(
     run_dir: RunDirArg,
-    checkpoint: Annotated[str, opt("best (the best evaluated step, by the gate) or a step number.")] = "best",
+    checkpoint: Annotated[
+        str, opt("best (each class at its best evaluated step, by the gate), latest or a step number.")
+    ] = "best",
     utility: Annotated[
         bool,
         opt(
@@ -73,7 +75,7 @@ def promote(
             styled(
                 "not promoted:",
                 "bold red",
-                f" no class of step {result.step} passed the gate; see {result.report_path}.",
+                f" no class passed the gate at {_where(result.report)}; see {result.report_path}.",
             ),
             highlight=False,
         )
@@ -81,11 +83,19 @@ def promote(
     passed = result.decision["passed_classes"]
     console.print(
         Text.assemble(
-            f"promoted step {result.step} to ",
+            f"promoted {_where(result.report)} to ",
             (str(result.model_dir), "bold"),
             f" ({len(passed)} of {len(result.decision['per_class'])} classes pass: {', '.join(passed)})",
         )
     )
+
+
+def _where(report: dict) -> str:
+    """'step 2000', or each class's step for a model routed over several."""
+    steps = report.get("steps")
+    if not steps:
+        return f"step {report['step']}"
+    return "each class's best step (" + ", ".join(f"{name}: {step}" for name, step in steps.items()) + ")"
 
 
 def export(

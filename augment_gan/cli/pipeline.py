@@ -42,7 +42,10 @@ def run(
     channels: Channels = "auto",
     eval_every: Annotated[
         int,
-        opt("Also evaluate and gate every N steps (a multiple of --checkpoint-every; 0: the last step only)."),
+        opt(
+            "Evaluate and gate every N steps (a multiple of --checkpoint-every) and at the last step; "
+            "0: at every checkpoint. Each class is promoted from its best evaluated step."
+        ),
     ] = 0,
     eval_samples: EvalSamples = EvalConfig.samples_per_class,
     judge_steps: JudgeSteps = EvalConfig.judge_steps,
@@ -63,7 +66,7 @@ def run(
     placement: Placement,
     gate: GateThresholds,
 ) -> None:
-    """The whole job on DATA_DIR: train, evaluate, promote the best checkpoint; --out DIR also balances into DIR.
+    """The whole job on DATA_DIR: train, evaluate, promote each class's best step; --out DIR also balances into DIR.
 
     Takes every training option `train` takes, device and processes included."""
     from augment_gan import pipeline
@@ -97,7 +100,7 @@ def run(
             styled(
                 "not promoted:",
                 "bold red",
-                f" no class of step {result.best_step} passed the gate; see {RunDir(result.run_dir).report_path}.",
+                f" no class passed the gate at any evaluated step; see {RunDir(result.run_dir).report_path}.",
             ),
             highlight=False,
             soft_wrap=True,

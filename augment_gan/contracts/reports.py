@@ -72,6 +72,7 @@ class ClassDecision(TypedDict):
     checks_run: NotRequired[list[str]]  # the metrics the verdict rests on
     not_run: NotRequired[list[str]]  # "metric: why" for each check the class is too small for
     utility: NotRequired[str]  # the utility check's verdict: helps / hurts / tie / untested
+    step: NotRequired[int]  # the evaluated step the class was judged (and is generated) at
 
 
 class GateDecision(TypedDict):
@@ -99,6 +100,7 @@ class EvalReport(TypedDict):
     classes: dict[str, ClassRecord]
     seconds: float
     gate: NotRequired[GateDecision]
+    steps: NotRequired[dict[str, int]]  # a routed model's step per class (evaluation/checkpoints.routed_report)
 
 
 class ModelCard(TypedDict):

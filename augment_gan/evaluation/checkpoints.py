@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,20 +46,73 @@ def load_reports(run_dir: Path) -> list[EvalReport]:
 
 
 def update_best(run_dir: Path, thresholds: GateThresholds) -> dict[str, Any] | None:
-    """Re-gate every evaluated step and record the best in eval/best.json."""
+    """Re-gate every evaluated step and record the best in eval/best.json: the best step for
+    the whole run (``step``) and for each class (``per_class``: :func:`class_best_steps`)."""
     reports = load_reports(run_dir)
     if not reports:
         return None
-    scored = [(selection_score(apply_gate(r, thresholds), r), r["step"]) for r in reports]
+    decisions = {r["step"]: apply_gate(r, thresholds) for r in reports}
+    scored = [(selection_score(decisions[r["step"]], r), r["step"]) for r in reports]
     (passed, neg_kid), step = max(scored)
+    per_class = class_best_steps(reports, decisions, step)
     best = {
         "step": step,
         "classes_passing": passed,
         "mean_class_kid": -neg_kid,
         "criterion": "most classes passing the gate, then lowest mean per-class KID",
+        "per_class": per_class,
+        "per_class_criterion": CLASS_CRITERION,
+        "classes_passing_at_their_step": sum(c["passed"] for c in per_class.values()),
     }
     RunDir(run_dir).write_best(best)
     return best
+
+
+CLASS_CRITERION = "the class passes the gate, then its lowest KID, then the later step; else the run's best step"
+
+
+def class_best_steps(
+    reports: list[EvalReport], decisions: dict[int, GateDecision], run_best: int
+) -> dict[str, dict[str, Any]]:
+    """Each class's best evaluated step: among the steps whose gate passes the class, the one
+    with the class's lowest KID (the later on a tie); a class no step passes gets the run's
+    best step ``run_best``. ``{class: {"step", "passed"}}``.
+
+    Classes do not peak together: a small class can pass at step 750 and copy its few
+    images by step 2,000, while the big classes keep improving; promote routes each class
+    to its own step (``augment_gan.nets.routed``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in reports[0]["classes"]:
+        passing = [
+            (-r["classes"][name]["kid"], r["step"])
+            for r in reports
+            if decisions[r["step"]]["per_class"][name]["passed"]
+        ]
+        out[name] = {"step": max(passing)[1], "passed": True} if passing else {"step": run_best, "passed": False}
+    return out
+
+
+def best_steps(run_dir: Path) -> dict[str, int]:
+    """eval/best.json's step per class (every class the run's best step, for a best.json
+    written before per-class steps)."""
+    best = RunDir(run_dir).read_best()
+    classes = Run.open(run_dir, progress=False).spec.data.classes
+    per_class = best.get("per_class") or {name: {"step": best["step"]} for name in classes}
+    return {name: int(entry["step"]) for name, entry in per_class.items()}
+
+
+def routed_report(run_dir: Path, steps: Mapping[str, int], main: int) -> EvalReport:
+    """The evaluation of a model whose classes come from different steps (``steps``: class ->
+    step): each class's record from its own step's report; the judge, the overall metrics
+    and the config from step ``main``'s, and ``steps`` recorded. The gate applied to it
+    judges each class at its own step (and the whole model by ``main``'s overall FID)."""
+    run = RunDir(run_dir)
+    reports = {step: run.read_eval_report(step) for step in {*steps.values(), main}}
+    merged = dict(reports[main])
+    merged.pop("gate", None)
+    merged["classes"] = {name: reports[steps[name]]["classes"][name] for name in reports[main]["classes"]}
+    merged["steps"] = dict(steps)
+    return merged  # type: ignore[return-value]
 
 
 def best_step(run_dir: Path) -> int:
@@ -68,7 +122,8 @@ def best_step(run_dir: Path) -> int:
 def write_run_report(run: Run | str | Path, report: EvalReport, decision: GateDecision | None) -> Path:
     """<run dir>/report.html for one evaluated step (samples, real images, curves, table)."""
     run = run if isinstance(run, Run) else Run.open(run, progress=False)
-    generator, net_cfg, _ = run.ema_generator(report["step"])
+    steps = report.get("steps") or {name: report["step"] for name in run.spec.data.classes}
+    generator, net_cfg = run.class_generator(steps)
     fakes = generate_per_class(generator, net_cfg, 10, seed=report["config"]["seed"])
     reals = real_examples(run.data.images, run.data.labels.numpy(), len(run.data.classes))
     html = build_report(run.path, report, decision, fakes, reals)

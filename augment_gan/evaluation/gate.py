@@ -203,6 +203,8 @@ def apply_gate(report: EvalReport, thresholds: GateThresholds) -> GateDecision:
             "checks_run": [c.metric for c in checks],
             "not_run": not_run,
         }
+        if "steps" in report:  # a routed model: each class judged at its own step
+            per_class[name]["step"] = report["steps"][name]
     return {
         "ran": True,
         "step": report["step"],

@@ -101,6 +101,14 @@ def build_report(
         f"<!doctype html><meta charset='utf-8'><title>augment-gan report: step {report['step']}</title>",
         f"<style>{_STYLE}</style>",
         f"<h1>Run {html.escape(Path(run_dir).name)}, checkpoint step {report['step']}</h1>",
+        *(
+            [
+                "<p>Each class is generated at its own best evaluated step (shown beside its verdict); "
+                f"the judge and the overall metrics are step {report['step']}'s.</p>"
+            ]
+            if "steps" in report
+            else []
+        ),
         f"<p>Features: <b>{report['features']}</b>. Judge (domain classifier) accuracy on held-out real images: "
         f"<b>{_fmt(judge['accuracy'])}</b> (n={judge['n']}). Overall FID {_fmt(report['overall']['fid'])}, "
         f"KID {_fmt(report['overall']['kid'])}.</p>",
@@ -133,6 +141,8 @@ def build_report(
                     f"<br><span class='small'>not run at this size: {html.escape('; '.join(d['not_run']))}</span>"
                 )
             verdict += _utility_line(decision.get("utility", {}).get("per_class", {}).get(name))
+        if "steps" in report:  # a routed model: each class from its own best step
+            verdict += f"<br><span class='small'>from step {report['steps'][name]}</span>"
         fake_grid = make_grid(fakes[c * k : (c + 1) * k][:10], rows=1)
         real_grid = make_grid(reals[c][:10], rows=1) if len(reals[c]) else None
         parts.append(

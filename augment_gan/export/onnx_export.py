@@ -225,11 +225,8 @@ def export_checkpoint(
     version: int | str,
     opset: int = DEFAULT_OPSET,
 ) -> tuple[bytes, dict[str, Any]]:
-    """Export a checkpoint's EMA generator of the run ``spec``; returns (onnx bytes, card fields).
-
-    The parity check runs before returning, so a failed export raises :class:`ExportError`
-    and the caller writes no model dir. Card fields: classes, resolution, channels,
-    latent_dim, onnx_opset, parity_max_diff.
+    """Export a checkpoint's EMA generator of the run ``spec``; returns (onnx bytes, card fields)
+    (:func:`export_run_generator`).
 
     Example::
 
@@ -242,18 +239,37 @@ def export_checkpoint(
             f"checkpoint {checkpoint_path} has no EMA generator (G_ema); export a checkpoint written by `train`."
         )
     net_cfg = NetConfig.from_dict(state["net_config"]) if "net_config" in state else spec.net
-    classes, name = list(spec.data.classes), spec.name
-    if len(classes) != net_cfg.num_classes:
-        raise ExportError(
-            f"the run config lists {len(classes)} classes but the checkpoint's generator has "
-            f"{net_cfg.num_classes}; export from the run dir the checkpoint belongs to."
-        )
     generator = Generator(net_cfg)
     try:
         generator.load_state_dict(state["G_ema"])
     except RuntimeError as e:
         raise ExportError(f"checkpoint {checkpoint_path} does not match its net config ({e}).") from e
     generator.eval()  # EMA BatchNorm stats were re-estimated before saving
+    return export_run_generator(generator, net_cfg, spec, version=version, opset=opset)
+
+
+def export_run_generator(
+    generator: nn.Module,
+    net_cfg: NetConfig,
+    spec: RunSpec,
+    *,
+    version: int | str,
+    opset: int = DEFAULT_OPSET,
+) -> tuple[bytes, dict[str, Any]]:
+    """Export a generator of the run ``spec`` (one checkpoint's EMA generator, or a
+    :class:`~augment_gan.nets.routed.ClassRouted` over several, eval mode); returns (onnx
+    bytes, card fields).
+
+    The parity check runs before returning, so a failed export raises :class:`ExportError`
+    and the caller writes no model dir. Card fields: classes, resolution, channels,
+    latent_dim, onnx_opset, parity_max_diff.
+    """
+    classes, name = list(spec.data.classes), spec.name
+    if len(classes) != net_cfg.num_classes:
+        raise ExportError(
+            f"the run config lists {len(classes)} classes but the checkpoint's generator has "
+            f"{net_cfg.num_classes}; export from the run dir the checkpoint belongs to."
+        )
     onnx_bytes = export_generator_onnx(
         generator, net_cfg, export_metadata(classes, net_cfg, name=name, version=version), opset=opset
     )

@@ -26,7 +26,7 @@ from augment_gan.augment import AugmentSummary, augment_folder
 from augment_gan.contracts.model_dir import read_card
 from augment_gan.data import ImageData
 from augment_gan.errors import ConfigError
-from augment_gan.evaluation.checkpoints import best_step, load_reports
+from augment_gan.evaluation.checkpoints import best_step, best_steps, load_reports
 from augment_gan.evaluation.utility import UtilityConfig
 from augment_gan.pipeline import stages
 from augment_gan.pipeline.fit import Relaunched
@@ -42,16 +42,18 @@ class PipelineResult:
     data: ImageData
     run_dir: Path
     reports: dict[int, dict[str, Any]]  # evaluated step -> its report, gate decision included
-    best_step: int
-    model_dir: Path | None  # None: no class of the best step passed the gate
+    best_step: int  # the best step for the whole run (eval/best.json)
+    model_dir: Path | None  # None: no class passed the gate at any evaluated step
     balanced_dir: Path | None = None
     balanced: AugmentSummary | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    class_steps: dict[str, int] = field(default_factory=dict)  # each class's best step: what the model holds
+    promoted: dict[str, Any] | None = None  # the gate decision of the model promote built (utility verdicts included)
 
     @property
     def decision(self) -> dict[str, Any]:
-        """The gate decision of the best step."""
-        return self.reports[self.best_step]["gate"]
+        """The gate decision of the promoted model (each class at its step), else of the best step."""
+        return self.promoted or self.reports[self.best_step]["gate"]
 
 
 def run(
@@ -69,14 +71,15 @@ def run(
     utility: bool | UtilityConfig = True,
     events: Events | None = None,
 ) -> PipelineResult | Relaunched | None:
-    """Load ``data_dir``, train a run of ``name`` evaluating as it goes, promote the best step,
-    and (with ``balance``) fill the folder's small classes.
+    """Load ``data_dir``, train a run of ``name`` evaluating as it goes, promote each class's
+    best step, and (with ``balance``) fill the folder's small classes.
 
     ``net``: NetConfig fields other than those the folder decides (classes, channels);
     ``channels``: auto, 1 or 3; ``strict``: fail if any file of the folder would be skipped.
     ``evaluation``: evaluate and gate every ``every`` steps (a multiple of
-    ``train.checkpoint_every``) and at the last step; ``every=0``: the last step only
-    (``step0`` adds the untrained step 0, a reference point that always fails).
+    ``train.checkpoint_every``) and at the last step; ``every=0``: at every checkpoint
+    (``step0`` adds the untrained step 0, a reference point that always fails). Each class
+    is promoted from its own best evaluated step (see :func:`augment_gan.pipeline.promote`).
     ``placement``: device, precision, processes (torchrun) and live logs, as ``train``.
     ``utility``: promote's utility check (True: the default config; False skips it).
     ``events``: what to report as it goes (silent by default; the CLI prints).
@@ -90,7 +93,7 @@ def run(
 
     # 1. train the class-conditional GAN, evaluating as it goes (the `train` stage)
     events.stage("1. train the class-conditional GAN, evaluating as it goes")
-    evaluation = replace(evaluation, every=evaluation.every or max(train.steps, 1))
+    evaluation = replace(evaluation, every=evaluation.every or train.checkpoint_every)
     t0 = time.perf_counter()
     trained = stages.train(
         data_dir,
@@ -109,9 +112,14 @@ def run(
         return trained if isinstance(trained, Relaunched) else None
     run_ = Run.open(trained.run_dir, progress=False)
     events.note(f"run dir {run_.path}; sample grids in {run_.dir.samples_dir}")
+    if trained.step < train.steps:
+        events.note(
+            f"the time budget ({train.minutes:g} min) ended training at step {trained.step} of {train.steps}; "
+            f"`augment-gan resume {run_.path}` continues it"
+        )
 
-    # 2. pick the best checkpoint by the gate (eval/best.json)
-    events.stage("2. pick the best checkpoint by the gate")
+    # 2. pick each class's best evaluated step by the gate (eval/best.json)
+    events.stage("2. pick each class's best evaluated step by the gate")
     reports = {r["step"]: r for r in load_reports(run_.path)}
     for s in sorted(reports):
         passed = reports[s]["gate"]["passed_classes"]
@@ -119,23 +127,26 @@ def run(
             f"step {s}: {len(passed)} of {len(run_.data.classes)} classes pass the gate"
             + (f" ({', '.join(passed)})" if passed else "")
         )
-    step = best_step(run_.path)
-    result = PipelineResult(run_.data, run_.path, reports, step, None, seconds=seconds)
+    steps = best_steps(run_.path)
+    events.note(class_steps_summary(steps, reports))
+    result = PipelineResult(run_.data, run_.path, reports, best_step(run_.path), None, seconds=seconds)
+    result.class_steps = steps
 
     # 3. promote: the report, the gate, the ONNX export, selection, the utility check (the `promote` stage)
     events.stage("3. promote: export the gated generator to ONNX")
     t0 = time.perf_counter()
-    promoted = stages.promote(run_, step, thresholds=evaluation.thresholds, utility=utility)
+    promoted = stages.promote(run_, "best", thresholds=evaluation.thresholds, utility=utility)
     seconds["promote"] = time.perf_counter() - t0
-    reports[step]["gate"] = promoted.decision  # with the utility check's verdicts, when it ran
+    result.promoted = promoted.decision  # each class at its step, with the utility check's verdicts
     events.note(f"report (samples beside real images, curves, the gate table): {promoted.report_path}")
+    for name, entry in promoted.decision["per_class"].items():
+        if not entry["passed"]:
+            events.note(f"class {name} gets no samples: {'; '.join(entry['reasons'])} (at step {steps[name]})")
     if promoted.model_dir is None:
-        events.note(f"nothing promoted: no class of step {step} passed the gate.")
+        events.note("nothing promoted: no class passed the gate at any evaluated step.")
         return result
     result.model_dir = promoted.model_dir
-    events.note(
-        f"promoted step {step} to {result.model_dir}: classes {', '.join(promoted.decision['passed_classes'])} pass"
-    )
+    events.note(f"promoted {result.model_dir}: classes {', '.join(promoted.decision['passed_classes'])} pass")
     events.note(promotion_summary(result.model_dir, promoted.decision))
 
     # 4. balance the folder (the `augment` stage), when asked
@@ -187,3 +198,15 @@ def promotion_summary(model_dir: Path, decision: dict) -> str:
             + "; ".join(f"{effect} {', '.join(names)}" for effect, names in sorted(effects.items()))
         )
     return "\n".join(lines)
+
+
+def class_steps_summary(steps: dict[str, int], reports: dict[int, dict[str, Any]]) -> str:
+    """Which step each class is taken from, and whether the gate passes it there."""
+    by_step: dict[tuple[int, bool], list[str]] = {}
+    for name, step in steps.items():
+        by_step.setdefault((step, reports[step]["gate"]["per_class"][name]["passed"]), []).append(name)
+    parts = [
+        f"step {step} for {', '.join(names)}" + ("" if passed else " (no step passes them)")
+        for (step, passed), names in sorted(by_step.items())
+    ]
+    return "each class from its best evaluated step: " + "; ".join(parts)

@@ -29,7 +29,7 @@ from augment_gan.evaluation.gate import GateThresholds, apply_gate
 from augment_gan.export.onnx_export import export_checkpoint
 from augment_gan.pipeline.fit import Relaunched, Trained, fit_run, relaunch
 from augment_gan.pipeline.options import MODELS_DIR, Events, Placement, TrainEval
-from augment_gan.promote import PromotionRejected, promote_checkpoint, resolve_step
+from augment_gan.promote import PromotionRejected, promote_checkpoint, resolve_steps, step_report
 from augment_gan.run import Run, RunSpec, TrainConfig, check_unchanged, latest_run_on, start_run
 from augment_gan.run.spec import RESUMABLE
 from augment_gan.training.distributed import launched_by_torchrun
@@ -220,19 +220,21 @@ def promote(
     utility: bool | Any = True,
     models_dir: str | Path | None = None,
 ) -> Promoted:
-    """Gate an evaluated step (``best``: by eval/best.json) and, if any class passes, export it
-    to ONNX and write the next model dir, promoted (``augment-gan promote``). ``utility=False``
-    skips the utility check (``evaluation/utility.py``; or a ``UtilityConfig``)."""
+    """Gate an evaluated step and, if any class passes, export it to ONNX and write the next
+    model dir, promoted (``augment-gan promote``). ``best``: each class at its own best
+    evaluated step (eval/best.json's ``per_class``; the generator routes each class to its
+    step's); ``latest`` or a step: every class at that step. ``utility=False`` skips the
+    utility check (``evaluation/utility.py``; or a ``UtilityConfig``)."""
     run = run_dir if isinstance(run_dir, Run) else Run.open(run_dir, progress=False)
-    step = resolve_step(run, str(checkpoint))
-    report = run.dir.read_eval_report(step)
+    steps = resolve_steps(run, str(checkpoint))
+    report = step_report(run, steps)
     report["gate"] = apply_gate(report, thresholds)
     report_path = write_run_report(run, report, report["gate"])
     try:
-        model_dir, report["gate"] = promote_checkpoint(run, step, thresholds, models_dir, utility=utility)
+        model_dir, report["gate"] = promote_checkpoint(run, steps, thresholds, models_dir, utility=utility)
     except PromotionRejected as e:
         model_dir, report["gate"] = None, e.decision
-    return Promoted(step, report, report_path, model_dir)
+    return Promoted(report["step"], report, report_path, model_dir)
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,19 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from augment_gan import __version__
 from augment_gan.contracts.run_dir import RunDir, create_run_dir, find_latest_run
 from augment_gan.data import ImageData, holdout_split, load_image_folder
 from augment_gan.errors import CheckpointError, ConfigError
 from augment_gan.nets import Generator, NetConfig
+from augment_gan.nets.routed import ClassRouted
 from augment_gan.run.checkpoint import load_checkpoint, resolve_checkpoint
 from augment_gan.run.spec import CHANNELS, DataSpec, EvalSchedule, RunSpec
 from augment_gan.run.train_config import TrainConfig
@@ -94,6 +97,18 @@ class Run:
     def ema_generator(self, which: str | int = "latest") -> tuple[Generator, NetConfig, int]:
         """The EMA generator of a checkpoint, in eval mode, with its NetConfig and step."""
         return load_ema_generator(self.checkpoint(which)[1])
+
+    def class_generator(self, steps: Mapping[str, int]) -> tuple[nn.Module, NetConfig]:
+        """The EMA generator(s) the classes are generated with (``steps``: class name -> step):
+        one step's generator, or :class:`~augment_gan.nets.routed.ClassRouted` over each
+        distinct step's when the classes' steps differ. Eval mode."""
+        distinct = sorted(set(steps.values()))
+        loaded = [self.ema_generator(step) for step in distinct]
+        net_cfg = loaded[0][1]
+        if len(distinct) == 1:
+            return loaded[0][0], net_cfg
+        route = [distinct.index(steps[name]) for name in self.spec.data.classes]
+        return ClassRouted([generator for generator, _, _ in loaded], route).eval(), net_cfg
 
     def set_steps(self, steps: int) -> None:
         """A new step budget, saved with the run (resume)."""

@@ -10,7 +10,7 @@ from PIL import Image
 
 from augment_gan.fileio import atomic_write_bytes
 
-__all__ = ["to_uint8", "fixed_noise", "make_grid", "save_sample_grid"]
+__all__ = ["to_uint8", "fixed_noise", "make_grid", "save_sample_grid", "combine_rows"]
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -46,3 +46,18 @@ def save_sample_grid(generator: torch.nn.Module, z: torch.Tensor, labels: torch.
     buffer = io.BytesIO()
     make_grid(images, rows).save(buffer, format="PNG")
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def combine_rows(grids: list[Path], pick: list[int], padding: int = 2) -> bytes:
+    """One PNG whose row c is row c of ``grids[pick[c]]`` (sample grids of the same run, one
+    row per class): the grid of a model whose classes come from different steps."""
+    import numpy as np
+
+    arrays = [np.asarray(Image.open(path)) for path in grids]
+    out = arrays[pick[0]].copy()
+    band = (out.shape[0] - padding) // len(pick)  # a row's tiles and the padding below them
+    for c, k in enumerate(pick):
+        out[c * band : (c + 1) * band + padding] = arrays[k][c * band : (c + 1) * band + padding]
+    buffer = io.BytesIO()
+    Image.fromarray(out).save(buffer, format="PNG")
+    return buffer.getvalue()

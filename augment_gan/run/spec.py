@@ -6,7 +6,7 @@ it, and every later stage (resume, evaluate, promote, export) reads it back type
 of subscripting a dict. No torch here.
 
 ``resume`` trains with the saved spec. What a resumed run may change is only what cannot
-change the weights (:data:`RESUMABLE`: the step budget, the checkpoint and log cadence,
+change the weights (:data:`RESUMABLE`: the step and time budgets, the checkpoint and log cadence,
 the grid's width, the evaluation schedule); anything else given differently is refused by
 name (:class:`SettingsChanged`).
 """
@@ -25,7 +25,7 @@ from augment_gan.run.train_config import TrainConfig
 
 CHANNELS = ("auto", "1", "3")
 # TrainConfig fields a resumed run may change: none of them touches the weights it reaches.
-RESUMABLE = frozenset({"steps", "checkpoint_every", "log_every", "sample_columns"})
+RESUMABLE = frozenset({"steps", "minutes", "checkpoint_every", "log_every", "sample_columns"})
 EVAL_SAMPLES = 500  # generated samples per class an evaluation measures (EvalConfig's default too)
 JUDGE_STEPS = 400  # the domain judge's training steps (EvalConfig's and JudgeConfig's default too)
 

@@ -91,6 +91,14 @@ class TrainConfig:
     topk: float = option(
         1.0, "Top-k G updates: the share of fakes G learns from at the last step, annealed from 1 (1: off)."
     )
+    # A time budget as well as a step count: on a small folder 2,000 steps can be hundreds of
+    # epochs, and a CPU's speed is not known in advance. The run ends at the step reached
+    # when the time is up (checkpointed and evaluated as its last step); resume continues
+    # towards ``steps``. Evaluation during training counts against it.
+    minutes: float = option(
+        0.0,
+        "Stop training after this many minutes (evaluation during training included), at the step reached (0: no limit).",
+    )
     holdout_fraction: float = option(0.1, "Share of each class held out of training for evaluation.", name="holdout")
     seed: int = option(0, "Seed for weights, batches and noise.")
     checkpoint_every: int = option(500, "Checkpoint and sample grid every N steps.")
@@ -119,6 +127,7 @@ class TrainConfig:
             ),
             (0.0 <= self.holdout_fraction < 0.5, "holdout fraction must be in [0, 0.5)"),
             (self.checkpoint_every >= 1, "checkpoint-every must be >= 1"),
+            (self.minutes >= 0, "minutes must be >= 0"),
             (self.log_every >= 1, "log-every must be >= 1"),
         ]
         for ok, message in checks:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -310,7 +311,7 @@ class Trainer:
             checkpoint()  # step 0: the untrained baseline the gate must reject
         cfg = self.cfg
         window: list[StepStats] = []
-        t_window = time.perf_counter()
+        t_window = t_start = time.perf_counter()
         with (
             progress_bar(progress and self.dist.is_main) as bar,
             deferred_interrupt(also_sigterm=self.dist.enabled) as stop,
@@ -318,6 +319,12 @@ class Trainer:
             task = bar.add_task("train", total=cfg.steps, completed=self.step, speed="-", loss_d="-", loss_g="-")
             while self.step < cfg.steps:
                 window.append(self.train_step())
+                if cfg.minutes and self.step % cfg.log_every == 0 and self._out_of_time(t_start):
+                    # the step reached becomes the last: logged, checkpointed and evaluated as such
+                    cfg = self.cfg = replace(cfg, steps=self.step)
+                    bar.update(task, total=self.step)
+                    if self.dist.is_main:
+                        self._log({"step": self.step, "event": "time budget", "minutes": cfg.minutes})
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     dt = (time.perf_counter() - t_window) / len(window)
                     record = window_record(self, window, dt)
@@ -337,6 +344,10 @@ class Trainer:
                         checkpoint()
                     raise TrainingInterrupted(self.step)
         return self.step
+
+    def _out_of_time(self, t_start: float) -> bool:
+        """Whether the time budget is spent (the same answer on every rank)."""
+        return self.dist.any(time.perf_counter() - t_start >= self.cfg.minutes * 60, self.device)
 
     def _log(self, record: dict) -> None:
         self.files.append_metrics(record)

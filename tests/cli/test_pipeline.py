@@ -90,7 +90,7 @@ def test_run_without_out_prints_the_augment_command_and_logs_live(digits_folder,
     assert command in flat(result.output)
     assert _tree(digits_folder) == before
     events = read_events(next((tmp_path / "models" / "d" / "runs").iterdir()))
-    assert steps_of(events, "eval_fid/all classes") == [2]  # run evaluates the last step
+    assert steps_of(events, "eval_fid/all classes") == [1, 2]  # run evaluates every checkpoint
     assert [e.step for e in events.Images("samples")] == [0, 1, 2]
 
 
@@ -109,7 +109,7 @@ def test_run_without_the_tensorboard_extra_is_refused_before_any_work(digits_fol
 def test_run_that_promotes_nothing_exits_1(digits_folder, tmp_path) -> None:
     result = invoke("run", digits_folder, "--name", "d", "--models-dir", tmp_path / "models", *TINY_RUN)
     assert result.exit_code == 1, result.output  # two steps never pass the default gate
-    assert error_lines(result)[-1].startswith("not promoted: no class of step 2 passed the gate")
+    assert error_lines(result)[-1].startswith("not promoted: no class passed the gate at any evaluated step")
     assert not (tmp_path / "models" / "d" / "PROMOTED").exists()
 
 

@@ -137,3 +137,56 @@ def test_export_writes_an_ungated_model_dir(evaluated_run: Path, tmp_path: Path)
     assert (result.step, result.model_dir) == (2, tmp_path / "out")
     card = read_card(result.model_dir)
     assert card["gate"] == {"ran": False} and card["version"] == "export-2"
+
+
+def test_promote_best_takes_each_class_from_its_own_best_step(evaluated_run: Path, tmp_path: Path) -> None:
+    """Class 2 is at its best (lowest KID, passing) at step 1, the others at step 2: the model
+    routes class 2 to step 1's generator, bit for bit, and says so in its card."""
+    import shutil
+
+    import numpy as np
+    import torch
+
+    from augment_gan.evaluation.checkpoints import best_steps, update_best
+    from augment_gan.run import Run
+    from augment_gan.run.samples import to_uint8
+    from augment_gan.runtime.generator import OnnxGenerator
+
+    models = tmp_path / "models"
+    shutil.copytree(evaluated_run.parents[2], models)
+    run_dir = models / evaluated_run.relative_to(evaluated_run.parents[2])
+    files = RunDir(run_dir)
+    for step in (0, 1, 2):
+        report = files.read_eval_report(step)
+        for name, record in report["classes"].items():
+            record["kid"] = 1.0 if step == 0 else 0.1 if (name == "2") == (step == 1) else 0.5
+        files.write_eval_report(step, report)
+    update_best(run_dir, LENIENT)
+    steps = {"0": 2, "1": 2, "2": 1}
+    assert best_steps(run_dir) == steps and files.read_best()["step"] == 2
+
+    promoted = promote(run_dir, "best", thresholds=LENIENT, utility=False)
+    assert promoted.step == 2 and promoted.report["steps"] == steps
+    card = read_card(promoted.model_dir)
+    assert card["source"]["step"] == 2 and card["source"]["steps"] == steps
+    assert {name: d["step"] for name, d in card["gate"]["per_class"].items()} == steps
+    # each class's metrics from its own step (step 2 alone would give class 2 a KID of 0.5)
+    assert {name: r["kid"] for name, r in card["metrics"]["per_class"].items()} == {"0": 0.1, "1": 0.1, "2": 0.1}
+
+    gen, run = OnnxGenerator.load(promoted.model_dir, select=False), Run.open(run_dir, progress=False)
+    z = gen.latents(4, seed=0)
+    for index, name in enumerate(run.spec.data.classes):
+        generator, _, _ = run.ema_generator(steps[name])
+        labels = np.full(4, index, dtype=np.int64)
+        with torch.no_grad():
+            expected = to_uint8(generator(torch.from_numpy(z), torch.from_numpy(labels))).numpy()
+        got = gen.generate_from_latents(z, labels).transpose(0, 3, 1, 2)
+        assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1
+
+    # the card's sample grid: class 2's row from step 1's grid, the others' from step 2's
+    from PIL import Image
+
+    sheet = np.asarray(Image.open(promoted.model_dir / "samples.png"))
+    one, two = (np.asarray(Image.open(files.sample_grid(s))) for s in (1, 2))
+    band = (sheet.shape[0] - 2) // 3
+    assert np.array_equal(sheet[: 2 * band], two[: 2 * band]) and np.array_equal(sheet[2 * band :], one[2 * band :])

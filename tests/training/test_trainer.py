@@ -166,3 +166,15 @@ def test_ctrl_c_checkpoints_the_finished_step(tmp_path, toy_data, tiny_net, tiny
         trainer.fit(progress=False, on_step=interrupt_at_4)
     assert info.value.step == 4
     assert [s for s, _ in list_checkpoints(tmp_path)] == [0, 3, 4]
+
+
+def test_a_spent_time_budget_makes_the_step_reached_the_last(tmp_path, toy_data, tiny_net, tiny_train) -> None:
+    """--minutes: training ends at the first log step after the time is up; that step is
+    checkpointed and handed to on_checkpoint as the last (so it is evaluated)."""
+    cfg = replace(tiny_train, steps=50, log_every=2, checkpoint_every=40, minutes=1e-9)
+    trainer = Trainer(tmp_path / "run", *toy_data, tiny_net, cfg)
+    seen: list[tuple[int, int]] = []
+    assert trainer.fit(progress=False, on_checkpoint=lambda t: seen.append((t.step, t.cfg.steps))) == 2
+    assert seen == [(0, 50), (2, 2)]
+    assert [s for s, _ in trainer.files.checkpoints()] == [0, 2]
+    assert {"step": 2, "event": "time budget", "minutes": 1e-9} in trainer.files.read_metrics()
