@@ -290,10 +290,15 @@ def run_replicate(
     clock: Clock,
     grids: Path | None,
     generators: list[str],
+    gate: bool = False,
 ) -> dict[str, Any]:
     """One replicate: its split, evaluation net, anchors, and each generator's curves; with
     ``grids``, a PNG per generator: per minority class its training images then 10 classic
-    draws, then a row of samples per checkpoint."""
+    draws, then a row of samples per checkpoint. With ``gate``, the run is evaluated and gated
+    at every checkpoint as ``augment-gan run`` does, and each class's step as promote would
+    pick it (eval/best.json's ``per_class``, from signals a user has) is recorded."""
+    from augment_gan.evaluation.checkpoints import best_steps
+    from augment_gan.pipeline import TrainEval
     from augment_gan.pipeline import train as train_stage
     from augment_gan.run import Run, TrainConfig
 
@@ -332,7 +337,14 @@ def run_replicate(
         fields = GENERATORS[name]
         cfg = TrainConfig(**{**fields, "steps": p["gan_steps"], "checkpoint_every": p["every"], "seed": gan_seed})
         t0 = clock.elapsed()
-        trained = train_stage(folder, f"{name}-rep{i}", models_dir=work / f"rep{i}" / "models", net=NET, train=cfg)
+        trained = train_stage(
+            folder,
+            f"{name}-rep{i}",
+            models_dir=work / f"rep{i}" / "models",
+            net=NET,
+            train=cfg,
+            evaluation=TrainEval(every=p["every"]) if gate else TrainEval(),
+        )
         train_seconds = round(clock.elapsed() - t0, 1)
         run = Run.open(trained.run_dir, progress=False)
         curves: dict[str, list[dict[str, Any]]] = {str(d): [] for d in minority}
@@ -349,6 +361,16 @@ def run_replicate(
                 + "; ".join(f"{d}: Δcov {m['delta_cov']:+.3f} cov {m['coverage']:.2f}" for d, m in last.items())
             )
         out["generators"][name] = {"train": cfg.to_dict(), "train_seconds": train_seconds, "curves": curves}
+        if gate:  # each class's step as promote picks it, and whether the gate passes it anywhere
+            picked = best_steps(trained.run_dir)
+            reports = {r["step"]: r for r in run.dir.read_eval_reports()}
+            out["generators"][name]["gate"] = {
+                str(d): {
+                    "step": picked[str(d)],
+                    "passed_at": [s for s in sorted(reports) if reports[s]["gate"]["per_class"][str(d)]["passed"]],
+                }
+                for d in minority
+            }
         if grids is not None:
             steps = [pt["step"] for pt in curves[str(minority[0])]]
             rows = []
@@ -414,6 +436,19 @@ def summarise(replicates: list[dict[str, Any]], generators: list[str]) -> dict[s
             "copy_rate_last": paired([m["copy_rate"] for m in last if m["copy_rate"] is not None]),
             "class_consistency_last": paired([m["class_consistency"] for m in last]),
         }
+        picked = [rep["generators"][name].get("gate", {}).get(c) for rep, c in rows]
+        if all(picked):  # --gate: the step promote picks, against the best step by coverage
+            at = [
+                next(pt for pt in rep["generators"][name]["curves"][c] if pt["step"] == g["step"])
+                for (rep, c), g in zip(rows, picked)
+            ]
+            peak = [max(pt["coverage"] for pt in rep["generators"][name]["curves"][c]) for rep, c in rows]
+            out[name]["picked_step"] = {
+                "steps": [g["step"] for g in picked],
+                "passes_somewhere": sum(bool(g["passed_at"]) for g in picked),
+                "coverage_share_of_best": paired([a["coverage"] / m if m else 1.0 for a, m in zip(at, peak)]),
+                "delta_cov": paired([a["delta_cov"] for a in at]),
+            }
         if name != BASELINE and BASELINE in generators:
             (own_last, own_best), (base_last, base_best) = last_and_best(name), last_and_best(BASELINE)
             vs_last = paired([a - b for a, b in zip(own_last, base_last)])
@@ -430,6 +465,11 @@ def main() -> None:
     parser.add_argument("--gan-steps", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="keep the work dir (runs, folders) here")
+    parser.add_argument(
+        "--gate",
+        action="store_true",
+        help="evaluate and gate every checkpoint as `run` does, and record each class's step as promote picks it",
+    )
     parser.add_argument(
         "--generators", default=",".join(GENERATORS), help=f"comma-separated, of {', '.join(GENERATORS)}"
     )
@@ -448,12 +488,14 @@ def main() -> None:
         "k": K,
         "net": NET,
         "generators": {name: GENERATORS[name] for name in generators},
+        "gate": args.gate,
         **provenance(),
     }
     with work_dir(args.keep, "complementarity-") as work:
         grids = None if args.quick else out.with_suffix("")
         result["replicates"] = [
-            run_replicate(i, images, labels, p, work, clock, grids, generators) for i in range(p["replicates"])
+            run_replicate(i, images, labels, p, work, clock, grids, generators, args.gate)
+            for i in range(p["replicates"])
         ]
     result["summary"] = summarise(result["replicates"], generators)
     result["seconds"] = round(clock.elapsed(), 1)

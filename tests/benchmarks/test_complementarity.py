@@ -43,3 +43,38 @@ def test_classic_draws_use_every_training_image_equally_often() -> None:
     assert not any((draws == img).all(axis=(1, 2)).any() for img in images)  # transformed, not copied
     morph = comp.classic_draws(images, 8, np.random.default_rng(0), morph=True)
     assert morph.shape == (8, 28, 28)
+
+
+def test_the_summary_pairs_each_candidate_with_the_baseline_and_scores_the_picked_step() -> None:
+    def curve(covs, deltas):
+        return [
+            {"step": 250 * (k + 1), "coverage": c, "delta_cov": d, "copy_rate": 0.1, "class_consistency": 1.0}
+            for k, (c, d) in enumerate(zip(covs, deltas))
+        ]
+
+    reps = []
+    for i in range(3):
+        base = curve([0.4, 0.5, 0.2], [0.02, 0.05 + 0.01 * i, 0.0])
+        cand = curve([0.4, 0.5, 0.45], [0.02, 0.06, 0.04 + 0.01 * i])
+        reps.append(
+            {
+                "classes": {"3": {"anchors": {"oracle": 0.2, "copies": -0.02, "morph": 0.0}}},
+                "generators": {
+                    "default": {
+                        "curves": {"3": base},
+                        "train_seconds": 10.0,
+                        "gate": {"3": {"step": 500, "passed_at": [500]}},
+                    },
+                    "other": {"curves": {"3": cand}, "train_seconds": 12.0},
+                },
+            }
+        )
+    s = comp.summarise(reps, ["default", "other"])
+    assert (
+        s["other"]["minus_baseline"]["mean"] == pytest.approx(0.05)
+        and s["other"]["minus_baseline"]["effect"] == "helps"
+    )
+    picked = s["default"]["picked_step"]
+    assert picked["steps"] == [500, 500, 500] and picked["passes_somewhere"] == 3
+    assert picked["coverage_share_of_best"]["mean"] == pytest.approx(1.0)  # 0.5 is the peak
+    assert "picked_step" not in s["other"]  # not gated
