@@ -33,6 +33,13 @@ SECTIONS: dict[str, tuple[str, str, str]] = {
         "paired t over (replicate, class) pairs.",
         "python -m benchmarks.complementarity --preset screen|full --n-minor 5",
     ),
+    "run_defaults": (
+        "A new user's first job: `run` with every default",
+        "An imbalanced folder like a user's (MNIST: seven digits of 400 images, three of 5, 12 and 30; or about 180 "
+        "photo crops), `augment-gan run DATA --name NAME --out OUT` as a subprocess, timed; each class's step as "
+        "promote picks it, the steps the gate passes it at, the files written, and the reasons printed for the rest.",
+        "python -m benchmarks.run_defaults --data mnist|rgb",
+    ),
     "quality": (
         "Sample quality per class, and the defaults' ablations",
         "Each variant trained on the same MNIST split by the pipeline, its promoted generator measured per class on "
@@ -257,20 +264,59 @@ def complementarity(r: dict, name: str) -> str:
         f"steps (checkpoints every {b['every']}), nets {kv(r.get('net'))}; classic transform {r['classic']}, k = "
         f"{r['k']}.\n"
     ]
-    rows = [[f"anchor: {a}", diff(d), "–", "–", "–", "–"] for a, d in s["anchors"].items()]
+    rows = [[f"anchor: {a}", diff(d), "–", "–", "–", "–", "–", "–", "–"] for a, d in s["anchors"].items()]
     for g in r["generators"]:
         gs = s[g]
         rows.append(
             [
-                f"generator: {g} (last step)",
+                f"generator: {g} (last step)" + (f" {kv(r['generators'][g])}" if r["generators"][g] else ""),
                 diff(gs["delta_cov_last"]),
+                diff(gs["minus_baseline"]) if "minus_baseline" in gs else "–",
+                diff(gs["delta_cov_best_step"]),
                 diff(gs["minus_morph"]),
                 num(gs["coverage_last"]["mean"]),
                 num(gs["copy_rate_last"]["mean"]),
                 num(gs["class_consistency_last"]["mean"]),
+                num(gs["train_seconds"]["mean"]) if "train_seconds" in gs else "–",
             ]
         )
-    out.append(table(["samples X", "Δcov", "Δcov − morph control", "cov(R; G)", "copy rate", "consistency"], rows))
+    head = [
+        "samples X",
+        "Δcov",
+        "− default",
+        "Δcov, best step",
+        "− morph",
+        "cov(R; G)",
+        "copies",
+        "consist.",
+        "train s",
+    ]
+    out.append(table(head, rows))
+    out.append(
+        '\n"− default": paired with the default generator on the same replicates, at the last step; "best step": '
+        "each class's highest Δcov over the checkpoints (picked on R, so optimistic).\n"
+    )
+    picked = {g: s[g]["picked_step"] for g in r["generators"] if "picked_step" in s[g]}
+    if picked:
+        out.append(
+            "The step promote picks for each class (the gate's signals only), against that class's best step by "
+            "coverage:\n"
+        )
+        out.append(
+            table(
+                ["generator", "steps picked", "classes passing at some step", "cov share of best", "Δcov at picked"],
+                [
+                    [
+                        g,
+                        " ".join(map(str, v["steps"])),
+                        f"{v['passes_somewhere']} of {len(v['steps'])}",
+                        diff(v["coverage_share_of_best"]),
+                        diff(v["delta_cov"]),
+                    ]
+                    for g, v in picked.items()
+                ],  # fmt: skip
+            )
+        )
     curve_rows = []
     for rep in r["replicates"]:
         for g, gen in rep["generators"].items():
@@ -282,6 +328,21 @@ def complementarity(r: dict, name: str) -> str:
     out.append("Per checkpoint (Δcov, then cov(R; G)), oldest first:\n")
     out.append(table(["replicate", "class", "generator", "Δcov by step", "coverage by step"], curve_rows))
     return "\n".join(out)
+
+
+def run_defaults(r: dict, name: str) -> str:
+    rows = [
+        [c, v["images"], v["step"], " ".join(map(str, v["passed_at"])) or "none", v["written"],
+         "; ".join(v["reasons_at_step"]) or "–"]
+        for c, v in r["classes"].items()
+    ]  # fmt: skip
+    return (
+        f"{r['images']} images ({r['data']}); `augment-gan run` with every default: **{num(r['seconds'] / 60)} "
+        f"minutes**, exit code {r['exit_code']}. Every small class that passes at some step gets samples: "
+        f"{r['small_passing_somewhere_get_samples']}; every other class's reason printed: "
+        f"{r['every_other_class_explained']}.\n\n"
+        + table(["class", "images", "step", "passes at", "files written", "reasons at its step"], rows)
+    )
 
 
 def quality(r: dict, name: str) -> str:
@@ -485,6 +546,7 @@ def gpu_check(r: dict, name: str) -> str:
 RENDERERS: dict[str, Callable[[dict, str], str]] = {
     "downstream": downstream,
     "complementarity": complementarity,
+    "run_defaults": run_defaults,
     "quality": quality,
     "time_to_quality": time_to_quality,
     "gate_calibration": gate_calibration,
