@@ -337,7 +337,9 @@ def run_defaults(r: dict, name: str) -> str:
         for c, v in r["classes"].items()
     ]  # fmt: skip
     return (
-        f"{r['images']} images ({r['data']}); `augment-gan run` with every default: **{num(r['seconds'] / 60)} "
+        f"{r['images']} images ({r['data']}); `augment-gan run` with "
+        + (f"`{' '.join(r['budget']['extra'])}`" if r["budget"].get("extra") else "every default")
+        + f": **{num(r['seconds'] / 60)} "
         f"minutes**, exit code {r['exit_code']}. Every small class that passes at some step gets samples: "
         f"{r['small_passing_somewhere_get_samples']}; every other class's reason printed: "
         f"{r['every_other_class_explained']}.\n\n"
