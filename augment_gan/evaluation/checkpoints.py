@@ -84,12 +84,16 @@ def class_best_steps(
     out: dict[str, dict[str, Any]] = {}
     for name in reports[0]["classes"]:
         passing = [
-            (-r["classes"][name]["kid"], r["step"])
+            (-_or_inf(r["classes"][name].get("kid")), r["step"])
             for r in reports
             if decisions[r["step"]]["per_class"][name]["passed"]
         ]
         out[name] = {"step": max(passing)[1], "passed": True} if passing else {"step": run_best, "passed": False}
     return out
+
+
+def _or_inf(value: float | None) -> float:
+    return float("inf") if value is None else value
 
 
 def best_steps(run_dir: Path) -> dict[str, int]:
