@@ -147,6 +147,10 @@ def resume(
     steps: Annotated[
         Optional[int], opt("New total of generator steps (default: the run's own).", show_default=False)
     ] = None,
+    minutes: Annotated[
+        Optional[float],
+        opt("Time budget of this resume in minutes, 0 for none (default: the run's own).", show_default=False),
+    ] = None,
     *,
     strict: bool,
     placement: Placement,
@@ -159,7 +163,13 @@ def resume(
     from augment_gan import pipeline
 
     result = pipeline.resume(
-        run_dir, steps=steps, strict=strict, placement=placement, evaluation=evaluation, events=ConsoleEvents()
+        run_dir,
+        steps=steps,
+        minutes=minutes,
+        strict=strict,
+        placement=placement,
+        evaluation=evaluation,
+        events=ConsoleEvents(),
     )
     print_trained(result)
 

@@ -105,13 +105,15 @@ def resume(
     run_dir: str | Path,
     *,
     steps: int | None = None,
+    minutes: float | None = None,
     strict: bool = False,
     placement: Placement = Placement(),
     evaluation: TrainEval | None = None,
     events: Events | None = None,
 ) -> Trained | Relaunched:
     """Continue ``run_dir`` from its newest readable checkpoint with the spec it was saved with
-    (``augment-gan resume``); ``steps``: a new total step budget. ``evaluation``: None keeps
+    (``augment-gan resume``); ``steps``: a new total step budget; ``minutes``: a new time
+    budget for this resume (0: none; None: the run's own). ``evaluation``: None keeps
     the run's saved schedule (evaluating every N steps as it did).
 
     Bit-for-bit the same weights as an uninterrupted run on CPU, with any number of
@@ -119,7 +121,7 @@ def resume(
     check_live_log(placement.log)
     return resume_run(
         Path(run_dir),
-        train={} if steps is None else {"steps": steps},
+        train={k: v for k, v in (("steps", steps), ("minutes", minutes)) if v is not None},
         strict=strict,
         placement=placement,
         evaluation=evaluation,

@@ -14,7 +14,7 @@ from augment_gan.augment import Augmentation
 from augment_gan.cli import app
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.nets import NetConfig
-from augment_gan.pipeline import Balance, Placement, TrainEval
+from augment_gan.pipeline import Balance, Placement, TrainEval, resume
 from augment_gan.run import TrainConfig
 from augment_gan.service.launch import plan as serve_plan
 
@@ -38,7 +38,11 @@ def _keyword_defaults(fn, names: tuple[str, ...]) -> dict:
 TRAINING = {**_option_defaults(NetConfig), **_option_defaults(TrainConfig), **_option_defaults(Placement)}
 EXPECTED = {
     "train": {**TRAINING, **EVAL_DURING_TRAINING},
-    "resume": {**_option_defaults(Placement), **EVAL_DURING_TRAINING},
+    "resume": {
+        **_option_defaults(Placement),
+        **EVAL_DURING_TRAINING,
+        **_keyword_defaults(resume, ("steps", "minutes")),
+    },
     "evaluate": {
         "features": EvalConfig.features,
         "samples": EvalConfig.samples_per_class,

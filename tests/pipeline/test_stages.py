@@ -190,3 +190,12 @@ def test_promote_best_takes_each_class_from_its_own_best_step(evaluated_run: Pat
     one, two = (np.asarray(Image.open(files.sample_grid(s))) for s in (1, 2))
     band = (sheet.shape[0] - 2) // 3
     assert np.array_equal(sheet[: 2 * band], two[: 2 * band]) and np.array_equal(sheet[2 * band :], one[2 * band :])
+
+
+def test_resume_takes_a_new_time_budget(digits_folder, tmp_path) -> None:
+    run_dir = train(digits_folder, "d", models_dir=tmp_path, net=TINY_NET, train={**TINY_TRAIN, "log_every": 1}).run_dir
+    resumed = resume(run_dir, steps=10, minutes=1e-9)  # spent at once: the first step it takes is the last
+    assert (resumed.start, resumed.step) == (2, 3)
+    from augment_gan.run import RunSpec
+
+    assert RunSpec.read(run_dir).train.minutes == 1e-9 and RunSpec.read(run_dir).train.steps == 10
