@@ -291,12 +291,14 @@ def run_replicate(
     grids: Path | None,
     generators: list[str],
     gate: bool = False,
+    reuse: bool = False,
 ) -> dict[str, Any]:
     """One replicate: its split, evaluation net, anchors, and each generator's curves; with
     ``grids``, a PNG per generator: per minority class its training images then 10 classic
     draws, then a row of samples per checkpoint. With ``gate``, the run is evaluated and gated
     at every checkpoint as ``augment-gan run`` does, and each class's step as promote would
     pick it (eval/best.json's ``per_class``, from signals a user has) is recorded."""
+    from augment_gan.contracts.run_dir import RunDir
     from augment_gan.evaluation.checkpoints import best_steps
     from augment_gan.pipeline import TrainEval
     from augment_gan.pipeline import train as train_stage
@@ -337,22 +339,32 @@ def run_replicate(
         fields = GENERATORS[name]
         cfg = TrainConfig(**{**fields, "steps": p["gan_steps"], "checkpoint_every": p["every"], "seed": gan_seed})
         t0 = clock.elapsed()
-        trained = train_stage(
-            folder,
-            f"{name}-rep{i}",
-            models_dir=work / f"rep{i}" / "models",
-            net=NET,
-            train=cfg,
-            evaluation=TrainEval(every=p["every"]) if gate else TrainEval(),
+        runs = work / f"rep{i}" / "models" / f"{name}-rep{i}" / "runs"
+        done = (
+            [r for r in sorted(runs.iterdir()) if RunDir(r).checkpoint(p["gan_steps"]).is_file()]
+            if reuse and runs.is_dir()
+            else []
         )
-        train_seconds = round(clock.elapsed() - t0, 1)
-        run = Run.open(trained.run_dir, progress=False)
+        if done:  # --reuse: a run a killed benchmark finished (its work dir kept)
+            run_dir, train_seconds = done[-1], None
+            clock.log(f"  {name}: reusing {run_dir}")
+        else:
+            run_dir = train_stage(
+                folder,
+                f"{name}-rep{i}",
+                models_dir=work / f"rep{i}" / "models",
+                net=NET,
+                train=cfg,
+                evaluation=TrainEval(every=p["every"]) if gate else TrainEval(),
+            ).run_dir
+            train_seconds = round(clock.elapsed() - t0, 1)
+        run = Run.open(run_dir, progress=False)
         curves: dict[str, list[dict[str, Any]]] = {str(d): [] for d in minority}
         for step, _ in run.dir.checkpoints():
             if step == 0:
                 continue
             for d in minority:
-                samples = generated(trained.run_dir, step, d, p["n_extra"], seed=gan_seed * 100 + d)
+                samples = generated(run_dir, step, d, p["n_extra"], seed=gan_seed * 100 + d)
                 m = measure_generator(net, bases[d], samples, images[split["train"][d]])
                 curves[str(d)].append({"step": step, **m})
             last = {d: curves[str(d)][-1] for d in minority}
@@ -362,7 +374,7 @@ def run_replicate(
             )
         out["generators"][name] = {"train": cfg.to_dict(), "train_seconds": train_seconds, "curves": curves}
         if gate:  # each class's step as promote picks it, and whether the gate passes it anywhere
-            picked = best_steps(trained.run_dir)
+            picked = best_steps(run_dir)
             reports = {r["step"]: r for r in run.dir.read_eval_reports()}
             out["generators"][name]["gate"] = {
                 str(d): {
@@ -377,7 +389,7 @@ def run_replicate(
             for d in minority:
                 train = images[split["train"][d]]
                 rows.append(np.concatenate([train, classic_draws(train, 10, np.random.default_rng(d))]))
-                rows += [generated(trained.run_dir, s, d, 15, seed=gan_seed * 100 + d) for s in steps]
+                rows += [generated(run_dir, s, d, 15, seed=gan_seed * 100 + d) for s in steps]
             grids.mkdir(parents=True, exist_ok=True)
             path = grids / f"{name}-rep{i}.png"
             save_rows(rows, path)
@@ -399,6 +411,14 @@ def save_rows(rows: list[np.ndarray], path: Path, pad: int = 2) -> None:
 
 
 # --- summary ------------------------------------------------------------------------------
+def seconds(replicates: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """Training seconds of a generator over the replicates that trained it (None: all reused)."""
+    from augment_gan.evaluation.utility import paired
+
+    secs = [t for rep in replicates if (t := rep["generators"][name].get("train_seconds")) is not None]
+    return paired(secs) if secs else None
+
+
 def summarise(replicates: list[dict[str, Any]], generators: list[str]) -> dict[str, Any]:
     """Per generator: Δcov at the last step, per (replicate, class) pair, with its paired 95 %
     interval; the same paired against each anchor and against the baseline generator (at the
@@ -422,7 +442,7 @@ def summarise(replicates: list[dict[str, Any]], generators: list[str]) -> dict[s
         best = [max(p["delta_cov"] for p in rep["generators"][name]["curves"][c]) for rep, c in rows]
         g = paired([m["delta_cov"] for m in last])
         out[name] = {
-            "train_seconds": paired([rep["generators"][name].get("train_seconds", 0.0) for rep in replicates]),
+            "train_seconds": seconds(replicates, name),
             "delta_cov_last": g,
             "effect": effect(g),
             "delta_cov_best_step": paired(best),
@@ -471,6 +491,11 @@ def main() -> None:
         help="evaluate and gate every checkpoint as `run` does, and record each class's step as promote picks it",
     )
     parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep DIR: measure the runs a killed benchmark finished in DIR instead of training them again",
+    )
+    parser.add_argument(
         "--generators", default=",".join(GENERATORS), help=f"comma-separated, of {', '.join(GENERATORS)}"
     )
     args = parse_args(parser, PRESETS, default="screen")
@@ -494,7 +519,7 @@ def main() -> None:
     with work_dir(args.keep, "complementarity-") as work:
         grids = None if args.quick else out.with_suffix("")
         result["replicates"] = [
-            run_replicate(i, images, labels, p, work, clock, grids, generators, args.gate)
+            run_replicate(i, images, labels, p, work, clock, grids, generators, args.gate, args.reuse)
             for i in range(p["replicates"])
         ]
     result["summary"] = summarise(result["replicates"], generators)

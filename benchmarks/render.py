@@ -277,7 +277,7 @@ def complementarity(r: dict, name: str) -> str:
                 num(gs["coverage_last"]["mean"]),
                 num(gs["copy_rate_last"]["mean"]),
                 num(gs["class_consistency_last"]["mean"]),
-                num(gs["train_seconds"]["mean"]) if "train_seconds" in gs else "–",
+                num(gs["train_seconds"]["mean"]) if gs.get("train_seconds") else "–",
             ]
         )
     head = [
