@@ -129,7 +129,9 @@ def run(
         )
     steps = best_steps(run_.path)
     events.note(class_steps_summary(steps, reports))
-    result = PipelineResult(run_.data, run_.path, reports, best_step(run_.path), None, seconds, steps)
+    result = PipelineResult(
+        run_.data, run_.path, reports, best_step(run_.path), None, seconds=seconds, class_steps=steps
+    )
 
     # 3. promote: the report, the gate, the ONNX export, selection, the utility check (the `promote` stage)
     events.stage("3. promote: export the gated generator to ONNX")
