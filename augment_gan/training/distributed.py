@@ -16,8 +16,12 @@ The contracts the trainer builds on:
 
 from __future__ import annotations
 
+import gc
+import logging
 import os
 import sys
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -117,14 +121,40 @@ def init_distributed(device: torch.device) -> tuple[Dist, torch.device]:
 def shutdown_distributed(synchronize: bool = True) -> None:
     """Leave the process group.
 
-    synchronize: wait for every rank first, the normal end. A gloo rank that exits while
-    another still talks to it can abort at interpreter exit ("terminate called without an
-    active exception", 5 runs in 50 here). Pass False on an error path, where the
-    other ranks may never arrive."""
+    synchronize: wait for every rank first, the normal end. Pass False on an error path,
+    where the other ranks may never arrive."""
     if dist.is_available() and dist.is_initialized():
         if synchronize:
             dist.barrier()
         dist.destroy_process_group()
+
+
+def exit_worker(main: Callable[[], object]) -> None:
+    """Run a torchrun worker's ``main`` and end the process with its exit code, skipping the
+    interpreter's teardown.
+
+    A gloo worker can abort in that teardown even after ``destroy_process_group``: gloo's
+    threads still hold work objects whose tensors Python frees while it shuts down
+    ("terminate called without an active exception", rc -6; 5 runs in 50 of the two-process
+    test here, pytorch/pytorch#179291). So collect garbage while the interpreter is whole,
+    flush logs and streams, and leave with ``os._exit``."""
+    code = 0
+    try:
+        main()
+    except SystemExit as e:  # typer, click and sys.exit end this way
+        if isinstance(e.code, int) or e.code is None:
+            code = e.code or 0
+        else:
+            print(e.code, file=sys.stderr)
+            code = 1
+    except BaseException:  # noqa: BLE001 - print it as the interpreter would, then leave
+        traceback.print_exc()
+        code = 1
+    gc.collect()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def torchrun_command(

@@ -14,7 +14,7 @@ import torch.distributed as dist
 from augment_gan.nets import NetConfig
 from augment_gan.run import TrainConfig
 from augment_gan.training import Trainer
-from augment_gan.training.distributed import init_distributed, shutdown_distributed
+from augment_gan.training.distributed import exit_worker, init_distributed, shutdown_distributed
 
 
 def state_vector(trainer: Trainer) -> dict[str, torch.Tensor]:
@@ -74,4 +74,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    exit_worker(main)

@@ -78,6 +78,28 @@ def test_bf16_and_channels_last_are_refused_on_cpu(tmp_path, toy_data, tiny_net,
     assert Trainer(tmp_path, images, labels, tiny_net, tiny_train, cpu, precision="auto").precision == "fp32"
 
 
+@pytest.mark.parametrize(
+    ("body", "rc", "stderr"),
+    [
+        ("print('done')", 0, ""),
+        ("print('done'); sys.exit(3)", 3, ""),
+        ("print('done'); sys.exit('no data')", 1, "no data"),
+        ("print('done'); raise ValueError('bad')", 1, "ValueError: bad"),
+    ],
+)
+def test_a_worker_leaves_with_its_exit_code_and_its_output_flushed(body: str, rc: int, stderr: str) -> None:
+    script = (
+        "import sys\n"
+        "from augment_gan.training.distributed import exit_worker\n"
+        f"def main():\n    {body}\n"
+        "exit_worker(main)\n"
+        "print('not reached')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout) == (rc, "done\n")
+    assert stderr in proc.stderr
+
+
 def test_launcher_options_are_stripped_and_torchrun_command_built() -> None:
     args = ["data", "--name", "x", "--nproc-per-node", "2", "--nnodes=1", "--rdzv-endpoint", "h:1", "--steps", "3"]
     assert strip_launcher_options(args) == ["data", "--name", "x", "--steps", "3"]
