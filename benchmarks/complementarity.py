@@ -37,6 +37,7 @@ Run: ``python -m benchmarks.complementarity [--preset quick|screen|full] [--n-mi
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -410,6 +411,41 @@ def save_rows(rows: list[np.ndarray], path: Path, pad: int = 2) -> None:
     Image.fromarray(sheet).save(path)
 
 
+# --- carrying earlier runs over -------------------------------------------------------------
+def carried_replicates(
+    files: list[Path], p: dict[str, Any], generators: list[str], gate: bool
+) -> dict[int, dict[str, Any]]:
+    """Replicate index -> the replicate as earlier results of the same budget (every key but
+    ``replicates``) and the same ``--gate`` measured it, with the generators asked for; one
+    line of error on a different budget."""
+    carried: dict[int, dict[str, Any]] = {}
+    same = {k: v for k, v in p.items() if k != "replicates"}
+    for f in files:
+        old = json.loads(f.read_text())
+        theirs = {k: v for k, v in old["budget"].items() if k != "replicates"}
+        if theirs != same or old.get("gate", False) != gate:
+            raise SystemExit(f"{f}: measured with another budget or --gate ({theirs}), not {same}")
+        for rep in old["replicates"]:
+            if rep["replicate"] >= p["replicates"]:
+                continue
+            kept = {g: v for g, v in rep["generators"].items() if g in generators}
+            if kept:
+                carried[rep["replicate"]] = merge_replicate(
+                    carried.get(rep["replicate"], {"generators": {}}), {**rep, "generators": kept}
+                )
+    return carried
+
+
+def merge_replicate(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``old``'s generators joined with ``new``'s; the split, minority digits and anchors must
+    be the same (a replicate is deterministic: a difference means the code changed)."""
+    if old.get("classes") is not None:
+        for key in ("split_seed", "gan_seed", "minority", "classes"):
+            if old[key] != new[key]:
+                raise SystemExit(f"replicate {new['replicate']}: {key} differs from the carried result")
+    return {**new, "generators": {**old["generators"], **new["generators"]}}
+
+
 # --- summary ------------------------------------------------------------------------------
 def seconds(replicates: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
     """Training seconds of a generator over the replicates that trained it (None: all reused)."""
@@ -498,6 +534,14 @@ def main() -> None:
     parser.add_argument(
         "--generators", default=",".join(GENERATORS), help=f"comma-separated, of {', '.join(GENERATORS)}"
     )
+    parser.add_argument(
+        "--extend",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="earlier results of the same budget: their (replicate, generator) runs are carried over, "
+        "only the missing ones are trained (replicates are deterministic: their anchors must agree)",
+    )
     args = parse_args(parser, PRESETS, default="screen")
     p = budget(args, PRESETS[args.preset])
     generators = pick(args.generators, GENERATORS, "generator")
@@ -516,12 +560,21 @@ def main() -> None:
         "gate": args.gate,
         **provenance(),
     }
+    carried = carried_replicates(args.extend, p, generators, args.gate)
     with work_dir(args.keep, "complementarity-") as work:
         grids = None if args.quick else out.with_suffix("")
-        result["replicates"] = [
-            run_replicate(i, images, labels, p, work, clock, grids, generators, args.gate, args.reuse)
-            for i in range(p["replicates"])
-        ]
+        result["replicates"] = []
+        for i in range(p["replicates"]):
+            rep = carried.get(i, {"generators": {}})
+            missing = [g for g in generators if g not in rep["generators"]]
+            if missing:
+                new = run_replicate(i, images, labels, p, work, clock, grids, missing, args.gate, args.reuse)
+                rep = merge_replicate(rep, new)
+            else:
+                clock.log(f"replicate {i}: every generator carried over")
+            result["replicates"].append({**rep, "generators": {g: rep["generators"][g] for g in generators}})
+    if args.extend:
+        result["extends"] = [shown_path(f) for f in args.extend]
     result["summary"] = summarise(result["replicates"], generators)
     result["seconds"] = round(clock.elapsed(), 1)
     s = result["summary"]

@@ -78,3 +78,22 @@ def test_the_summary_pairs_each_candidate_with_the_baseline_and_scores_the_picke
     assert picked["steps"] == [500, 500, 500] and picked["passes_somewhere"] == 3
     assert picked["coverage_share_of_best"]["mean"] == pytest.approx(1.0)  # 0.5 is the peak
     assert "picked_step" not in s["other"]  # not gated
+
+
+def test_extend_carries_earlier_runs_of_the_same_budget_and_refuses_others(tmp_path) -> None:
+    import json
+
+    budget = {"replicates": 2, "gan_steps": 10}
+    rep = {"replicate": 0, "split_seed": 1000, "gan_seed": 0, "minority": [1, 5], "classes": {"1": {"a": 0.1}}}
+    old = {"budget": budget, "gate": False, "replicates": [{**rep, "generators": {"default": {"x": 1}, "other": {}}}]}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    carried = comp.carried_replicates([tmp_path / "old.json"], {**budget, "replicates": 6}, ["default"], gate=False)
+    assert list(carried) == [0] and list(carried[0]["generators"]) == ["default"]  # only what was asked for
+    merged = comp.merge_replicate(carried[0], {**rep, "generators": {"small-daug": {"x": 2}}})
+    assert merged["generators"] == {"default": {"x": 1}, "small-daug": {"x": 2}}
+    with pytest.raises(SystemExit, match="classes differs"):  # the code changed: the replicate is not the same
+        comp.merge_replicate(carried[0], {**rep, "classes": {"1": {"a": 0.2}}, "generators": {}})
+    with pytest.raises(SystemExit, match="another budget"):
+        comp.carried_replicates([tmp_path / "old.json"], {"replicates": 6, "gan_steps": 20}, ["default"], gate=False)
+    with pytest.raises(SystemExit, match="another budget"):
+        comp.carried_replicates([tmp_path / "old.json"], budget, ["default"], gate=True)
