@@ -30,6 +30,8 @@ LENIENT = {
     "min_recall": 0.0,
     "min_coverage": 0.0,
     "min_class_consistency": 0.0,
+    "min_spread": 0.0,
+    "min_nearest_class": 0.0,
     "max_copy_rate": 1.0,
     "max_overall_fid": 1e12,
     "calibrated": False,

@@ -31,6 +31,10 @@ class ClassRecord(TypedDict):
     recall: float | None
     density: float | None
     coverage: float | None
+    spread: NotRequired[float | None]  # samples' mean pairwise distance / the real images' (older reports: absent)
+    nearest_class: NotRequired[
+        float | None
+    ]  # share of samples whose nearest real image is the class's (None: one class)
     copy_rate: float | None  # None: fewer than two training images
     copy_threshold: float  # the ratio (older reports: a distance)
     copy_reference: Literal["ratio", "holdout", "train-leave-one-out"]  # the last two: older reports

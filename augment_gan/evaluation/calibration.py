@@ -120,6 +120,8 @@ def real_band(
     else:
         return None
     rng = np.random.default_rng(seed)
+    # each donor's foil for the class test: every other class's real images, as in the evaluation
+    foils = {d: _others(unseen, seen, d) for d in donors}
     drawn = {m.name: m for m in banded_metrics()}  # the registered metrics computed from features
     values: dict[str, list[float]] = {name: [] for name in drawn}
     bad: dict[str, list[float]] = {name: [] for name in drawn}
@@ -134,8 +136,8 @@ def real_band(
         train = others[rng.permutation(len(others))[:n_train]]
         m_used, n_reference = min(m_used, m), max(n_reference, n_ref)
 
-        def score(samples: np.ndarray, reference=reference, train=train) -> dict[str, Any]:
-            return metrics(reference=reference, train=train, holdout=reference[:0], fake=samples)
+        def score(samples: np.ndarray, reference=reference, train=train, foil=foils[donor]) -> dict[str, Any]:
+            return metrics(reference=reference, train=train, holdout=reference[:0], fake=samples, others=foil)
 
         record = score(fake)
         for name in drawn:
@@ -164,6 +166,12 @@ def real_band(
         "level": level,
         "metrics": bands,
     }
+
+
+def _others(unseen: list[np.ndarray], seen: list[np.ndarray], own: int) -> np.ndarray | None:
+    """Every real image of the classes other than ``own`` (None in a one-class dataset)."""
+    parts = [x for c in range(len(unseen)) if c != own for x in (seen[c], unseen[c]) if len(x)]
+    return np.concatenate(parts) if parts else None
 
 
 def _bad_sets(

@@ -207,6 +207,7 @@ class RunEvaluator:
                 holdout=self.real_features[in_class & ~self.is_train],
                 fake=fake_c,
                 cfg=cfg,
+                others=self.real_features[~in_class],
             )
             record["reference"] = ref_kind
             record["band"] = self.band(c, record)
@@ -312,16 +313,24 @@ class RunEvaluator:
 
 
 def class_metrics(
-    *, reference: np.ndarray, train: np.ndarray, holdout: np.ndarray, fake: np.ndarray, cfg: EvalConfig
+    *,
+    reference: np.ndarray,
+    train: np.ndarray,
+    holdout: np.ndarray,
+    fake: np.ndarray,
+    cfg: EvalConfig,
+    others: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Every per-class number from features: the reference set, the class's training and
-    held-out real images, and its generated samples; each registered metric's compute
-    function (``registry.py``) once. Sample sizes ride along."""
+    held-out real images, its generated samples, and the other classes' real images (the
+    class test's foil; None: not measured); each registered metric's compute function
+    (``registry.py``) once. Sample sizes ride along."""
     record: dict[str, Any] = {
         "n_train": int(len(train)),
         "n_holdout": int(len(holdout)),
         "n_fake": int(len(fake)),
         "n_reference": int(len(reference)),
     }
-    record.update(compute_all(ClassSets(reference=reference, train=train, holdout=holdout, fake=fake), cfg))
+    sets = ClassSets(reference=reference, train=train, holdout=holdout, fake=fake, others=others)
+    record.update(compute_all(sets, cfg))
     return record

@@ -135,7 +135,7 @@ def _checks(record: ClassRecord, t: GateThresholds) -> tuple[list[Check], list[s
         op, threshold = metric.op, getattr(t, metric.field)
         value = record.get(metric.name)  # type: ignore[misc]  # a metric registered after the report was written: None
         if value is None and metric.sized:
-            not_run.append(f"{metric.name}: not computable with {n} reference images")
+            not_run.append(f"{metric.name}: {metric.unsized.format(n=n)}")
             continue
         band = bands.get(metric.name)
         if band is None:

@@ -89,8 +89,14 @@ def measure(
     for c, name in enumerate(names):
         reference = real_features[c] * feature_scale
         train = features(trains[c]) * feature_scale if len(trains[c]) else reference[:0]
+        others = [real_features[k] for k in range(len(reals)) if k != c and len(real_features[k])]
         record = class_metrics(
-            reference=reference, train=train, holdout=reference[:0], fake=fake_features[c * n : (c + 1) * n], cfg=cfg
+            reference=reference,
+            train=train,
+            holdout=reference[:0],
+            fake=fake_features[c * n : (c + 1) * n],
+            cfg=cfg,
+            others=np.concatenate(others) * feature_scale if others else None,
         )
         record["reference"] = "given"
         record["band"] = None

@@ -37,10 +37,15 @@ LENIENT = [
     "0",
     "--min-consistency",
     "0",
+    "--min-spread",
+    "0",
+    "--min-nearest-class",
+    "0",
     "--max-copy-rate",
     "1",
     "--max-overall-fid",
     "1e9",
+    "--no-calibrated",  # the bands' shares (spread, nearest class) would still bar a tiny class
 ]
 LENIENT_TOML = """[gate]
 max_fid = 1e9
@@ -49,6 +54,10 @@ min_precision = 0.0
 min_recall = 0.0
 min_coverage = 0.0
 min_class_consistency = 0.0
+min_spread = 0.0
+min_nearest_class = 0.0
+min_spread_vs_real = 0.0
+min_nearest_class_vs_real = 0.0
 max_copy_rate = 1.0
 max_overall_fid = 1e9
 """

@@ -21,8 +21,8 @@ def _dataset(rng: np.random.Generator, sizes=(300, 300, 300, 15)) -> list[np.nda
     return [rng.normal(size=(n, DIM)) @ shape + 6.0 * c for c, n in enumerate(sizes)], shape
 
 
-def _record(train, reference, fake):
-    record = metrics(reference=reference, train=train, holdout=reference[:0], fake=fake)
+def _record(train, reference, fake, others=None):
+    record = metrics(reference=reference, train=train, holdout=reference[:0], fake=fake, others=others)
     return {**record, "reference": "judge-unseen", "class_consistency": 1.0}
 
 
@@ -72,11 +72,13 @@ def test_the_band_of_a_small_class_is_pooled_and_knows_its_bad_sets(small_class)
     _, _, band, _ = small_class
     assert band["source"] == "pooled" and band["n_fake"] == 120 and band["n_reference"] == 8
     m = band["metrics"]
-    assert set(m) == {"fid", "kid", "precision", "recall", "coverage", "copy_rate"}
+    assert set(m) == {"fid", "kid", "precision", "recall", "coverage", "spread", "nearest_class", "copy_rate"}
     assert all(v["lo"] <= v["hi"] for v in m.values())
     assert m["copy_rate"]["bad"] == 1.0 and m["copy_rate"]["hi"] < 0.1
     assert m["recall"]["bad"] < 0.1 < m["recall"]["lo"]
     assert m["precision"]["bad"] < 0.1 < m["precision"]["lo"]
+    assert m["spread"]["bad"] < 0.01 < 0.5 < m["spread"]["lo"]  # one image repeated has no spread
+    assert m["nearest_class"]["bad"] == 0.0 < 0.5 < m["nearest_class"]["lo"]  # another class is nearest its own
 
 
 def test_fresh_real_sets_of_a_small_class_pass_the_calibrated_gate(small_class) -> None:
@@ -92,7 +94,7 @@ def test_bad_sets_fail_for_their_own_reason(small_class) -> None:
     rng = np.random.default_rng(2)
     jitter = 1e-3 * rng.normal(size=(120, DIM))
     cases = {
-        "collapsed": (fresh(1, 99) + jitter, {"recall"}),  # one point's coverage at n=15: see below
+        "collapsed": (fresh(1, 99) + jitter, {"recall", "spread"}),  # one point's coverage at n=15: see below
         "copies": (train[rng.integers(0, 13, 120)] + jitter, {"copy_rate"}),
         "another class": (fresh(120, 98) - 12.0, {"precision", "kid"}),
     }

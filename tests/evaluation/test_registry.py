@@ -29,7 +29,17 @@ from augment_gan.evaluation.registry import (
 from augment_gan.evaluation.report import build_report
 
 CFG = EvalConfig(kid_subsets=5, kid_subset_size=50)
-BUILT_IN = ["fid", "kid", "precision", "recall", "coverage", "class_consistency", "copy_rate"]
+BUILT_IN = [
+    "fid",
+    "kid",
+    "precision",
+    "recall",
+    "coverage",
+    "spread",
+    "class_consistency",
+    "nearest_class",
+    "copy_rate",
+]
 
 
 def mean_shift(sets: ClassSets, cfg: EvalConfig) -> dict:

@@ -32,6 +32,8 @@ LENIENT = GateThresholds(
     min_precision=0,
     min_coverage=0,
     min_class_consistency=0,
+    min_spread=0,
+    min_nearest_class=0,
     max_copy_rate=1,
     max_overall_fid=1e9,
     calibrated=False,
@@ -75,7 +77,7 @@ def test_train_resume_names_each_setting_that_differs(digits_folder, tmp_path) -
     assert caught.value.run_dir == run_dir
     assert caught.value.changes == [
         ("lr_g", 1e-3, 2e-4),
-        ("diffaugment", "translation", "none"),
+        ("diffaugment", "translation", "translation,cutout"),
         ("channels", "3", "auto"),
     ]
     assert "lr_g 0.001 (run: 0.0002)" in str(caught.value)

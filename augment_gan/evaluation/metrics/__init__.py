@@ -6,6 +6,7 @@ One import point for the metrics; each lives in its own module:
 * :mod:`~augment_gan.evaluation.metrics.kid` — ``kid``;
 * :mod:`~augment_gan.evaluation.metrics.manifold` — ``precision_recall``, ``prdc``, ``manifold_metrics``;
 * :mod:`~augment_gan.evaluation.metrics.memorisation` — ``copy_ratio_check``, ``copy_check``;
+* :mod:`~augment_gan.evaluation.metrics.support` — ``nearest_class_share``, ``spread_ratio`` (any class size);
 * :mod:`~augment_gan.evaluation.metrics.inception_score` — ``inception_score`` (from logits);
 * :mod:`~augment_gan.evaluation.metrics.distances` — the chunked k-NN distances under them.
 
@@ -29,6 +30,7 @@ from augment_gan.evaluation.metrics.manifold import (
     precision_recall,
 )
 from augment_gan.evaluation.metrics.memorisation import copy_check, copy_ratio_check
+from augment_gan.evaluation.metrics.support import nearest_class_share, spread_ratio
 
 __all__ = [
     "DENSITY_COVERAGE_K",
@@ -41,6 +43,8 @@ __all__ = [
     "inception_score",
     "kid",
     "manifold_metrics",
+    "nearest_class_share",
     "prdc",
     "precision_recall",
+    "spread_ratio",
 ]
