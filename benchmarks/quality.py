@@ -10,11 +10,13 @@ Seven variants are trained on that folder through the toolkit (``pipeline.run``)
 seed, same step budget (``--steps``, 700):
 
   default         ``TrainConfig()`` and ``NetConfig()`` defaults: hinge loss, n_critic 1,
-                  batch 64, no DiffAugment, EMA decay 0.999 (with
+                  batch 64, DiffAugment translation,cutout at the classes under 50
+                  images, EMA decay 0.999 (with
                   the trainer's warm-up ``min(decay, (1 + step) / (10 + step))``),
                   class_balance 1 (classes drawn equally often), D's minibatch std per class
                   (batches drawn in groups of 4 images of one class)
-  diffaugment     the same with DiffAugment ``color,translation,cutout`` (the default until issue 13)
+  diffaugment     the same with DiffAugment ``color,translation,cutout`` at every class (the default until issue 13)
+  no-diffaugment  the same without DiffAugment (the default from issue 13 to issue 25)
   n-critic-2      the same with two D steps per G step (the default until issue 13)
   no-ema          the same with ``ema_decay=0.0``. What that means exactly: the warm-up then
                   gives ``decay = min(0, ...) = 0``, so after every step the "EMA" copy's
@@ -81,11 +83,18 @@ from .testset import METRICS, Measurer, TestSet, class_gate, gate_counts, group_
 FULL_DIFFAUGMENT = "color,translation,cutout"
 VARIANTS: dict[str, dict] = {
     "default": {},
-    "diffaugment": {"diffaugment": FULL_DIFFAUGMENT},
+    "diffaugment": {"diffaugment": FULL_DIFFAUGMENT, "diffaugment_below": 0},  # every class
+    "no-diffaugment": {"diffaugment": "none"},  # the default until issue 25
     "n-critic-2": {"n_critic": 2},
     "no-ema": {"ema_decay": 0.0},
     "class-balance-0.5": {"class_balance": 0.5},
-    "old-default": {"minibatch_std": "batch", "class_balance": 0.5, "diffaugment": FULL_DIFFAUGMENT, "n_critic": 2},
+    "old-default": {
+        "minibatch_std": "batch",
+        "class_balance": 0.5,
+        "diffaugment": FULL_DIFFAUGMENT,
+        "diffaugment_below": 0,
+        "n_critic": 2,
+    },
     "mode-seeking": {"mode_seeking": 0.03},
 }
 NET_OPTIONS = ("minibatch_std",)  # variant keys that are NetConfig fields; the rest are TrainConfig's

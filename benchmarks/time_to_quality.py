@@ -29,14 +29,18 @@ from .gan import NET
 from .mnist import load_mnist, write_folder
 from .testset import Measurer, TestSet, group_means, quality_split
 
-OLD_DEFAULT = {"diffaugment": "color,translation,cutout", "n_critic": 2}  # the defaults before issue 13
+OLD_DEFAULT = {"diffaugment": "color,translation,cutout", "diffaugment_below": 0, "n_critic": 2}  # before issue 13
 VARIANTS: dict[str, dict] = {
     "old-default": OLD_DEFAULT,
     "no-diffaugment": {"diffaugment": "none", "n_critic": 2},
     "n-critic-1": {"diffaugment": "none", "n_critic": 1},
     "lecam": {"diffaugment": "none", "n_critic": 1, "lecam": 0.3},
     "topk": {"diffaugment": "none", "n_critic": 1, "topk": 0.5},
-    "ada": {"diffaugment": "color,translation,cutout", "n_critic": 1, "ada_target": 0.6},
+    "ada": {
+        "diffaugment": "color,translation,cutout",
+        "n_critic": 1,
+        "ada_target": 0.6,
+    },  # ADA replaces diffaugment_below
     "default": {},  # whatever TrainConfig defaults to now
 }
 PRESETS = {  # steps None: the CPU budget (--minutes) decides

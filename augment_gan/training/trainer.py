@@ -124,7 +124,8 @@ class Trainer:
             parse_policy(cfg.diffaugment),
             cfg.ada_target,
             self.device,
-            only=(counts < cfg.diffaugment_below) if cfg.diffaugment_below else None,
+            # ADA decides per class itself; without it, the classes under diffaugment_below
+            only=(counts < cfg.diffaugment_below) if cfg.diffaugment_below and not cfg.ada_target else None,
         )
         self.grid_z, self.grid_labels = fixed_noise(
             net_cfg.num_classes, cfg.sample_columns, net_cfg.latent_dim, cfg.seed + GRID_SEED_OFFSET

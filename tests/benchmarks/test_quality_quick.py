@@ -69,7 +69,8 @@ def test_variants_differ_from_the_defaults_only_in_their_ablation():
         assert bench.variant_net(name) == {**bench.NET, **{k: ablation[k] for k in bench.NET_OPTIONS if k in ablation}}
     assert bench.variant_net("old-default")["minibatch_std"] == "batch"
     assert bench.variant_config("old-default", 700, 0).class_balance == 0.5
-    assert bench.variant_config("default", 700, 0).diffaugment == "none"
+    assert bench.variant_config("default", 700, 0).diffaugment == "translation,cutout"
+    assert bench.variant_config("no-diffaugment", 700, 0).diffaugment == "none"
     assert bench.variant_config("diffaugment", 700, 0).diffaugment == "color,translation,cutout"
     assert (bench.variant_config("default", 700, 0).n_critic, bench.variant_config("n-critic-2", 700, 0).n_critic) == (
         1,

@@ -107,7 +107,11 @@ def test_train_resume_refuses_every_option_that_differs_from_the_run(digits_fold
     assert result.exit_code == 1, result.output
     (line,) = error_lines(result)
     assert line.startswith("error:") and "resume" in line
-    for named in ("--diffaugment translation (run: none)", "--lr-g 0.001 (run: 0.0002)", "--holdout 0.2 (run: 0.1)"):
+    for named in (
+        "--diffaugment translation (run: translation,cutout)",
+        "--lr-g 0.001 (run: 0.0002)",
+        "--holdout 0.2 (run: 0.1)",
+    ):
         assert named in line
     assert "--steps" not in line and "--g-width" not in line  # a new budget, and an unchanged value
     assert (_config(run_dir), _checkpoints(run_dir)) == before

@@ -26,8 +26,6 @@ def test_the_config_checks_the_names_training_implements() -> None:
 @pytest.mark.parametrize(
     "fields, message",
     [
-        ({"diffaugment_below": 50}, "needs a DiffAugment policy"),
-        ({"diffaugment": "cutout", "diffaugment_below": 50, "ada_target": 0.6}, "--diffaugment-below or --ada-target"),
         ({"fake_labels": "balanced"}, "fake labels must be one of as-real, uniform"),
         ({"fake_labels": "uniform", "loss": "wgan-gp"}, "needs --fake-labels as-real"),
     ],
@@ -35,6 +33,14 @@ def test_the_config_checks_the_names_training_implements() -> None:
 def test_conflicting_or_unknown_class_options_fail_with_one_line(fields, message) -> None:
     with pytest.raises(ConfigError, match=message):
         TrainConfig(**fields)
+
+
+def test_a_config_saved_before_a_default_changed_reads_as_it_trained() -> None:
+    # saved before --diffaugment-below existed: its policy applied to every class
+    old = {k: v for k, v in TrainConfig(diffaugment="color").to_dict().items() if k != "diffaugment_below"}
+    assert TrainConfig.from_dict(old).diffaugment_below == 0
+    assert TrainConfig.from_dict({**old, "diffaugment_below": 50}).diffaugment_below == 50
+    assert TrainConfig().diffaugment_below == 50  # a new run: the small classes only
 
 
 def test_the_spec_round_trips_through_config_json(digits_folder, tmp_path) -> None:
