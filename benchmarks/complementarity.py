@@ -81,21 +81,23 @@ CLASSIC = "affine+elastic"  # the classic transform of A, A' and the morph contr
 K = 5  # coverage's k (Naeem et al. 2020)
 SIDE = 28  # MNIST's side: what the folder holds and what augment writes ("native")
 
-# the generators compared: TrainConfig fields over the library's defaults (one entry = one
-# candidate); "default" is the baseline every other is paired with
+# the generators compared: TrainConfig fields over the library's defaults, each written out in
+# full so a name keeps its meaning when the defaults change (one entry = one candidate)
 SMALL_DAUG = {
     "diffaugment": "translation,cutout",
     "diffaugment_below": 50,
-}  # D's inputs augmented at small classes only
+}  # D's inputs augmented at small classes only: the library's default since issue 25
 GENERATORS: dict[str, dict[str, Any]] = {
-    "default": {},
+    # the defaults before issue 25 (no DiffAugment), the baseline every other is paired with;
+    # results measured before the rename call it "default"
+    "no-daug": {"diffaugment": "none", "diffaugment_below": 0},
     "small-daug": SMALL_DAUG,
     "small-daug-lecam": {**SMALL_DAUG, "lecam": 0.1},
     "small-daug-sqrt-uniform": {**SMALL_DAUG, "class_balance": 0.5, "fake_labels": "uniform"},
     "small-daug-natural-uniform": {**SMALL_DAUG, "class_balance": 0.0, "fake_labels": "uniform"},
-    "daug-all": {"diffaugment": "translation,cutout"},
+    "daug-all": {"diffaugment": "translation,cutout", "diffaugment_below": 0},
 }
-BASELINE = "default"
+BASELINE = "no-daug"
 
 
 # --- the split ----------------------------------------------------------------------------
@@ -303,7 +305,7 @@ def run_replicate(
     from augment_gan.evaluation.checkpoints import best_steps
     from augment_gan.pipeline import TrainEval
     from augment_gan.pipeline import train as train_stage
-    from augment_gan.run import Run, TrainConfig
+    from augment_gan.run import Run
 
     split_seed, gan_seed = 1000 + i, i
     split = replicate_split(labels, split_seed, p)
@@ -337,8 +339,7 @@ def run_replicate(
         "generators": {},
     }
     for name in generators:
-        fields = GENERATORS[name]
-        cfg = TrainConfig(**{**fields, "steps": p["gan_steps"], "checkpoint_every": p["every"], "seed": gan_seed})
+        cfg = train_config(name, p, gan_seed)
         t0 = clock.elapsed()
         runs = work / f"rep{i}" / "models" / f"{name}-rep{i}" / "runs"
         done = (
@@ -411,6 +412,15 @@ def save_rows(rows: list[np.ndarray], path: Path, pad: int = 2) -> None:
     Image.fromarray(sheet).save(path)
 
 
+def train_config(name: str, p: dict[str, Any], gan_seed: int):
+    """The TrainConfig a generator trains with in a replicate."""
+    from augment_gan.run import TrainConfig
+
+    return TrainConfig(
+        **{**GENERATORS[name], "steps": p["gan_steps"], "checkpoint_every": p["every"], "seed": gan_seed}
+    )
+
+
 # --- carrying earlier runs over -------------------------------------------------------------
 def carried_replicates(
     files: list[Path], p: dict[str, Any], generators: list[str], gate: bool
@@ -429,6 +439,10 @@ def carried_replicates(
             if rep["replicate"] >= p["replicates"]:
                 continue
             kept = {g: v for g, v in rep["generators"].items() if g in generators}
+            for g, v in kept.items():  # the same name must have trained the same way
+                now = train_config(g, p, rep["gan_seed"])
+                if type(now).from_dict(v["train"]) != now:
+                    raise SystemExit(f"{f}: replicate {rep['replicate']}'s {g} trained with other settings")
             if kept:
                 carried[rep["replicate"]] = merge_replicate(
                     carried.get(rep["replicate"], {"generators": {}}), {**rep, "generators": kept}

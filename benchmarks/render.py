@@ -283,7 +283,7 @@ def complementarity(r: dict, name: str) -> str:
     head = [
         "samples X",
         "Δcov",
-        "− default",
+        "− no-daug",
         "Δcov, best step",
         "− morph",
         "cov(R; G)",
@@ -293,7 +293,8 @@ def complementarity(r: dict, name: str) -> str:
     ]
     out.append(table(head, rows))
     out.append(
-        '\n"− default": paired with the default generator on the same replicates, at the last step; "best step": '
+        '\n"− no-daug": paired with the generator without DiffAugment (the defaults before issue 25) on the same '
+        'replicates, at the last step; "best step": '
         "each class's highest Δcov over the checkpoints (picked on R, so optimistic).\n"
     )
     picked = {g: s[g]["picked_step"] for g in r["generators"] if "picked_step" in s[g]}

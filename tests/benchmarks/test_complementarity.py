@@ -60,7 +60,7 @@ def test_the_summary_pairs_each_candidate_with_the_baseline_and_scores_the_picke
             {
                 "classes": {"3": {"anchors": {"oracle": 0.2, "copies": -0.02, "morph": 0.0}}},
                 "generators": {
-                    "default": {
+                    comp.BASELINE: {
                         "curves": {"3": base},
                         "train_seconds": 10.0,
                         "gate": {"3": {"step": 500, "passed_at": [500]}},
@@ -69,12 +69,12 @@ def test_the_summary_pairs_each_candidate_with_the_baseline_and_scores_the_picke
                 },
             }
         )
-    s = comp.summarise(reps, ["default", "other"])
+    s = comp.summarise(reps, [comp.BASELINE, "other"])
     assert (
         s["other"]["minus_baseline"]["mean"] == pytest.approx(0.05)
         and s["other"]["minus_baseline"]["effect"] == "helps"
     )
-    picked = s["default"]["picked_step"]
+    picked = s[comp.BASELINE]["picked_step"]
     assert picked["steps"] == [500, 500, 500] and picked["passes_somewhere"] == 3
     assert picked["coverage_share_of_best"]["mean"] == pytest.approx(1.0)  # 0.5 is the peak
     assert "picked_step" not in s["other"]  # not gated
@@ -83,17 +83,26 @@ def test_the_summary_pairs_each_candidate_with_the_baseline_and_scores_the_picke
 def test_extend_carries_earlier_runs_of_the_same_budget_and_refuses_others(tmp_path) -> None:
     import json
 
-    budget = {"replicates": 2, "gan_steps": 10}
+    budget = {"replicates": 2, "gan_steps": 10, "every": 5}
     rep = {"replicate": 0, "split_seed": 1000, "gan_seed": 0, "minority": [1, 5], "classes": {"1": {"a": 0.1}}}
-    old = {"budget": budget, "gate": False, "replicates": [{**rep, "generators": {"default": {"x": 1}, "other": {}}}]}
+    trained = {"train": comp.train_config("no-daug", {**budget, "every": 5}, 0).to_dict()}
+    old = {"budget": budget, "gate": False, "replicates": [{**rep, "generators": {"no-daug": trained, "other": {}}}]}
     (tmp_path / "old.json").write_text(json.dumps(old))
-    carried = comp.carried_replicates([tmp_path / "old.json"], {**budget, "replicates": 6}, ["default"], gate=False)
-    assert list(carried) == [0] and list(carried[0]["generators"]) == ["default"]  # only what was asked for
+    carried = comp.carried_replicates([tmp_path / "old.json"], {**budget, "replicates": 6}, ["no-daug"], gate=False)
+    assert list(carried) == [0] and list(carried[0]["generators"]) == ["no-daug"]  # only what was asked for
     merged = comp.merge_replicate(carried[0], {**rep, "generators": {"small-daug": {"x": 2}}})
-    assert merged["generators"] == {"default": {"x": 1}, "small-daug": {"x": 2}}
+    assert merged["generators"] == {"no-daug": trained, "small-daug": {"x": 2}}
     with pytest.raises(SystemExit, match="classes differs"):  # the code changed: the replicate is not the same
         comp.merge_replicate(carried[0], {**rep, "classes": {"1": {"a": 0.2}}, "generators": {}})
     with pytest.raises(SystemExit, match="another budget"):
-        comp.carried_replicates([tmp_path / "old.json"], {"replicates": 6, "gan_steps": 20}, ["default"], gate=False)
+        comp.carried_replicates(
+            [tmp_path / "old.json"], {"replicates": 6, "gan_steps": 20, "every": 5}, ["no-daug"], gate=False
+        )
     with pytest.raises(SystemExit, match="another budget"):
-        comp.carried_replicates([tmp_path / "old.json"], budget, ["default"], gate=True)
+        comp.carried_replicates([tmp_path / "old.json"], budget, ["no-daug"], gate=True)
+    # a name that trained otherwise then (a default changed under it) is refused
+    (tmp_path / "small.json").write_text(
+        json.dumps({**old, "replicates": [{**rep, "generators": {"small-daug": trained}}]})
+    )
+    with pytest.raises(SystemExit, match="other settings"):
+        comp.carried_replicates([tmp_path / "small.json"], budget, ["small-daug"], gate=False)

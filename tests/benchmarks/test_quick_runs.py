@@ -29,7 +29,7 @@ RUNS = {
     "time_to_quality": ("time_to_quality", ["--variants", "old-default,default"], ["variants", "real_floor"]),
     "gate_calibration": ("gate_calibration", [], ["sizes", "samples_per_class"]),
     "photos_128": ("photos_128", [], ["median_sec_per_step", "grid"]),
-    "complementarity": ("complementarity", ["--generators", "default,small-daug"], ["replicates", "summary", "budget"]),
+    "complementarity": ("complementarity", ["--generators", "no-daug,small-daug"], ["replicates", "summary", "budget"]),
     "run_defaults": ("run_defaults", ["--data", "rgb"], ["seconds", "classes", "small_passing_somewhere_get_samples"]),
 }
 NEEDS_MNIST = ("downstream-mnist", "quality", "time_to_quality", "gate_calibration", "complementarity")
