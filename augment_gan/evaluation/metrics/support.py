@@ -32,8 +32,8 @@ MAX_SAMPLES = 200
 def nearest_class_share(
     own: Features, others: Features, fake: Features, *, chunk_size: int = DEFAULT_CHUNK_SIZE
 ) -> float:
-    """The share of ``fake`` rows (the first ``MAX_SAMPLES``) strictly nearer to some ``own`` row (the class's real
-    images) than to every ``others`` row (the other classes' real images)."""
+    """The share of ``fake`` rows (the first ``MAX_SAMPLES``) strictly nearer to some ``own``
+    row (the class's real images) than to every ``others`` row (the other classes')."""
     own_t = as_feature_tensor(own, "own", min_rows=1)
     others_t = as_feature_tensor(others, "others", min_rows=1)
     fake_t = as_feature_tensor(fake, "fake", min_rows=1)[:MAX_SAMPLES]
