@@ -102,7 +102,9 @@ def test_overall_fid_ceiling_fails_every_class() -> None:
         "precision": 1.0,
         "recall": 1.0,
         "coverage": 1.0,
+        "spread": 1.0,
         "class_consistency": 1.0,
+        "nearest_class": 1.0,
         "copy_rate": 0.0,
     }
     report = {"step": 3, "overall": {"fid": 50.0, "n_real": 200}, "classes": {"a": record, "b": record}}

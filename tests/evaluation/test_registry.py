@@ -73,7 +73,9 @@ def _report(value: float) -> dict:
         "precision": 0.9,
         "recall": 0.9,
         "coverage": 0.9,
+        "spread": 1.0,
         "class_consistency": 1.0,
+        "nearest_class": 1.0,
         "copy_rate": 0.0,
         "mean_shift": value,
     }

@@ -67,3 +67,16 @@ def test_a_tiny_class_is_judged_by_spread_and_nearest_class_without_a_band() -> 
     record, alone = gate(rng.normal(size=(200, 8)), others=None)
     assert record["nearest_class"] is None and "nearest_class" not in alone["checks_run"]
     assert "nearest_class: no other class's images to tell it from" in alone["not_run"]
+
+
+def test_a_report_written_before_a_check_existed_fails_it_and_says_to_evaluate_again() -> None:
+    rng = np.random.default_rng(3)
+    own, others = _classes(rng)
+    record = class_metrics(
+        reference=own[2:], train=own[:4], holdout=own[4:], fake=rng.normal(size=(200, 8)), cfg=CFG, others=others
+    )
+    old = {k: v for k, v in record.items() if k not in ("spread", "nearest_class")}
+    report = {"step": 1, "overall": {"fid": 0.0, "n_real": 1}, "classes": {"c": {**old, "class_consistency": 1.0}}}
+    decision = apply_gate(report, GateThresholds(max_kid=1e9))["per_class"]["c"]
+    assert not decision["passed"]
+    assert "spread not in this report (evaluated before the check existed): run evaluate again" in decision["reasons"]
