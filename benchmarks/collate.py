@@ -39,10 +39,11 @@ paired differences, and the load averages beside them.
 
 
 def load_results(results: Path) -> list[tuple[str, dict[str, Any]]]:
-    """(name shown, result) of every committed result file, sorted; smoke-run files left out."""
+    """(name shown, result) of every committed result file, sorted; smoke-run files and the
+    partial results a killed run leaves (``*.partial.json``) left out."""
     found = []
     for path in sorted(results.glob("*.json")) + sorted((results / "gpu").glob("*.json")):
-        if path.stem.endswith("-quick"):
+        if path.stem.endswith(("-quick", ".partial")):
             continue
         name = str(path.relative_to(results))
         found.append((name, json.loads(path.read_text())))

@@ -220,6 +220,7 @@ def main() -> None:
             for t, small in zip(trials, small_of)
         ]
         result["sizes"][str(n)] = {"summary": summarise(trials, small_of), "small_classes": small_of, "trials": kept}
+        common.save(out.with_suffix(".partial.json"), result)  # what a killed run had finished
         for key, s in result["sizes"][str(n)]["summary"].items():
             print(
                 f"  n={n:<4} {key:20s} pass {s['pass_rate']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}] "
@@ -228,6 +229,7 @@ def main() -> None:
             )
     result["seconds"] = round(clock.elapsed(), 1)
     common.save(out, result)
+    out.with_suffix(".partial.json").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
