@@ -89,7 +89,7 @@ SMALL_DAUG = {
 }  # D's inputs augmented at small classes only: the library's default since issue 25
 GENERATORS: dict[str, dict[str, Any]] = {
     # the defaults before issue 25 (no DiffAugment), the baseline every other is paired with;
-    # results measured before the rename call it "default"
+    # called "default" until then (the renamed result files say so, and their commands as run)
     "no-daug": {"diffaugment": "none", "diffaugment_below": 0},
     "small-daug": SMALL_DAUG,
     "small-daug-lecam": {**SMALL_DAUG, "lecam": 0.1},
