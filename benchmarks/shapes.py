@@ -19,6 +19,7 @@ from typing import Any
 KINDS = (
     "downstream",
     "complementarity",
+    "run_defaults",
     "quality",
     "time_to_quality",
     "gate_calibration",
