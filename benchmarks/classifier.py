@@ -7,11 +7,17 @@ from the same initial weights (``torch.manual_seed(k)`` right before the net is 
 draws from the same sampler seed, so strategies can be compared seed by seed (paired).
 
 A strategy is a dict: ``sampling`` ("uniform" or "balanced": class-balanced oversampling),
-``aug`` ("none", "affine", "affine+elastic", "flip+trivial"), ``loss`` ("ce", or "la": the
-logit-adjusted loss of Menon et al. 2021, tau 1), and where its images come from: the
-training folder, ``folder`` (a key of the folders given: a folder ``augment`` filled), or
-``model`` (a promoted model dir: ``BalancedDataset`` with ``share``, ``synthetic_weight``
-and ``select``).
+``aug`` ("none", "affine", "affine+elastic", "flip+trivial"), ``loss`` ("ce"; "la": the
+logit-adjusted loss of Menon et al. 2021, tau 1; "ldam-drw": Cao et al. 2019's label-
+distribution-aware margin loss on a cosine head, s 30, largest margin 0.5, with deferred
+re-weighting by effective number, beta 0.9999, from 80 % of the steps), and where its images
+come from: the training folder, ``folder`` (a key of the folders given: a folder ``augment``
+filled), or ``model`` (a promoted model dir: ``BalancedDataset`` with ``share``,
+``synthetic_weight`` and ``select``). ``stand_in: True`` with a ``model`` is its A' arm: the
+same dataset, counts, weights and loss, each synthetic sample replaced by one of its class's
+training images (each equally often) through the same augmentation, so only what the GAN
+adds differs. ``refit_steps`` (``train_clf``) re-fits the last layer on class-balanced real
+images with the features frozen (Kang et al. 2020's cRT) and scores both nets.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ import numpy as np
 
 BATCH = 64
 LR = 1e-3
+LDAM_S, LDAM_MAX_MARGIN = 30.0, 0.5  # Cao et al. 2019's scale and largest margin
+DRW_BETA, DRW_FROM = 0.9999, 0.8  # deferred re-weighting: effective-number weights from 80 % of the steps
+LOSSES = ("ce", "la", "ldam-drw")
 
 
 @dataclass(frozen=True)
@@ -47,10 +56,36 @@ class Input:
         return f"conv{w}-pool-conv{2 * w}-pool-fc, Adam lr {LR:g}, {s}x{s} {'gray' if self.channels == 1 else 'RGB'}"
 
 
-def make_cnn(channels: int, size: int, n_classes: int, width: int = 32):
-    """conv(width)-pool-conv(2 width)-pool-fc on (channels, size, size) inputs."""
+def cosine_head(features: int, n_classes: int):
+    """A bias-free linear layer on L2-normalised features and weights: logits in [-1, 1]
+    (LDAM's "normed linear" head)."""
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    class CosineHead(nn.Module):
+        scale = LDAM_S  # what its logits are multiplied by in a loss
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = nn.Parameter(torch.empty(n_classes, features))
+            self.reset_parameters()
+
+        def reset_parameters(self) -> None:
+            nn.init.uniform_(self.weight, -1, 1)
+
+        def forward(self, x):
+            return F.normalize(x, dim=1) @ F.normalize(self.weight, dim=1).t()
+
+    return CosineHead()
+
+
+def make_cnn(channels: int, size: int, n_classes: int, width: int = 32, cosine: bool = False):
+    """conv(width)-pool-conv(2 width)-pool-fc on (channels, size, size) inputs; ``cosine``: a
+    cosine head instead of the last linear layer."""
     from torch import nn
 
+    features = 2 * width * (size // 4) ** 2
     return nn.Sequential(
         nn.Conv2d(channels, width, 3, padding=1),
         nn.ReLU(),
@@ -59,7 +94,7 @@ def make_cnn(channels: int, size: int, n_classes: int, width: int = 32):
         nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(2 * width * (size // 4) ** 2, n_classes),
+        cosine_head(features, n_classes) if cosine else nn.Linear(features, n_classes),
     )
 
 
@@ -125,6 +160,32 @@ def class_prior(weights, targets: list[int], n_classes: int):
     return (prior / prior.sum()).float()
 
 
+class ClassicStandIn:
+    """A' : a ``BalancedDataset`` whose synthetic samples are replaced by the class's training
+    images (synthetic slot j of a class with n training images is image j mod n), through the
+    same transform and still marked synthetic: the same counts, weights and loss, no GAN."""
+
+    def __init__(self, ds) -> None:
+        self.ds, self.real = ds, ds.real
+        self.targets = ds.targets
+        real_targets = list(ds.real.targets)
+        self._real_of = {c: [i for i, t in enumerate(real_targets) if t == c] for c in set(real_targets)}
+        self._first = {}  # class -> the dataset index of its first synthetic sample
+        for i in range(len(real_targets), len(ds)):
+            self._first.setdefault(ds.targets[i], i)
+
+    def __len__(self) -> int:
+        return len(self.ds)
+
+    def __getitem__(self, index: int):
+        if not self.ds.is_synthetic(index):
+            return self.ds[index]
+        c = self.ds.targets[index]
+        own = self._real_of[c]
+        image, target = self.ds.real[own[(index - self._first[c]) % len(own)]]
+        return (image, target, True) if self.ds.mark_synthetic else (image, target)
+
+
 def build_data(inp: Input, strategy: dict, folders: dict[str, Path], n_samples: int, seed: int):
     """(dataset, sampler, class prior of the sampler) for one strategy. A BalancedDataset
     strategy gets its ``synthetic_counts`` and ``skipped_classes`` recorded in it."""
@@ -156,6 +217,8 @@ def build_data(inp: Input, strategy: dict, folders: dict[str, Path], n_samples: 
         weights = ds.sample_weights()
         if strategy["sampling"] == "uniform":
             weights = natural_weights(weights, ds.targets, [ds.real_counts[c] for c in ds.classes])
+        if strategy.get("stand_in"):
+            ds = ClassicStandIn(ds)
     else:
         ds = real
         t = torch.tensor(ds.targets)
@@ -188,23 +251,95 @@ def evaluate_clf(model, x, y, n_classes: int, minority: list[int]) -> dict[str, 
     }
 
 
-def train_clf(inp: Input, strategy: dict, folders: dict[str, Path], steps: int, seed: int, val, test) -> dict:
-    """One classifier on the strategy's data and loss; its scores on ``val`` and ``test``.
+def ldam_margins(prior, n_images: int):
+    """Cao et al. 2019's per-class margins, proportional to n_j^(-1/4) with the largest
+    ``LDAM_MAX_MARGIN``; n_j = the sampler's class prior times ``n_images``."""
+    counts = (prior.double() * n_images).clamp_min(1.0)
+    m = counts.pow(-0.25)
+    return (m * (LDAM_MAX_MARGIN / m.max())).float()
+
+
+def drw_weights(prior, n_images: int):
+    """Deferred re-weighting's class weights: 1 / effective number (1 - beta^n) / (1 - beta),
+    normalised to sum to the number of classes."""
+    counts = (prior.double() * n_images).clamp_min(1.0)
+    w = (1.0 - DRW_BETA) / (1.0 - DRW_BETA**counts)
+    return (w / w.sum() * len(w)).float()
+
+
+def loss_fn(strategy: dict, prior, n_images: int, steps: int):
+    """(logits, targets, step) -> per-sample loss for the strategy's ``loss``."""
+    from torch.nn import functional as F
+
+    kind = strategy["loss"]
+    if kind == "ce":
+        return lambda z, y, step: F.cross_entropy(z, y, reduction="none")
+    if kind == "la":
+        adjust = prior.clamp_min(1e-12).log()
+        return lambda z, y, step: F.cross_entropy(z + adjust, y, reduction="none")
+    if kind == "ldam-drw":
+        margins, weights, drw_from = ldam_margins(prior, n_images), drw_weights(prior, n_images), int(DRW_FROM * steps)
+
+        def ldam(z, y, step):
+            z = z - margins[y].unsqueeze(1) * F.one_hot(y, z.shape[1])
+            w = weights if step >= drw_from else None
+            return F.cross_entropy(LDAM_S * z, y, weight=w, reduction="none")
+
+        return ldam
+    raise ValueError(f"unknown loss {kind!r}; one of {', '.join(LOSSES)}")
+
+
+def refit_head(model, inp: Input, strategy: dict, folder: Path, steps: int, seed: int) -> None:
+    """cRT (Kang et al. 2020): the last layer re-initialised and trained ``steps`` Adam steps on
+    the folder's real images, class-balanced, with the strategy's augmentation and plain cross
+    entropy (times LDAM's scale on a cosine head); the features stay frozen."""
+    import torch
+    from torch.nn import functional as F
+    from torch.utils.data import DataLoader
+
+    real_only = {"sampling": "balanced", "aug": strategy["aug"]}
+    ds, sampler, _ = build_data(inp, real_only, {"train": folder}, steps * BATCH, seed + 50_000)
+    torch.manual_seed(seed + 50_000)
+    head = model[-1]
+    head.reset_parameters()
+    scale = getattr(head, "scale", 1.0)
+    features = model[:-1]
+    features.eval()
+    opt = torch.optim.Adam(head.parameters(), lr=LR)
+    done = 0
+    for batch in DataLoader(ds, batch_size=BATCH, sampler=sampler, num_workers=0, drop_last=True):
+        with torch.no_grad():
+            f = features(batch[0])
+        loss = F.cross_entropy(scale * head(f), batch[1])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        done += 1
+        if done >= steps:
+            break
+
+
+def train_clf(
+    inp: Input, strategy: dict, folders: dict[str, Path], steps: int, seed: int, val, test, refit_steps: int = 0
+) -> dict:
+    """One classifier on the strategy's data and loss; its scores on ``val`` and ``test``, and
+    with ``refit_steps`` also ``refit``: the scores after :func:`refit_head` on the training
+    folder's real images.
 
     ``synthetic_weight`` weights synthetic samples in the loss (``synthetic_weighted_loss``)."""
     import torch
-    from torch.nn import functional as F
     from torch.utils.data import DataLoader
 
     from augment_gan import synthetic_weighted_loss
 
     n, minority = len(inp.classes), inp.minority_idx
     torch.manual_seed(seed)
-    model = make_cnn(inp.channels, inp.clf_size, n, inp.clf_width)
+    model = make_cnn(inp.channels, inp.clf_size, n, inp.clf_width, cosine=strategy["loss"] == "ldam-drw")
     ds, sampler, prior = build_data(inp, strategy, folders, steps * BATCH, seed)
+    n_images = len(ds.real.targets) if hasattr(ds, "real") else len(ds.targets)  # the folder's real images
+    criterion = loss_fn(strategy, prior, n_images, steps)
     loader = DataLoader(ds, batch_size=BATCH, sampler=sampler, num_workers=0, drop_last=True)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-    adjust = prior.clamp_min(1e-12).log() if strategy["loss"] == "la" else torch.zeros(n)
     t0 = time.perf_counter()
     seen = torch.zeros(n, dtype=torch.long)
     synthetic_seen = done = 0
@@ -212,7 +347,7 @@ def train_clf(inp: Input, strategy: dict, folders: dict[str, Path], steps: int, 
     for batch in loader:
         xb, yb = batch[0], batch[1]
         synthetic = batch[2] if len(batch) > 2 else torch.zeros(len(yb), dtype=torch.bool)
-        per_sample = F.cross_entropy(model(xb) + adjust, yb, reduction="none")
+        per_sample = criterion(model(xb), yb, done)
         loss = synthetic_weighted_loss(per_sample, synthetic, strategy.get("synthetic_weight", 1.0))
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -222,7 +357,7 @@ def train_clf(inp: Input, strategy: dict, folders: dict[str, Path], steps: int, 
         done += 1
         if done >= steps:
             break
-    return {
+    out = {
         "seed": seed,
         "steps": done,
         "seconds": round(time.perf_counter() - t0, 2),
@@ -231,3 +366,13 @@ def train_clf(inp: Input, strategy: dict, folders: dict[str, Path], steps: int, 
         "val": evaluate_clf(model, *val, n, minority),
         "test": evaluate_clf(model, *test, n, minority),
     }
+    if refit_steps:
+        t0 = time.perf_counter()
+        refit_head(model, inp, strategy, folders["train"], refit_steps, seed)
+        out["refit"] = {
+            "steps": refit_steps,
+            "seconds": round(time.perf_counter() - t0, 2),
+            "val": evaluate_clf(model, *val, n, minority),
+            "test": evaluate_clf(model, *test, n, minority),
+        }
+    return out

@@ -1,0 +1,313 @@
+"""The classifier claim, replicated: does augment-gan's default recipe, on top of the strongest
+classic recipe, raise minority recall beyond what the same recipe gets from more classic draws?
+
+A replicate is one split seed, GAN seed and classifier seed: each draws its own two minority
+digits of MNIST t10k (``n_minor`` training images each, ``n_major`` for the other eight),
+``n_val`` validation and ``n_test`` test images per digit, and an oracle folder in which the
+two minority digits have ``n_major`` real training images too. Per replicate:
+
+1. **The GAN**, exactly the library's defaults, trained, evaluated (at half and at the full
+   budget), gated, utility-checked and promoted by the pipeline (``gan.py``).
+2. **(c+) from one grid** (``GRID``), picked on this replicate's VALIDATION macro-F1: sampling
+   balanced with cross entropy, natural with the logit-adjusted loss, or natural with LDAM-DRW
+   (these replace resampling, they do not stack on it) x affine or affine + elastic x a
+   last-layer re-fit on class-balanced real images (cRT) or not: 6 trainings, 12 configs.
+3. **augment-gan** (``gan``): ``BalancedDataset``'s defaults (synthetic share 0.25, per-sample
+   selection, loss weight 1) with the promoted model, on (c+)'s sampling, augmentation, loss
+   and re-fit. A class the model does not serve gets nothing (zero images is allowed; the
+   JSON counts what was added).
+4. **A'** (``a_prime``): the same recipe, counts and weights, each synthetic sample replaced by
+   one of its class's training images through (c+)'s augmentation: what is left of the gain
+   after this is the GAN's, not the recipe's.
+5. **The oracle**: (c+)'s recipe with the minority digits given ``n_major`` real images: the
+   ceiling, so every gain reads as a share of the headroom.
+
+Every arm trains ``clf_steps`` Adam steps at batch 64 (+ ``refit_steps`` when (c+) re-fits)
+from the replicate's seed: an arm with more images gets no more steps, and the arms are paired.
+Reported on test: each arm's mean, the paired differences gan - (c+), gan - A', A' - (c+)
+and oracle - (c+) with 95 % t intervals over replicates (a difference whose interval holds 0
+is a tie), and gan - (c+) as a share of the oracle's headroom. Every choice is made on
+validation; the test images are only scored.
+
+Run: ``python -m benchmarks.classifier_grid [--preset quick|full] [--n-minor 5] [--first 0]
+[--replicates 8]``; ``--merge A.json B.json --out C.json`` joins runs of disjoint replicates
+made with the same budget (two processes, one core each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .classifier import Input, as_tensor, train_clf
+from .common import (
+    DEFAULT_MNIST,
+    Clock,
+    budget,
+    command_line,
+    default_out,
+    finish,
+    parse_args,
+    provenance,
+    write_json,
+)
+from .compare import METRICS, paired_table
+from .gan import NET, train_gan
+from .mnist import load_mnist, write_folder
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # a smoke run: the code path end to end, figures meaningless
+    "quick": dict(
+        replicates=1, n_minor=5, n_major=30, n_val=10, n_test=20, gan_steps=20, clf_steps=20, refit_steps=5,
+        eval_samples=30, judge_steps=20, band_draws=10, utility_check={"seeds": 1, "steps": 10},
+    ),
+    # the claim: 8 replicates; downstream.py's classifier budget, the library's GAN defaults
+    "full": dict(
+        replicates=8, n_minor=5, n_major=400, n_val=100, n_test=300, gan_steps=2000, clf_steps=300, refit_steps=100,
+        eval_samples=200, judge_steps=None, band_draws=None, utility_check=True,
+    ),
+}  # fmt: skip
+SAMPLING_LOSS = {  # how the imbalance is handled: each replaces resampling, none stacks on it
+    "balanced": {"sampling": "balanced", "loss": "ce"},
+    "la": {"sampling": "uniform", "loss": "la"},
+    "ldam-drw": {"sampling": "uniform", "loss": "ldam-drw"},
+}
+AUGS = ("affine", "affine+elastic")
+GRID = [f"{s}/{a}{r}" for s in SAMPLING_LOSS for a in AUGS for r in ("", "+refit")]  # the 12 configs
+USE = {"share": 0.25, "synthetic_weight": 1.0, "select": True}  # BalancedDataset's defaults
+ARMS = ("c_plus", "gan", "a_prime", "oracle")
+PAIRS = (("gan", "c_plus"), ("gan", "a_prime"), ("a_prime", "c_plus"), ("oracle", "c_plus"))
+
+
+def recipe(config: str) -> tuple[dict[str, str], bool]:
+    """A grid config -> (sampling, aug and loss; whether it re-fits)."""
+    sl, rest = config.split("/")
+    return {**SAMPLING_LOSS[sl], "aug": rest.removesuffix("+refit")}, rest.endswith("+refit")
+
+
+# --- the split ----------------------------------------------------------------------------
+def replicate_split(labels: np.ndarray, seed: int, p: dict[str, Any]) -> dict[str, Any]:
+    """Disjoint per-digit indices: ``train``, ``val``, ``test`` and, for the two minority
+    digits this seed draws, ``oracle`` (``n_major - n_minor`` more real training images)."""
+    rng = np.random.default_rng(seed)
+    minority = sorted(int(d) for d in rng.choice(10, size=2, replace=False))
+    split: dict[str, Any] = {"minority": minority, "train": {}, "val": {}, "test": {}, "oracle": {}}
+    for d in range(10):
+        idx = rng.permutation(np.flatnonzero(labels == d))
+        n_train = p["n_minor"] if d in minority else p["n_major"]
+        n_oracle = p["n_major"] - p["n_minor"] if d in minority else 0
+        cuts = np.cumsum([n_train, p["n_val"], p["n_test"], n_oracle])
+        if cuts[-1] > len(idx):
+            raise SystemExit(f"digit {d} has {len(idx)} images; the split needs {cuts[-1]}")
+        for part, chunk in zip(("train", "val", "test", "oracle"), np.split(idx, cuts[:-1])):
+            split[part][d] = chunk.tolist()
+    return split
+
+
+# --- one replicate ------------------------------------------------------------------------
+def scores(r: dict, refit: bool) -> dict:
+    """The val and test scores of a train_clf result, re-fitted or not."""
+    src = r["refit"] if refit else r
+    return {"val": src["val"], "test": src["test"]}
+
+
+def run_replicate(i: int, p: dict[str, Any], images, labels, work: Path, log) -> dict[str, Any]:
+    from .downstream import synthetic_plan
+
+    split = replicate_split(labels, 3000 + i, p)
+    minority = split["minority"]
+    inp = Input(
+        tuple(str(d) for d in range(10)), tuple(str(d) for d in minority), 1, image_size=28, clf_size=28, clf_width=32
+    )
+    rep = work / f"rep{i}"
+    folders = {"train": rep / "train", "oracle": rep / "oracle"}
+    write_folder(folders["train"], images, split["train"])
+    write_folder(folders["oracle"], images, {d: split["train"][d] + split["oracle"][d] for d in range(10)})
+    val = as_tensor(inp, {d: images[split["val"][d]] for d in range(10)})
+    test = as_tensor(inp, {d: images[split["test"][d]] for d in range(10)})
+    out: dict[str, Any] = {"replicate": i, "split_seed": 3000 + i, "gan_seed": i, "classifier_seed": i}
+    out["minority"] = minority
+    log(f"rep {i}: minority digits {minority}; training the GAN ({p['gan_steps']} steps, the library's defaults)")
+
+    from augment_gan.evaluation.utility import UtilityConfig
+
+    utility = p["utility_check"]
+    gan, model_dir, _ = train_gan(
+        folders["train"],
+        rep / "models",
+        f"rep{i}",
+        net=NET,
+        train={},
+        steps=p["gan_steps"],
+        seed=i,
+        eval_samples=p["eval_samples"],
+        judge_steps=p["judge_steps"],
+        band_draws=p["band_draws"],
+        utility=UtilityConfig(**utility) if isinstance(utility, dict) else utility,
+        minority=list(inp.minority),
+        log=log,
+    )
+    out["gan"] = {
+        k: gan[k] for k in ("best_step", "gate", "minority_passed_gate", "minority_promoted", "promoted_classes")
+    }
+    out["gan"]["seconds"] = gan["seconds"]
+
+    def clf(strategy: dict, refit: bool, arm_folders=folders) -> dict:
+        r = train_clf(inp, strategy, arm_folders, p["clf_steps"], i, val, test, p["refit_steps"] if refit else 0)
+        return r
+
+    # (c+) from the grid, on validation
+    grid: dict[str, dict] = {}
+    for sl in SAMPLING_LOSS:
+        for aug in AUGS:
+            config = f"{sl}/{aug}"
+            r = clf({**recipe(config)[0]}, refit=True)
+            grid[config], grid[config + "+refit"] = scores(r, False), scores(r, True)
+            log(
+                f"  rep {i} {config:26s} val macro-F1 {r['val']['macro_f1']:.4f} / re-fit {r['refit']['val']['macro_f1']:.4f}"
+                f"  test minority recall {r['test']['minority_recall']:.4f} / {r['refit']['test']['minority_recall']:.4f}"
+                f"  ({r['seconds'] + r['refit']['seconds']:.0f}s)"
+            )
+    c_plus = max(GRID, key=lambda k: grid[k]["val"]["macro_f1"])
+    base, refit = recipe(c_plus)
+    out["grid"], out["c_plus"] = grid, c_plus
+    arms = {"c_plus": grid[c_plus]}
+
+    # augment-gan and its A' arm on (c+), then the oracle
+    counts, skipped = synthetic_plan(folders["train"], model_dir) if model_dir else ({}, {"*": "nothing promoted"})
+    out["synthetic_counts"], out["skipped_classes"] = counts, skipped
+    if counts:
+        for arm, stand_in in (("gan", False), ("a_prime", True)):
+            arms[arm] = scores(clf({**base, "model": model_dir, **USE, "stand_in": stand_in}, refit), refit)
+    else:  # the model adds no image: both arms are (c+) itself
+        arms["gan"] = arms["a_prime"] = grid[c_plus]
+    arms["oracle"] = scores(clf(dict(base), refit, {"train": folders["oracle"]}), refit)
+    out["arms"] = arms
+    log(
+        f"rep {i}: (c+) = {c_plus}; synthetic {counts or 'none'}; test minority recall "
+        + ", ".join(f"{a} {arms[a]['test']['minority_recall']:.4f}" for a in ARMS)
+    )
+    return out
+
+
+# --- over replicates ----------------------------------------------------------------------
+def summarise(result: dict[str, Any]) -> None:
+    """result["summary"]: each arm's test means, the paired differences and the headroom share;
+    result["grid_on_validation"]: each config's mean validation macro-F1 and how often it was (c+)."""
+    reps = result["replicates"]
+    if not reps:
+        return
+    runs = {arm: [r["arms"][arm] for r in reps] for arm in ARMS}
+    means = {arm: {m: statistics.fmean(x["test"][m] for x in runs[arm]) for m in METRICS} for arm in ARMS}
+    diffs = {f"{a} - {b}": paired_table(runs, [a], (b,))[a][b] for a, b in PAIRS} if len(reps) > 1 else {}
+    share = {}
+    for m in METRICS:
+        headroom = means["oracle"][m] - means["c_plus"][m]
+        d = diffs.get("gan - c_plus", {}).get(m)
+        share[m] = (
+            None
+            if d is None or d["ci95"] is None or headroom <= 0
+            else {"mean": d["mean"] / headroom, "ci95": [d["ci95"][0] / headroom, d["ci95"][1] / headroom]}
+        )
+    result["summary"] = {
+        "n_replicates": len(reps),
+        "test_means": means,
+        "paired": diffs,
+        "share_of_headroom": share,
+        "synthetic_images_added": [sum(r["synthetic_counts"].values()) for r in reps],
+        "minority_promoted": [r["gan"]["minority_promoted"] for r in reps],
+    }
+    result["grid_on_validation"] = {
+        k: {
+            "val_macro_f1": statistics.fmean(r["grid"][k]["val"]["macro_f1"] for r in reps),
+            "picked": sum(r["c_plus"] == k for r in reps),
+        }
+        for k in GRID
+    }
+
+
+def print_summary(result: dict[str, Any]) -> None:
+    s = result.get("summary")
+    if not s:
+        return
+    print(f"\n== {s['n_replicates']} replicate(s), {result['budgets']['n_minor']} minority images; test means:")
+    for arm, m in s["test_means"].items():
+        print(f"  {arm:8s} " + "  ".join(f"{k} {v:.4f}" for k, v in m.items()))
+    for pair, d in s["paired"].items():
+        cells = [
+            f"{m} {d[m]['mean']:+.4f} [{d[m]['ci95'][0]:+.4f}, {d[m]['ci95'][1]:+.4f}]" if d[m]["ci95"] else m
+            for m in METRICS
+        ]
+        print(f"  {pair:18s} " + ", ".join(cells))
+    r = s["share_of_headroom"]["minority_recall"]
+    if r:
+        print(f"  gan - c_plus as a share of the oracle's headroom (minority recall): {r['mean']:.2f} {r['ci95']}")
+
+
+def merge(files: list[Path]) -> dict[str, Any]:
+    """Runs of disjoint replicates with the same budgets, as one result."""
+    parts = [json.loads(Path(f).read_text()) for f in files]
+    if any(p["budgets"] != parts[0]["budgets"] for p in parts):
+        raise SystemExit("merge runs made with the same budgets")
+    reps = sorted((r for p in parts for r in p["replicates"]), key=lambda r: r["replicate"])
+    if len({r["replicate"] for r in reps}) != len(reps):
+        raise SystemExit("the runs share replicates; merge disjoint ones")
+    result = {**parts[0], "command": command_line(), "merged_from": [p["command"] for p in parts]}
+    result["replicates"] = reps
+    summarise(result)
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
+    p.add_argument("--replicates", type=int)
+    p.add_argument("--first", type=int, default=0, help="the first replicate's index")
+    p.add_argument("--n-minor", type=int)
+    p.add_argument("--gan-steps", type=int)
+    p.add_argument("--clf-steps", type=int)
+    p.add_argument("--out", type=Path)
+    p.add_argument("--keep", type=Path, help="work in this dir and keep it (default: a temp dir)")
+    p.add_argument("--merge", type=Path, nargs="+", help="join these result files into --out")
+    a = parse_args(p, PRESETS)
+    if a.merge:
+        if not a.out:
+            raise SystemExit("--merge needs --out")
+        result = merge(a.merge)
+        write_json(a.out, result)
+        print_summary(result)
+        return
+    b = budget(a, PRESETS[a.preset])
+    out_path = a.out or default_out(f"classifier_grid-{b['n_minor']}", a.preset)
+    clock = Clock()
+    images, labels = load_mnist(a.mnist)
+    result: dict[str, Any] = {
+        "benchmark": "classifier_grid",
+        "preset": a.preset,
+        "quick": a.quick,
+        "command": command_line(),
+        "budgets": b,
+        "grid": GRID,
+        "use": USE,
+        "replicates": [],
+        **provenance(),
+    }
+    from .common import work_dir
+
+    with work_dir(a.keep, "classifier-grid-") as work:
+        for i in range(a.first, a.first + b["replicates"]):
+            result["replicates"].append(run_replicate(i, b, images, labels, work, clock.log))
+            summarise(result)
+            finish(result)
+            write_json(out_path, result)  # after every replicate: a killed run keeps what it finished
+    print_summary(result)
+    print(f"wrote {out_path} ({clock.elapsed():.0f}s)")
+
+
+if __name__ == "__main__":
+    main()
