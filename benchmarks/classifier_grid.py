@@ -104,7 +104,7 @@ def replicate_split(labels: np.ndarray, seed: int, p: dict[str, Any]) -> dict[st
         cuts = np.cumsum([n_train, p["n_val"], p["n_test"], n_oracle])
         if cuts[-1] > len(idx):
             raise SystemExit(f"digit {d} has {len(idx)} images; the split needs {cuts[-1]}")
-        for part, chunk in zip(("train", "val", "test", "oracle"), np.split(idx, cuts[:-1])):
+        for part, chunk in zip(("train", "val", "test", "oracle"), np.split(idx, cuts)):  # the rest is unused
             split[part][d] = chunk.tolist()
     return split
 

@@ -19,6 +19,7 @@ from typing import Any
 KINDS = (
     "downstream",
     "complementarity",
+    "classifier_grid",
     "run_defaults",
     "quality",
     "time_to_quality",

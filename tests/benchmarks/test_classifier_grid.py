@@ -1,0 +1,168 @@
+"""The classifier claim's pieces: its split, the grid, the A' stand-in, LDAM-DRW, the re-fit and
+the summary over replicates (the benchmark itself runs in test_quick_runs)."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks import classifier
+from benchmarks import classifier_grid as cg
+
+SIZES = {"n_minor": 5, "n_major": 40, "n_val": 10, "n_test": 20}
+
+
+# --- split and grid -----------------------------------------------------------------------
+def test_replicate_split_is_disjoint_seeded_and_gives_the_oracle_real_images():
+    labels = np.repeat(np.arange(10), 100)
+    a = cg.replicate_split(labels, 3000, SIZES)
+    assert a == cg.replicate_split(labels, 3000, SIZES)
+    assert any(cg.replicate_split(labels, s, SIZES)["minority"] != a["minority"] for s in range(3001, 3010))
+    for d in range(10):
+        parts = [set(a[p][d]) for p in ("train", "val", "test", "oracle")]
+        assert sum(map(len, parts)) == len(set().union(*parts))  # disjoint
+        assert all(labels[i] == d for part in parts for i in part)
+        small = d in a["minority"]
+        assert (len(parts[0]), len(parts[3])) == ((5, 35) if small else (40, 0))
+        assert (len(parts[1]), len(parts[2])) == (10, 20)
+
+
+def test_split_refuses_a_digit_too_small():
+    with pytest.raises(SystemExit, match="needs"):
+        cg.replicate_split(np.repeat(np.arange(10), 50), 0, SIZES)
+
+
+def test_the_grid_is_every_imbalance_rule_by_augmentation_by_refit():
+    assert len(cg.GRID) == 12 == len(set(cg.GRID))
+    assert cg.recipe("la/affine+elastic+refit") == (
+        {"sampling": "uniform", "loss": "la", "aug": "affine+elastic"},
+        True,
+    )
+    assert cg.recipe("balanced/affine") == ({"sampling": "balanced", "loss": "ce", "aug": "affine"}, False)
+    assert {cg.recipe(k)[0]["loss"] for k in cg.GRID} == set(classifier.LOSSES)
+
+
+# --- A': synthetic slots filled with the class's training images --------------------------
+class Real(list):
+    """ImageFolder's surface: (image, target) items and ``targets``."""
+
+    def __init__(self, targets):
+        super().__init__((f"real{i}", t) for i, t in enumerate(targets))
+        self.targets = list(targets)
+
+
+class FakeBalanced:
+    """BalancedDataset's surface: real images of classes 0, 0, 1, 0, 1, then 4 synthetic of
+    class 1 and 2 of class 0."""
+
+    def __init__(self) -> None:
+        self.real = Real([0, 0, 1, 0, 1])
+        self.mark_synthetic = True
+        self.targets = self.real.targets + [1, 1, 1, 1, 0, 0]
+
+    def __len__(self):
+        return len(self.targets)
+
+    def is_synthetic(self, i):
+        return i >= 5
+
+    def __getitem__(self, i):
+        return ("GAN", self.targets[i], True) if i >= 5 else (*self.real[i], False)
+
+
+def test_stand_in_replaces_each_synthetic_sample_by_its_class_training_images_equally_often():
+    fake = FakeBalanced()
+    a = classifier.ClassicStandIn(fake)
+    assert len(a) == len(fake) and a.targets == fake.targets
+    assert [a[i] for i in range(5)] == [fake[i] for i in range(5)]  # real samples untouched
+    assert [a[i] for i in range(5, 9)] == [("real2", 1, True), ("real4", 1, True)] * 2  # class 1's, in turn, marked
+    assert [a[i] for i in (9, 10)] == [("real0", 0, True), ("real1", 0, True)]
+
+
+# --- LDAM-DRW and the re-fit --------------------------------------------------------------
+def test_ldam_margins_fall_as_the_quarter_power_of_the_count_and_drw_weights_sum_to_the_classes():
+    prior = torch.tensor([0.8, 0.15, 0.05])
+    m = classifier.ldam_margins(prior, 1000)
+    assert m.max().item() == pytest.approx(0.5) and m[2] == m.max()
+    assert (m[0] / m[2]).item() == pytest.approx((800 / 50) ** -0.25, rel=1e-4)
+    w = classifier.drw_weights(prior, 1000)
+    assert w.sum().item() == pytest.approx(3.0) and w[2] > w[1] > w[0]
+
+
+def test_ldam_loss_subtracts_the_margin_from_the_true_logit_and_reweights_only_from_80_percent():
+    prior = torch.tensor([0.9, 0.1])
+    loss = classifier.loss_fn({"loss": "ldam-drw"}, prior, 100, steps=10)
+    z, y = torch.tensor([[0.2, 0.1], [0.2, 0.1]]), torch.tensor([0, 1])
+    margins, weights = classifier.ldam_margins(prior, 100), classifier.drw_weights(prior, 100)
+    shifted = z - torch.stack([torch.tensor([margins[0], 0.0]), torch.tensor([0.0, margins[1]])])
+    plain = torch.nn.functional.cross_entropy(classifier.LDAM_S * shifted, y, reduction="none")
+    assert torch.allclose(loss(z, y, 7), plain)  # before DRW
+    assert torch.allclose(loss(z, y, 8), plain * weights[y])  # from step 8 of 10
+    with pytest.raises(ValueError, match="unknown loss"):
+        classifier.loss_fn({"loss": "focal"}, prior, 100, 10)
+
+
+@pytest.mark.parametrize("cosine", [False, True])
+def test_refit_trains_only_the_last_layer(tmp_path, cosine):
+    from PIL import Image
+
+    for c in ("0", "1"):
+        (tmp_path / c).mkdir()
+        for i in range(3):
+            Image.fromarray(np.full((8, 8), 60 * i + 100 * int(c), np.uint8)).save(tmp_path / c / f"{i}.png")
+    inp = classifier.Input(("0", "1"), ("1",), 1, image_size=8, clf_size=8, clf_width=4)
+    torch.manual_seed(0)
+    model = classifier.make_cnn(1, 8, 2, 4, cosine=cosine)
+    before = [p.detach().clone() for p in model.parameters()]
+    classifier.refit_head(model, inp, {"aug": "none"}, tmp_path, steps=3, seed=0)
+    after = list(model.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(before[: -1 if cosine else -2], after))  # features frozen
+    assert not torch.equal(before[-1], after[-1])  # the head moved
+
+
+# --- over replicates ----------------------------------------------------------------------
+def replicate(i: int, recall: dict[str, float]) -> dict:
+    score = {"macro_f1": 0.9, "balanced_accuracy": 0.9}
+    arms = {
+        a: {"val": {**score, "minority_recall": r}, "test": {**score, "minority_recall": r}} for a, r in recall.items()
+    }
+    grid = {k: {"val": {"macro_f1": 0.9 + (k == "la/affine") * 0.01}} for k in cg.GRID}
+    return {
+        "replicate": i,
+        "arms": arms,
+        "grid": grid,
+        "c_plus": "la/affine",
+        "synthetic_counts": {"3": 100},
+        "gan": {"minority_promoted": {"3": True}},
+    }
+
+
+def test_summary_pairs_arms_over_replicates_and_reads_the_gain_as_a_share_of_the_headroom():
+    reps = [replicate(i, {"c_plus": 0.7, "gan": 0.72 + 0.01 * i, "a_prime": 0.7, "oracle": 0.9}) for i in range(3)]
+    result = {"replicates": reps}
+    cg.summarise(result)
+    s = result["summary"]
+    d = s["paired"]["gan - c_plus"]["minority_recall"]
+    assert d["mean"] == pytest.approx(0.03) and d["ci95"][0] > 0
+    assert s["paired"]["oracle - c_plus"]["minority_recall"]["mean"] == pytest.approx(0.2)
+    assert s["share_of_headroom"]["minority_recall"]["mean"] == pytest.approx(0.15)
+    assert s["share_of_headroom"]["macro_f1"] is None  # no headroom there
+    assert result["grid_on_validation"]["la/affine"]["picked"] == 3
+
+
+def test_merge_joins_disjoint_replicates_of_one_budget_and_refuses_the_rest(tmp_path):
+    def part(name, idx, budgets):
+        path = tmp_path / name
+        reps = [replicate(i, {"c_plus": 0.7, "gan": 0.71, "a_prime": 0.7, "oracle": 0.9}) for i in idx]
+        path.write_text(json.dumps({"budgets": budgets, "command": name, "replicates": reps}))
+        return path
+
+    a, b = part("a", [0, 1], {"n_minor": 5}), part("b", [3, 2], {"n_minor": 5})
+    merged = cg.merge([b, a])
+    assert [r["replicate"] for r in merged["replicates"]] == [0, 1, 2, 3]
+    assert merged["summary"]["n_replicates"] == 4 and merged["merged_from"] == ["b", "a"]
+    with pytest.raises(SystemExit, match="same budgets"):
+        cg.merge([a, part("c", [4], {"n_minor": 15})])
+    with pytest.raises(SystemExit, match="disjoint"):
+        cg.merge([a, part("d", [1], {"n_minor": 5})])
