@@ -84,7 +84,7 @@ RECIPES: dict[str, dict[str, str]] = {  # classic recipes, no GAN
 USES: dict[str, dict[str, Any]] = {
     "e": {
         "label": "augment files to the top (target max), uniform + affine",
-        "files": {"target": "max"},
+        "files": {"target": "max", "max_share": 1},  # 1: no cap (augment's default caps at 0.25 since issue 25)
         "recipe": {"sampling": "uniform", "aug": "affine", "loss": "ce"},
     },
     "g": {

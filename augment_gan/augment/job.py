@@ -69,7 +69,7 @@ class Augmentation:
         fmt: str = "png",
         size: str = "native",
         seed: int = 0,
-        max_share: float | None = None,
+        max_share: float | None = 0.25,
         allow_ungated: bool = False,
         batch_size: int = 64,
         select: bool = True,

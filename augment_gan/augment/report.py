@@ -13,7 +13,7 @@ SHARE_WARNING = 0.5
 SHARE_ADVICE = (
     "training on a folder that is mostly synthetic, without reweighting, can make a classifier worse "
     "(measured: a 12-image class filled to 400 with GAN samples lowered minority recall from 0.68 to 0.61, "
-    "while a 25 % synthetic share with oversampling raised it); cap it with --max-share 0.25, or use "
+    "while a 25 % synthetic share with oversampling raised it); keep --max-share at its default 0.25, or use "
     "BalancedDataset (Python API), which reweights real and synthetic samples."
 )
 

@@ -26,9 +26,19 @@ def manifest_paths(root: Path) -> set[str]:
     return {e["path"] for e in json.loads((root / MANIFEST_NAME).read_text())["files"]}
 
 
+def test_by_default_synthetic_files_are_at_most_a_quarter_of_a_class(digits_folder, model_dir) -> None:
+    """The measured use: filling small classes to the top lowered minority recall, a 25 % share
+    did not (docs/utility.md); ``max_share=1`` (or None) is the old fill to the top."""
+    assert Augmentation.prepare(digits_folder, load(model_dir)).plan.max_share == 0.25
+    summary = augment_folder(digits_folder, load(model_dir))
+    assert summary.written == {"1": 2, "2": 2}  # 2 of 10 and 2 of 8: at most 25 % each, the most that fits
+    assert augment_folder(digits_folder, load(model_dir)).total == 0
+    assert augment_folder(digits_folder, load(model_dir), max_share=None).written == {"1": 2, "2": 4}  # to the top
+
+
 def test_fills_to_max_then_a_rerun_writes_nothing(digits_folder, model_dir) -> None:
     gen = load(model_dir)
-    summary = augment_folder(digits_folder, gen)
+    summary = augment_folder(digits_folder, gen, max_share=1)
     assert summary.written == {"1": 4, "2": 6}
     files = synthetic_files(digits_folder)
     assert sorted(files) == [f"1/synthetic-tiny0-v1-s0-{i:06d}.png" for i in range(4)] + [
@@ -50,7 +60,7 @@ def test_fills_to_max_then_a_rerun_writes_nothing(digits_folder, model_dir) -> N
         assert (img.mode, img.size) == ("L", (8, 8))  # native: the class's median real size and mode
 
     before = tree(digits_folder)
-    job = Augmentation.prepare(digits_folder, gen)
+    job = Augmentation.prepare(digits_folder, gen, max_share=1)
     assert [(c.synthetic, c.generate) for c in job.plan.classes] == [(0, 0), (4, 0), (6, 0)]
     assert job.apply().total == 0
     assert tree(digits_folder) == before  # not even the manifest is rewritten
@@ -58,9 +68,9 @@ def test_fills_to_max_then_a_rerun_writes_nothing(digits_folder, model_dir) -> N
 
 def test_higher_target_adds_only_the_difference(digits_folder, model_dir) -> None:
     gen = load(model_dir)
-    augment_folder(digits_folder, gen, target="max")
+    augment_folder(digits_folder, gen, target="max", max_share=1)
     first = synthetic_files(digits_folder)
-    assert augment_folder(digits_folder, gen, target=15).written == {"0": 3, "1": 3, "2": 3}
+    assert augment_folder(digits_folder, gen, target=15, max_share=1).written == {"0": 3, "1": 3, "2": 3}
     after = synthetic_files(digits_folder)
     assert {k: after[k] for k in first} == first  # nothing changed or removed
     assert len(set(v for k, v in after.items() if k.startswith("2/"))) == 9  # no duplicate images
@@ -71,9 +81,9 @@ def test_a_top_up_continues_the_noise_stream(digits_folder, model_dir, tmp_path)
     """10 then 15 gives the same files (names and bytes) as 15 at once."""
     gen = load(model_dir)
     a, b = tmp_path / "a", tmp_path / "b"
-    augment_folder(digits_folder, gen, target=10, out=a)
-    augment_folder(digits_folder, gen, target=15, out=a)
-    augment_folder(digits_folder, gen, target=15, out=b)
+    augment_folder(digits_folder, gen, target=10, out=a, max_share=1)
+    augment_folder(digits_folder, gen, target=15, out=a, max_share=1)
+    augment_folder(digits_folder, gen, target=15, out=b, max_share=1)
     assert synthetic_files(a) == synthetic_files(b) and len(synthetic_files(a)) == 3 + 7 + 9
 
 
@@ -81,14 +91,14 @@ def test_out_leaves_data_dir_byte_identical(digits_folder, model_dir, tmp_path) 
     gen = load(model_dir)
     before = tree(digits_folder)
     out = tmp_path / "synthetic"
-    assert augment_folder(digits_folder, gen, out=out).written == {"1": 4, "2": 6}
+    assert augment_folder(digits_folder, gen, out=out, max_share=1).written == {"1": 4, "2": 6}
     assert tree(digits_folder) == before
     assert (out / MANIFEST_NAME).is_file() and sorted(p.name for p in out.iterdir() if p.is_dir()) == ["1", "2"]
-    assert augment_folder(digits_folder, gen, out=out).total == 0  # counts come from OUT's manifest
-    assert augment_folder(digits_folder, gen, out=out, target=13).written == {"0": 1, "1": 1, "2": 1}
+    assert augment_folder(digits_folder, gen, out=out, max_share=1).total == 0  # counts come from OUT's manifest
+    assert augment_folder(digits_folder, gen, out=out, target=13, max_share=1).written == {"0": 1, "1": 1, "2": 1}
     assert tree(digits_folder) == before
     with pytest.raises(ConfigError, match="outside"):
-        Augmentation.prepare(digits_folder, gen, out=digits_folder / "aug")
+        Augmentation.prepare(digits_folder, gen, out=digits_folder / "aug", max_share=1)
 
 
 def test_interrupted_run_leaves_a_consistent_manifest_and_resumes(
@@ -96,7 +106,7 @@ def test_interrupted_run_leaves_a_consistent_manifest_and_resumes(
 ) -> None:
     gen = load(model_dir)
     reference = tmp_path / "reference"
-    augment_folder(digits_folder, gen, target=14, out=reference)  # 2 + 6 + 8 uninterrupted
+    augment_folder(digits_folder, gen, target=14, out=reference, max_share=1)  # 2 + 6 + 8 uninterrupted
 
     real_publish, calls = writer.publish, []
 
@@ -108,14 +118,14 @@ def test_interrupted_run_leaves_a_consistent_manifest_and_resumes(
 
     monkeypatch.setattr(writer, "publish", flaky)
     with pytest.raises(AugmentInterrupted) as info:
-        augment_folder(digits_folder, gen, target=14, batch_size=4)
+        augment_folder(digits_folder, gen, target=14, batch_size=4, max_share=1)
     assert info.value.written == 6
     on_disk = synthetic_files(digits_folder)
     assert len(on_disk) == 6 and set(on_disk) == manifest_paths(digits_folder)
     assert not [p for p in digits_folder.rglob("*") if p.name.endswith(".tmp")]
 
     monkeypatch.setattr(writer, "publish", real_publish)
-    assert augment_folder(digits_folder, gen, target=14).total == 10
+    assert augment_folder(digits_folder, gen, target=14, max_share=1).total == 10
     assert synthetic_files(digits_folder) == synthetic_files(reference)  # same names, same bytes, no duplicates
 
 
@@ -130,7 +140,7 @@ def test_full_disk_is_a_clear_error_and_written_files_stay_recorded(digits_folde
 
     monkeypatch.setattr(writer, "publish", full)
     with pytest.raises(AugmentWriteError, match="No space left on device") as info:
-        augment_folder(digits_folder, load(model_dir), batch_size=2)
+        augment_folder(digits_folder, load(model_dir), batch_size=2, max_share=1)
     assert "3 file(s)" in str(info.value) and "\n" not in str(info.value)
     assert len(manifest_paths(digits_folder)) == 3 and set(synthetic_files(digits_folder)) == manifest_paths(
         digits_folder
@@ -139,7 +149,7 @@ def test_full_disk_is_a_clear_error_and_written_files_stay_recorded(digits_folde
 
 def test_unrecorded_synthetic_files_are_adopted_or_left(digits_folder, model_dir) -> None:
     gen = load(model_dir)
-    augment_folder(digits_folder, gen)
+    augment_folder(digits_folder, gen, max_share=1)
     # a crash between writing files and the manifest: the last 2 entries are missing
     manifest = Manifest.load(digits_folder)
     dropped = manifest.files[-2:]
@@ -155,7 +165,7 @@ def test_unrecorded_synthetic_files_are_adopted_or_left(digits_folder, model_dir
         for p in (foreign.relative_to(digits_folder).as_posix(), other_seed.relative_to(digits_folder).as_posix())
     }
 
-    job = Augmentation.prepare(digits_folder, gen)
+    job = Augmentation.prepare(digits_folder, gen, max_share=1)
     assert sorted(job.plan.adoptable) == sorted(e["path"] for e in dropped)
     assert sorted(job.plan.unrecorded) == sorted(before)
     assert [c.real for c in job.plan.classes] == [12, 8, 6]  # never counted as real
@@ -166,7 +176,7 @@ def test_unrecorded_synthetic_files_are_adopted_or_left(digits_folder, model_dir
     assert {e["path"] for e in dropped} <= manifest_paths(digits_folder)
     assert all((digits_folder / p).read_bytes() == b for p, b in before.items())  # never overwritten
     # a top-up skips the foreign file's index instead of overwriting it
-    assert augment_folder(digits_folder, gen, target=13).written["2"] == 1
+    assert augment_folder(digits_folder, gen, target=13, max_share=1).written["2"] == 1
     assert "2/synthetic-tiny0-v1-s0-000007.png" in manifest_paths(digits_folder)
     assert "2/synthetic-tiny0-v1-s0-000006.png" not in manifest_paths(digits_folder)
     assert foreign.read_bytes() == before["2/synthetic-tiny0-v1-s0-000006.png"]
@@ -189,10 +199,10 @@ def kill_before_the_manifest(root: Path, last: int) -> list[dict]:
 
 def test_a_killed_runs_journal_is_folded_by_the_next_run(digits_folder, model_dir) -> None:
     gen = load(model_dir)
-    augment_folder(digits_folder, gen)
+    augment_folder(digits_folder, gen, max_share=1)
     written = synthetic_files(digits_folder)
     tail = kill_before_the_manifest(digits_folder, 3)
-    job = Augmentation.prepare(digits_folder, gen)
+    job = Augmentation.prepare(digits_folder, gen, max_share=1)
     assert [(c.synthetic, c.generate) for c in job.plan.classes] == [(0, 0), (4, 0), (6, 0)]
     assert job.plan.adoptable == [] and job.plan.unrecorded == []  # no regeneration needed: the journal says
     summary = job.apply()
@@ -209,7 +219,7 @@ def test_staged_temp_names_are_the_contracts(tmp_path) -> None:
 
 def test_gate_failed_class_is_skipped_naming_the_metric(digits_folder, make_model) -> None:
     model = make_model(failed={"2": ["kid 0.08 > 0.05 (n=6)", "precision 0.3 < 0.5 (n=6)"]})
-    job = Augmentation.prepare(digits_folder, load(model))
+    job = Augmentation.prepare(digits_folder, load(model), max_share=1)
     two = job.plan.classes[2]
     assert two.generate == 0 and "kid 0.08 > 0.05" in two.skipped and two.skip is SkipKind.GATE_FAILED
     assert any("'2'" in w and "kid" in w and "precision" in w for w in job.plan.warnings)
@@ -218,7 +228,7 @@ def test_gate_failed_class_is_skipped_naming_the_metric(digits_folder, make_mode
 
 def test_unknown_classes_are_reported_not_guessed(digits_folder, make_model) -> None:
     model = make_model(classes=["0", "1", "9"])
-    job = Augmentation.prepare(digits_folder, load(model))
+    job = Augmentation.prepare(digits_folder, load(model), max_share=1)
     assert job.plan.classes[2].skipped == "not a class of the model"
     assert job.plan.model_classes_not_in_folder == ["9"]
     assert any("'2' is not a class of the model" in w for w in job.plan.warnings)
@@ -229,8 +239,8 @@ def test_unknown_classes_are_reported_not_guessed(digits_folder, make_model) -> 
 def test_ungated_model_is_refused_unless_allowed(digits_folder, make_model) -> None:
     model = make_model(ungated=True)
     with pytest.raises(ModelError, match="without the quality gate.*--allow-ungated"):
-        Augmentation.prepare(digits_folder, load(model))
-    job = Augmentation.prepare(digits_folder, load(model), allow_ungated=True, target=10)
+        Augmentation.prepare(digits_folder, load(model), max_share=1)
+    job = Augmentation.prepare(digits_folder, load(model), allow_ungated=True, target=10, max_share=1)
     assert [c.generate for c in job.plan.classes] == [0, 2, 4]
     assert any("without the quality gate" in w for w in job.plan.warnings)
 
@@ -248,13 +258,13 @@ def test_channels_follow_each_class_and_native_size_is_the_median(tmp_path, make
     expect = {"0": ("RGB", (10, 6)), "1": ("L", (9, 9)), "2": ("RGB", (4, 4))}
     for model in (gray_model, rgb_model):
         out = tmp_path / f"out-{model.parent.name}"
-        augment_folder(folder, load(model), target=6, out=out)
+        augment_folder(folder, load(model), target=6, out=out, max_share=1)
         for cls, (mode, size) in expect.items():
             for path in (out / cls).iterdir():
                 with Image.open(path) as img:
                     assert (img.mode, img.size) == (mode, size), (model, path)
     out = tmp_path / "model-size"
-    augment_folder(folder, load(rgb_model), target=6, out=out, size="model", fmt="jpg")
+    augment_folder(folder, load(rgb_model), target=6, out=out, size="model", fmt="jpg", max_share=1)
     with Image.open(next((out / "1").glob("*.jpg"))) as img:
         assert (img.format, img.mode, img.size) == ("JPEG", "L", (32, 32))
 
@@ -283,7 +293,7 @@ def test_never_overwrites_a_file_that_appears_meanwhile(digits_folder, model_dir
         real_publish(tmp, path)
 
     monkeypatch.setattr(writer, "publish", racing)
-    summary = augment_folder(digits_folder, load(model_dir))
+    summary = augment_folder(digits_folder, load(model_dir), max_share=1)
     assert summary.written == {"1": 4, "2": 6} and summary.collisions == 1
     assert (digits_folder / "2" / "synthetic-tiny0-v1-s0-000001.png").read_bytes() == b"someone else's"
     assert "2/synthetic-tiny0-v1-s0-000006.png" in manifest_paths(digits_folder)
@@ -291,9 +301,9 @@ def test_never_overwrites_a_file_that_appears_meanwhile(digits_folder, model_dir
 
 def test_files_deleted_by_hand_are_dropped_not_regenerated(digits_folder, model_dir) -> None:
     gen = load(model_dir)
-    augment_folder(digits_folder, gen)
+    augment_folder(digits_folder, gen, max_share=1)
     (digits_folder / "2" / "synthetic-tiny0-v1-s0-000002.png").unlink()
-    job = Augmentation.prepare(digits_folder, gen)
+    job = Augmentation.prepare(digits_folder, gen, max_share=1)
     assert job.plan.gone == ["2/synthetic-tiny0-v1-s0-000002.png"] and job.plan.classes[2].generate == 1
     assert job.apply().dropped_gone == 1
     assert "2/synthetic-tiny0-v1-s0-000006.png" in manifest_paths(digits_folder)
@@ -304,7 +314,7 @@ def test_a_second_run_on_the_same_folder_is_refused_while_one_holds_it(digits_fo
     from augment_gan.augment import FolderBusyError
     from augment_gan.augment.lock import folder_lock
 
-    job = Augmentation.prepare(digits_folder, load(model_dir))
+    job = Augmentation.prepare(digits_folder, load(model_dir), max_share=1)
     with folder_lock(digits_folder), pytest.raises(FolderBusyError, match="another augment-gan"):
         job.apply()
     assert synthetic_files(digits_folder) == {}
@@ -317,7 +327,7 @@ def test_file_i_of_class_c_is_the_datasets_sample_i(digits_folder, model_dir, tm
     from augment_gan.runtime.latents import sample_latent
 
     gen = load(model_dir)
-    augment_folder(digits_folder, gen, out=tmp_path / "o", size="model", seed=5)
+    augment_folder(digits_folder, gen, out=tmp_path / "o", size="model", seed=5, max_share=1)
     with Image.open(tmp_path / "o" / "2" / "synthetic-tiny0-v1-s5-000003.png") as img:
         pixels = np.asarray(img)
     expected = gen.generate_from_latents(sample_latent(5, 2, 3, gen.latent_dim), [2])[0, :, :, 0]
@@ -333,7 +343,7 @@ def test_read_only_folder_is_a_clear_error(digits_folder, model_dir) -> None:
         if os.access(folder, os.W_OK):
             pytest.skip("running as root: chmod does not make the folder read-only (ENOSPC test covers this)")
         with pytest.raises(AugmentWriteError, match="Permission denied") as info:
-            augment_folder(digits_folder, load(model_dir))
+            augment_folder(digits_folder, load(model_dir), max_share=1)
         assert "4 file(s)" in str(info.value)  # class 1's files went through and are recorded
         assert len(manifest_paths(digits_folder)) == 4
     finally:
@@ -378,7 +388,14 @@ def test_selection_is_on_by_default_and_no_select_writes_the_unselected_stream(d
 
     def written(out: Path, select: bool) -> np.ndarray:
         summary = augment_folder(
-            digits_folder, model, models_dir=tmp_path / "models", out=out, size="model", seed=5, select=select
+            digits_folder,
+            model,
+            models_dir=tmp_path / "models",
+            out=out,
+            size="model",
+            seed=5,
+            select=select,
+            max_share=1,
         )
         if select:  # what selection did is in the summary: more candidates than files, some rejected
             s = summary.selection

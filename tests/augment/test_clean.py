@@ -12,7 +12,7 @@ from tests.augment.conftest import load, synthetic_files, tree
 
 def test_clean_removes_exactly_the_unmodified_generated_files(digits_folder, model_dir) -> None:
     before = tree(digits_folder)
-    augment_folder(digits_folder, load(model_dir))
+    augment_folder(digits_folder, load(model_dir), max_share=1)
     generated = sorted(synthetic_files(digits_folder))
     edited, deleted = generated[0], generated[1]
     (digits_folder / edited).write_bytes((digits_folder / edited).read_bytes() + b"edited")
@@ -43,7 +43,7 @@ def test_clean_after_a_kill_removes_journaled_files_and_temps(digits_folder, mod
     from tests.augment.test_augment import kill_before_the_manifest
 
     before = tree(digits_folder)
-    augment_folder(digits_folder, load(model_dir))
+    augment_folder(digits_folder, load(model_dir), max_share=1)
     generated = sorted(synthetic_files(digits_folder))
     tail = kill_before_the_manifest(digits_folder, 3)
     edited = tail[0]["path"]  # edited after the kill: not provably ours any more
@@ -63,7 +63,7 @@ def test_clean_after_a_kill_removes_journaled_files_and_temps(digits_folder, mod
 
 def test_dry_run_removes_nothing_and_clean_without_manifest_is_a_no_op(digits_folder, model_dir) -> None:
     assert clean_folder(digits_folder).had_manifest is False
-    augment_folder(digits_folder, load(model_dir))
+    augment_folder(digits_folder, load(model_dir), max_share=1)
     snapshot = tree(digits_folder)
     assert len(clean_folder(digits_folder, dry_run=True).removed) == 10
     assert tree(digits_folder) == snapshot
@@ -72,19 +72,19 @@ def test_dry_run_removes_nothing_and_clean_without_manifest_is_a_no_op(digits_fo
 
 def test_clean_out_folder_removes_the_folders_augment_created(digits_folder, model_dir, tmp_path) -> None:
     out = tmp_path / "new" / "synthetic"
-    augment_folder(digits_folder, load(model_dir), out=out)
+    augment_folder(digits_folder, load(model_dir), out=out, max_share=1)
     assert clean_folder(out).manifest == "removed"
     assert not out.exists() and (tmp_path / "new").is_dir()  # only what augment created
     # after a clean, augmenting again writes the same files as the first time
-    augment_folder(digits_folder, load(model_dir))
+    augment_folder(digits_folder, load(model_dir), max_share=1)
     first = synthetic_files(digits_folder)
     clean_folder(digits_folder)
-    augment_folder(digits_folder, load(model_dir))
+    augment_folder(digits_folder, load(model_dir), max_share=1)
     assert synthetic_files(digits_folder) == first
 
 
 def test_clean_never_touches_paths_outside_the_generated_layout(digits_folder, model_dir) -> None:
-    augment_folder(digits_folder, load(model_dir))
+    augment_folder(digits_folder, load(model_dir), max_share=1)
     doc = json.loads((digits_folder / MANIFEST_NAME).read_text())
     real = "0/" + sorted(p.name for p in (digits_folder / "0").iterdir())[0]
     from augment_gan.contracts.model_dir import sha256_file
@@ -105,7 +105,7 @@ def test_a_failing_removal_is_a_clear_error_and_the_manifest_lists_the_rest(
 
     from augment_gan.augment import AugmentWriteError
 
-    augment_folder(digits_folder, load(model_dir))
+    augment_folder(digits_folder, load(model_dir), max_share=1)
     real_unlink, calls = Path.unlink, []
 
     def unlink(self, missing_ok=False):

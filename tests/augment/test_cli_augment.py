@@ -43,6 +43,7 @@ def test_dry_run_writes_nothing_and_json_parses(digits_folder, model_dir) -> Non
 def test_run_by_model_name_then_clean(digits_folder, model_dir) -> None:
     models = model_dir.parent.parent
     args = ["augment", str(digits_folder), "--model", "tiny0", "--models-dir", str(models), "--classes", "2"]
+    args += ["--max-share", "1"]  # no cap: fill to the top
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "wrote 6 file(s)" in result.stdout and "not selected" in result.stdout
@@ -85,7 +86,7 @@ def test_full_disk_and_interrupt_exit_codes(digits_folder, model_dir, monkeypatc
         real_publish(tmp, path)
 
     monkeypatch.setattr(writer, "publish", failing)
-    args = ["augment", str(digits_folder), "--model", str(model_dir)]
+    args = ["augment", str(digits_folder), "--model", str(model_dir), "--max-share", "1"]
     one_line_error(runner.invoke(app, args), "No space left on device", "2 file(s)")
     result = runner.invoke(app, args)
     assert result.exit_code == 130 and "interrupted: 2 file(s) written" in result.stderr

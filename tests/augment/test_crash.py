@@ -33,7 +33,7 @@ from augment_gan.augment import augment_folder
 from augment_gan.runtime.generator import OnnxGenerator
 gen = OnnxGenerator.load(sys.argv[2], providers=["CPUExecutionProvider"], intra_op_threads=1)
 print("ready", flush=True)
-augment_folder(sys.argv[1], gen, target=int(sys.argv[3]), batch_size=int(sys.argv[4]), out=sys.argv[5] or None)
+augment_folder(sys.argv[1], gen, target=int(sys.argv[3]), batch_size=int(sys.argv[4]), out=sys.argv[5] or None, max_share=1)
 """
 
 
@@ -110,13 +110,13 @@ def test_clean_alone_restores_the_exact_tree_after_a_kill_anywhere(digits_folder
 def test_a_run_after_a_kill_completes_and_clean_restores_the_tree(digits_folder, model_dir, tmp_path) -> None:
     before = tree(digits_folder)
     reference = tmp_path / "reference"
-    augment_folder(digits_folder, load(model_dir), target=TARGET, out=reference)  # uninterrupted
+    augment_folder(digits_folder, load(model_dir), target=TARGET, out=reference, max_share=1)  # uninterrupted
     expected = {k: v for k, v in tree(reference).items() if "/synthetic-" in k}
     for k in (1, 100, 700):
         assert kill_when(digits_folder, model_dir, files_named(digits_folder, k))
         # a second kill, of the run that picks up the pieces
         kill_when(digits_folder, model_dir, files_named(digits_folder, k + 70), batch_size=32)
-        summary = augment_folder(digits_folder, load(model_dir), target=TARGET)
+        summary = augment_folder(digits_folder, load(model_dir), target=TARGET, max_share=1)
         got = {k: v for k, v in tree(digits_folder).items() if "/synthetic-" in k}
         assert got == expected, f"kill at {k}: the resumed run differs from an uninterrupted one ({summary.to_dict()})"
         assert not [p for p in tree(digits_folder) if p.endswith((".tmp", ".journal"))]

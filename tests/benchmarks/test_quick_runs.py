@@ -30,9 +30,17 @@ RUNS = {
     "gate_calibration": ("gate_calibration", [], ["sizes", "samples_per_class"]),
     "photos_128": ("photos_128", [], ["median_sec_per_step", "grid"]),
     "complementarity": ("complementarity", ["--generators", "no-daug,small-daug"], ["replicates", "summary", "budget"]),
+    "classifier_grid": ("classifier_grid", [], ["replicates", "summary", "grid_on_validation", "budgets"]),
     "run_defaults": ("run_defaults", ["--data", "rgb"], ["seconds", "classes", "small_passing_somewhere_get_samples"]),
 }
-NEEDS_MNIST = ("downstream-mnist", "quality", "time_to_quality", "gate_calibration", "complementarity")
+NEEDS_MNIST = (
+    "downstream-mnist",
+    "quality",
+    "time_to_quality",
+    "gate_calibration",
+    "complementarity",
+    "classifier_grid",
+)
 
 
 @pytest.mark.slow
