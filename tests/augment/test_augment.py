@@ -28,7 +28,7 @@ def manifest_paths(root: Path) -> set[str]:
 
 def test_by_default_synthetic_files_are_at_most_a_quarter_of_a_class(digits_folder, model_dir) -> None:
     """The measured use: filling small classes to the top lowered minority recall, a 25 % share
-    did not (docs/utility.md); ``max_share=1`` (or None) is the old fill to the top."""
+    did not (docs/methodology.md); ``max_share=1`` (or None) is the old fill to the top."""
     assert Augmentation.prepare(digits_folder, load(model_dir)).plan.max_share == 0.25
     summary = augment_folder(digits_folder, load(model_dir))
     assert summary.written == {"1": 2, "2": 2}  # 2 of 10 and 2 of 8: at most 25 % each, the most that fits
