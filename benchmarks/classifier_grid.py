@@ -14,8 +14,10 @@ two minority digits have ``n_major`` real training images too. Per replicate:
    last-layer re-fit on class-balanced real images (cRT) or not: 6 trainings, 12 configs.
 3. **augment-gan** (``gan``): ``BalancedDataset``'s defaults (synthetic share 0.25, per-sample
    selection, loss weight 1) with the promoted model, on (c+)'s sampling, augmentation, loss
-   and re-fit. A class the model does not serve gets nothing (zero images is allowed; the
-   JSON counts what was added).
+   and re-fit (``--gan-recipe c+``), or on the config of the same 12 that scores best on
+   validation with the model (``--gan-recipe grid``: no more configurations than (c+) had).
+   A class the model does not serve gets nothing (zero images is allowed; the JSON counts
+   what was added).
 4. **A'** (``a_prime``): the same recipe, counts and weights, each synthetic sample replaced by
    one of its class's training images through (c+)'s augmentation: what is left of the gain
    after this is the GAN's, not the recipe's.
@@ -31,7 +33,8 @@ validation; the test images are only scored.
 
 Run: ``python -m benchmarks.classifier_grid [--preset quick|full] [--n-minor 5] [--first 0]
 [--replicates 8]``; ``--merge A.json B.json --out C.json`` joins runs of disjoint replicates
-made with the same budget (two processes, one core each).
+made with the same budget (two processes, one core each); ``--reuse-gans A.json --keep DIR``
+re-runs the classifiers with the GANs an earlier run trained in DIR.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ AUGS = ("affine", "affine+elastic")
 GRID = [f"{s}/{a}{r}" for s in SAMPLING_LOSS for a in AUGS for r in ("", "+refit")]  # the 12 configs
 USE = {"share": 0.25, "synthetic_weight": 1.0, "select": True}  # BalancedDataset's defaults
 ARMS = ("c_plus", "gan", "a_prime", "oracle")
+GAN_BUDGET = ("n_minor", "n_major", "n_val", "n_test", "gan_steps", "eval_samples", "judge_steps", "band_draws")
 PAIRS = (("gan", "c_plus"), ("gan", "a_prime"), ("a_prime", "c_plus"), ("oracle", "c_plus"))
 
 
@@ -116,30 +120,22 @@ def scores(r: dict, refit: bool) -> dict:
     return {"val": src["val"], "test": src["test"]}
 
 
-def run_replicate(i: int, p: dict[str, Any], images, labels, work: Path, log) -> dict[str, Any]:
-    from .downstream import synthetic_plan
-
-    split = replicate_split(labels, 3000 + i, p)
-    minority = split["minority"]
-    inp = Input(
-        tuple(str(d) for d in range(10)), tuple(str(d) for d in minority), 1, image_size=28, clf_size=28, clf_width=32
-    )
-    rep = work / f"rep{i}"
-    folders = {"train": rep / "train", "oracle": rep / "oracle"}
-    write_folder(folders["train"], images, split["train"])
-    write_folder(folders["oracle"], images, {d: split["train"][d] + split["oracle"][d] for d in range(10)})
-    val = as_tensor(inp, {d: images[split["val"][d]] for d in range(10)})
-    test = as_tensor(inp, {d: images[split["test"][d]] for d in range(10)})
-    out: dict[str, Any] = {"replicate": i, "split_seed": 3000 + i, "gan_seed": i, "classifier_seed": i}
-    out["minority"] = minority
-    log(f"rep {i}: minority digits {minority}; training the GAN ({p['gan_steps']} steps, the library's defaults)")
-
+def train_or_reuse_gan(i: int, p: dict[str, Any], train_dir: Path, models: Path, minority, earlier, log):
+    """(the JSON's ``gan`` record, the promoted model dir or None): trained by the pipeline with
+    the library's defaults, or, with ``earlier`` (this replicate's record in an earlier result
+    whose work dir is kept), that run's promoted model."""
+    if earlier is not None:
+        promoted = models / f"rep{i}" / "PROMOTED"
+        model_dir = models / f"rep{i}" / promoted.read_text().strip() if promoted.is_file() else None
+        log(f"rep {i}: reusing the GAN of {earlier['source']}: {model_dir}")
+        return {**earlier["gan"], "reused_from": earlier["source"]}, model_dir
     from augment_gan.evaluation.utility import UtilityConfig
 
+    log(f"rep {i}: minority digits {minority}; training the GAN ({p['gan_steps']} steps, the library's defaults)")
     utility = p["utility_check"]
     gan, model_dir, _ = train_gan(
-        folders["train"],
-        rep / "models",
+        train_dir,
+        models,
         f"rep{i}",
         net=NET,
         train={},
@@ -149,47 +145,88 @@ def run_replicate(i: int, p: dict[str, Any], images, labels, work: Path, log) ->
         judge_steps=p["judge_steps"],
         band_draws=p["band_draws"],
         utility=UtilityConfig(**utility) if isinstance(utility, dict) else utility,
-        minority=list(inp.minority),
+        minority=[str(d) for d in minority],
         log=log,
     )
-    out["gan"] = {
-        k: gan[k] for k in ("best_step", "gate", "minority_passed_gate", "minority_promoted", "promoted_classes")
-    }
-    out["gan"]["seconds"] = gan["seconds"]
+    keys = ("best_step", "gate", "minority_passed_gate", "minority_promoted", "promoted_classes", "seconds")
+    return {k: gan[k] for k in keys}, model_dir
+
+
+def run_replicate(
+    i: int, p: dict[str, Any], images, labels, work: Path, log, *, gan_recipe: str = "c+", earlier=None
+) -> dict[str, Any]:
+    """One replicate's record. ``gan_recipe`` "c+": augment-gan on (c+)'s config; "grid": on the
+    config its own grid (the same 12) scores best on validation. ``earlier``: reuse that
+    replicate's GAN (:func:`train_or_reuse_gan`)."""
+    from .downstream import synthetic_plan
+
+    split = replicate_split(labels, 3000 + i, p)
+    minority = split["minority"]
+    inp = Input(
+        tuple(str(d) for d in range(10)), tuple(str(d) for d in minority), 1, image_size=28, clf_size=28, clf_width=32
+    )
+    rep = work / f"rep{i}"
+    folders = {"train": rep / "train", "oracle": rep / "oracle"}
+    for name, parts in (
+        ("train", split["train"]),
+        ("oracle", {d: split["train"][d] + split["oracle"][d] for d in range(10)}),
+    ):
+        if not folders[name].is_dir():  # a reused work dir already holds them
+            write_folder(folders[name], images, parts)
+    val = as_tensor(inp, {d: images[split["val"][d]] for d in range(10)})
+    test = as_tensor(inp, {d: images[split["test"][d]] for d in range(10)})
+    out: dict[str, Any] = {"replicate": i, "split_seed": 3000 + i, "gan_seed": i, "classifier_seed": i}
+    out["minority"] = minority
+    out["gan"], model_dir = train_or_reuse_gan(i, p, folders["train"], rep / "models", minority, earlier, log)
 
     def clf(strategy: dict, refit: bool, arm_folders=folders) -> dict:
-        r = train_clf(inp, strategy, arm_folders, p["clf_steps"], i, val, test, p["refit_steps"] if refit else 0)
-        return r
+        return train_clf(inp, strategy, arm_folders, p["clf_steps"], i, val, test, p["refit_steps"] if refit else 0)
 
-    # (c+) from the grid, on validation
-    grid: dict[str, dict] = {}
-    for sl in SAMPLING_LOSS:
-        for aug in AUGS:
-            config = f"{sl}/{aug}"
-            r = clf({**recipe(config)[0]}, refit=True)
-            grid[config], grid[config + "+refit"] = scores(r, False), scores(r, True)
-            log(
-                f"  rep {i} {config:26s} val macro-F1 {r['val']['macro_f1']:.4f} / re-fit {r['refit']['val']['macro_f1']:.4f}"
-                f"  test minority recall {r['test']['minority_recall']:.4f} / {r['refit']['test']['minority_recall']:.4f}"
-                f"  ({r['seconds'] + r['refit']['seconds']:.0f}s)"
-            )
-    c_plus = max(GRID, key=lambda k: grid[k]["val"]["macro_f1"])
-    base, refit = recipe(c_plus)
+    def grid_of(extra: dict, tag: str) -> dict[str, dict]:
+        """Every config of the grid with ``extra`` (a model, for augment-gan) on top."""
+        grid: dict[str, dict] = {}
+        for sl in SAMPLING_LOSS:
+            for aug in AUGS:
+                config = f"{sl}/{aug}"
+                r = clf({**recipe(config)[0], **extra}, refit=True)
+                grid[config], grid[config + "+refit"] = scores(r, False), scores(r, True)
+                log(
+                    f"  rep {i} {tag} {config:24s} val macro-F1 {r['val']['macro_f1']:.4f} / re-fit "
+                    f"{r['refit']['val']['macro_f1']:.4f}  ({r['seconds'] + r['refit']['seconds']:.0f}s)"
+                )
+        return grid
+
+    def best(grid: dict[str, dict]) -> str:
+        return max(GRID, key=lambda k: grid[k]["val"]["macro_f1"])
+
+    grid = grid_of({}, "classic")
+    c_plus = best(grid)
     out["grid"], out["c_plus"] = grid, c_plus
     arms = {"c_plus": grid[c_plus]}
 
-    # augment-gan and its A' arm on (c+), then the oracle
+    # augment-gan (on (c+)'s config, or on its own grid's best) and its A' arm, then the oracle
     counts, skipped = synthetic_plan(folders["train"], model_dir) if model_dir else ({}, {"*": "nothing promoted"})
     out["synthetic_counts"], out["skipped_classes"] = counts, skipped
-    if counts:
-        for arm, stand_in in (("gan", False), ("a_prime", True)):
-            arms[arm] = scores(clf({**base, "model": model_dir, **USE, "stand_in": stand_in}, refit), refit)
-    else:  # the model adds no image: both arms are (c+) itself
+    model = {"model": model_dir, **USE}
+    if not counts:  # the model adds no image: both arms are (c+) itself
+        gan_config = c_plus
         arms["gan"] = arms["a_prime"] = grid[c_plus]
+    elif gan_recipe == "grid":
+        out["gan_grid"] = gan_grid = grid_of(model, "augment-gan")
+        gan_config = best(gan_grid)
+        arms["gan"] = gan_grid[gan_config]
+    else:
+        gan_config = c_plus
+        arms["gan"] = scores(clf({**recipe(c_plus)[0], **model}, recipe(c_plus)[1]), recipe(c_plus)[1])
+    if counts:
+        base, refit = recipe(gan_config)
+        arms["a_prime"] = scores(clf({**base, **model, "stand_in": True}, refit), refit)
+    out["gan_config"] = gan_config
+    base, refit = recipe(c_plus)
     arms["oracle"] = scores(clf(dict(base), refit, {"train": folders["oracle"]}), refit)
     out["arms"] = arms
     log(
-        f"rep {i}: (c+) = {c_plus}; synthetic {counts or 'none'}; test minority recall "
+        f"rep {i}: (c+) = {c_plus}, augment-gan on {gan_config}; synthetic {counts or 'none'}; test minority recall "
         + ", ".join(f"{a} {arms[a]['test']['minority_recall']:.4f}" for a in ARMS)
     )
     return out
@@ -274,6 +311,18 @@ def main() -> None:
     p.add_argument("--out", type=Path)
     p.add_argument("--keep", type=Path, help="work in this dir and keep it (default: a temp dir)")
     p.add_argument("--merge", type=Path, nargs="+", help="join these result files into --out")
+    p.add_argument(
+        "--gan-recipe",
+        choices=("c+", "grid"),
+        default="c+",
+        help="augment-gan on (c+)'s config, or on the best of its own grid on validation",
+    )
+    p.add_argument(
+        "--reuse-gans",
+        type=Path,
+        nargs="+",
+        help="earlier results whose work dir is --keep: reuse their replicates' GANs instead of training",
+    )
     a = parse_args(p, PRESETS)
     if a.merge:
         if not a.out:
@@ -294,14 +343,29 @@ def main() -> None:
         "budgets": b,
         "grid": GRID,
         "use": USE,
+        "gan_recipe": a.gan_recipe,
         "replicates": [],
         **provenance(),
     }
     from .common import work_dir
 
+    earlier = {}
+    for f in a.reuse_gans or ():
+        prior = json.loads(Path(f).read_text())
+        if any(prior["budgets"][k] != b[k] for k in GAN_BUDGET):
+            raise SystemExit(
+                f"{f} trained its GANs with other budgets: {[(k, prior['budgets'][k]) for k in GAN_BUDGET]}"
+            )
+        earlier.update({r["replicate"]: {"gan": r["gan"], "source": str(f)} for r in prior["replicates"]})
+    if a.reuse_gans and not a.keep:
+        raise SystemExit("--reuse-gans needs --keep, the work dir the GANs were trained in")
     with work_dir(a.keep, "classifier-grid-") as work:
         for i in range(a.first, a.first + b["replicates"]):
-            result["replicates"].append(run_replicate(i, b, images, labels, work, clock.log))
+            if a.reuse_gans and i not in earlier:
+                raise SystemExit(f"replicate {i} is in none of {a.reuse_gans}")
+            result["replicates"].append(
+                run_replicate(i, b, images, labels, work, clock.log, gan_recipe=a.gan_recipe, earlier=earlier.get(i))
+            )
             summarise(result)
             finish(result)
             write_json(out_path, result)  # after every replicate: a killed run keeps what it finished

@@ -10,7 +10,8 @@ import torch
 from benchmarks import classifier
 from benchmarks import classifier_grid as cg
 
-SIZES = {"n_minor": 5, "n_major": 40, "n_val": 10, "n_test": 20}
+SIZES_REFIT = 3
+SIZES = {"n_minor": 5, "n_major": 40, "n_val": 10, "n_test": 20, "clf_steps": 7, "refit_steps": SIZES_REFIT}
 
 
 # --- split and grid -----------------------------------------------------------------------
@@ -166,3 +167,72 @@ def test_merge_joins_disjoint_replicates_of_one_budget_and_refuses_the_rest(tmp_
         cg.merge([a, part("c", [4], {"n_minor": 15})])
     with pytest.raises(SystemExit, match="disjoint"):
         cg.merge([a, part("d", [1], {"n_minor": 5})])
+
+
+# --- one replicate, with the classifier and the GAN faked -------------------------------------
+@pytest.fixture
+def fake_replicate(monkeypatch, tmp_path):
+    """run_replicate with train_clf scoring each strategy by a fixed table, a GAN that is "there"
+    and BalancedDataset's counts given; returns (run, the strategies trained)."""
+    from benchmarks import downstream
+
+    trained: list[dict] = []
+    # validation macro-F1: la/affine+elastic is classic's best; with a model, balanced/affine re-fitted
+    val_of = {("uniform", "la", "affine+elastic", False, False): 0.95, ("balanced", "ce", "affine", True, True): 0.97}
+
+    def train_clf(inp, strategy, folders, steps, seed, val, test, refit_steps=0):
+        trained.append({**strategy, "folders": dict(folders), "refit_steps": refit_steps})
+        key = (strategy["sampling"], strategy["loss"], strategy["aug"])
+        with_model = "model" in strategy and not strategy.get("stand_in")
+        plain, refit = (
+            {"macro_f1": val_of.get((*key, with_model, r), 0.9), "balanced_accuracy": 0.9, "minority_recall": 0.8}
+            for r in (0, 1)
+        )
+        return {"val": plain, "test": plain, "seconds": 0, "refit": {"val": refit, "test": refit, "seconds": 0}}
+
+    counts = {"value": {"3": 100}}
+    monkeypatch.setattr(cg, "train_clf", train_clf)
+    monkeypatch.setattr(cg, "train_or_reuse_gan", lambda *a: ({"promoted_classes": ["3"]}, tmp_path / "model"))
+    monkeypatch.setattr(downstream, "synthetic_plan", lambda folder, model: (counts["value"], {}))
+    labels = np.repeat(np.arange(10), 80)
+    images = np.zeros((len(labels), 28, 28), np.uint8)
+
+    def run(**kw):
+        trained.clear()
+        return cg.run_replicate(0, SIZES, images, labels, tmp_path / "work", lambda msg: None, **kw)
+
+    return run, trained, counts
+
+
+def test_augment_gan_on_c_plus_and_its_a_prime_arm_share_c_pluss_config(fake_replicate):
+    run, trained, _ = fake_replicate
+    out = run()
+    assert out["c_plus"] == out["gan_config"] == "la/affine+elastic"
+    gan, a_prime, oracle = trained[-3:]
+    assert gan["aug"] == a_prime["aug"] == oracle["aug"] == "affine+elastic" and gan["loss"] == "la"
+    assert gan["share"] == cg.USE["share"] and not gan.get("stand_in") and a_prime["stand_in"] is True
+    assert oracle["folders"]["train"].name == "oracle" and "model" not in oracle
+    assert len(trained) == 6 + 3
+
+
+def test_augment_gan_on_its_own_grid_picks_on_validation_and_a_prime_follows(fake_replicate):
+    run, trained, _ = fake_replicate
+    out = run(gan_recipe="grid")
+    assert out["c_plus"] == "la/affine+elastic" and out["gan_config"] == "balanced/affine+refit"
+    assert set(out["gan_grid"]) == set(cg.GRID)
+    a_prime = trained[-2]
+    assert (a_prime["sampling"], a_prime["aug"], a_prime["stand_in"], a_prime["refit_steps"]) == (
+        "balanced",
+        "affine",
+        True,
+        SIZES_REFIT,
+    )
+    assert len(trained) == 6 + 6 + 2
+
+
+def test_a_model_adding_nothing_leaves_both_arms_equal_to_c_plus(fake_replicate):
+    run, trained, counts = fake_replicate
+    counts["value"] = {}
+    out = run(gan_recipe="grid")
+    assert out["arms"]["gan"] == out["arms"]["a_prime"] == out["arms"]["c_plus"]
+    assert len(trained) == 6 + 1  # the classic grid and the oracle
