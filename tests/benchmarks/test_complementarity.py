@@ -20,6 +20,7 @@ def test_a_replicate_split_is_disjoint_and_draws_its_own_minority() -> None:
         assert len(flat) == len(set(flat)) and all(labels[i] == d for i in flat)
         assert len(a["train"][d]) == (5 if d in a["minority"] else 30) and len(a["val"][d]) == 40
         assert len(a["oracle"][d]) == (20 if d in a["minority"] else 0)
+        assert len(flat) == 200  # the evaluation net gets every image left (at least n_eval), as documented
 
 
 def test_delta_cov_reads_zero_for_more_classic_draws_and_positive_for_new_reals() -> None:
