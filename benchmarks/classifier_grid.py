@@ -25,7 +25,9 @@ two minority digits have ``n_major`` real training images too. Per replicate:
    ceiling, so every gain reads as a share of the headroom.
 
 Every arm trains ``clf_steps`` Adam steps at batch 64 (+ ``refit_steps`` when (c+) re-fits)
-from the replicate's seed: an arm with more images gets no more steps, and the arms are paired.
+from the replicate's classifier seed (``--clf-seeds K``: seeds i, 1000 + i, ..., each arm's
+scores averaged over them, to lower the classifier's own noise): an arm with more images gets
+no more steps, and the arms are paired.
 Reported on test: each arm's mean, the paired differences gan - (c+), gan - A', A' - (c+)
 and oracle - (c+) with 95 % t intervals over replicates (a difference whose interval holds 0
 is a tie), and gan - (c+) as a share of the oracle's headroom. Every choice is made on
@@ -67,12 +69,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     # a smoke run: the code path end to end, figures meaningless
     "quick": dict(
         replicates=1, n_minor=5, n_major=30, n_val=10, n_test=20, gan_steps=20, clf_steps=20, refit_steps=5,
-        eval_samples=30, judge_steps=20, band_draws=10, utility_check={"seeds": 1, "steps": 10},
+        eval_samples=30, judge_steps=20, band_draws=10, utility_check={"seeds": 1, "steps": 10}, clf_seeds=1,
     ),
     # the claim: 8 replicates; downstream.py's classifier budget, the library's GAN defaults
     "full": dict(
         replicates=8, n_minor=5, n_major=400, n_val=100, n_test=300, gan_steps=2000, clf_steps=300, refit_steps=100,
-        eval_samples=200, judge_steps=None, band_draws=None, utility_check=True,
+        eval_samples=200, judge_steps=None, band_draws=None, utility_check=True, clf_seeds=1,
     ),
 }  # fmt: skip
 SAMPLING_LOSS = {  # how the imbalance is handled: each replaces resampling, none stacks on it
@@ -114,6 +116,29 @@ def replicate_split(labels: np.ndarray, seed: int, p: dict[str, Any]) -> dict[st
 
 
 # --- one replicate ------------------------------------------------------------------------
+def averaged(runs: list[dict]) -> dict:
+    """train_clf results of several classifier seeds as one: every score the mean over seeds."""
+    if len(runs) == 1:
+        return runs[0]
+
+    def mean(parts: list[dict]) -> dict:
+        return {
+            k: ([float(np.mean(col)) for col in zip(*(x[k] for x in parts))] if isinstance(v, list) else
+                float(np.mean([x[k] for x in parts])))
+            for k, v in parts[0].items()
+        }  # fmt: skip
+
+    out = {"val": mean([r["val"] for r in runs]), "test": mean([r["test"] for r in runs])}
+    out["seconds"] = sum(r["seconds"] for r in runs)
+    if "refit" in runs[0]:
+        out["refit"] = {
+            "val": mean([r["refit"]["val"] for r in runs]),
+            "test": mean([r["refit"]["test"] for r in runs]),
+            "seconds": sum(r["refit"]["seconds"] for r in runs),
+        }
+    return out
+
+
 def scores(r: dict, refit: bool) -> dict:
     """The val and test scores of a train_clf result, re-fitted or not."""
     src = r["refit"] if refit else r
@@ -180,7 +205,12 @@ def run_replicate(
     out["gan"], model_dir = train_or_reuse_gan(i, p, folders["train"], rep / "models", minority, earlier, log)
 
     def clf(strategy: dict, refit: bool, arm_folders=folders) -> dict:
-        return train_clf(inp, strategy, arm_folders, p["clf_steps"], i, val, test, p["refit_steps"] if refit else 0)
+        """train_clf over the replicate's classifier seeds (i, then 1000 + i, ...), averaged."""
+        runs = [
+            train_clf(inp, strategy, arm_folders, p["clf_steps"], 1000 * k + i, val, test, p["refit_steps"] * refit)
+            for k in range(p.get("clf_seeds", 1))
+        ]
+        return averaged(runs)
 
     def grid_of(extra: dict, tag: str) -> dict[str, dict]:
         """Every config of the grid with ``extra`` (a model, for augment-gan) on top."""
@@ -308,6 +338,7 @@ def main() -> None:
     p.add_argument("--n-minor", type=int)
     p.add_argument("--gan-steps", type=int)
     p.add_argument("--clf-steps", type=int)
+    p.add_argument("--clf-seeds", type=int, help="classifier seeds per replicate, each arm's scores averaged over them")
     p.add_argument("--out", type=Path)
     p.add_argument("--keep", type=Path, help="work in this dir and keep it (default: a temp dir)")
     p.add_argument("--merge", type=Path, nargs="+", help="join these result files into --out")

@@ -122,6 +122,23 @@ def test_refit_trains_only_the_last_layer(tmp_path, cosine):
     assert not torch.equal(before[-1], after[-1])  # the head moved
 
 
+def test_several_classifier_seeds_are_averaged_score_by_score():
+    def run(f1, recalls, refit_f1):
+        score = {"macro_f1": f1, "recall_per_class": recalls}
+        return {
+            "val": score,
+            "test": score,
+            "seconds": 1.0,
+            "refit": {"val": {"macro_f1": refit_f1}, "test": {"macro_f1": refit_f1}, "seconds": 0.5},
+        }
+
+    one = run(0.9, [1.0, 0.5], 0.8)
+    assert cg.averaged([one]) is one
+    two = cg.averaged([one, run(0.7, [0.0, 0.5], 0.6)])
+    assert two["val"] == two["test"] == {"macro_f1": pytest.approx(0.8), "recall_per_class": [0.5, 0.5]}
+    assert two["refit"]["val"]["macro_f1"] == pytest.approx(0.7) and two["seconds"] == 2.0
+
+
 # --- over replicates ----------------------------------------------------------------------
 def replicate(i: int, recall: dict[str, float]) -> dict:
     score = {"macro_f1": 0.9, "balanced_accuracy": 0.9}
