@@ -471,6 +471,58 @@ def seconds(replicates: list[dict[str, Any]], name: str) -> dict[str, Any] | Non
     return paired(secs) if secs else None
 
 
+COLLAPSE_WINDOW, COLLAPSE_KEEP = (
+    3,
+    0.8,
+)  # issue 25 item 3: the running mean of 3 checkpoints keeps >= 0.8 x its earlier max
+
+
+def retained(coverage: list[float], window: int = COLLAPSE_WINDOW) -> float:
+    """The lowest ratio, over checkpoints, of the coverage's running mean (``window``
+    checkpoints) to the highest running mean before or at it: 1.0 for a curve that never
+    falls; below ``COLLAPSE_KEEP`` is a collapse."""
+    means = [float(np.mean(coverage[max(0, t - window + 1) : t + 1])) for t in range(len(coverage))]
+    peak, worst = 0.0, 1.0
+    for m in means:
+        peak = max(peak, m)
+        worst = min(worst, m / peak if peak else 1.0)
+    return worst
+
+
+def plot_curves(result: dict[str, Any], path: Path) -> None:
+    """Per replicate and minority class: coverage of R by G over the checkpoints, its running
+    mean, the 0.8 x earlier-maximum line, and (with --gate) the step promote picks."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [(rep, c) for rep in result["replicates"] for c in rep["classes"]]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2), dpi=100, squeeze=False)
+    for ax, (rep, c) in zip(axes[0], panels):
+        for name, gen in rep["generators"].items():
+            pts = gen["curves"][c]
+            steps, cov = [pt["step"] for pt in pts], [pt["coverage"] for pt in pts]
+            run = [float(np.mean(cov[max(0, t - COLLAPSE_WINDOW + 1) : t + 1])) for t in range(len(cov))]
+            line = ax.plot(steps, cov, marker=".", alpha=0.5, label=f"{name}: cov(R; G)")[0]
+            ax.plot(steps, run, color=line.get_color(), label=f"{name}: running mean of {COLLAPSE_WINDOW}")
+            ax.plot(steps, [COLLAPSE_KEEP * max(run[: t + 1]) for t in range(len(run))], color=line.get_color(),
+                    ls=":", lw=1, label=f"{COLLAPSE_KEEP} x its earlier max")  # fmt: skip
+            if "gate" in gen:
+                s = gen["gate"][c]["step"]
+                ax.axvline(s, color=line.get_color(), ls="--", lw=1, label=f"{name}: step promote picks")
+        ax.set_title(f"replicate {rep['replicate']}, digit {c}", fontsize=9)
+        ax.set_xlabel("step")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("coverage of R (validation)")
+    axes[0][-1].legend(fontsize=6, loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def summarise(replicates: list[dict[str, Any]], generators: list[str]) -> dict[str, Any]:
     """Per generator: Δcov at the last step, per (replicate, class) pair, with its paired 95 %
     interval; the same paired against each anchor and against the baseline generator (at the
@@ -507,7 +559,11 @@ def summarise(replicates: list[dict[str, Any]], generators: list[str]) -> dict[s
             "coverage_last": paired([m["coverage"] for m in last]),
             "copy_rate_last": paired([m["copy_rate"] for m in last if m["copy_rate"] is not None]),
             "class_consistency_last": paired([m["class_consistency"] for m in last]),
+            "retained": [
+                round(retained([pt["coverage"] for pt in rep["generators"][name]["curves"][c]]), 3) for rep, c in rows
+            ],
         }
+        out[name]["collapse_free"] = all(r >= COLLAPSE_KEEP for r in out[name]["retained"])
         picked = [rep["generators"][name].get("gate", {}).get(c) for rep, c in rows]
         if all(picked):  # --gate: the step promote picks, against the best step by coverage
             at = [
@@ -602,6 +658,9 @@ def main() -> None:
             + (f"; minus {BASELINE} {vs['mean']:+.3f} {vs['ci95']} ({vs['effect']})" if vs else "")
         )
     clock.log("anchors: " + ", ".join(f"{a} {v['mean']:+.3f}" for a, v in s["anchors"].items()))
+    if grids is not None:  # the coverage curves and the collapse check, as a picture
+        plot_curves(result, grids / "curves.png")
+        result["curves_plot"] = shown_path(grids / "curves.png")
     save(out, result)
 
 

@@ -308,6 +308,18 @@ def complementarity(r: dict, name: str) -> str:
         'replicates, at the last step; "best step": '
         "each class's highest Δcov over the checkpoints (picked on R, so optimistic).\n"
     )
+    kept = {g: s[g]["retained"] for g in r["generators"] if "retained" in s[g]}
+    if kept:
+        out.append(
+            "Collapse check (each class's coverage, as a running mean of 3 checkpoints, keeps at least 0.8 × its "
+            "earlier maximum): "
+            + "; ".join(
+                f"{g}: {' '.join(f'{v:.2f}' for v in vals)} ({'holds' if s[g]['collapse_free'] else 'fails'})"
+                for g, vals in kept.items()
+            )
+            + (f". [Curves]({r['curves_plot']})" if r.get("curves_plot") else "")
+            + ".\n"
+        )
     picked = {g: s[g]["picked_step"] for g in r["generators"] if "picked_step" in s[g]}
     if picked:
         out.append(

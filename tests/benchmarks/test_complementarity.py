@@ -107,3 +107,23 @@ def test_extend_carries_earlier_runs_of_the_same_budget_and_refuses_others(tmp_p
     )
     with pytest.raises(SystemExit, match="other settings"):
         comp.carried_replicates([tmp_path / "small.json"], budget, ["small-daug"], gate=False)
+
+
+def test_retained_is_the_worst_running_mean_against_its_earlier_peak() -> None:
+    assert comp.retained([0.1, 0.2, 0.3, 0.4]) == 1.0  # never falls
+    assert comp.retained([0.6, 0.6, 0.6, 0.0, 0.0, 0.0]) == pytest.approx(0.0)
+    # one bad checkpoint is smoothed by the window of 3: (0.6 + 0.6 + 0.3) / 3 = 0.5 of 0.6
+    assert comp.retained([0.6, 0.6, 0.6, 0.3, 0.6, 0.6]) == pytest.approx(0.5 / 0.6)
+    assert comp.retained([0.6, 0.6, 0.6, 0.3, 0.6, 0.6], window=1) == pytest.approx(0.5)
+
+
+def test_the_curves_plot_draws_every_replicate_and_class(tmp_path) -> None:
+    curve = [{"step": 250 * (t + 1), "coverage": c} for t, c in enumerate([0.2, 0.5, 0.4, 0.1])]
+    rep = {"replicate": 0, "classes": {"3": {}, "8": {}}}
+    rep["generators"] = {
+        "small-daug": {"curves": {"3": curve, "8": curve}, "gate": {"3": {"step": 500}, "8": {"step": 750}}}
+    }
+    comp.plot_curves({"replicates": [rep]}, tmp_path / "curves.png")
+    from PIL import Image
+
+    assert Image.open(tmp_path / "curves.png").size == (640, 320)
