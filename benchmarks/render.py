@@ -317,7 +317,7 @@ def complementarity(r: dict, name: str) -> str:
                 f"{g}: {' '.join(f'{v:.2f}' for v in vals)} ({'holds' if s[g]['collapse_free'] else 'fails'})"
                 for g, vals in kept.items()
             )
-            + (f". [Curves]({r['curves_plot']})" if r.get("curves_plot") else "")
+            + (f". [Curves](../{r['curves_plot']})" if r.get("curves_plot") else "")
             + ".\n"
         )
     picked = {g: s[g]["picked_step"] for g in r["generators"] if "picked_step" in s[g]}
