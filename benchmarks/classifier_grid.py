@@ -59,6 +59,7 @@ from .common import (
     finish,
     parse_args,
     provenance,
+    work_dir,
     write_json,
 )
 from .compare import METRICS, paired_table
@@ -378,8 +379,6 @@ def main() -> None:
         "replicates": [],
         **provenance(),
     }
-    from .common import work_dir
-
     earlier = {}
     for f in a.reuse_gans or ():
         prior = json.loads(Path(f).read_text())
