@@ -96,6 +96,11 @@ GENERATORS: dict[str, dict[str, Any]] = {
     "small-daug-sqrt-uniform": {**SMALL_DAUG, "class_balance": 0.5, "fake_labels": "uniform"},
     "small-daug-natural-uniform": {**SMALL_DAUG, "class_balance": 0.0, "fake_labels": "uniform"},
     "daug-all": {"diffaugment": "translation,cutout", "diffaugment_below": 0},
+    # the long-tail regularisers (augment_gan/training/long_tail.py), each on top of small-daug
+    "small-daug-gsr": {**SMALL_DAUG, "gsr": 0.5},
+    "small-daug-noise": {**SMALL_DAUG, "class_noise": 0.1},
+    "small-daug-noise-strong": {**SMALL_DAUG, "class_noise": 0.25},
+    "small-daug-transition": {**SMALL_DAUG, "transition": 0.5},
 }
 BASELINE = "no-daug"
 

@@ -59,6 +59,8 @@ class Discriminator(nn.Module):
     """Scores (image, label) pairs; the label enters through an inner-product projection.
 
     logit = psi(phi(x)) + <embed(y), phi(x)>, with phi(x) the globally sum-pooled features.
+    ``heads=True`` returns (psi(phi(x)), logit): the class-free score alone, then the
+    conditional one (transitional training, Shahbazi et al. 2022, keeps both).
     """
 
     def __init__(self, cfg: NetConfig) -> None:
@@ -76,7 +78,9 @@ class Discriminator(nn.Module):
         self.linear = sn_linear(widths[-1], 1)
         self.embed = nn.utils.parametrizations.spectral_norm(nn.Embedding(cfg.num_classes, widths[-1]))
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor, heads: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         h = self.blocks(x)
         if self.cfg.minibatch_std == "class":
             spread = class_minibatch_std(h, y, self.cfg.num_classes)
@@ -85,4 +89,5 @@ class Discriminator(nn.Module):
         h = F.leaky_relu(self.last(torch.cat([h, spread], dim=1)), 0.1)
         h = h.sum(dim=(2, 3))  # state size: (N, widths[-1])
         projection = (self.embed(y) * h).sum(dim=1)
-        return self.linear(h).squeeze(1) + projection
+        free = self.linear(h).squeeze(1)
+        return (free, free + projection) if heads else free + projection

@@ -42,7 +42,7 @@ class Generator(nn.Module):
         self.cfg = cfg
         widths = cfg.generator_widths()
         self.base = widths[0]
-        embed_dim = min(cfg.latent_dim, 64)
+        self.embed_dim = embed_dim = min(cfg.latent_dim, 64)
         self.embed = nn.Embedding(cfg.num_classes, embed_dim)
         # z is split into one slice for the input and one per conditional BatchNorm.
         n_slices = len(widths) + 1
@@ -58,11 +58,26 @@ class Generator(nn.Module):
         )
         self.to_image = nn.Conv2d(widths[-1], cfg.channels, 3, padding=1)
 
-    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, y: torch.Tensor, class_noise: torch.Tensor | None = None) -> torch.Tensor:
+        """``class_noise`` (N, embed_dim), training only: added to the class embeddings
+        (NoisyTwins' embedding noise, :mod:`augment_gan.training.long_tail`)."""
         e = self.embed(y)
+        if class_noise is not None:
+            e = e + class_noise
         conds = [torch.cat([z[:, a:b], e], dim=1) for a, b in self.z_slices]
         x = self.fc(conds[0]).view(z.shape[0], self.base, 4, 4)
         x = F.relu(self.bn0(x, conds[1]))
         for block, cond in zip(self.blocks, conds[2:]):
             x = block(x, cond)
         return torch.tanh(self.to_image(x))
+
+    def class_affines(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per conditional BatchNorm, the class's share of its gain and shift: two (classes,
+        features) tensors, what each class's embedding adds (z's share left out; gSR's
+        gamma_y and beta_y, Rangwani et al. 2022). Differentiable."""
+        e = self.embed.weight  # (K, embed_dim); the embedding is the last slice of every cond
+        layers = [self.bn0, *(block.bn for block in self.blocks)]
+        return [
+            (e @ bn.gain.weight[:, -self.embed_dim :].t(), e @ bn.bias.weight[:, -self.embed_dim :].t())
+            for bn in layers
+        ]

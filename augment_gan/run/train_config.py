@@ -101,6 +101,21 @@ class TrainConfig:
     topk: float = option(
         1.0, "Top-k G updates: the share of fakes G learns from at the last step, annealed from 1 (1: off)."
     )
+    # The long-tail regularisers (training/long_tail.py), candidates of issue 25 for letting
+    # a class of a few images learn from the big ones; all off by default until one is
+    # measured to help (benchmarks/complementarity.py).
+    gsr: float = option(
+        0.0,
+        "Weight of gSR, the group spectral penalty on each class's conditional-BN gains, by effective count (0: off).",
+    )
+    class_noise: float = option(
+        0.0,
+        "Std of the noise added to G's class embeddings in training, times the class's effective-count weight (0: off).",
+    )
+    transition: float = option(
+        0.0,
+        "Transitional conditioning: D's conditional loss fades in from half to all of this share of the steps, its class-free loss always on (0: off).",
+    )
     # A time budget as well as a step count: on a small folder 2,000 steps can be hundreds of
     # epochs, and a CPU's speed is not known in advance. The run ends at the step reached
     # when the time is up (checkpointed and evaluated as its last step); resume continues
@@ -128,6 +143,9 @@ class TrainConfig:
             (self.mode_seeking >= 0.0, "mode-seeking weight must be >= 0"),
             (self.lecam >= 0.0, "LeCam weight must be >= 0"),
             (0.0 < self.topk <= 1.0, "top-k fraction must be in (0, 1]"),
+            (self.gsr >= 0.0, "gSR weight must be >= 0"),
+            (self.class_noise >= 0.0, "class-noise std must be >= 0"),
+            (0.0 <= self.transition <= 1.0, "transition must be in [0, 1]"),
             (0.0 <= self.ada_target < 1.0, "ADA target must be in [0, 1)"),
             (self.diffaugment_below >= 0, "diffaugment-below must be >= 0"),
             (self.fake_labels in FAKE_LABELS, f"fake labels must be one of {', '.join(FAKE_LABELS)}"),

@@ -24,6 +24,7 @@ from augment_gan.training.distributed import Dist
 from augment_gan.training.ema import EMA, recalibrate_batchnorm
 from augment_gan.training.interrupt import deferred_interrupt
 from augment_gan.training.live_log import TensorBoardLog
+from augment_gan.training.long_tail import class_weights, group_spectral_penalty, transition_weight
 from augment_gan.training.losses import get_loss, gradient_penalty, lecam_penalty, mode_seeking_penalty, topk_fraction
 from augment_gan.training.records import StepStats, progress_bar, start_record, window_record
 from augment_gan.training.sampler import CLASS_GROUP, ClassGroupSampler
@@ -119,6 +120,7 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
         self.loss = get_loss(cfg.loss, cfg.label_smoothing)
         counts = torch.bincount(labels, minlength=net_cfg.num_classes)
+        self.class_weights = class_weights(counts).to(self.device)  # gSR's and the class noise's
         self.augment = ClassAdaptiveAugment(
             net_cfg.num_classes,
             parse_policy(cfg.diffaugment),
@@ -159,21 +161,42 @@ class Trainer:
         z = torch.randn(n * self.dist.world_size, self.net_cfg.latent_dim, device=self.device, generator=self.rng)
         return self.dist.shard(z)
 
+    def _class_noise(self, y: torch.Tensor) -> torch.Tensor | None:
+        """Noise for the class embeddings of fakes labelled ``y`` (None when off)."""
+        if not self.cfg.class_noise:
+            return None
+        dim = self.G.embed_dim
+        eps = torch.randn(len(y) * self.dist.world_size, dim, device=self.device, generator=self.rng)
+        return self.dist.shard(eps) * (self.cfg.class_noise * self.class_weights[y])[:, None]
+
+    def _scores(self, D: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """D's (class-free, conditional) scores in fp32; the class-free one only with --transition."""
+        if self.cfg.transition:
+            free, cond = D(x, y, heads=True)
+            return free.float(), cond.float()
+        return None, D(x, y).float()
+
     def _autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
     def train_step(self) -> StepStats:
         G, D = self.G_train, self.D_train
         aug = lambda x, y: self.augment(x, y, self.rng, self._shard)  # noqa: E731
+        weight = transition_weight(self.cfg.transition, self.step, self.cfg.steps)  # of the conditional loss
         for _ in range(self.cfg.n_critic):
             real, y = self._real_batch()
             y_fake = self._fake_labels(y)
             with torch.no_grad(), self._autocast():
-                fake = G(self._noise(len(y_fake)), y_fake)
+                fake = G(self._noise(len(y_fake)), y_fake, self._class_noise(y_fake))
             with self._autocast():
-                d_real, d_fake = D(aug(real, y), y).float(), D(aug(fake, y_fake), y_fake).float()
+                (free_real, d_real), (free_fake, d_fake) = (
+                    self._scores(D, aug(real, y), y),
+                    self._scores(D, aug(fake, y_fake), y_fake),
+                )
             self.augment.observe(d_real, y)
-            loss_d = self.loss.d_loss(d_real, d_fake)
+            loss_d = weight * self.loss.d_loss(d_real, d_fake)
+            if free_real is not None:  # transitional: the class-free loss, always on
+                loss_d = loss_d + self.loss.d_loss(free_real, free_fake)
             if self.loss.uses_gradient_penalty:
                 gp = gradient_penalty(D, real, fake.float(), y, self.rng, self._shard)
                 loss_d = loss_d + self.cfg.gp_weight * gp
@@ -193,12 +216,17 @@ class Trainer:
         # D's plain module here: its gradients from this pass are discarded, so there is
         # nothing to all-reduce; G's gradients are, through G's DDP wrapper.
         with self._autocast():
-            fake = G(z, y)
-            scores = self.D(aug(fake, y), y).float()
+            fake = G(z, y, self._class_noise(y))
+            free, scores = self._scores(self.D, aug(fake, y), y)
             if self.cfg.topk < 1.0:  # G learns from the fakes D rates most real
                 k = max(1, round(len(scores) * topk_fraction(self.cfg.topk, self.step, self.cfg.steps)))
-                scores = scores.topk(k).values
-            loss_g = self.loss.g_loss(scores)
+                scores, kept = scores.topk(k)
+                free = None if free is None else free[kept]
+            loss_g = weight * self.loss.g_loss(scores)
+            if free is not None:
+                loss_g = loss_g + self.loss.g_loss(free)
+        if self.cfg.gsr:
+            loss_g = loss_g + self.cfg.gsr * group_spectral_penalty(self.G.class_affines(), self.class_weights)
         if self.cfg.mode_seeking:
             loss_g = loss_g + self.cfg.mode_seeking * mode_seeking_penalty(fake.float(), z, half)
         self.opt_g.zero_grad(set_to_none=True)
