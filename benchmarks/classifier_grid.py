@@ -6,8 +6,9 @@ digits of MNIST t10k (``n_minor`` training images each, ``n_major`` for the othe
 ``n_val`` validation and ``n_test`` test images per digit, and an oracle folder in which the
 two minority digits have ``n_major`` real training images too. Per replicate:
 
-1. **The GAN**, exactly the library's defaults, trained, evaluated (at half and at the full
-   budget), gated, utility-checked and promoted by the pipeline (``gan.py``).
+1. **The GAN**, exactly the library's defaults (or ``--generator NAME``, a candidate of
+   ``complementarity.GENERATORS``), trained, evaluated (at half and at the full budget),
+   gated, utility-checked and promoted by the pipeline (``gan.py``).
 2. **(c+) from one grid** (``GRID``), picked on this replicate's VALIDATION macro-F1: sampling
    balanced with cross entropy, natural with the logit-adjusted loss, or natural with LDAM-DRW
    (these replace resampling, they do not stack on it) x affine or affine + elastic x a
@@ -146,10 +147,13 @@ def scores(r: dict, refit: bool) -> dict:
     return {"val": src["val"], "test": src["test"]}
 
 
-def train_or_reuse_gan(i: int, p: dict[str, Any], train_dir: Path, models: Path, minority, earlier, log):
+def train_or_reuse_gan(
+    i: int, p: dict[str, Any], train_dir: Path, models: Path, minority, earlier, log, generator: str | None = None
+):
     """(the JSON's ``gan`` record, the promoted model dir or None): trained by the pipeline with
-    the library's defaults, or, with ``earlier`` (this replicate's record in an earlier result
-    whose work dir is kept), that run's promoted model."""
+    the library's defaults (or, with ``generator``, complementarity's candidate of that name),
+    or, with ``earlier`` (this replicate's record in an earlier result whose work dir is kept),
+    that run's promoted model."""
     if earlier is not None:
         promoted = models / f"rep{i}" / "PROMOTED"
         model_dir = models / f"rep{i}" / promoted.read_text().strip() if promoted.is_file() else None
@@ -157,14 +161,17 @@ def train_or_reuse_gan(i: int, p: dict[str, Any], train_dir: Path, models: Path,
         return {**earlier["gan"], "reused_from": earlier["source"]}, model_dir
     from augment_gan.evaluation.utility import UtilityConfig
 
-    log(f"rep {i}: minority digits {minority}; training the GAN ({p['gan_steps']} steps, the library's defaults)")
+    from .complementarity import GENERATORS
+
+    recipe = generator or "the library's defaults"
+    log(f"rep {i}: minority digits {minority}; training the GAN ({p['gan_steps']} steps, {recipe})")
     utility = p["utility_check"]
     gan, model_dir, _ = train_gan(
         train_dir,
         models,
         f"rep{i}",
         net=NET,
-        train={},
+        train=GENERATORS[generator] if generator else {},
         steps=p["gan_steps"],
         seed=i,
         eval_samples=p["eval_samples"],
@@ -179,7 +186,16 @@ def train_or_reuse_gan(i: int, p: dict[str, Any], train_dir: Path, models: Path,
 
 
 def run_replicate(
-    i: int, p: dict[str, Any], images, labels, work: Path, log, *, gan_recipe: str = "c+", earlier=None
+    i: int,
+    p: dict[str, Any],
+    images,
+    labels,
+    work: Path,
+    log,
+    *,
+    gan_recipe: str = "c+",
+    earlier=None,
+    generator: str | None = None,
 ) -> dict[str, Any]:
     """One replicate's record. ``gan_recipe`` "c+": augment-gan on (c+)'s config; "grid": on the
     config its own grid (the same 12) scores best on validation. ``earlier``: reuse that
@@ -203,7 +219,9 @@ def run_replicate(
     test = as_tensor(inp, {d: images[split["test"][d]] for d in range(10)})
     out: dict[str, Any] = {"replicate": i, "split_seed": 3000 + i, "gan_seed": i, "classifier_seed": i}
     out["minority"] = minority
-    out["gan"], model_dir = train_or_reuse_gan(i, p, folders["train"], rep / "models", minority, earlier, log)
+    out["gan"], model_dir = train_or_reuse_gan(
+        i, p, folders["train"], rep / "models", minority, earlier, log, generator
+    )
 
     def clf(strategy: dict, refit: bool, arm_folders=folders) -> dict:
         """train_clf over the replicate's classifier seeds (i, then 1000 + i, ...), averaged."""
@@ -320,8 +338,9 @@ def print_summary(result: dict[str, Any]) -> None:
 def merge(files: list[Path]) -> dict[str, Any]:
     """Runs of disjoint replicates with the same budgets, as one result."""
     parts = [json.loads(Path(f).read_text()) for f in files]
-    if any(p["budgets"] != parts[0]["budgets"] for p in parts):
-        raise SystemExit("merge runs made with the same budgets")
+    same = ("budgets", "gan_recipe", "generator")
+    if any(p.get(k) != parts[0].get(k) for p in parts for k in same):
+        raise SystemExit(f"merge runs made with the same {', '.join(same)}")
     reps = sorted((r for p in parts for r in p["replicates"]), key=lambda r: r["replicate"])
     if len({r["replicate"] for r in reps}) != len(reps):
         raise SystemExit("the runs share replicates; merge disjoint ones")
@@ -332,6 +351,8 @@ def merge(files: list[Path]) -> dict[str, Any]:
 
 
 def main() -> None:
+    from .complementarity import GENERATORS
+
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
     p.add_argument("--replicates", type=int)
@@ -348,6 +369,11 @@ def main() -> None:
         choices=("c+", "grid"),
         default="c+",
         help="augment-gan on (c+)'s config, or on the best of its own grid on validation",
+    )
+    p.add_argument(
+        "--generator",
+        choices=GENERATORS,
+        help="train the GAN as this candidate of benchmarks/complementarity.py's GENERATORS (default: the library's defaults)",
     )
     p.add_argument(
         "--reuse-gans",
@@ -376,6 +402,7 @@ def main() -> None:
         "grid": GRID,
         "use": USE,
         "gan_recipe": a.gan_recipe,
+        "generator": a.generator,
         "replicates": [],
         **provenance(),
     }
@@ -394,7 +421,17 @@ def main() -> None:
             if a.reuse_gans and i not in earlier:
                 raise SystemExit(f"replicate {i} is in none of {a.reuse_gans}")
             result["replicates"].append(
-                run_replicate(i, b, images, labels, work, clock.log, gan_recipe=a.gan_recipe, earlier=earlier.get(i))
+                run_replicate(
+                    i,
+                    b,
+                    images,
+                    labels,
+                    work,
+                    clock.log,
+                    gan_recipe=a.gan_recipe,
+                    earlier=earlier.get(i),
+                    generator=a.generator,
+                )
             )
             summarise(result)
             finish(result)

@@ -184,6 +184,40 @@ def test_merge_joins_disjoint_replicates_of_one_budget_and_refuses_the_rest(tmp_
         cg.merge([a, part("c", [4], {"n_minor": 15})])
     with pytest.raises(SystemExit, match="disjoint"):
         cg.merge([a, part("d", [1], {"n_minor": 5})])
+    other = part("e", [5], {"n_minor": 5})
+    other.write_text(json.dumps({**json.loads(other.read_text()), "generator": "small-daug-gsr"}))
+    with pytest.raises(SystemExit, match="same budgets"):
+        cg.merge([a, other])  # another GAN recipe is another experiment
+
+
+@pytest.mark.parametrize("generator", [None, "small-daug-gsr"])
+def test_the_gan_trains_with_the_librarys_defaults_or_the_named_candidate(monkeypatch, tmp_path, generator):
+    from benchmarks.complementarity import GENERATORS
+
+    seen = {}
+
+    def train_gan(*args, train, **kw):
+        seen["train"] = train
+        return (
+            {
+                k: None
+                for k in (
+                    "best_step",
+                    "gate",
+                    "minority_passed_gate",
+                    "minority_promoted",
+                    "promoted_classes",
+                    "seconds",
+                )
+            },
+            None,
+            None,
+        )
+
+    monkeypatch.setattr(cg, "train_gan", train_gan)
+    p = {"gan_steps": 4, "utility_check": False, "eval_samples": 8, "judge_steps": 2, "band_draws": 2}
+    cg.train_or_reuse_gan(0, p, tmp_path, tmp_path, [3, 5], None, lambda m: None, generator)
+    assert seen["train"] == (GENERATORS[generator] if generator else {})
 
 
 # --- one replicate, with the classifier and the GAN faked -------------------------------------
