@@ -116,6 +116,9 @@ SECTIONS: dict[str, tuple[str, str, str]] = {
 
 
 # --- formatting ---------------------------------------------------------------------------
+GAN_DEFAULTS = "the library's defaults"  # a GAN trained with no option set
+
+
 def num(v: Any, digits: int = 3) -> str:
     if v is None:
         return "–"
@@ -372,7 +375,8 @@ def classifier_grid(r: dict, name: str) -> str:
     out = [
         f"{s['n_replicates']} replicates × 2 minority digits of {b['n_minor']} training images (the others "
         f"{b['n_major']}); classifier {b['clf_steps']} steps (+ {b['refit_steps']} re-fitting the last layer when "
-        f"(c+) re-fits); GAN {b['gan_steps']} steps, the library's defaults; {b['n_test']} test images per digit. "
+        f"(c+) re-fits); GAN {b['gan_steps']} steps, {r.get('generator') or GAN_DEFAULTS}; "
+        f"{b['n_test']} test images per digit. "
         "Test means:\n",
         table(head, rows),
         "Paired differences over replicates (mean [95 % t interval]):\n",
@@ -402,6 +406,29 @@ def classifier_grid(r: dict, name: str) -> str:
         )
     )
     return "\n".join(out)
+
+
+def indicator_check(r: dict, name: str) -> str:
+    s = r["summary"]
+    head = ["replicate", "digit", "synthetic", "Δcov", "gan − A′ (val)", "gan − A′ (test)", "gan − (c+) (test)"]
+    rows = [
+        [p["replicate"], p["digit"], p["synthetic"], num(p.get("delta_cov")) if "delta_cov" in p else "skipped",
+         *[f"{p[k]:+.3f}" for k in ("gan - a_prime (val)", "gan - a_prime (test)", "gan - c_plus (test)")]]
+        for p in r["pairs"]
+    ]  # fmt: skip
+    corr = [
+        [k, num(c["rho"]), f"[{c['ci95'][0]:+.2f}, {c['ci95'][1]:+.2f}]" if c["ci95"] else "–", c["n"]]
+        for k, c in s["spearman"].items()
+    ]
+    return "\n".join(
+        [
+            f"Δcov of the GANs of `{r['source']}` on their own splits (R = each digit's validation images), against "
+            f"the classifier's per-digit recall change; {s['n_pairs']} (replicate, digit) pairs measured, "
+            f"{s['n_skipped']} skipped (no synthetic images). Spearman's rank correlation, 95 % bootstrap interval:\n",
+            table(["Δcov against", "rho", "95 % interval", "n"], corr),
+            table(head, rows),
+        ]
+    )
 
 
 def run_defaults(r: dict, name: str) -> str:
@@ -623,6 +650,7 @@ RENDERERS: dict[str, Callable[[dict, str], str]] = {
     "downstream": downstream,
     "complementarity": complementarity,
     "classifier_grid": classifier_grid,
+    "indicator_check": indicator_check,
     "run_defaults": run_defaults,
     "quality": quality,
     "time_to_quality": time_to_quality,

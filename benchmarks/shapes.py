@@ -20,6 +20,7 @@ KINDS = (
     "downstream",
     "complementarity",
     "classifier_grid",
+    "indicator_check",
     "run_defaults",
     "quality",
     "time_to_quality",
