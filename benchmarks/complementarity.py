@@ -101,6 +101,8 @@ GENERATORS: dict[str, dict[str, Any]] = {
     "small-daug-noise": {**SMALL_DAUG, "class_noise": 0.1},
     "small-daug-noise-strong": {**SMALL_DAUG, "class_noise": 0.25},
     "small-daug-transition": {**SMALL_DAUG, "transition": 0.5},
+    # the (c+) transforms (affine + elastic) as D's augmentation, on reals and fakes, at small classes
+    "small-classic-daug": {"diffaugment": "affine,elastic", "diffaugment_below": 50},
 }
 BASELINE = "no-daug"
 

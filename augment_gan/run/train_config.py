@@ -13,7 +13,13 @@ from augment_gan.errors import ConfigError
 from augment_gan.fields import option
 
 LOSSES = ("hinge", "ns", "wgan-gp", "lsgan")  # by CLI name; training/losses.py's get_loss builds each
-DIFFAUGMENT_OPS = ("color", "translation", "cutout")  # training/diffaugment.py's AUGMENTS implements each
+DIFFAUGMENT_OPS = (
+    "color",
+    "translation",
+    "cutout",
+    "affine",
+    "elastic",
+)  # training/diffaugment.py's AUGMENTS implements each
 FULL_POLICY = "color,translation,cutout"  # DiffAugment's published policy (Zhao et al. 2020)
 FAKE_LABELS = ("as-real", "uniform")  # --fake-labels
 LIVE_LOGS = ("none", "tensorboard")  # --log; training/live_log.py writes each

@@ -7,6 +7,8 @@ implementation (mit-han-lab/data-efficient-gans, BSD-2) with images in [-1, 1].
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch.nn import functional as F
 
@@ -85,11 +87,59 @@ def rand_cutout(x: torch.Tensor, g: Rng = None, shard: Shard = NO_SHARD, ratio: 
     return x * mask.unsqueeze(1)
 
 
+def _resample(x: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """x sampled at ``grid`` (normalised coordinates), bilinear; outside, the nearest edge pixel."""
+    return F.grid_sample(x, grid.to(x.dtype), mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def rand_affine(
+    x: torch.Tensor,
+    g: Rng = None,
+    shard: Shard = NO_SHARD,
+    degrees: float = 10.0,
+    translate: float = 0.1,
+    scale: tuple[float, float] = (0.9, 1.1),
+) -> torch.Tensor:
+    """The classifier recipe's RandomAffine (rotation +-10 deg, shift +-10 %, scale 0.9-1.1),
+    differentiable: one draw per image."""
+    u = _draw(x.size(0), shard, lambda n: torch.rand(n, 4, device=x.device, generator=g))
+    angle = (u[:, 0] * 2 - 1) * math.radians(degrees)
+    zoom = scale[0] + u[:, 1] * (scale[1] - scale[0])
+    shift = (u[:, 2:] * 2 - 1) * translate * 2  # normalised coordinates span 2
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    return _resample(x, F.affine_grid(theta, list(x.shape), align_corners=False))
+
+
+def rand_elastic(
+    x: torch.Tensor, g: Rng = None, shard: Shard = NO_SHARD, alpha: float = 34.0, sigma: float = 4.0
+) -> torch.Tensor:
+    """The classifier recipe's elastic field (Simard et al. 2003: alpha 34, sigma 4 at 28 px,
+    scaled with the side as ``benchmarks.classifier.elastic_for`` does), as torchvision's
+    ElasticTransform draws it (uniform noise, Gaussian-blurred, times alpha / side), differentiable."""
+    n, _, h, w = x.shape
+    alpha, sigma = alpha * (h / 28) ** 2, sigma * h / 28
+    noise = _draw(n, shard, lambda m: torch.rand(m, 2, h, w, device=x.device, generator=g)) * 2 - 1
+    k = int(8 * sigma + 1) | 1
+    pad = min(k // 2, h - 1, w - 1)
+    r = torch.arange(-pad, pad + 1, device=x.device, dtype=noise.dtype)
+    kernel = torch.exp(-(r**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    d = F.pad(noise.reshape(n * 2, 1, h, w), [pad] * 4, mode="reflect")
+    d = F.conv2d(F.conv2d(d, kernel.view(1, 1, 1, -1)), kernel.view(1, 1, -1, 1))
+    field = (d.view(n, 2, h, w) * alpha / h).permute(0, 2, 3, 1)
+    identity = torch.eye(2, 3, device=x.device, dtype=noise.dtype).expand(n, 2, 3)
+    return _resample(x, F.affine_grid(identity, list(x.shape), align_corners=False) + field)
+
+
 # One entry per name in run/train_config.py's DIFFAUGMENT_OPS (which the policy parser checks).
 AUGMENTS = {
     "color": (rand_brightness, rand_saturation, rand_contrast),
     "translation": (rand_translation,),
     "cutout": (rand_cutout,),
+    # the strongest classic classifier recipe's transforms, as D's augmentation (issue 25)
+    "affine": (rand_affine,),
+    "elastic": (rand_elastic,),
 }
 
 

@@ -65,6 +65,7 @@ def test_mode_seeking_term_changes_the_generator_update(tmp_path, toy_data, tiny
         {"class_noise": 0.5},
         {"transition": 0.5},
         {"transition": 0.5, "topk": 0.5},
+        {"diffaugment": "affine,elastic", "diffaugment_below": 7},
     ],
 )
 def test_lecam_and_topk_change_training_and_resume_exactly(tmp_path, toy_data, tiny_net, tiny_train, option) -> None:
