@@ -530,10 +530,10 @@ def plot_curves(result: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def summarise(replicates: list[dict[str, Any]], generators: list[str]) -> dict[str, Any]:
+def summarise(replicates: list[dict[str, Any]], generators: list[str], baseline: str = BASELINE) -> dict[str, Any]:
     """Per generator: Δcov at the last step, per (replicate, class) pair, with its paired 95 %
-    interval; the same paired against each anchor and against the baseline generator (at the
-    last step and at each one's best step); training seconds."""
+    interval; the same paired against each anchor and against the ``baseline`` generator (at
+    the last step and at each one's best step); training seconds."""
     from augment_gan.evaluation.utility import paired
 
     rows = [(rep, c) for rep in replicates for c in rep["classes"]]
@@ -584,8 +584,8 @@ def summarise(replicates: list[dict[str, Any]], generators: list[str]) -> dict[s
                 "coverage_share_of_best": paired([a["coverage"] / m if m else 1.0 for a, m in zip(at, peak)]),
                 "delta_cov": paired([a["delta_cov"] for a in at]),
             }
-        if name != BASELINE and BASELINE in generators:
-            (own_last, own_best), (base_last, base_best) = last_and_best(name), last_and_best(BASELINE)
+        if name != baseline and baseline in generators:
+            (own_last, own_best), (base_last, base_best) = last_and_best(name), last_and_best(baseline)
             vs_last = paired([a - b for a, b in zip(own_last, base_last)])
             out[name]["minus_baseline"] = {**vs_last, "effect": effect(vs_last)}
             out[name]["minus_baseline_best_step"] = paired([a - b for a, b in zip(own_best, base_best)])
@@ -614,6 +614,12 @@ def main() -> None:
         "--generators", default=",".join(GENERATORS), help=f"comma-separated, of {', '.join(GENERATORS)}"
     )
     parser.add_argument(
+        "--baseline",
+        default=BASELINE,
+        help=f"the generator every other is paired with (default {BASELINE}; small-daug, today's default, for "
+        "the long-tail candidates)",
+    )
+    parser.add_argument(
         "--extend",
         type=Path,
         nargs="+",
@@ -637,6 +643,7 @@ def main() -> None:
         "net": NET,
         "generators": {name: GENERATORS[name] for name in generators},
         "gate": args.gate,
+        "baseline": args.baseline,
         **provenance(),
     }
     carried = carried_replicates(args.extend, p, generators, args.gate)
@@ -654,7 +661,7 @@ def main() -> None:
             result["replicates"].append({**rep, "generators": {g: rep["generators"][g] for g in generators}})
     if args.extend:
         result["extends"] = [shown_path(f) for f in args.extend]
-    result["summary"] = summarise(result["replicates"], generators)
+    result["summary"] = summarise(result["replicates"], generators, args.baseline)
     result["seconds"] = round(clock.elapsed(), 1)
     s = result["summary"]
     for name in generators:
@@ -662,7 +669,7 @@ def main() -> None:
         vs = s[name].get("minus_baseline")
         clock.log(
             f"{name}: Δcov {g['mean']:+.3f} {g['ci95']} ({s[name]['effect']}, n={g['n']})"
-            + (f"; minus {BASELINE} {vs['mean']:+.3f} {vs['ci95']} ({vs['effect']})" if vs else "")
+            + (f"; minus {args.baseline} {vs['mean']:+.3f} {vs['ci95']} ({vs['effect']})" if vs else "")
         )
     clock.log("anchors: " + ", ".join(f"{a} {v['mean']:+.3f}" for a, v in s["anchors"].items()))
     if grids is not None:  # the coverage curves and the collapse check, as a picture

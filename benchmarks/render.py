@@ -271,8 +271,15 @@ def gate_table(r: dict) -> str:
 QUALITY_METRICS = ("fid", "kid", "precision", "recall", "density", "coverage", "class_consistency", "copy_rate")
 
 
+BASELINES = {
+    "no-daug": "the generator without DiffAugment (the defaults before issue 25)",
+    "small-daug": "today's default generator (DiffAugment at the classes under 50 images)",
+}
+
+
 def complementarity(r: dict, name: str) -> str:
     b, s = r["budget"], r["summary"]
+    base = r.get("baseline", "no-daug")  # files before --baseline: no-daug
     out = [
         f"{b['replicates']} replicates × 2 minority classes of {b['n_minor']} training images; GAN {b['gan_steps']} "
         f"steps (checkpoints every {b['every']}), nets {kv(r.get('net'))}; classic transform {r['classic']}, k = "
@@ -297,7 +304,7 @@ def complementarity(r: dict, name: str) -> str:
     head = [
         "samples X",
         "Δcov",
-        "− no-daug",
+        f"− {base}",
         "Δcov, best step",
         "− morph",
         "cov(R; G)",
@@ -307,8 +314,7 @@ def complementarity(r: dict, name: str) -> str:
     ]
     out.append(table(head, rows))
     out.append(
-        '\n"− no-daug": paired with the generator without DiffAugment (the defaults before issue 25) on the same '
-        'replicates, at the last step; "best step": '
+        f'\n"− {base}": paired with {BASELINES.get(base, base)} on the same replicates, at the last step; "best step": '
         "each class's highest Δcov over the checkpoints (picked on R, so optimistic).\n"
     )
     kept = {g: s[g]["retained"] for g in r["generators"] if "retained" in s[g]}
