@@ -44,6 +44,14 @@ SECTIONS: dict[str, tuple[str, str, str]] = {
         "test scores, paired over replicates.",
         "python -m benchmarks.classifier_grid --n-minor 5",
     ),
+    "indicator_check": (
+        "Does the leading indicator predict the classifier?",
+        "Δcov measured on the classifier claim's own GANs and splits (R = each minority digit's validation images; "
+        "the evaluation network trained on images the split left unused and the big digits' training images; G = "
+        "300 samples exactly as `augment` draws them), rank-correlated with the classifier's per-digit recall "
+        "change (augment-gan − A′ and augment-gan − (c+), the result's averaged classifier seeds).",
+        "python -m benchmarks.indicator_check --result benchmarks/results/classifier_grid-5-3seeds.json --keep DIR...",
+    ),
     "run_defaults": (
         "A new user's first job: `run` with every default",
         "An imbalanced folder like a user's (MNIST: seven digits of 400 images, three of 5, 12 and 30; or about 180 "
