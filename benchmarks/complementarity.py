@@ -459,6 +459,13 @@ def carried_replicates(
     return carried
 
 
+def same_replicate(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether a carried replicate has today's split, minority digits and anchors (none carried: yes)."""
+    return old.get("classes") is None or all(
+        old[k] == new[k] for k in ("split_seed", "gan_seed", "minority", "classes")
+    )
+
+
 def merge_replicate(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """``old``'s generators joined with ``new``'s; the split, minority digits and anchors must
     be the same (a replicate is deterministic: a difference means the code changed)."""
@@ -655,7 +662,14 @@ def main() -> None:
             missing = [g for g in generators if g not in rep["generators"]]
             if missing:
                 new = run_replicate(i, images, labels, p, work, clock, grids, missing, args.gate, args.reuse)
-                rep = merge_replicate(rep, new)
+                if not same_replicate(rep, new):  # other classic draws: the carried Δcov would not pair with today's
+                    redo = [g for g in generators if g not in missing]
+                    clock.log(f"replicate {i}: the carried anchors differ from today's; {', '.join(redo)} anew")
+                    rep = merge_replicate(
+                        run_replicate(i, images, labels, p, work, clock, grids, redo, args.gate, args.reuse), new
+                    )
+                else:
+                    rep = merge_replicate(rep, new)
             else:
                 clock.log(f"replicate {i}: every generator carried over")
             result["replicates"].append({**rep, "generators": {g: rep["generators"][g] for g in generators}})

@@ -95,6 +95,10 @@ def test_extend_carries_earlier_runs_of_the_same_budget_and_refuses_others(tmp_p
     assert merged["generators"] == {"no-daug": trained, "small-daug": {"x": 2}}
     with pytest.raises(SystemExit, match="classes differs"):  # the code changed: the replicate is not the same
         comp.merge_replicate(carried[0], {**rep, "classes": {"1": {"a": 0.2}}, "generators": {}})
+    # main() measures the carried generators anew in that case, instead of merging
+    assert comp.same_replicate(carried[0], {**rep, "generators": {}})
+    assert not comp.same_replicate(carried[0], {**rep, "classes": {"1": {"a": 0.2}}})
+    assert comp.same_replicate({"generators": {}}, {**rep, "classes": {"1": {"a": 0.2}}})  # nothing carried
     with pytest.raises(SystemExit, match="another budget"):
         comp.carried_replicates(
             [tmp_path / "old.json"], {"replicates": 6, "gan_steps": 20, "every": 5}, ["no-daug"], gate=False
