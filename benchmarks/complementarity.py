@@ -604,6 +604,9 @@ def main() -> None:
     parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
     parser.add_argument("--n-minor", type=int, default=None, help="training images of each minority class")
     parser.add_argument("--replicates", type=int, default=None)
+    parser.add_argument(
+        "--first", type=int, default=0, help="start at this replicate (a second process takes the later ones)"
+    )
     parser.add_argument("--gan-steps", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="keep the work dir (runs, folders) here")
@@ -657,7 +660,7 @@ def main() -> None:
     with work_dir(args.keep, "complementarity-") as work:
         grids = None if args.quick else out.with_suffix("")
         result["replicates"] = []
-        for i in range(p["replicates"]):
+        for i in range(args.first, p["replicates"]):
             rep = carried.get(i, {"generators": {}})
             missing = [g for g in generators if g not in rep["generators"]]
             if missing:
