@@ -103,7 +103,15 @@ GENERATORS: dict[str, dict[str, Any]] = {
     "small-daug-transition": {**SMALL_DAUG, "transition": 0.5},
     # the (c+) transforms (affine + elastic) as D's augmentation, on reals and fakes, at small classes
     "small-classic-daug": {"diffaugment": "affine,elastic", "diffaugment_below": 50},
+    # tail fitting: the small classes wait for half the steps, then only their embedding trains
+    "small-daug-tailfit": {**SMALL_DAUG, "tail_fit": 0.5},
+    "small-classic-daug-tailfit": {"diffaugment": "affine,elastic", "diffaugment_below": 50, "tail_fit": 0.5},
+    # GAN inversion: small-daug's runs, sampled around and between the fitted training images
+    "small-daug-inversion": SMALL_DAUG,
 }
+# candidates that sample another generator's runs differently (no training of their own)
+SAMPLED_FROM = {"small-daug-inversion": "small-daug"}
+INVERSION = {"steps": 300, "lr": 0.05, "prior": 0.01, "noise": 0.3}  # fit, then sample around the fits
 BASELINE = "no-daug"
 
 
@@ -214,6 +222,53 @@ def generated(run_dir: Path, step: int, cls: int, n: int, seed: int) -> np.ndarr
     z = torch.randn(n, cfg.latent_dim, generator=g)
     with torch.no_grad():
         x = generator(z, torch.full((n,), cls, dtype=torch.long))
+    images = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[:, 0].numpy()
+    if images.shape[1] == SIDE:
+        return images
+    return np.stack([np.asarray(Image.fromarray(im).resize((SIDE, SIDE), Image.Resampling.LANCZOS)) for im in images])
+
+
+def inverted(run_dir: Path, step: int, cls: int, n: int, seed: int, train: np.ndarray) -> np.ndarray:
+    """GAN inversion (Beckham et al. 2022's "sample around the inverted points"): the EMA
+    generator at ``step`` is fitted to the class's training images (one z per image and the
+    class's embedding row; pixel MSE at G's side plus a small Gaussian prior on z, Adam), then
+    ``n`` samples are drawn with z between two random fits (t ~ U(0, 1)) plus Gaussian noise.
+    As :func:`generated`, uint8 (28, 28)."""
+    import torch
+    from PIL import Image
+
+    from augment_gan.data.decode import resize_center_crop
+    from augment_gan.run import Run
+
+    generator, cfg, _ = Run.open(run_dir, progress=False).ema_generator(step)
+    for param in generator.parameters():
+        param.requires_grad_(False)
+    target = (
+        torch.stack(
+            [
+                torch.from_numpy(np.asarray(resize_center_crop(Image.fromarray(im), cfg.resolution), dtype=np.float32))
+                for im in train
+            ]
+        )[:, None]
+        / 127.5
+        - 1.0
+    )
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(len(train), cfg.latent_dim, generator=g).requires_grad_(True)
+    embed = generator.embed.weight
+    embed.requires_grad_(True)
+    y = torch.full((len(train),), cls, dtype=torch.long)
+    opt = torch.optim.Adam([z, embed], lr=INVERSION["lr"])
+    for _ in range(INVERSION["steps"]):
+        loss = (generator(z, y) - target).pow(2).mean() + INVERSION["prior"] * z.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()  # only the class's embedding row has a gradient
+    with torch.no_grad():
+        a, b = (torch.randint(len(train), (n,), generator=g) for _ in range(2))
+        t = torch.rand(n, 1, generator=g)
+        zs = (1 - t) * z[a] + t * z[b] + INVERSION["noise"] * torch.randn(n, cfg.latent_dim, generator=g)
+        x = generator(zs, torch.full((n,), cls, dtype=torch.long))
     images = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[:, 0].numpy()
     if images.shape[1] == SIDE:
         return images
@@ -350,10 +405,11 @@ def run_replicate(
     for name in generators:
         cfg = train_config(name, p, gan_seed)
         t0 = clock.elapsed()
-        runs = work / f"rep{i}" / "models" / f"{name}-rep{i}" / "runs"
+        trained_as = SAMPLED_FROM.get(name, name)
+        runs = work / f"rep{i}" / "models" / f"{trained_as}-rep{i}" / "runs"
         done = (
             [r for r in sorted(runs.iterdir()) if RunDir(r).checkpoint(p["gan_steps"]).is_file()]
-            if reuse and runs.is_dir()
+            if (reuse or name in SAMPLED_FROM) and runs.is_dir()
             else []
         )
         if done:  # --reuse: a run a killed benchmark finished (its work dir kept)
@@ -362,7 +418,7 @@ def run_replicate(
         else:
             run_dir = train_stage(
                 folder,
-                f"{name}-rep{i}",
+                f"{trained_as}-rep{i}",
                 models_dir=work / f"rep{i}" / "models",
                 net=NET,
                 train=cfg,
@@ -370,12 +426,19 @@ def run_replicate(
             ).run_dir
             train_seconds = round(clock.elapsed() - t0, 1)
         run = Run.open(run_dir, progress=False)
+        if name in SAMPLED_FROM:
+
+            def draw(run_dir: Path, step: int, d: int, n: int, seed: int) -> np.ndarray:
+                return inverted(run_dir, step, d, n, seed, images[split["train"][d]])
+
+        else:
+            draw = generated
         curves: dict[str, list[dict[str, Any]]] = {str(d): [] for d in minority}
         for step, _ in run.dir.checkpoints():
             if step == 0:
                 continue
             for d in minority:
-                samples = generated(run_dir, step, d, p["n_extra"], seed=gan_seed * 100 + d)
+                samples = draw(run_dir, step, d, p["n_extra"], seed=gan_seed * 100 + d)
                 m = measure_generator(net, bases[d], samples, images[split["train"][d]])
                 curves[str(d)].append({"step": step, **m})
             last = {d: curves[str(d)][-1] for d in minority}
@@ -400,7 +463,7 @@ def run_replicate(
             for d in minority:
                 train = images[split["train"][d]]
                 rows.append(np.concatenate([train, classic_draws(train, 10, np.random.default_rng(d))]))
-                rows += [generated(run_dir, s, d, 15, seed=gan_seed * 100 + d) for s in steps]
+                rows += [draw(run_dir, s, d, 15, seed=gan_seed * 100 + d) for s in steps]
             grids.mkdir(parents=True, exist_ok=True)
             path = grids / f"{name}-rep{i}.png"
             save_rows(rows, path)
