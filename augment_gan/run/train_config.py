@@ -161,6 +161,10 @@ class TrainConfig:
                 not self.tail_fit or self.diffaugment_below > 0,
                 "tail fitting fits the classes under --diffaugment-below: it needs --diffaugment-below > 0",
             ),
+            (
+                not (self.tail_fit and self.minutes),
+                "tail fitting starts at a step, which a time budget may never reach: use --steps, not --minutes",
+            ),
             (0.0 <= self.ada_target < 1.0, "ADA target must be in [0, 1)"),
             (self.diffaugment_below >= 0, "diffaugment-below must be >= 0"),
             (self.fake_labels in FAKE_LABELS, f"fake labels must be one of {', '.join(FAKE_LABELS)}"),
