@@ -51,10 +51,14 @@ def make_split(
 
 
 def write_folder(root: Path, images: np.ndarray, split_part: dict, name: str = "t10k-{:05d}.png") -> None:
-    """Gray images ``images[i]`` as ``root/<class>/<name.format(i)>``, for each class's indices."""
+    """Gray images ``images[i]`` as ``root/<class>/<name.format(i)>``, for each class's indices.
+    A file already there is image ``i`` (the name says which), so it is left alone: another
+    benchmark process sharing a kept work dir may be reading the folder."""
     from PIL import Image
 
     for d, indices in split_part.items():
         (root / str(d)).mkdir(parents=True, exist_ok=True)
         for i in indices:
-            Image.fromarray(images[i], mode="L").save(root / str(d) / name.format(i))
+            path = root / str(d) / name.format(i)
+            if not path.exists():
+                Image.fromarray(images[i], mode="L").save(path)
