@@ -105,7 +105,6 @@ GENERATORS: dict[str, dict[str, Any]] = {
     "small-classic-daug": {"diffaugment": "affine,elastic", "diffaugment_below": 50},
     # tail fitting: the small classes wait for half the steps, then only their embedding trains
     "small-daug-tailfit": {**SMALL_DAUG, "tail_fit": 0.5},
-    "small-classic-daug-tailfit": {"diffaugment": "affine,elastic", "diffaugment_below": 50, "tail_fit": 0.5},
     # GAN inversion: small-daug's runs, sampled around and between the fitted training images
     "small-daug-inversion": SMALL_DAUG,
 }

@@ -102,6 +102,7 @@ class Trainer:
         # their embedding rows of G train (their own optimiser; G's shared weights stay put).
         self.small = (counts < cfg.diffaugment_below).to(self.device) if cfg.tail_fit else None
         self.tail_start = tail_start(cfg.tail_fit, cfg.steps)
+        self.tail_started = False  # the small rows copied (a resume with new --steps may move tail_start)
         if self.small is not None:
             if self.small.all() or not self.small.any():
                 raise ConfigError(
@@ -223,6 +224,7 @@ class Trainer:
             if feats:
                 means[c] = torch.cat(feats).mean(0)
         nearest = nearest_big_class(means, self.small)
+        self.tail_started = True
         d_embed = self.D.embed.parametrizations.weight.original
         for table in (self.G.embed.weight, self.ema.shadow.embed.weight, d_embed):
             for small, big in nearest.items():
@@ -232,7 +234,7 @@ class Trainer:
 
     def train_step(self) -> StepStats:
         G, D = self.G_train, self.D_train
-        if self.small is not None and self.step == self.tail_start:
+        if self.small is not None and self.step >= self.tail_start and not self.tail_started:
             self._start_tail_fit()
         aug = lambda x, y: self.augment(x, y, self.rng, self._shard)  # noqa: E731
         weight = transition_weight(self.cfg.transition, self.step, self.cfg.steps)  # of the conditional loss
@@ -307,7 +309,7 @@ class Trainer:
             "G_ema": self.ema.shadow.state_dict(),
             "opt_G": self.opt_g.state_dict(),
             "opt_D": self.opt_d.state_dict(),
-            **({"opt_tail": self.opt_tail.state_dict()} if self.opt_tail else {}),
+            **({"opt_tail": self.opt_tail.state_dict(), "tail_started": self.tail_started} if self.opt_tail else {}),
             "rng": self.rng.get_state(),
             "lecam_means": self.lecam_means,
             "augment": self.augment.state_dict(),
@@ -322,6 +324,7 @@ class Trainer:
         self.opt_d.load_state_dict(state["opt_D"])
         if self.opt_tail is not None:
             self.opt_tail.load_state_dict(state["opt_tail"])
+            self.tail_started = state["tail_started"]
         self.step = int(state["step"])
         self.lecam_means.copy_(state.get("lecam_means", torch.zeros(2)))  # absent before the option
         if "augment" in state:  # absent before the option
