@@ -103,8 +103,6 @@ GENERATORS: dict[str, dict[str, Any]] = {
     "small-daug-transition": {**SMALL_DAUG, "transition": 0.5},
     # the (c+) transforms (affine + elastic) as D's augmentation, on reals and fakes, at small classes
     "small-classic-daug": {"diffaugment": "affine,elastic", "diffaugment_below": 50},
-    # tail fitting: the small classes wait for half the steps, then only their embedding trains
-    "small-daug-tailfit": {**SMALL_DAUG, "tail_fit": 0.5},
     # GAN inversion: small-daug's runs, sampled around and between the fitted training images
     "small-daug-inversion": SMALL_DAUG,
 }

@@ -78,21 +78,16 @@ class Discriminator(nn.Module):
         self.linear = sn_linear(widths[-1], 1)
         self.embed = nn.utils.parametrizations.spectral_norm(nn.Embedding(cfg.num_classes, widths[-1]))
 
-    def features(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """phi(x): the (N, widths[-1]) sum-pooled features the heads score (``y`` only
-        picks the samples of the per-class minibatch std)."""
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor, heads: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         h = self.blocks(x)
         if self.cfg.minibatch_std == "class":
             spread = class_minibatch_std(h, y, self.cfg.num_classes)
         else:
             spread = minibatch_std(h)
         h = F.leaky_relu(self.last(torch.cat([h, spread], dim=1)), 0.1)
-        return h.sum(dim=(2, 3))
-
-    def forward(
-        self, x: torch.Tensor, y: torch.Tensor, heads: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        h = self.features(x, y)
+        h = h.sum(dim=(2, 3))  # state size: (N, widths[-1])
         projection = (self.embed(y) * h).sum(dim=1)
         free = self.linear(h).squeeze(1)
         return (free, free + projection) if heads else free + projection

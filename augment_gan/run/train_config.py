@@ -122,10 +122,6 @@ class TrainConfig:
         0.0,
         "Transitional conditioning: D's conditional loss fades in from half to all of this share of the steps, its class-free loss always on (0: off).",
     )
-    tail_fit: float = option(
-        0.0,
-        "Tail fitting: leave the classes under --diffaugment-below out until this share of the steps is left, then train only their rows of G's class embedding (0: off).",
-    )
     # A time budget as well as a step count: on a small folder 2,000 steps can be hundreds of
     # epochs, and a CPU's speed is not known in advance. The run ends at the step reached
     # when the time is up (checkpointed and evaluated as its last step); resume continues
@@ -156,15 +152,6 @@ class TrainConfig:
             (self.gsr >= 0.0, "gSR weight must be >= 0"),
             (self.class_noise >= 0.0, "class-noise std must be >= 0"),
             (0.0 <= self.transition <= 1.0, "transition must be in [0, 1]"),
-            (0.0 <= self.tail_fit < 1.0, "tail-fit must be in [0, 1)"),
-            (
-                not self.tail_fit or self.diffaugment_below > 0,
-                "tail fitting fits the classes under --diffaugment-below: it needs --diffaugment-below > 0",
-            ),
-            (
-                not (self.tail_fit and self.minutes),
-                "tail fitting starts at a step, which a time budget may never reach: use --steps, not --minutes",
-            ),
             (0.0 <= self.ada_target < 1.0, "ADA target must be in [0, 1)"),
             (self.diffaugment_below >= 0, "diffaugment-below must be >= 0"),
             (self.fake_labels in FAKE_LABELS, f"fake labels must be one of {', '.join(FAKE_LABELS)}"),

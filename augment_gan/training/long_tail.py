@@ -16,14 +16,6 @@
   weighted by lambda_t, 0 for the first half of ``transition`` x steps, then rising
   linearly to 1 at ``transition`` x steps, so the shared weights learn from every image
   before any class can be memorised.
-* **Tail fitting** (Beckham et al., CoLLAs 2022, "Overcoming challenges in leveraging GANs
-  for few-shot data augmentation"): the small classes are left out of the first
-  ``1 - tail_fit`` of the steps, so the shared weights never see, and cannot memorise,
-  their few images; then each small class's row of G's class embedding starts from the
-  big class nearest to it in D's feature space and is the only part of G that trains,
-  while D keeps training on every class. A small class's samples are then the big
-  classes' variation steered by 64 numbers, which can move towards its images but not
-  copy them.
 """
 
 from __future__ import annotations
@@ -69,16 +61,3 @@ def transition_weight(transition: float, step: int, steps: int) -> float:
         return 1.0
     end = transition * steps
     return min(1.0, max(0.0, (step - end / 2) / max(end / 2, 1e-9)))
-
-
-def tail_start(tail_fit: float, steps: int) -> int:
-    """The step from which only the small classes' embeddings train (``steps`` when off)."""
-    return steps - round(tail_fit * steps) if tail_fit > 0 else steps
-
-
-def nearest_big_class(means: torch.Tensor, small: torch.Tensor) -> dict[int, int]:
-    """For each small class, the big class whose mean feature (``means``: (classes, F))
-    is nearest, Euclidean; ties go to the lower index."""
-    big = torch.nonzero(~small).flatten()
-    distance = torch.cdist(means[small].double(), means[big].double())  # (small, big)
-    return dict(zip(torch.nonzero(small).flatten().tolist(), big[distance.argmin(1)].tolist(), strict=True))

@@ -17,20 +17,10 @@ CLASS_GROUP = 4  # images of one class drawn together, for D's per-class minibat
 class ClassGroupSampler:
     """Draws global batches of indices into ``labels`` (on ``labels.device``)."""
 
-    def __init__(
-        self,
-        labels: torch.Tensor,
-        num_classes: int,
-        class_balance: float,
-        group: int,
-        exclude: torch.Tensor | None = None,
-    ) -> None:
-        """``exclude``: (classes,) bool, classes never drawn (tail fitting's wait)."""
+    def __init__(self, labels: torch.Tensor, num_classes: int, class_balance: float, group: int) -> None:
         counts = torch.bincount(labels, minlength=num_classes)
         self.labels, self.group = labels, group
         self.weights = counts.clamp(min=1).double()[labels] ** -class_balance
-        if exclude is not None:
-            self.weights[exclude[labels]] = 0.0
         # by_class[start[k] : start[k] + count[k]] are the indices of class k
         self.by_class = torch.argsort(labels, stable=True)
         self.class_start = torch.cumsum(counts, 0) - counts

@@ -24,13 +24,7 @@ from augment_gan.training.distributed import Dist
 from augment_gan.training.ema import EMA, recalibrate_batchnorm
 from augment_gan.training.interrupt import deferred_interrupt
 from augment_gan.training.live_log import TensorBoardLog
-from augment_gan.training.long_tail import (
-    class_weights,
-    group_spectral_penalty,
-    nearest_big_class,
-    tail_start,
-    transition_weight,
-)
+from augment_gan.training.long_tail import class_weights, group_spectral_penalty, transition_weight
 from augment_gan.training.losses import get_loss, gradient_penalty, lecam_penalty, mode_seeking_penalty, topk_fraction
 from augment_gan.training.records import StepStats, progress_bar, start_record, window_record
 from augment_gan.training.sampler import CLASS_GROUP, ClassGroupSampler
@@ -97,21 +91,6 @@ class Trainer:
         self.labels = labels.to(self.device)
         group = CLASS_GROUP if net_cfg.minibatch_std == "class" else 1
         self.sampler = ClassGroupSampler(self.labels, net_cfg.num_classes, cfg.class_balance, group)
-        counts = torch.bincount(labels, minlength=net_cfg.num_classes)
-        # Tail fitting (long_tail.py): the small classes wait until tail_start, then only
-        # their embedding rows of G train (their own optimiser; G's shared weights stay put).
-        self.small = (counts < cfg.diffaugment_below).to(self.device) if cfg.tail_fit else None
-        self.tail_start = tail_start(cfg.tail_fit, cfg.steps)
-        self.tail_started = False  # the small rows copied (a resume with new --steps may move tail_start)
-        if self.small is not None:
-            if self.small.all() or not self.small.any():
-                raise ConfigError(
-                    f"tail fitting needs classes both under and over {cfg.diffaugment_below} training images "
-                    "(--diffaugment-below)."
-                )
-            self.big_sampler = ClassGroupSampler(
-                self.labels, net_cfg.num_classes, cfg.class_balance, group, exclude=self.small
-            )
 
         # All randomness flows from self.rng (saved in checkpoints); weight init uses a
         # forked global RNG so that building a Trainer never disturbs the caller's.
@@ -139,8 +118,8 @@ class Trainer:
         betas = (cfg.beta1, cfg.beta2)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
-        self.opt_tail = torch.optim.Adam([self.G.embed.weight], lr=cfg.lr_g, betas=betas) if cfg.tail_fit else None
         self.loss = get_loss(cfg.loss, cfg.label_smoothing)
+        counts = torch.bincount(labels, minlength=net_cfg.num_classes)
         self.class_weights = class_weights(counts).to(self.device)  # gSR's and the class noise's
         self.augment = ClassAdaptiveAugment(
             net_cfg.num_classes,
@@ -162,12 +141,7 @@ class Trainer:
     # Every draw is for the global batch, from the RNG all ranks share; a rank keeps its shard.
     def _sample_indices(self) -> torch.Tensor:
         """This rank's shard of the global batch's image indices (see :mod:`.sampler`)."""
-        sampler = self.big_sampler if self._before_tail() else self.sampler
-        return self.dist.shard(sampler.draw(self.cfg.batch_size, self.rng))
-
-    def _before_tail(self) -> bool:
-        """Whether the small classes still wait (tail fitting, before its start)."""
-        return self.small is not None and self.step < self.tail_start
+        return self.dist.shard(self.sampler.draw(self.cfg.batch_size, self.rng))
 
     def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         idx = self._sample_indices()
@@ -180,10 +154,6 @@ class Trainer:
         """The classes of a batch of fakes: the reals' own (``as-real``) or uniform draws."""
         if self.cfg.fake_labels == "as-real":
             return real_labels
-        if self._before_tail():
-            classes = torch.nonzero(~self.small).flatten()
-            pick = torch.randint(len(classes), (self.cfg.batch_size,), device=self.device, generator=self.rng)
-            return self.dist.shard(classes[pick])
         y = torch.randint(self.net_cfg.num_classes, (self.cfg.batch_size,), device=self.device, generator=self.rng)
         return self.dist.shard(y)
 
@@ -209,33 +179,8 @@ class Trainer:
     def _autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
-    @torch.no_grad()
-    def _start_tail_fit(self) -> None:
-        """Each small class's embedding rows, in G, its EMA and D, start from the big class
-        nearest in D's features (means over each class's real images, fed class by class)."""
-        k = self.net_cfg.num_classes
-        means = torch.zeros(k, self.D.embed.weight.shape[1], device=self.device)
-        for c in range(k):
-            idx = torch.nonzero(self.labels == c).flatten()
-            feats = [
-                self.D.features(self.images[i].float() / 127.5 - 1.0, self.labels[i])
-                for i in idx.split(self.cfg.batch_size)
-            ]
-            if feats:
-                means[c] = torch.cat(feats).mean(0)
-        nearest = nearest_big_class(means, self.small)
-        self.tail_started = True
-        d_embed = self.D.embed.parametrizations.weight.original
-        for table in (self.G.embed.weight, self.ema.shadow.embed.weight, d_embed):
-            for small, big in nearest.items():
-                table[small] = table[big]
-        if self.dist.is_main:
-            self._log({"step": self.step, "event": "tail fit", "from": {str(s): b for s, b in nearest.items()}})
-
     def train_step(self) -> StepStats:
         G, D = self.G_train, self.D_train
-        if self.small is not None and self.step >= self.tail_start and not self.tail_started:
-            self._start_tail_fit()
         aug = lambda x, y: self.augment(x, y, self.rng, self._shard)  # noqa: E731
         weight = transition_weight(self.cfg.transition, self.step, self.cfg.steps)  # of the conditional loss
         for _ in range(self.cfg.n_critic):
@@ -286,11 +231,7 @@ class Trainer:
             loss_g = loss_g + self.cfg.mode_seeking * mode_seeking_penalty(fake.float(), z, half)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
-        if self.small is not None and self.step >= self.tail_start:  # only the small classes' rows
-            self.G.embed.weight.grad[~self.small] = 0
-            self.opt_tail.step()
-        else:
-            self.opt_g.step()
+        self.opt_g.step()
 
         self.step += 1
         if self.step % ADA_INTERVAL == 0:
@@ -309,7 +250,6 @@ class Trainer:
             "G_ema": self.ema.shadow.state_dict(),
             "opt_G": self.opt_g.state_dict(),
             "opt_D": self.opt_d.state_dict(),
-            **({"opt_tail": self.opt_tail.state_dict(), "tail_started": self.tail_started} if self.opt_tail else {}),
             "rng": self.rng.get_state(),
             "lecam_means": self.lecam_means,
             "augment": self.augment.state_dict(),
@@ -322,9 +262,6 @@ class Trainer:
         self.ema.shadow.load_state_dict(state["G_ema"])
         self.opt_g.load_state_dict(state["opt_G"])
         self.opt_d.load_state_dict(state["opt_D"])
-        if self.opt_tail is not None:
-            self.opt_tail.load_state_dict(state["opt_tail"])
-            self.tail_started = state["tail_started"]
         self.step = int(state["step"])
         self.lecam_means.copy_(state.get("lecam_means", torch.zeros(2)))  # absent before the option
         if "augment" in state:  # absent before the option

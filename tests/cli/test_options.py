@@ -67,7 +67,7 @@ EXPECTED = {
 
 
 def test_every_training_option_comes_from_a_field_and_every_training_command_takes_it() -> None:
-    assert len(TRAINING) == 5 + 29 + 7  # NetConfig, TrainConfig and Placement fields with help
+    assert len(TRAINING) == 5 + 28 + 7  # NetConfig, TrainConfig and Placement fields with help
     for command in ("train", "run"):
         helps = {p.name: p.help for p in COMMANDS[command].params}
         for cls in (NetConfig, TrainConfig, Placement):

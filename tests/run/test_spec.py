@@ -28,9 +28,6 @@ def test_the_config_checks_the_names_training_implements() -> None:
     [
         ({"fake_labels": "balanced"}, "fake labels must be one of as-real, uniform"),
         ({"fake_labels": "uniform", "loss": "wgan-gp"}, "needs --fake-labels as-real"),
-        ({"tail_fit": 0.5, "diffaugment_below": 0}, "needs --diffaugment-below > 0"),
-        ({"tail_fit": 0.5, "minutes": 5}, "use --steps, not --minutes"),
-        ({"tail_fit": 1.0}, "tail-fit must be in"),
     ],
 )
 def test_conflicting_or_unknown_class_options_fail_with_one_line(fields, message) -> None:

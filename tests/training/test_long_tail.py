@@ -6,8 +6,6 @@ from augment_gan.training.long_tail import (
     class_weights,
     fold,
     group_spectral_penalty,
-    nearest_big_class,
-    tail_start,
     transition_weight,
 )
 
@@ -76,14 +74,3 @@ def test_discriminator_heads_are_the_class_free_score_and_the_conditional_one() 
         free_other, _ = D(x, torch.tensor([1, 2, 0, 1]), heads=True)
     assert torch.allclose(free, free_other)  # the class-free score ignores the label
     assert not torch.allclose(free, cond)
-
-
-def test_tail_start_leaves_the_last_share_of_the_steps() -> None:
-    assert [tail_start(0.0, 100), tail_start(0.25, 100), tail_start(0.5, 7)] == [100, 75, 3]
-
-
-def test_nearest_big_class_is_the_nearest_mean_among_the_big_ones() -> None:
-    means = torch.tensor([[0.0, 0.0], [10.0, 0.0], [9.0, 1.0], [0.5, 0.0], [0.0, 5.0]])
-    small = torch.tensor([False, False, True, True, False])
-    # class 2 is nearest class 1, class 3 class 0; class 3 is nearer class 2, but 2 is small
-    assert nearest_big_class(means, small) == {2: 1, 3: 0}

@@ -5,7 +5,6 @@ import pytest
 import torch
 from PIL import Image
 
-from augment_gan.errors import ConfigError
 from augment_gan.run import TrainConfig
 from augment_gan.run.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint
 from augment_gan.training import Trainer, TrainingInterrupted
@@ -67,8 +66,6 @@ def test_mode_seeking_term_changes_the_generator_update(tmp_path, toy_data, tiny
         {"transition": 0.5},
         {"transition": 0.5, "topk": 0.5},
         {"diffaugment": "affine,elastic", "diffaugment_below": 7},
-        {"diffaugment": "translation", "diffaugment_below": 7, "tail_fit": 0.5},
-        {"diffaugment": "none", "diffaugment_below": 7, "tail_fit": 0.5, "fake_labels": "uniform"},
     ],
 )
 def test_lecam_and_topk_change_training_and_resume_exactly(tmp_path, toy_data, tiny_net, tiny_train, option) -> None:
@@ -80,14 +77,7 @@ def test_lecam_and_topk_change_training_and_resume_exactly(tmp_path, toy_data, t
         *toy_data,
         tiny_net,
         replace(
-            cfg,
-            lecam=0.0,
-            topk=1.0,
-            ada_target=0.0,
-            diffaugment_below=0,
-            diffaugment="none",
-            fake_labels="as-real",
-            tail_fit=0.0,
+            cfg, lecam=0.0, topk=1.0, ada_target=0.0, diffaugment_below=0, diffaugment="none", fake_labels="as-real"
         ),
     )
     plain.fit(progress=False)
@@ -103,46 +93,6 @@ def test_lecam_and_topk_change_training_and_resume_exactly(tmp_path, toy_data, t
     assert all(torch.equal(full.G.state_dict()[k], v) for k, v in resumed.G.state_dict().items())
     assert torch.equal(full.lecam_means, resumed.lecam_means)
     assert torch.equal(full.augment.p, resumed.augment.p)
-
-
-def test_tail_fit_waits_with_the_small_class_then_trains_only_its_embedding_row(
-    tmp_path, toy_data, tiny_net, tiny_train
-) -> None:
-    """Classes of 12, 8 and 4 images, small below 7: class 2 is never drawn (as a real or
-    a fake) before the tail starts; then its embedding row starts from a big class's and
-    is the only part of G that moves, while D keeps training."""
-    images, labels = toy_data
-    cfg = replace(tiny_train, steps=6, diffaugment_below=7, tail_fit=0.5, fake_labels="uniform")
-    trainer = Trainer(tmp_path, images, labels, tiny_net, cfg)
-    seen: list[torch.Tensor] = []
-    draw_fakes, draw_reals = trainer._fake_labels, trainer._sample_indices
-    trainer._fake_labels = lambda y: seen.append(out := draw_fakes(y)) or out
-    trainer._sample_indices = lambda: seen.append(labels[out := draw_reals()]) or out
-    snapshots = {}
-
-    def snapshot(t: Trainer) -> None:
-        snapshots[t.step] = [{k: v.detach().clone() for k, v in net.named_parameters()} for net in (t.G, t.D)]
-
-    trainer.fit(progress=False, on_step=snapshot)
-    before, after = torch.cat(seen[: len(seen) // 2]), torch.cat(seen[len(seen) // 2 :])
-    assert 2 not in before.tolist() and 2 in after.tolist()
-
-    (g3, d3), (g6, d6) = snapshots[3], snapshots[6]
-    assert all(torch.equal(g3[k], v) for k, v in g6.items() if k != "embed.weight")
-    assert torch.equal(g3["embed.weight"][:2], g6["embed.weight"][:2])
-    assert not torch.equal(g3["embed.weight"][2], g6["embed.weight"][2])
-    assert any(not torch.equal(d3[k], v) for k, v in d6.items())
-    events = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
-    (start,) = [e for e in events if e.get("event") == "tail fit"]
-    assert start["step"] == 3 and set(start["from"]) == {"2"} and start["from"]["2"] in (0, 1)
-    # copied from that class's row, then moved by three Adam steps of at most ~lr each
-    moved = (g6["embed.weight"][2] - g3["embed.weight"][start["from"]["2"]]).abs().max().item()
-    assert 0 < moved < 4 * cfg.lr_g
-
-
-def test_tail_fit_needs_big_and_small_classes(tmp_path, toy_data, tiny_net, tiny_train) -> None:
-    with pytest.raises(ConfigError, match="both under and over 100"):
-        Trainer(tmp_path, *toy_data, tiny_net, replace(tiny_train, diffaugment_below=100, tail_fit=0.5))
 
 
 def _draw_batches(trainer: Trainer, n: int) -> torch.Tensor:
