@@ -206,11 +206,22 @@ def classic_draws(images: np.ndarray, n: int, rng: np.random.Generator, morph: b
     return out
 
 
+def as_written(x) -> np.ndarray:
+    """G's (N, 1, side, side) output in [-1, 1] as uint8 (N, 28, 28), resized as augment
+    writes it (LANCZOS)."""
+    import torch
+    from PIL import Image
+
+    images = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[:, 0].numpy()
+    if images.shape[1] == SIDE:
+        return images
+    return np.stack([np.asarray(Image.fromarray(im).resize((SIDE, SIDE), Image.Resampling.LANCZOS)) for im in images])
+
+
 def generated(run_dir: Path, step: int, cls: int, n: int, seed: int) -> np.ndarray:
     """``n`` uint8 (28, 28) samples of class ``cls`` from the EMA generator at ``step``,
     resized from the generator's side as augment writes them (LANCZOS)."""
     import torch
-    from PIL import Image
 
     from augment_gan.run import Run
 
@@ -219,10 +230,7 @@ def generated(run_dir: Path, step: int, cls: int, n: int, seed: int) -> np.ndarr
     z = torch.randn(n, cfg.latent_dim, generator=g)
     with torch.no_grad():
         x = generator(z, torch.full((n,), cls, dtype=torch.long))
-    images = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[:, 0].numpy()
-    if images.shape[1] == SIDE:
-        return images
-    return np.stack([np.asarray(Image.fromarray(im).resize((SIDE, SIDE), Image.Resampling.LANCZOS)) for im in images])
+    return as_written(x)
 
 
 def inverted(run_dir: Path, step: int, cls: int, n: int, seed: int, train: np.ndarray) -> np.ndarray:
@@ -266,10 +274,7 @@ def inverted(run_dir: Path, step: int, cls: int, n: int, seed: int, train: np.nd
         t = torch.rand(n, 1, generator=g)
         zs = (1 - t) * z[a] + t * z[b] + INVERSION["noise"] * torch.randn(n, cfg.latent_dim, generator=g)
         x = generator(zs, torch.full((n,), cls, dtype=torch.long))
-    images = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[:, 0].numpy()
-    if images.shape[1] == SIDE:
-        return images
-    return np.stack([np.asarray(Image.fromarray(im).resize((SIDE, SIDE), Image.Resampling.LANCZOS)) for im in images])
+    return as_written(x)
 
 
 # --- the measures -------------------------------------------------------------------------

@@ -29,7 +29,11 @@ RUNS = {
     "time_to_quality": ("time_to_quality", ["--variants", "old-default,default"], ["variants", "real_floor"]),
     "gate_calibration": ("gate_calibration", [], ["sizes", "samples_per_class"]),
     "photos_128": ("photos_128", [], ["median_sec_per_step", "grid"]),
-    "complementarity": ("complementarity", ["--generators", "no-daug,small-daug"], ["replicates", "summary", "budget"]),
+    "complementarity": (
+        "complementarity",
+        ["--generators", "no-daug,small-daug,small-daug-inversion"],
+        ["replicates", "summary", "budget"],
+    ),
     "classifier_grid": ("classifier_grid", [], ["replicates", "summary", "grid_on_validation", "budgets"]),
     "run_defaults": ("run_defaults", ["--data", "rgb"], ["seconds", "classes", "small_passing_somewhere_get_samples"]),
 }
