@@ -92,16 +92,20 @@ def option_group(
     return decorate
 
 
-def field_options(cls: type, *, skip: tuple[str, ...] = ()) -> dict[str, tuple[Any, Any]]:
+def field_options(
+    cls: type, *, skip: tuple[str, ...] = (), defaults: dict[str, Any] | None = None
+) -> dict[str, tuple[Any, Any]]:
     """``{option: (Annotated type, default)}`` for the fields of config dataclass ``cls`` that
     carry a help text (``augment_gan.fields.option``): the one source of a training option's
-    name, type, default and help. The option is the field's name unless the field names one."""
+    name, type, default and help. The option is the field's name unless the field names one;
+    ``defaults`` ({option: value}) gives one command its own default for some of them."""
     hints = typing.get_type_hints(cls)
     found = {}
     for f in dataclasses.fields(cls):
         if "help" not in f.metadata or f.name in skip:
             continue
-        found[f.metadata["option"] or f.name] = (Annotated[hints[f.name], opt(f.metadata["help"])], f.default)
+        name = f.metadata["option"] or f.name
+        found[name] = (Annotated[hints[f.name], opt(f.metadata["help"])], (defaults or {}).get(name, f.default))
     return found
 
 

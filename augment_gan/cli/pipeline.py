@@ -21,7 +21,7 @@ from augment_gan.cli.options import (
     opt,
 )
 from augment_gan.cli.printing import console, err_console, styled
-from augment_gan.cli.training import Channels, ConsoleEvents, placement_options, training_options
+from augment_gan.cli.training import Channels, ConsoleEvents, placement_options, run_training_options
 from augment_gan.contracts.run_dir import RunDir
 from augment_gan.demo import demo as demo_job
 from augment_gan.evaluation.config import EvalConfig
@@ -33,7 +33,7 @@ DEMO = defaults(demo_job)
 
 @gate_options
 @placement_options
-@training_options
+@run_training_options
 def run(
     ctx: typer.Context,
     data_dir: DataDir,
@@ -68,7 +68,8 @@ def run(
 ) -> None:
     """The whole job on DATA_DIR: train, evaluate, promote each class's best step; --out DIR also balances into DIR.
 
-    Takes every training option `train` takes, device and processes included."""
+    Takes every training option `train` takes, device and processes included; training stops
+    after --minutes (default 9) at the step reached, and `augment-gan resume` continues it."""
     from augment_gan import pipeline
     from augment_gan.run import TrainConfig
 

@@ -34,7 +34,7 @@ from augment_gan.cli.printing import console, err_console, warn
 from augment_gan.errors import ConfigError
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.nets.config import NetConfig
-from augment_gan.pipeline.options import MODELS_DIR, Events, Placement, TrainEval
+from augment_gan.pipeline.options import MODELS_DIR, RUN_MINUTES, Events, Placement, TrainEval
 from augment_gan.run.train_config import TrainConfig
 
 NET_OPTIONS, TRAIN_OPTIONS = option_fields(NetConfig), option_fields(TrainConfig)  # option -> field
@@ -51,8 +51,21 @@ def _training(ctx: Any = None, **values: Any) -> dict[str, Any]:
     }
 
 
+def _run_training(ctx: Any = None, **values: Any) -> dict[str, Any]:
+    """As :func:`_training`, with ``run``'s own time budget unless ``--minutes`` was typed."""
+    built = _training(ctx, **values)
+    built["train"].setdefault("minutes", values["minutes"])
+    return built
+
+
 training_options = option_group(
     {**field_options(NetConfig), **field_options(TrainConfig)}, _training, provides=("net", "train")
+)
+# run: the whole job, so a default time budget (pipeline.options.RUN_MINUTES)
+run_training_options = option_group(
+    {**field_options(NetConfig), **field_options(TrainConfig, defaults={"minutes": RUN_MINUTES})},
+    _run_training,
+    provides=("net", "train"),
 )
 placement_options = option_group(
     {"strict": (Strict, False), **field_options(Placement)},

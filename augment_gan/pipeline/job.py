@@ -30,7 +30,7 @@ from augment_gan.evaluation.checkpoints import best_step, best_steps, load_repor
 from augment_gan.evaluation.utility import UtilityConfig
 from augment_gan.pipeline import stages
 from augment_gan.pipeline.fit import Relaunched
-from augment_gan.pipeline.options import MODELS_DIR, Balance, Events, Placement, TrainEval
+from augment_gan.pipeline.options import MODELS_DIR, RUN_MINUTES, Balance, Events, Placement, TrainEval
 from augment_gan.run import Run, TrainConfig
 from augment_gan.training.live_log import check_live_log
 
@@ -62,7 +62,7 @@ def run(
     *,
     models_dir: str | Path = MODELS_DIR,
     net: dict[str, Any] | None = None,
-    train: TrainConfig = TrainConfig(),
+    train: TrainConfig = TrainConfig(minutes=RUN_MINUTES),
     channels: str = "auto",
     strict: bool = False,
     evaluation: TrainEval = TrainEval(),
@@ -75,6 +75,8 @@ def run(
     best step, and (with ``balance``) fill the folder's small classes.
 
     ``net``: NetConfig fields other than those the folder decides (classes, channels);
+    ``train``: the run's TrainConfig; by default it stops after ``RUN_MINUTES`` (9) minutes
+    of training at the step reached (``augment-gan resume`` continues it).
     ``channels``: auto, 1 or 3; ``strict``: fail if any file of the folder would be skipped.
     ``evaluation``: evaluate and gate every ``every`` steps (a multiple of
     ``train.checkpoint_every``) and at the last step; ``every=0``: at every checkpoint

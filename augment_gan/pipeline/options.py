@@ -17,6 +17,10 @@ from augment_gan.fields import option
 from augment_gan.run.spec import EvalSchedule
 
 MODELS_DIR = Path("models")  # the default root of run dirs and model dirs
+# `run`'s time budget (TrainConfig.minutes) unless one is given: the whole job on a small folder
+# should end in about 12 minutes on 2 CPU cores (promotion, the utility check and balancing take
+# 1-2 more); a GPU finishes the default 2,000 steps long before it
+RUN_MINUTES = 9.0
 
 
 @dataclass(frozen=True)

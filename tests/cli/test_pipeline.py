@@ -155,3 +155,27 @@ def test_run_at_128_px_on_rgb_photos_trains_evaluates_promotes_exports_and_augme
     with Image.open(written[0]) as img:  # generated at 128 px, written at the folder's own size
         assert (img.size, img.mode) == ((200, 200), "RGB")
     assert _tree(photos) == before
+
+
+@pytest.mark.parametrize(("typed", "minutes"), [((), 9.0), (("--minutes", "0"), 0.0), (("--minutes", "2.5"), 2.5)])
+def test_run_has_its_own_time_budget_unless_one_is_typed(digits_folder, tmp_path, monkeypatch, typed, minutes) -> None:
+    """`run` is the whole job: it stops training after RUN_MINUTES unless --minutes says otherwise
+    (`train` keeps TrainConfig's 0, no limit)."""
+    from augment_gan import pipeline
+    from augment_gan.pipeline.options import RUN_MINUTES
+
+    seen = {}
+    monkeypatch.setattr(pipeline, "run", lambda data_dir, name, **kw: seen.update(kw))  # returns None: another rank
+    result = invoke("run", digits_folder, "--name", "d", "--models-dir", tmp_path / "models", *typed)
+    assert result.exit_code == 0, result.output
+    assert RUN_MINUTES == 9.0 and seen["train"].minutes == minutes
+    assert seen["train"].steps == 2000  # the step count is train's
+
+
+def test_the_library_run_has_the_same_time_budget() -> None:
+    import inspect
+
+    from augment_gan import pipeline
+    from augment_gan.pipeline.options import RUN_MINUTES
+
+    assert inspect.signature(pipeline.run).parameters["train"].default.minutes == RUN_MINUTES
