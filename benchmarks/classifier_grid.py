@@ -351,7 +351,7 @@ def merge(files: list[Path]) -> dict[str, Any]:
 
 
 def main() -> None:
-    from .complementarity import GENERATORS
+    from .complementarity import GENERATORS, IMAGE_CONDITIONED, SAMPLED_FROM
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mnist", type=Path, default=DEFAULT_MNIST)
@@ -372,7 +372,7 @@ def main() -> None:
     )
     p.add_argument(
         "--generator",
-        choices=GENERATORS,
+        choices=[g for g in GENERATORS if g not in IMAGE_CONDITIONED and g not in SAMPLED_FROM],
         help="train the GAN as this candidate of benchmarks/complementarity.py's GENERATORS (default: the library's defaults)",
     )
     p.add_argument(

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from . import dagan
 from .common import (
     DEFAULT_MNIST,
     Clock,
@@ -105,7 +106,11 @@ GENERATORS: dict[str, dict[str, Any]] = {
     "small-classic-daug": {"diffaugment": "affine,elastic", "diffaugment_below": 50},
     # GAN inversion: small-daug's runs, sampled around and between the fitted training images
     "small-daug-inversion": SMALL_DAUG,
+    # not the library's GAN: an image-conditioned generator trained on the big classes' pairs
+    # (benchmarks/dagan.py), sampled from the small class's training images
+    "dagan": {"kind": "dagan"},
 }
+IMAGE_CONDITIONED = {"dagan"}  # trained by benchmarks/dagan.py, not the library
 # candidates that sample another generator's runs differently (no training of their own)
 SAMPLED_FROM = {"small-daug-inversion": "small-daug"}
 INVERSION = {"steps": 300, "lr": 0.05, "prior": 0.01, "noise": 0.3}  # fit, then sample around the fits
@@ -369,9 +374,6 @@ def run_replicate(
     pick it (eval/best.json's ``per_class``, from signals a user has) is recorded."""
     from augment_gan.contracts.run_dir import RunDir
     from augment_gan.evaluation.checkpoints import best_steps
-    from augment_gan.pipeline import TrainEval
-    from augment_gan.pipeline import train as train_stage
-    from augment_gan.run import Run
 
     split_seed, gan_seed = 1000 + i, i
     split = replicate_split(labels, split_seed, p)
@@ -407,40 +409,31 @@ def run_replicate(
     for name in generators:
         cfg = train_config(name, p, gan_seed)
         t0 = clock.elapsed()
-        trained_as = SAMPLED_FROM.get(name, name)
-        runs = work / f"rep{i}" / "models" / f"{trained_as}-rep{i}" / "runs"
-        done = (
-            [r for r in sorted(runs.iterdir()) if RunDir(r).checkpoint(p["gan_steps"]).is_file()]
-            if (reuse or name in SAMPLED_FROM) and runs.is_dir()
-            else []
-        )
-        if done:  # --reuse: a run a killed benchmark finished (its work dir kept)
-            run_dir, train_seconds = done[-1], None
-            clock.log(f"  {name}: reusing {run_dir}")
-        else:
-            run_dir = train_stage(
-                folder,
-                f"{trained_as}-rep{i}",
-                models_dir=work / f"rep{i}" / "models",
-                net=NET,
-                train=cfg,
-                evaluation=TrainEval(every=p["every"]) if gate else TrainEval(),
-            ).run_dir
-            train_seconds = round(clock.elapsed() - t0, 1)
-        run = Run.open(run_dir, progress=False)
-        if name in SAMPLED_FROM:
+        run_dir = None
+        if name in IMAGE_CONDITIONED:  # trained on the big classes' pairs, fed the small class's images
+            big = np.concatenate([split["train"][d] for d in range(10) if d not in minority])
+            where = work / f"rep{i}" / "dagan" / name
+            fresh = not (where / f"step-{cfg.steps}.pt").is_file()
+            dagan.train(images[big], labels[big], cfg, where)
+            train_seconds = round(clock.elapsed() - t0, 1) if fresh else None
+            steps = dagan.checkpoints(where)
 
-            def draw(run_dir: Path, step: int, d: int, n: int, seed: int) -> np.ndarray:
-                return inverted(run_dir, step, d, n, seed, images[split["train"][d]])
+            def draw(step: int, d: int, n: int, seed: int, where: Path = where) -> np.ndarray:
+                return dagan.sample(where, step, images[split["train"][d]], n, seed)
 
         else:
-            draw = generated
+            run_dir, train_seconds = library_run(name, cfg, i, folder, work, p, clock, gate, reuse)
+            steps = [s for s, _ in RunDir(run_dir).checkpoints() if s != 0]
+
+            def draw(step: int, d: int, n: int, seed: int, name: str = name, run_dir: Path = run_dir) -> np.ndarray:
+                if name in SAMPLED_FROM:
+                    return inverted(run_dir, step, d, n, seed, images[split["train"][d]])
+                return generated(run_dir, step, d, n, seed)
+
         curves: dict[str, list[dict[str, Any]]] = {str(d): [] for d in minority}
-        for step, _ in run.dir.checkpoints():
-            if step == 0:
-                continue
+        for step in steps:
             for d in minority:
-                samples = draw(run_dir, step, d, p["n_extra"], seed=gan_seed * 100 + d)
+                samples = draw(step, d, p["n_extra"], seed=gan_seed * 100 + d)
                 m = measure_generator(net, bases[d], samples, images[split["train"][d]])
                 curves[str(d)].append({"step": step, **m})
             last = {d: curves[str(d)][-1] for d in minority}
@@ -449,9 +442,9 @@ def run_replicate(
                 + "; ".join(f"{d}: Δcov {m['delta_cov']:+.3f} cov {m['coverage']:.2f}" for d, m in last.items())
             )
         out["generators"][name] = {"train": cfg.to_dict(), "train_seconds": train_seconds, "curves": curves}
-        if gate:  # each class's step as promote picks it, and whether the gate passes it anywhere
+        if gate and run_dir is not None:  # each class's step as promote picks it, and whether the gate passes it
             picked = best_steps(run_dir)
-            reports = {r["step"]: r for r in run.dir.read_eval_reports()}
+            reports = {r["step"]: r for r in RunDir(run_dir).read_eval_reports()}
             out["generators"][name]["gate"] = {
                 str(d): {
                     "step": picked[str(d)],
@@ -465,12 +458,43 @@ def run_replicate(
             for d in minority:
                 train = images[split["train"][d]]
                 rows.append(np.concatenate([train, classic_draws(train, 10, np.random.default_rng(d))]))
-                rows += [draw(run_dir, s, d, 15, seed=gan_seed * 100 + d) for s in steps]
+                rows += [draw(s, d, 15, seed=gan_seed * 100 + d) for s in steps]
             grids.mkdir(parents=True, exist_ok=True)
             path = grids / f"{name}-rep{i}.png"
             save_rows(rows, path)
             out["generators"][name]["grid"] = shown_path(path)
     return out
+
+
+def library_run(
+    name: str, cfg: Any, i: int, folder: Path, work: Path, p: dict[str, Any], clock: Clock, gate: bool, reuse: bool
+) -> tuple[Path, float | None]:
+    """The run dir of generator ``name`` in replicate ``i`` (trained by the library's train
+    stage, or a finished one reused) and its training seconds (None: reused)."""
+    from augment_gan.contracts.run_dir import RunDir
+    from augment_gan.pipeline import TrainEval
+    from augment_gan.pipeline import train as train_stage
+
+    trained_as = SAMPLED_FROM.get(name, name)
+    runs = work / f"rep{i}" / "models" / f"{trained_as}-rep{i}" / "runs"
+    done = (
+        [r for r in sorted(runs.iterdir()) if RunDir(r).checkpoint(p["gan_steps"]).is_file()]
+        if (reuse or name in SAMPLED_FROM) and runs.is_dir()
+        else []
+    )
+    if done:  # --reuse: a run a killed benchmark finished (its work dir kept)
+        clock.log(f"  {name}: reusing {done[-1]}")
+        return done[-1], None
+    t0 = clock.elapsed()
+    run_dir = train_stage(
+        folder,
+        f"{trained_as}-rep{i}",
+        models_dir=work / f"rep{i}" / "models",
+        net=NET,
+        train=cfg,
+        evaluation=TrainEval(every=p["every"]) if gate else TrainEval(),
+    ).run_dir
+    return run_dir, round(clock.elapsed() - t0, 1)
 
 
 def save_rows(rows: list[np.ndarray], path: Path, pad: int = 2) -> None:
@@ -487,8 +511,11 @@ def save_rows(rows: list[np.ndarray], path: Path, pad: int = 2) -> None:
 
 
 def train_config(name: str, p: dict[str, Any], gan_seed: int):
-    """The TrainConfig a generator trains with in a replicate."""
+    """The TrainConfig (a DaganConfig for ``IMAGE_CONDITIONED``) a generator trains with in a replicate."""
     from augment_gan.run import TrainConfig
+
+    if name in IMAGE_CONDITIONED:
+        return dagan.DaganConfig(steps=p["gan_steps"], checkpoint_every=p["every"], seed=gan_seed)
 
     return TrainConfig(
         **{**GENERATORS[name], "steps": p["gan_steps"], "checkpoint_every": p["every"], "seed": gan_seed}

@@ -31,7 +31,7 @@ RUNS = {
     "photos_128": ("photos_128", [], ["median_sec_per_step", "grid"]),
     "complementarity": (
         "complementarity",
-        ["--generators", "no-daug,small-daug,small-daug-inversion"],
+        ["--generators", "no-daug,small-daug,small-daug-inversion,dagan"],
         ["replicates", "summary", "budget"],
     ),
     "classifier_grid": ("classifier_grid", [], ["replicates", "summary", "grid_on_validation", "budgets"]),
