@@ -109,8 +109,9 @@ GENERATORS: dict[str, dict[str, Any]] = {
     # not the library's GAN: an image-conditioned generator trained on the big classes' pairs
     # (benchmarks/dagan.py), sampled from the small class's training images
     "dagan": {"kind": "dagan"},
+    "dagan-rot": {"kind": "dagan", "rotations": True},  # the big classes' rotations as classes too
 }
-IMAGE_CONDITIONED = {"dagan"}  # trained by benchmarks/dagan.py, not the library
+IMAGE_CONDITIONED = {"dagan", "dagan-rot"}  # trained by benchmarks/dagan.py, not the library
 # candidates that sample another generator's runs differently (no training of their own)
 SAMPLED_FROM = {"small-daug-inversion": "small-daug"}
 INVERSION = {"steps": 300, "lr": 0.05, "prior": 0.01, "noise": 0.3}  # fit, then sample around the fits
@@ -515,7 +516,8 @@ def train_config(name: str, p: dict[str, Any], gan_seed: int):
     from augment_gan.run import TrainConfig
 
     if name in IMAGE_CONDITIONED:
-        return dagan.DaganConfig(steps=p["gan_steps"], checkpoint_every=p["every"], seed=gan_seed)
+        own = {k: v for k, v in GENERATORS[name].items() if k != "kind"}
+        return dagan.DaganConfig(steps=p["gan_steps"], checkpoint_every=p["every"], seed=gan_seed, **own)
 
     return TrainConfig(
         **{**GENERATORS[name], "steps": p["gan_steps"], "checkpoint_every": p["every"], "seed": gan_seed}

@@ -1,6 +1,8 @@
 """The image-conditioned candidate (benchmarks/dagan.py) at toy sizes: it trains on pairs,
 checkpoints, samples from the images it is given, and leaves a finished run alone."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -27,6 +29,16 @@ def test_it_checkpoints_every_n_steps_and_samples_from_the_given_images(tmp_path
     np.testing.assert_array_equal(x, dagan.sample(out, 4, sources, 6, seed=1))  # seeded
     assert not np.array_equal(x, dagan.sample(out, 4, sources, 6, seed=2))  # fresh noise per seed
     assert dagan.DaganConfig.from_dict(TINY.to_dict()) == TINY
+
+
+def test_rotations_make_each_class_four(tmp_path, monkeypatch) -> None:
+    images, labels = _images(2)
+    seen = []
+    real = dagan._to_tensor
+    monkeypatch.setattr(dagan, "_to_tensor", lambda x: seen.append(x) or real(x))
+    dagan.train(images, labels, replace(TINY, rotations=True), tmp_path / "g")
+    np.testing.assert_array_equal(seen[0][len(images) : 2 * len(images)], np.rot90(images, 1, axes=(1, 2)))
+    assert len(seen[0]) == 4 * len(images)
 
 
 def test_a_finished_run_is_left_alone(tmp_path) -> None:
