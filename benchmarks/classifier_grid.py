@@ -60,6 +60,7 @@ from .common import (
     finish,
     parse_args,
     provenance,
+    shown_path,
     work_dir,
     write_json,
 )
@@ -317,6 +318,34 @@ def summarise(result: dict[str, Any]) -> None:
     }
 
 
+def versus(result: dict[str, Any], other_path: Path) -> dict[str, Any]:
+    """A candidate against another GAN: this result's gan arm minus ``other_path``'s, paired
+    over the replicates both ran (the same splits, minority digits and classifier seeds:
+    refused otherwise, and for other budgets), with each one's gan - A' beside it."""
+    other = json.loads(Path(other_path).read_text())
+    if other["budgets"] | {"replicates": 0} != result["budgets"] | {"replicates": 0}:
+        raise SystemExit(f"{other_path} was measured with other budgets: {other['budgets']}")
+    theirs = {r["replicate"]: r for r in other["replicates"]}
+    both = [(r, theirs[r["replicate"]]) for r in result["replicates"] if r["replicate"] in theirs]
+    for r, o in both:
+        if any(r[k] != o[k] for k in ("split_seed", "classifier_seed", "minority")):
+            raise SystemExit(f"replicate {r['replicate']} is another split in {other_path}")
+    runs = {
+        "gan": [r["arms"]["gan"] for r, _ in both],
+        "other": [o["arms"]["gan"] for _, o in both],
+        "a_prime": [r["arms"]["a_prime"] for r, _ in both],
+        "other_a_prime": [o["arms"]["a_prime"] for _, o in both],
+    }
+    return {
+        "file": shown_path(Path(other_path)),
+        "generator": other.get("generator"),
+        "replicates": [r["replicate"] for r, _ in both],
+        "gan - other gan": paired_table(runs, ["gan"], ("other",))["gan"]["other"],
+        "gan - a_prime": paired_table(runs, ["gan"], ("a_prime",))["gan"]["a_prime"],
+        "other gan - other a_prime": paired_table(runs, ["other"], ("other_a_prime",))["other"]["other_a_prime"],
+    }
+
+
 def print_summary(result: dict[str, Any]) -> None:
     s = result.get("summary")
     if not s:
@@ -333,6 +362,11 @@ def print_summary(result: dict[str, Any]) -> None:
     r = s["share_of_headroom"]["minority_recall"]
     if r:
         print(f"  gan - c_plus as a share of the oracle's headroom (minority recall): {r['mean']:.2f} {r['ci95']}")
+    if "versus" in result:
+        v = result["versus"]
+        for pair in ("gan - other gan", "gan - a_prime", "other gan - other a_prime"):
+            d = v[pair]["minority_recall"]
+            print(f"  {pair} ({v['file']}): minority recall {d['mean']:+.4f} {d['ci95']}")
 
 
 def merge(files: list[Path]) -> dict[str, Any]:
@@ -381,11 +415,19 @@ def main() -> None:
         nargs="+",
         help="earlier results whose work dir is --keep: reuse their replicates' GANs instead of training",
     )
+    p.add_argument(
+        "--versus",
+        type=Path,
+        help="an earlier result (another GAN, the same budgets): report this gan arm minus its gan arm, "
+        "paired over the replicates both ran",
+    )
     a = parse_args(p, PRESETS)
     if a.merge:
         if not a.out:
             raise SystemExit("--merge needs --out")
         result = merge(a.merge)
+        if a.versus:
+            result["versus"] = versus(result, a.versus)
         write_json(a.out, result)
         print_summary(result)
         return
@@ -434,6 +476,8 @@ def main() -> None:
                 )
             )
             summarise(result)
+            if a.versus and len(result["replicates"]) > 1:
+                result["versus"] = versus(result, a.versus)
             finish(result)
             write_json(out_path, result)  # after every replicate: a killed run keeps what it finished
     print_summary(result)

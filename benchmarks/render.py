@@ -408,6 +408,21 @@ def classifier_grid(r: dict, name: str) -> str:
             f"augment-gan − (c+) is {share['mean']:.2f} [{share['ci95'][0]:.2f}, {share['ci95'][1]:.2f}] of the "
             "oracle's minority-recall headroom.\n"
         )
+    v = r.get("versus")
+    if v:
+        out.append(
+            f"Against `{v['file']}` ({v['generator'] or GAN_DEFAULTS}) on the {len(v['replicates'])} replicates both "
+            "ran (the same splits and classifier seeds):\n"
+        )
+        out.append(
+            table(
+                ["pair", "macro-F1", "balanced acc.", "minority recall"],
+                [
+                    [pair, *[diff(v[pair][k]) for k in ("macro_f1", "balanced_accuracy", "minority_recall")]]
+                    for pair in ("gan - other gan", "gan - a_prime", "other gan - other a_prime")
+                ],
+            )  # fmt: skip
+        )
     out.append(
         "Synthetic images added per replicate (BalancedDataset's counts, both minority digits): "
         + ", ".join(map(str, s["synthetic_images_added"]))

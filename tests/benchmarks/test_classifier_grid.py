@@ -287,3 +287,37 @@ def test_a_model_adding_nothing_leaves_both_arms_equal_to_c_plus(fake_replicate)
     out = run(gan_recipe="grid")
     assert out["arms"]["gan"] == out["arms"]["a_prime"] == out["arms"]["c_plus"]
     assert len(trained) == 6 + 1  # the classic grid and the oracle
+
+
+def test_versus_pairs_a_candidates_gan_with_anothers_on_the_replicates_both_ran(tmp_path):
+    def result(gan: float, idx, budgets=None, **extra):
+        reps = [
+            {
+                **replicate(i, {"c_plus": 0.7, "gan": gan + 0.01 * i, "a_prime": 0.7, "oracle": 0.9}),
+                "split_seed": 3000 + i,
+                "classifier_seed": i,
+                "minority": [1, 2],
+                **extra,
+            }
+            for i in idx
+        ]
+        return {"budgets": budgets or {"n_minor": 5, "replicates": len(reps)}, "replicates": reps}
+
+    other = tmp_path / "default.json"
+    other.write_text(json.dumps({**result(0.70, range(4)), "generator": None}))
+    v = cg.versus(result(0.72, [1, 2, 3, 5]), other)
+    assert v["replicates"] == [1, 2, 3]  # replicate 5: the default never ran it
+    assert v["gan - other gan"]["minority_recall"]["mean"] == pytest.approx(0.02)
+    assert v["other gan - other a_prime"]["minority_recall"]["mean"] == pytest.approx(0.02)
+    with pytest.raises(SystemExit, match="other budgets"):
+        cg.versus(result(0.72, [1, 2], budgets={"n_minor": 15, "replicates": 2}), other)
+    with pytest.raises(SystemExit, match="another split"):
+        cg.versus(result(0.72, [1, 2], minority=[3, 4]), other)
+    # and the docs render it
+    from benchmarks import render
+
+    full = {"n_minor": 5, "n_major": 400, "clf_steps": 300, "refit_steps": 100, "gan_steps": 2000, "n_test": 300}
+    shown = {**result(0.72, [1, 2, 3], budgets=full), "versus": v}
+    cg.summarise(shown)
+    rendered = render.classifier_grid(shown, "x")
+    assert "gan - other gan" in rendered and "+0.020" in rendered
