@@ -323,7 +323,11 @@ def versus(result: dict[str, Any], other_path: Path) -> dict[str, Any]:
     over the replicates both ran (the same splits, minority digits and classifier seeds:
     refused otherwise, and for other budgets), with each one's gan - A' beside it."""
     other = json.loads(Path(other_path).read_text())
-    if other["budgets"] | {"replicates": 0} != result["budgets"] | {"replicates": 0}:
+
+    def budgets(r: dict[str, Any]) -> dict[str, Any]:  # results from before --clf-seeds used one
+        return {"clf_seeds": 1, **r["budgets"], "replicates": 0}
+
+    if budgets(other) != budgets(result):
         raise SystemExit(f"{other_path} was measured with other budgets: {other['budgets']}")
     theirs = {r["replicate"]: r for r in other["replicates"]}
     both = [(r, theirs[r["replicate"]]) for r in result["replicates"] if r["replicate"] in theirs]
