@@ -15,6 +15,7 @@ from augment_gan.cli import app
 from augment_gan.evaluation.config import EvalConfig
 from augment_gan.nets import NetConfig
 from augment_gan.pipeline import Balance, Placement, TrainEval, resume
+from augment_gan.pipeline import run as run_job
 from augment_gan.run import TrainConfig
 from augment_gan.service.launch import plan as serve_plan
 
@@ -50,6 +51,7 @@ EXPECTED = {
     },
     "run": {
         **TRAINING,
+        "minutes": _keyword_defaults(run_job, ("train",))["train"].minutes,  # run's own time budget
         "eval_every": 0,
         "eval_samples": EvalConfig.samples_per_class,
         "judge_steps": EvalConfig.judge_steps,
