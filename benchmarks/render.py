@@ -52,6 +52,14 @@ SECTIONS: dict[str, tuple[str, str, str]] = {
         "change (augment-gan − A′ and augment-gan − (c+), the result's averaged classifier seeds).",
         "python -m benchmarks.indicator_check --result benchmarks/results/classifier_grid-5-3seeds.json --keep DIR...",
     ),
+    "step_pick": (
+        "Which step should a small class come from?",
+        "Per (replicate, generator, minority class) of kept complementarity runs: the gate's verdict and signals at "
+        "every evaluated checkpoint (what a user has), and the class's coverage of its validation images R (what "
+        "the user does not have). Each rule picks one of the steps the gate passes; its share is that step's "
+        "coverage over the class's best. The first result is where a rule was proposed, the later ones check it.",
+        "python -m benchmarks.step_pick --result RESULT --keep DIR [--result RESULT --keep DIR ...]",
+    ),
     "run_defaults": (
         "A new user's first job: `run` with every default",
         "An imbalanced folder like a user's (MNIST: seven digits of 400 images, three of 5, 12 and 30; or about 180 "
@@ -460,6 +468,26 @@ def indicator_check(r: dict, name: str) -> str:
     )
 
 
+def step_pick(r: dict, name: str) -> str:
+    def rules(summary: dict) -> str:
+        rows = [
+            [rule, f"{num(v['share']['mean'])} [{num(v['share']['ci95'][0])}, {num(v['share']['ci95'][1])}]"
+             if v["share"]["ci95"] else num(v["share"]["mean"]), f"{v['at_least_good']} of {summary['n_curves']}",
+             diff(v["minus_promote"])]
+            for rule, v in summary["rules"].items()
+        ]  # fmt: skip
+        return table(["rule", "share of the best coverage", f"at ≥ {r['good_share']}", "− promote's rule"], rows)
+
+    parts = []
+    for s in r["sets"]:
+        skipped = f"; {len(s['skipped'])} skipped (no reports, or no step passes)" if s["skipped"] else ""
+        parts.append(f"{s['role'].capitalize()} `{s['source']}`: {s['summary']['n_curves']} class curves{skipped}.\n")
+        parts.append(rules(s["summary"]))
+    parts.append(f"Pooled (a curve two results share counted once): {r['pooled']['n_curves']} class curves.\n")
+    parts.append(rules(r["pooled"]))
+    return "\n".join(parts)
+
+
 def run_defaults(r: dict, name: str) -> str:
     rows = [
         [c, v["images"], v["step"], " ".join(map(str, v["passed_at"])) or "none", v["written"],
@@ -680,6 +708,7 @@ RENDERERS: dict[str, Callable[[dict, str], str]] = {
     "complementarity": complementarity,
     "classifier_grid": classifier_grid,
     "indicator_check": indicator_check,
+    "step_pick": step_pick,
     "run_defaults": run_defaults,
     "quality": quality,
     "time_to_quality": time_to_quality,

@@ -21,6 +21,7 @@ KINDS = (
     "complementarity",
     "classifier_grid",
     "indicator_check",
+    "step_pick",
     "run_defaults",
     "quality",
     "time_to_quality",
