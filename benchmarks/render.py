@@ -483,7 +483,13 @@ def step_pick(r: dict, name: str) -> str:
         skipped = f"; {len(s['skipped'])} skipped (no reports, or no step passes)" if s["skipped"] else ""
         parts.append(f"{s['role'].capitalize()} `{s['source']}`: {s['summary']['n_curves']} class curves{skipped}.\n")
         parts.append(rules(s["summary"]))
-    parts.append(f"Pooled (a curve two results share counted once): {r['pooled']['n_curves']} class curves.\n")
+    if r.get("checked"):
+        n = r["checked"]["n_curves"]
+        parts.append(
+            f"Every check set pooled, the out-of-sample figure (a curve two results share counted once): {n} class curves.\n"
+        )
+        parts.append(rules(r["checked"]))
+    parts.append(f"All sets pooled: {r['pooled']['n_curves']} class curves.\n")
     parts.append(rules(r["pooled"]))
     return "\n".join(parts)
 

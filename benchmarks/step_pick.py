@@ -17,9 +17,10 @@ checkpoint. A run without reports, or whose folder no longer matches it, is list
 skipped with the reason.
 
 Each ``--result`` is its own set: the first is where a rule was proposed, the later ones
-check it on curves it was not chosen on. Reported per set and pooled: each rule's mean share
-(95 % t interval), the classes at ≥ 0.9 of their best, and its paired difference to
-promote's rule. Pooled, a curve two results share (the same run and class) counts once.
+check it on curves it was not chosen on. Reported per set, pooled over the check sets (``checked``: the
+out-of-sample figure) and over all (``pooled``): each rule's mean share (95 % t interval),
+the classes at ≥ 0.9 of their best, and its paired difference to promote's rule. Pooled, a
+curve two results share (the same run and class) counts once.
 
 Run: ``python -m benchmarks.step_pick --result benchmarks/results/complementarity-5-long.json
 --keep /tmp/complementarity-2z4ify2c --result benchmarks/results/complementarity-5-longtail.json
@@ -155,7 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     if len(args.result) != len(args.keep):
         raise SystemExit("give one --keep per --result, in the same order.")
-    sets, pooled = [], []
+    sets, pooled, checked = [], [], []
     for result_path, keep in zip(args.result, args.keep, strict=True):
         curves, skipped = collect(result_path, keep)
         if not curves:
@@ -169,17 +170,21 @@ def main() -> None:
                 "skipped": skipped,
             }
         )
-        pooled += [c for c in curves if (c["run"], c["class"]) not in {(p["run"], p["class"]) for p in pooled}]
+        new = [c for c in curves if (c["run"], c["class"]) not in {(p["run"], p["class"]) for p in pooled}]
+        pooled += new
+        checked += new if len(sets) > 1 else []
     result = {
         "benchmark": "step_pick",
         "command": command_line(),
         **provenance(),
         "good_share": GOOD_SHARE,
         "sets": sets,
+        "checked": summarise(checked) if checked else None,
         "pooled": summarise(pooled),
     }
     save(args.out, result)
-    for s in [*sets, {"source": "pooled", "summary": result["pooled"]}]:
+    pooled_sets = [{"source": k, "summary": result[k]} for k in ("checked", "pooled") if result[k]]
+    for s in [*sets, *pooled_sets]:
         print(f"{s['source']}: {s['summary']['n_curves']} curves")
         for name, r in s["summary"]["rules"].items():
             d = r["minus_promote"]

@@ -73,3 +73,4 @@ def test_the_script_writes_one_set_per_result_and_a_pooled_summary_counting_a_sh
     written = json.loads(out.read_text())
     assert [s["role"] for s in written["sets"]] == ["proposed on", "checked on"]
     assert written["pooled"]["n_curves"] == 1
+    assert written["checked"] is None  # the second set repeats the first's only curve: nothing new was checked
