@@ -74,3 +74,17 @@ def test_the_script_writes_one_set_per_result_and_a_pooled_summary_counting_a_sh
     assert [s["role"] for s in written["sets"]] == ["proposed on", "checked on"]
     assert written["pooled"]["n_curves"] == 1
     assert written["checked"] is None  # the second set repeats the first's only curve: nothing new was checked
+
+
+def test_promotes_rule_is_the_librarys_class_best_steps():
+    from augment_gan.evaluation.checkpoints import class_best_steps
+
+    reports = [{"step": s, "classes": {"1": {"kid": KID[s]}}} for s in COVERAGE]
+    decisions = {s: {"per_class": {"1": {"passed": PASSED[s]}}} for s in COVERAGE}
+    library = class_best_steps(reports, decisions, run_best=1000)["1"]["step"]
+    points = [{"step": s, "kid": KID[s]} for s in COVERAGE if PASSED[s]]
+    assert sp.RULES[sp.PROMOTE](points)["step"] == library == 250
+    tied = [{"step": 250, "kid": 1.0}, {"step": 500, "kid": 1.0}]  # a tie goes to the later step in both
+    reports = [{"step": p["step"], "classes": {"1": {"kid": p["kid"]}}} for p in tied]
+    decisions = {p["step"]: {"per_class": {"1": {"passed": True}}} for p in tied}
+    assert sp.RULES[sp.PROMOTE](tied)["step"] == class_best_steps(reports, decisions, 0)["1"]["step"] == 500
