@@ -376,14 +376,22 @@ def print_summary(result: dict[str, Any]) -> None:
 def merge(files: list[Path]) -> dict[str, Any]:
     """Runs of disjoint replicates with the same budgets, as one result."""
     parts = [json.loads(Path(f).read_text()) for f in files]
-    same = ("budgets", "gan_recipe", "generator")
-    if any(p.get(k) != parts[0].get(k) for p in parts for k in same):
-        raise SystemExit(f"merge runs made with the same {', '.join(same)}")
+
+    def made_with(p: dict[str, Any]) -> tuple:  # what must agree; how many replicates each ran need not
+        return ({k: v for k, v in p["budgets"].items() if k != "replicates"}, p.get("gan_recipe"), p.get("generator"))
+
+    if any(made_with(p) != made_with(parts[0]) for p in parts):
+        raise SystemExit("merge runs made with the same budgets, gan_recipe, generator")
     reps = sorted((r for p in parts for r in p["replicates"]), key=lambda r: r["replicate"])
     if len({r["replicate"] for r in reps}) != len(reps):
         raise SystemExit("the runs share replicates; merge disjoint ones")
-    result = {**parts[0], "command": command_line(), "merged_from": [p["command"] for p in parts]}
+    result = {
+        **parts[0],
+        "command": command_line(),
+        "merged_from": [c for p in parts for c in p.get("merged_from", [p["command"]])],
+    }
     result["replicates"] = reps
+    result["budgets"] = {**parts[0]["budgets"], "replicates": len(reps)}
     summarise(result)
     return result
 

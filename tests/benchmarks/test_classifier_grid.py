@@ -176,10 +176,15 @@ def test_merge_joins_disjoint_replicates_of_one_budget_and_refuses_the_rest(tmp_
         path.write_text(json.dumps({"budgets": budgets, "command": name, "replicates": reps}))
         return path
 
-    a, b = part("a", [0, 1], {"n_minor": 5}), part("b", [3, 2], {"n_minor": 5})
+    a, b = part("a", [0, 1], {"n_minor": 5, "replicates": 2}), part("b", [3, 2], {"n_minor": 5, "replicates": 2})
     merged = cg.merge([b, a])
     assert [r["replicate"] for r in merged["replicates"]] == [0, 1, 2, 3]
     assert merged["summary"]["n_replicates"] == 4 and merged["merged_from"] == ["b", "a"]
+    assert merged["budgets"]["replicates"] == 4
+    # a merged file merges again with a run of another size; its own sources are carried
+    (tmp_path / "ab").write_text(json.dumps(merged))
+    again = cg.merge([tmp_path / "ab", part("f", [4], {"n_minor": 5, "replicates": 1})])
+    assert again["merged_from"] == ["b", "a", "f"] and again["budgets"]["replicates"] == 5
     with pytest.raises(SystemExit, match="same budgets"):
         cg.merge([a, part("c", [4], {"n_minor": 15})])
     with pytest.raises(SystemExit, match="disjoint"):
